@@ -1,0 +1,22 @@
+/* The `plume` subcommands: each lives in its own cmd_NAME.c and has this signature.
+ * argv[0] is the subcommand's name; the return value is the process exit status. */
+#ifndef PLUME_TOOLS_COMMANDS_H
+#define PLUME_TOOLS_COMMANDS_H
+
+typedef int (*plume_command_fn)(int argc, char **argv);
+
+typedef struct plume_command {
+    const char *name;
+    plume_command_fn run;
+    const char *summary;
+} plume_command;
+
+/* One declaration per cmd_*.c file, in the order `plume help` lists them. */
+#define PLUME_COMMANDS(X) \
+    X(version, "print plume's version and ABI")
+
+#define X(name, summary) int cmd_##name(int argc, char **argv);
+PLUME_COMMANDS(X)
+#undef X
+
+#endif

@@ -1,0 +1,33 @@
+/* plume — the command line: `plume SUBCOMMAND [ARGS]`. */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+static const plume_command commands[] = {
+#define X(name, summary) { #name, cmd_##name, summary },
+    PLUME_COMMANDS(X)
+#undef X
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: plume COMMAND [ARGS]\n\ncommands:\n");
+    for (int i = 0; i < n_commands; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`plume COMMAND --help` explains one command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "plume: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

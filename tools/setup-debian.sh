@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian 12 packages plume builds, runs and tests with.
+# Run as root, or as a user with sudo. Safe to run again.
+set -eu
+packages="build-essential cmake pkg-config
+  libyaml-dev libjansson-dev libvulkan-dev glslang-tools
+  mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+  libxml2-dev libgmime-3.0-dev libstemmer-dev libutf8proc-dev wordnet wordnet-base graphviz"
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+fi
