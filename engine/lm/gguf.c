@@ -359,7 +359,7 @@ static int parse(plume_gguf *g, plume_error *err) {
         plume_gguf_tensor *t = &g->tensors[i];
         uint64_t room = g->size - g->data_offset;
         if (t->offset > room || t->n_bytes > room - t->offset)
-            return plume_fail(err, "%s: tensor '%s' (%" PRIu64 " bytes of %s at data offset %" PRIu64
+            return plume_fail(err, "%s: truncated tensor data: tensor '%s' (%" PRIu64 " bytes of %s at data offset %" PRIu64
                               ", file offset %" PRIu64 ") runs past the end of the file at %" PRIu64
                               "; the file is incomplete", g->path, t->name, t->n_bytes,
                               plume_ggml_type_name(t->type), t->offset, g->data_offset + t->offset, g->size);
