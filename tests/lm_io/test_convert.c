@@ -197,7 +197,7 @@ static int rewrite(const char *src, const char *dst, const char *drop, const cha
     plume_gguf *g = NULL;
     if (plume_gguf_open(&g, src, &err)) return -1;
     plume_gguf_writer *w = plume_gguf_writer_new();
-    for (uint64_t i = 0; i < g->n_kv; i++) plume_gguf_writer_set(w, g->kv[i].key.data, &g->kv[i].value, &err);
+    if (plume_gguf_writer_copy_metadata(w, g, &err)) fprintf(stderr, "%s\n", err.msg);
     if (arch) plume_gguf_writer_set_str(w, "general.architecture", arch, &err);
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const plume_gguf_tensor *t = &g->tensors[i];
@@ -225,6 +225,13 @@ static void check_shapes(const char *f32_path) {
     CHECK(rewrite(f32_path, path, NULL, NULL, NULL) == 0);
     CHECK(plume_gguf_open(&g, path, &err) == 0 && plume_llama_read_hparams(g, &hp, &err) == 0);
     plume_gguf_close(g);
+    {   /* ... and is byte for byte the file it was read from */
+        size_t a_n = 0, b_n = 0;
+        uint8_t *a = slurp(f32_path, &a_n), *b = slurp(path, &b_n);
+        CHECK(a && b && a_n == b_n && !memcmp(a, b, a_n));
+        free(a);
+        free(b);
+    }
     CHECK(rewrite(f32_path, path, NULL, "blk.2.attn_k.weight", NULL) == 0);
     CHECK(plume_gguf_open(&g, path, &err) == 0);
     CHECK(g && plume_llama_read_hparams(g, &hp, &err) == -1 && strstr(err.msg, "blk.2.attn_k.weight") &&

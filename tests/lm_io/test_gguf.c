@@ -488,6 +488,20 @@ static void test_bad_files(void) {
     expect_fail(&b, "5 dimensions", "too many dims");
     TENSOR(2, 32, 2, PLUME_GGML_F32, 0, 0);
     expect_fail(&b, "truncated", "no data at all");
+    /* general.alignment 2 allows a tensor at an odd-of-4 offset: refused, readers cast to float. */
+    header(&b, 3, 1, 1);
+    bb_str(&b, "general.alignment");
+    bb_u32(&b, PLUME_GGUF_UINT32);
+    bb_u32(&b, 2);
+    bb_str(&b, "t");
+    bb_u32(&b, 1);
+    bb_u64(&b, 1);
+    bb_u32(&b, PLUME_GGML_F32);
+    bb_u64(&b, 0);
+    bb_pad(&b, 2);   /* the infos end at byte 90: data at 90, which is even but not a multiple of 4 */
+    CHECK(b.n == 90);
+    for (int z = 0; z < 8; z++) bb_put(&b, "", 1);
+    expect_fail(&b, "not a multiple of 4", "tensor data not 4-byte aligned");
 #undef TENSOR
     /* Two tensors of the same name. */
     header(&b, 3, 2, 0);
