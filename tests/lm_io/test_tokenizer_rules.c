@@ -184,6 +184,9 @@ static void test_bad(void) {
     const char *bad_merge[1] = { "ab" };
     plume_gguf_writer_set_arr(w, "tokenizer.ggml.merges", PLUME_GGUF_STRING, 1, bad_merge, &err);
     expect_bad(w, "not 'LEFT RIGHT'", "malformed merge");
+    w = gpt2_vocab();
+    plume_gguf_writer_set_str(w, "tokenizer.ggml.pre", "llama-bpe", &err);
+    expect_bad(w, "only GPT-2's pre-tokenizer", "another BPE pre-tokenizer");
 }
 
 int main(void) {
