@@ -8,7 +8,8 @@
  *   - the converted tokenizer against llama2.c's encode(): the expected ids below were computed
  *     once by an independent Python re-implementation of run.c's encode() (dummy-prefix " "
  *     token, per-character lookup with <0xXX> byte fallback at id byte+3, then repeatedly merging
- *     the best-scoring adjacent pair, leftmost on ties) run on tok512.bin, and pasted here;
+ *     the best-scoring adjacent pair, leftmost on ties) run on tok512.bin, and pasted here
+ *     (the script is llama2c_encode.py beside this file);
  *   - the `plume` command itself gives a byte-identical file; bad inputs give clear errors;
  *   - plume_llama_read_hparams rejects a file with a wrong shape or a missing tensor. */
 #include <stdint.h>
