@@ -256,7 +256,11 @@ static void check_errors(void) {
     snprintf(out, sizeof out, "%s/never.gguf", tmpdir);
     size_t n;
     uint8_t *b = slurp(bin_path, &n);
+    CHECK(b != NULL);
+    if (!b) return;
     FILE *f = fopen(cut, "wb");
+    CHECK(f != NULL);
+    if (!f) { free(b); return; }
     fwrite(b, 1, 100000, f);
     fclose(f);
     CHECK(plume_convert_llama2c(cut, tok_path, out, PLUME_GGML_F32, NULL, &err) == -1 && strstr(err.msg, "truncated") &&
@@ -274,7 +278,10 @@ static void check_errors(void) {
     free(b);
     /* A tokenizer cut short. */
     b = slurp(tok_path, &n);
+    CHECK(b != NULL && n > 3000);
+    if (!b) return;
     f = fopen(cut, "wb");
+    if (!f) { free(b); return; }
     fwrite(b, 1, 3000, f);
     fclose(f);
     CHECK(plume_convert_llama2c(bin_path, cut, out, PLUME_GGML_F32, NULL, &err) == -1 && strstr(err.msg, "truncated in token"));
