@@ -66,4 +66,14 @@ void ev_tf_free(ev_tf *tf);
 /* idf = ln(n / df) */
 double ev_idf(size_t n_docs, size_t df);
 
+
+
+/* ---- WordNet (wordnet.c) ---- */
+struct plume_wordnet;
+/* Adds to set every word (lower case) of every synset of every base form of word, in all four
+ * parts of speech. 0, or -1 with err set (out of memory, damaged database). */
+struct plume_error;
+int ev_wordnet_collect(struct plume_wordnet *wn, const char *word, ev_intern *set, struct plume_error *err);
+/* 1 when word or one of its base forms (any part of speech) is in set. -1 out of memory. */
+int ev_wordnet_in_set(struct plume_wordnet *wn, const char *word, const ev_intern *set);
 #endif
