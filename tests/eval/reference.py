@@ -224,3 +224,30 @@ def main():
 PAIRS = []
 if __name__ == "__main__":
     main()
+
+
+def gen_random_cases(path, seed=20231125, n_texts=300, n_pairs=200):
+    """Writes random_cases.jsonl: random texts with their rouge-score and 13a tokens, and random
+    word-sequence pairs with their scores. Fixed seed: the file is reproducible.
+        python3 -c 'import reference; reference.gen_random_cases("random_cases.jsonl")'"""
+    import json
+    import random
+    rnd = random.Random(seed)
+    pieces = ["a", "B", "z", "0", "7", "42", " ", "  ", "\t", "\n", ".", ",", "-", "'", "\"", "&", "$", "/",
+              "(", ")", "[", "]", "{", "}", "~", "`", "@", ":", ";", "?", "!", "<", ">", "=", "+", "*", "#", "%",
+              "^", "_", "|", "\\", "&amp;", "&quot;", "&lt;", "&gt;", "<skipped>", "-\n", "3.14", "1,000",
+              "é", "ß", "İ", "\u212a", "\u00a0", "\u2003", "\u3000", "\x1c", "\x85", "日本", "😀", "’",
+              "running", "flies", "generously", "hopefulness", "Committee", "dying", "news", "happy"]
+    words = ["the", "cat", "dogs", "running", "ran", "runs", "flies", "fly", "beer", "beers", "hopeful",
+             "generous", "generously", "policy", "policies", ",", ".", "3.5", "well-known", "It's", "don't"]
+    with open(path, "w", encoding="utf-8") as f:
+        for _ in range(n_texts):
+            t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25)))
+            f.write(json.dumps({"text": t, "rouge": " ".join(rouge_tokens(t)), "bleu13a": tok13a(t)},
+                               ensure_ascii=True) + "\n")
+        for _ in range(n_pairs):
+            p = " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 14)))
+            r = " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 14)))
+            tp, tr = rouge_tokens(p), rouge_tokens(r)
+            f.write(json.dumps({"pred": p, "ref": r, "r1": rouge_n(tr, tp, 1), "r2": rouge_n(tr, tp, 2),
+                                "rl": rouge_l(tr, tp), "bleu": compute_bleu(bleu_stats(p, r), True)}) + "\n")

@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include <jansson.h>
 #include <libstemmer.h>
+#include <stdlib.h>
 #include "plume/eval.h"
 
 typedef struct pair {
@@ -231,6 +233,53 @@ static void test_porter_vs_snowball(void) {
     sb_stemmer_delete(sb);
 }
 
+/* 300 random texts (punctuation, entities, "<skipped>", "-\n", Unicode white space and letters,
+ * emoji, ...) with the tokens Python's `re` gives under rouge-score's and sacrebleu's rules, and
+ * 200 random sentence pairs with their scores: tests/eval/random_cases.jsonl, written by
+ * reference.gen_random_cases() with a fixed seed. This checks the byte-level emulation of the
+ * regular expressions against the regular expressions themselves. */
+static void test_random_cases(void) {
+    const char *src = getenv("PLUME_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/eval/random_cases.jsonl", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    CHECK_MSG(f != NULL, "cannot open %s", path);
+    if (!f) return;
+    char *line = NULL;
+    size_t cap = 0, n_text = 0, n_pair = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        CHECK_MSG(o != NULL, "%s: %s", path, jerr.text);
+        if (!o) continue;
+        json_t *text = json_object_get(o, "text");
+        if (text) {
+            const char *t = json_string_value(text);
+            size_t len = json_string_length(text);
+            char *rt = plume_rouge_tokenize(t, len, 1), *bt = plume_bleu_tokenize(t, len);
+            CHECK_STR(rt, json_string_value(json_object_get(o, "rouge")));
+            CHECK_STR(bt, json_string_value(json_object_get(o, "bleu13a")));
+            free(rt);
+            free(bt);
+            n_text++;
+        } else {
+            const char *p = json_string_value(json_object_get(o, "pred")), *r = json_string_value(json_object_get(o, "ref"));
+            plume_rouge sc;
+            CHECK(plume_rouge_compute(p, strlen(p), r, strlen(r), 1, &sc) == 0);
+            CHECK_NEAR(sc.rouge1.f, json_number_value(json_object_get(o, "r1")), 1e-12);
+            CHECK_NEAR(sc.rouge2.f, json_number_value(json_object_get(o, "r2")), 1e-12);
+            CHECK_NEAR(sc.rougeL.f, json_number_value(json_object_get(o, "rl")), 1e-12);
+            CHECK_NEAR(plume_bleu_sentence(p, strlen(p), r, strlen(r)), json_number_value(json_object_get(o, "bleu")),
+                       1e-9);
+            n_pair++;
+        }
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
+    CHECK(n_text == 300 && n_pair == 200);
+}
+
 /* Malformed UTF-8 separates tokens and never crashes either tokenizer. */
 static void test_malformed(void) {
     const char bad[] = "ab\xff" "cd\xc3 ef\xe2\x82";
@@ -248,6 +297,7 @@ int main(void) {
     test_effective_order();
     test_porter();
     test_porter_vs_snowball();
+    test_random_cases();
     test_malformed();
     return check_finish("test_metrics");
 }
