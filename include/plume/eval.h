@@ -11,7 +11,8 @@
  *           sacrebleu's sentence_bleu() (effective order on). Scores in [0, 100] as sacrebleu prints.
  *
  * The writing aids (the paper's SynCtxInd, SumCtxInd and the weak labels of SynCtx and SumCtx)
- * live here too because they share the word analysis and the IDF of this file's section 3. */
+ * live here too because they share the word analysis and the IDF of this file's section 3.
+ * Every function here is reentrant except where a handle says otherwise (plume_wordnet). */
 #ifndef PLUME_EVAL_H
 #define PLUME_EVAL_H
 
@@ -90,7 +91,8 @@ typedef struct plume_keyword_opts {
 PLUME_API int plume_keywords_profile(const plume_doc *docs, size_t n, const plume_keyword_opts *opts,
                                      plume_value *out, plume_error *err);
 
-/* WordNet synonyms, read from the database files of Debian's `wordnet` package. */
+/* WordNet synonyms, read from the database files of Debian's `wordnet` package.
+ * A handle reads its data files through one buffer: use one handle per thread. */
 typedef struct plume_wordnet plume_wordnet;
 /* dir: the folder holding index.noun, data.noun, noun.exc, ... (NULL: /usr/share/wordnet).
  * NULL with err set when a file is missing or malformed. */
