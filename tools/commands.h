@@ -14,7 +14,8 @@ typedef struct plume_command {
 /* One declaration per cmd_*.c file, in the order `plume help` lists them. */
 #define PLUME_COMMANDS(X) \
     X(version, "print plume's version and ABI") \
-    X(convert, "convert a llama2.c model and tokenizer to GGUF")
+    X(convert, "convert a llama2.c model and tokenizer to GGUF") \
+    X(eval, "score predictions: corpus BLEU, mean ROUGE-1/2/L")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)

@@ -1,0 +1,97 @@
+/* SynCtxInd, the paper's context-independent synthesis: the profile's most frequent
+ * distinctive words. Filters, in the paper's words: stopwords, words seen once, IDF < 1.5.
+ *
+ * Choices the paper leaves open, made here and stated in eval.h:
+ *   - words are case-folded Unicode words (eval_text.c), and a keyword must hold a letter
+ *     (numbers are not "important words");
+ *   - a document is its title and its text; df counts documents holding the word;
+ *   - idf = ln(N / df), natural log, N = number of profile documents. So with N <= 4 even a word
+ *     in one document has idf = ln N < 1.5 and nothing passes: a profile that small gives no terms;
+ *   - ties in frequency go to the higher idf, then to the word in byte order (deterministic). */
+#include <stdlib.h>
+#include <string.h>
+#include "plume/eval.h"
+#include "eval_text.h"
+
+typedef struct kw_stat {
+    size_t count, df, last_doc;
+    double idf;
+    const char *word;
+} kw_stat;
+
+static int cmp_kw(const void *a, const void *b) {
+    const kw_stat *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    if (x->idf != y->idf) return x->idf > y->idf ? -1 : 1;
+    return strcmp(x->word, y->word);
+}
+
+/* Counts the words of one document into stats (growing with the table); df once per document. */
+static int count_doc(const char *s, size_t doc, ev_intern *tab, kw_stat **stats, size_t *cap) {
+    ev_words w = { 0 };
+    if (ev_words_split(s, strlen(s), &w)) return -1;
+    for (size_t i = 0; i < w.count; i++) {
+        long id = ev_intern_id(tab, w.items[i], strlen(w.items[i]), 1);
+        if (id < 0) goto oom;
+        if ((size_t)id >= *cap) {
+            size_t nc = *cap ? *cap * 2 : 256;
+            while (nc <= (size_t)id) nc *= 2;
+            kw_stat *ns = realloc(*stats, nc * sizeof *ns);
+            if (!ns) goto oom;
+            memset(ns + *cap, 0, (nc - *cap) * sizeof *ns);
+            *stats = ns;
+            *cap = nc;
+        }
+        kw_stat *k = &(*stats)[id];
+        k->count++;
+        if (k->df == 0 || k->last_doc != doc) {
+            k->df++;
+            k->last_doc = doc;
+        }
+    }
+    ev_words_free(&w);
+    return 0;
+oom:
+    ev_words_free(&w);
+    return -1;
+}
+
+int plume_keywords_profile(const plume_doc *docs, size_t n, const plume_keyword_opts *opts, plume_value *out,
+                           plume_error *err) {
+    static const plume_keyword_opts defaults = PLUME_KEYWORD_OPTS_DEFAULT;
+    if (!opts) opts = &defaults;
+    ev_intern tab = { 0 };
+    kw_stat *stats = NULL;
+    size_t cap = 0;
+    int rc = -1;
+    for (size_t d = 0; d < n; d++) {
+        if (count_doc(docs[d].title ? docs[d].title : "", d, &tab, &stats, &cap) ||
+            count_doc(docs[d].text ? docs[d].text : "", d, &tab, &stats, &cap)) {
+            plume_fail(err, "keywords: out of memory counting profile document %zu", d);
+            goto done;
+        }
+    }
+    /* Keep the survivors of the three filters, compacted to the front. */
+    size_t kept = 0;
+    for (size_t id = 0; id < tab.count; id++) {
+        kw_stat k = stats[id];
+        k.word = tab.words[id];
+        k.idf = ev_idf(n, k.df);
+        if (ev_is_stopword(k.word) || !ev_has_letter(k.word)) continue;
+        if (k.count < opts->min_count) continue;
+        if (k.idf < opts->min_idf) continue;
+        stats[kept++] = k;
+    }
+    qsort(stats, kept, sizeof *stats, cmp_kw);
+    if (plume_value_set_terms(out)) goto oom;
+    for (size_t i = 0; i < kept && i < opts->max_terms; i++)
+        if (plume_terms_push(out, stats[i].word, (double)stats[i].count)) goto oom;
+    rc = 0;
+    goto done;
+oom:
+    plume_fail(err, "keywords: out of memory");
+done:
+    free(stats);
+    ev_intern_free(&tab);
+    return rc;
+}

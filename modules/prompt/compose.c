@@ -1,0 +1,220 @@
+/* prompt.compose: the generator's input in the paper's order and with its prefixes,
+ *
+ *     <instruction>
+ *     passage start: <context>
+ *     summary: <summary>
+ *     important words: w1, w2, ...
+ *     past passages: <entry 1> | <entry 2> | ...
+ *
+ * one part per line; a part whose input is unwired (PLUME_NONE) or empty is left out; an entry
+ * with a title reads "title: text". With a budget, the parts are shortened, lowest value first,
+ * until the prompt fits: past passages (cut at a word boundary; they are in rank order, so the
+ * lowest-ranked text goes first), then the summary (likewise), then the important words (the
+ * last words dropped first). A part cut to nothing is left out, prefix and all. The instruction
+ * and the context are never cut, so a context longer than the budget still comes out whole.
+ *
+ * The budget counts characters (code points) for now. `budget_unit: tokens` is reserved for the
+ * generator's tokenizer (include/plume/lm.h, not merged yet) and is refused until then. */
+#include <stdlib.h>
+#include <string.h>
+#include "plume/stage.h"
+
+typedef struct compose_state {
+    char *instruction;
+    size_t budget;   /* 0: none */
+} compose_state;
+
+enum { IN_CONTEXT, IN_SUMMARY, IN_KEYWORDS, IN_ENTRIES };
+
+static const plume_port compose_inputs[] = {
+    { "context", PLUME_TEXT, "the immediate context: the start of the document being written", 0 },
+    { "summary", PLUME_TEXT, "a summary of the ranked entries", PLUME_PORT_OPTIONAL },
+    { "keywords", PLUME_TERMS, "important words (synthesis)", PLUME_PORT_OPTIONAL },
+    { "entries", PLUME_DOCS, "the ranked entries (past passages)", PLUME_PORT_OPTIONAL },
+    { 0 },
+};
+static const plume_port compose_outputs[] = {
+    { "text", PLUME_TEXT, "the prompt", 0 },
+    { 0 },
+};
+static const plume_param compose_params[] = {
+    { "instruction", PLUME_STRING, "Finish the passage in the user voice",
+      "task instruction, the first line (\"\": none)" },
+    { "budget", PLUME_INT, "0", "longest prompt in budget_unit; 0: no limit" },
+    { "budget_unit", PLUME_STRING, "chars", "chars (code points); tokens is reserved for the LM tokenizer" },
+    { 0 },
+};
+
+/* ---- a growable string ---- */
+typedef struct str { char *s; size_t n, cap; } str;
+
+static int str_put(str *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->n + n + 1 > cap) cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) return -1;
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+    return 0;
+}
+static int str_puts(str *b, const char *s) { return str_put(b, s, strlen(s)); }
+
+static size_t u8_count(const char *s, size_t n) {
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* Bytes of s holding its first k code points. */
+static size_t u8_prefix(const char *s, size_t n, size_t k) {
+    size_t i = 0, c = 0;
+    while (i < n) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (c == k) break;
+            c++;
+        }
+        i++;
+    }
+    return i;
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Cuts b's body to at most keep code points, at a word boundary when there is one. */
+static void cut_words(str *b, size_t keep) {
+    size_t at = u8_prefix(b->s, b->n, keep);
+    if (at < b->n && !is_ws(b->s[at])) {   /* inside a word: back off to its start */
+        size_t k = at;
+        while (k > 0 && !is_ws(b->s[k - 1])) k--;
+        if (k > 0) at = k;
+    }
+    while (at > 0 && is_ws(b->s[at - 1])) at--;
+    b->n = at;
+    if (b->s) b->s[at] = '\0';
+}
+
+/* One optional part: its prefix and body; chars() counts both plus the newline before it. */
+typedef struct part { const char *prefix; str body; } part;
+
+static size_t part_chars(const part *p) {
+    return p->body.n ? 1 + u8_count(p->prefix, strlen(p->prefix)) + u8_count(p->body.s, p->body.n) : 0;
+}
+
+static int compose_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
+    compose_state *s = state;
+    const char *unit = plume_args_string(args, "budget_unit");
+    long long budget = plume_args_int(args, "budget");
+    if (budget < 0) return plume_fail(err, "prompt.compose: budget must be >= 0 (got %lld)", budget);
+    if (strcmp(unit, "chars") != 0) {
+        if (!strcmp(unit, "tokens"))
+            return plume_fail(err, "prompt.compose: budget_unit 'tokens' needs the generator's tokenizer, which this "
+                                   "build does not have yet (hint: use budget_unit: chars)");
+        return plume_fail(err, "prompt.compose: budget_unit '%s' is not one of chars, tokens", unit);
+    }
+    s->budget = (size_t)budget;
+    s->instruction = strdup(plume_args_string(args, "instruction"));
+    if (!s->instruction) return plume_fail(err, "prompt.compose: out of memory");
+    return 0;
+}
+
+static void compose_destroy(void *state) {
+    compose_state *s = state;
+    free(s->instruction);
+    s->instruction = NULL;
+}
+
+/* Builds one record's prompt into out. -1 when out of memory. */
+static int compose_one(const compose_state *s, const plume_value *in[4], str *out) {
+    part summary = { "summary: ", { 0 } }, words = { "important words: ", { 0 } },
+         passages = { "past passages: ", { 0 } };
+    size_t n_words = 0;
+    int rc = -1;
+    if (in[IN_SUMMARY]->type == PLUME_TEXT && str_put(&summary.body, in[IN_SUMMARY]->as.text.str, in[IN_SUMMARY]->as.text.len))
+        goto done;
+    if (in[IN_KEYWORDS]->type == PLUME_TERMS) n_words = in[IN_KEYWORDS]->as.terms.count;
+    if (in[IN_ENTRIES]->type == PLUME_DOCS) {
+        for (size_t i = 0; i < in[IN_ENTRIES]->as.docs.count; i++) {
+            const plume_doc *d = &in[IN_ENTRIES]->as.docs.items[i];
+            if (passages.body.n && str_puts(&passages.body, " | ")) goto done;
+            if (d->title && d->title[0] && (str_puts(&passages.body, d->title) || str_puts(&passages.body, ": ")))
+                goto done;
+            if (str_puts(&passages.body, d->text ? d->text : "")) goto done;
+        }
+    }
+    /* Fixed head: instruction and context. */
+    str head = { 0 };
+    if (s->instruction[0] && (str_puts(&head, s->instruction) || str_puts(&head, "\n"))) goto head_fail;
+    if (str_puts(&head, "passage start: ") ||
+        str_put(&head, in[IN_CONTEXT]->as.text.str, in[IN_CONTEXT]->as.text.len))
+        goto head_fail;
+    for (;;) {   /* important words, rendered from the first n_words terms */
+        words.body.n = 0;
+        for (size_t i = 0; i < n_words; i++)
+            if ((i && str_puts(&words.body, ", ")) || str_puts(&words.body, in[IN_KEYWORDS]->as.terms.items[i].word))
+                goto head_fail;
+        if (!s->budget) break;
+        size_t total = u8_count(head.s, head.n) + part_chars(&summary) + part_chars(&words) + part_chars(&passages);
+        if (total <= s->budget) break;
+        size_t over = total - s->budget;
+        part *cut = passages.body.n ? &passages : summary.body.n ? &summary : NULL;
+        if (cut) {
+            size_t pc = part_chars(cut), fixed = pc - u8_count(cut->body.s, cut->body.n);
+            if (pc <= over || pc - over <= fixed) cut->body.n = 0;   /* nothing of the body fits */
+            else cut_words(&cut->body, pc - over - fixed);
+            if (cut->body.n == 0 && cut->body.s) cut->body.s[0] = '\0';
+            continue;
+        }
+        if (n_words == 0) break;   /* only the head is left: never cut */
+        n_words--;
+    }
+    rc = str_put(out, head.s, head.n);
+    part *parts[3] = { &summary, &words, &passages };
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        if (!parts[i]->body.n) continue;
+        rc = str_puts(out, "\n") || str_puts(out, parts[i]->prefix) || str_put(out, parts[i]->body.s, parts[i]->body.n);
+    }
+head_fail:
+    free(head.s);
+done:
+    free(summary.body.s);
+    free(words.body.s);
+    free(passages.body.s);
+    return rc;
+}
+
+static int compose_run(void *state, plume_batch *batch, plume_error *err) {
+    const compose_state *s = state;
+    for (size_t r = 0; r < plume_batch_count(batch); r++) {
+        if (plume_batch_failed(batch, r)) continue;
+        const plume_value *in[4];
+        for (size_t p = 0; p < 4; p++) in[p] = plume_batch_in(batch, r, p);
+        static const plume_type want[4] = { PLUME_TEXT, PLUME_TEXT, PLUME_TERMS, PLUME_DOCS };
+        size_t bad = 4;
+        for (size_t p = 0; p < 4 && bad == 4; p++)
+            if (in[p]->type != want[p] && !(p > 0 && in[p]->type == PLUME_NONE)) bad = p;
+        if (bad < 4) {
+            plume_batch_fail(batch, r, "prompt.compose: input '%s' must be %s, got %s", compose_inputs[bad].name,
+                             plume_type_name(want[bad]), plume_type_name(in[bad]->type));
+            continue;
+        }
+        str out = { 0 };
+        if (compose_one(s, in, &out) || plume_value_set_text(plume_batch_out(batch, r, 0), out.s ? out.s : "", out.n))
+            plume_batch_fail(batch, r, "prompt.compose: out of memory");
+        free(out.s);
+    }
+    return 0;
+}
+
+const plume_stage prompt_compose = {
+    "prompt.compose",
+    "The generator's input as in Li et al. 2023: task instruction, then \"passage start:\", \"summary:\", "
+    "\"important words:\" and \"past passages:\" parts, each optional but the context; a budget shortens "
+    "past passages first, then the summary, then the words, never the context.",
+    compose_inputs, compose_outputs, compose_params, sizeof(compose_state),
+    compose_create, compose_run, compose_destroy,
+};

@@ -1,0 +1,5 @@
+/* plume-summarize.so: summaries of the ranked entries (model-free ones; the LM's come later). */
+#include "plume/stage.h"
+
+extern const plume_stage summarize_ctx_independent, summarize_weak_labels;
+PLUME_MODULE("summarize", "1.0", &summarize_ctx_independent, &summarize_weak_labels);

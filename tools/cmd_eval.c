@@ -1,0 +1,222 @@
+/* plume eval FILE: corpus BLEU and mean ROUGE-1/2/L F of predictions against references.
+ *
+ * FILE holds JSON Lines, one object per line with a prediction and a reference string
+ * ("prediction" and "reference" unless --pred/--ref name other fields); blank lines are skipped.
+ * Scores are percentages, as the paper's tables print them: BLEU is sacrebleu's corpus BLEU,
+ * ROUGE the mean over records of rouge-score's F-measures (see include/plume/eval.h). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "plume/eval.h"
+
+/* A line longer than this is refused: no evaluation record is that large, a broken file may be. */
+#define EVAL_MAX_LINE ((size_t)64 << 20)
+
+static void eval_usage(FILE *f) {
+    fprintf(f,
+            "usage: plume eval FILE [--pred FIELD] [--ref FIELD] [--per-record] [--json] [--no-stem]\n"
+            "\n"
+            "FILE is JSON Lines ('-' reads standard input); each line an object with a prediction and a\n"
+            "reference string. Prints corpus BLEU (sacrebleu, 13a) and mean ROUGE-1/2/L F (rouge-score,\n"
+            "Porter stemming), all as percentages.\n"
+            "  --pred FIELD   field holding the prediction (default: prediction)\n"
+            "  --ref FIELD    field holding the reference (default: reference)\n"
+            "  --per-record   also each record's sentence BLEU and ROUGE\n"
+            "  --json         machine-readable output: one JSON object\n"
+            "  --no-stem      ROUGE without the Porter stemmer (rouge-score's use_stemmer=False)\n");
+}
+
+typedef struct eval_row {
+    size_t line;
+    char *id;   /* the record's "id" when it is a string or number, else NULL */
+    double bleu, r1, r2, rl;
+} eval_row;
+
+static char *record_id(json_t *obj) {
+    json_t *id = json_object_get(obj, "id");
+    char buf[64];
+    if (json_is_string(id)) return strdup(json_string_value(id));
+    if (json_is_integer(id)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(id));
+        return strdup(buf);
+    }
+    return NULL;
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *path = NULL, *pred_field = "prediction", *ref_field = "reference";
+    int per_record = 0, as_json = 0, stem = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            eval_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--pred") || !strcmp(a, "--ref")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "plume eval: %s needs a field name\n", a);
+                return 2;
+            }
+            if (!strcmp(a, "--pred")) pred_field = argv[++i];
+            else ref_field = argv[++i];
+        } else if (!strcmp(a, "--per-record")) {
+            per_record = 1;
+        } else if (!strcmp(a, "--json")) {
+            as_json = 1;
+        } else if (!strcmp(a, "--no-stem")) {
+            stem = 0;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "plume eval: unknown option '%s'\n", a);
+            eval_usage(stderr);
+            return 2;
+        } else if (path) {
+            fprintf(stderr, "plume eval: one FILE only ('%s' and '%s' given)\n", path, a);
+            return 2;
+        } else {
+            path = a;
+        }
+    }
+    if (!path) {
+        eval_usage(stderr);
+        return 2;
+    }
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!f) {
+        fprintf(stderr, "plume eval: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+
+    eval_row *rows = NULL;
+    size_t n_rows = 0, cap_rows = 0, line_no = 0;
+    plume_bleu_stats corpus = { 0 };
+    double sum1 = 0, sum2 = 0, suml = 0;
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t got;
+    int status = 0;
+    while ((got = getline(&line, &line_cap, f)) >= 0) {
+        line_no++;
+        size_t len = (size_t)got;
+        if (len > EVAL_MAX_LINE) {
+            fprintf(stderr, "%s:%zu: line of %zu bytes is longer than the %zu MiB limit\n", path, line_no, len,
+                    EVAL_MAX_LINE >> 20);
+            status = 1;
+            break;
+        }
+        size_t k = 0;
+        while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r' || line[k] == '\n')) k++;
+        if (k == len) continue;   /* blank line */
+        json_error_t jerr;
+        json_t *obj = json_loadb(line, len, 0, &jerr);
+        if (!obj) {
+            if (jerr.column > 0)
+                fprintf(stderr, "%s:%zu:%d: not valid JSON: %s\n", path, line_no, jerr.column, jerr.text);
+            else
+                fprintf(stderr, "%s:%zu: not valid JSON: %s\n", path, line_no, jerr.text);
+            status = 1;
+            break;
+        }
+        if (!json_is_object(obj)) {
+            fprintf(stderr, "%s:%zu: expected a JSON object with \"%s\" and \"%s\" strings\n", path, line_no,
+                    pred_field, ref_field);
+            json_decref(obj);
+            status = 1;
+            break;
+        }
+        json_t *jp = json_object_get(obj, pred_field), *jr = json_object_get(obj, ref_field);
+        const char *missing = !json_is_string(jp) ? pred_field : !json_is_string(jr) ? ref_field : NULL;
+        if (missing) {
+            json_t *m = missing == pred_field ? jp : jr;
+            fprintf(stderr, "%s:%zu: field \"%s\" is %s (hint: --%s FIELD names another field)\n", path, line_no,
+                    missing, m ? "not a string" : "missing", missing == pred_field ? "pred" : "ref");
+            json_decref(obj);
+            status = 1;
+            break;
+        }
+        const char *p = json_string_value(jp), *r = json_string_value(jr);
+        size_t pl = json_string_length(jp), rl = json_string_length(jr);
+        plume_rouge rouge;
+        double sb = per_record ? plume_bleu_sentence(p, pl, r, rl) : 0;
+        if (plume_rouge_compute(p, pl, r, rl, stem, &rouge) || plume_bleu_add(&corpus, p, pl, r, rl) || sb < 0) {
+            fprintf(stderr, "%s:%zu: out of memory\n", path, line_no);
+            json_decref(obj);
+            status = 1;
+            break;
+        }
+        if (n_rows == cap_rows) {
+            size_t nc = cap_rows ? cap_rows * 2 : 256;
+            eval_row *nr = realloc(rows, nc * sizeof *nr);
+            if (!nr) {
+                fprintf(stderr, "%s:%zu: out of memory\n", path, line_no);
+                json_decref(obj);
+                status = 1;
+                break;
+            }
+            rows = nr;
+            cap_rows = nc;
+        }
+        rows[n_rows++] = (eval_row){ line_no, per_record ? record_id(obj) : NULL, sb,
+                                     100 * rouge.rouge1.f, 100 * rouge.rouge2.f, 100 * rouge.rougeL.f };
+        sum1 += rouge.rouge1.f;
+        sum2 += rouge.rouge2.f;
+        suml += rouge.rougeL.f;
+        json_decref(obj);
+    }
+    if (status == 0 && ferror(f)) {
+        fprintf(stderr, "plume eval: %s: read error after line %zu: %s\n", path, line_no, strerror(errno));
+        status = 1;
+    }
+    if (status == 0 && n_rows == 0) {
+        fprintf(stderr, "plume eval: %s: no records (expected JSON Lines with \"%s\" and \"%s\")\n", path,
+                pred_field, ref_field);
+        status = 1;
+    }
+    if (status == 0) {
+        plume_bleu b = plume_bleu_score(&corpus, 0);
+        double n = (double)n_rows, r1 = 100 * sum1 / n, r2 = 100 * sum2 / n, rl = 100 * suml / n;
+        if (as_json) {
+            json_t *out = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f}", "records", (json_int_t)n_rows, "bleu",
+                                    b.score, "rouge1", r1, "rouge2", r2, "rougeL", rl, "bleu_bp", b.bp);
+            if (out && per_record) {
+                json_t *list = json_array();
+                for (size_t i = 0; list && i < n_rows; i++) {
+                    json_t *row = json_pack("{s:I, s:f, s:f, s:f, s:f}", "line", (json_int_t)rows[i].line, "bleu",
+                                            rows[i].bleu, "rouge1", rows[i].r1, "rouge2", rows[i].r2, "rougeL",
+                                            rows[i].rl);
+                    if (row && rows[i].id) json_object_set_new(row, "id", json_string(rows[i].id));
+                    if (row) json_array_append_new(list, row);
+                }
+                if (list) json_object_set_new(out, "per_record", list);
+            }
+            char *s = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+            if (s) printf("%s\n", s);
+            else {
+                fprintf(stderr, "plume eval: out of memory\n");
+                status = 1;
+            }
+            free(s);
+            json_decref(out);
+        } else {
+            if (per_record) {
+                printf("%-8s %-16s %8s %8s %8s %8s\n", "line", "id", "BLEU", "ROUGE-1", "ROUGE-2", "ROUGE-L");
+                for (size_t i = 0; i < n_rows; i++)
+                    printf("%-8zu %-16s %8.2f %8.2f %8.2f %8.2f\n", rows[i].line, rows[i].id ? rows[i].id : "-",
+                           rows[i].bleu, rows[i].r1, rows[i].r2, rows[i].rl);
+                printf("\n");
+            }
+            printf("records  %zu\n", n_rows);
+            printf("BLEU     %.2f  (corpus, sacrebleu 13a; BP %.3f, ratio %.3f)\n", b.score, b.bp,
+                   b.ref_len > 0 ? b.sys_len / b.ref_len : 0.0);
+            printf("ROUGE-1  %.2f  (mean F, rouge-score%s)\n", r1, stem ? ", Porter stemming" : "");
+            printf("ROUGE-2  %.2f\n", r2);
+            printf("ROUGE-L  %.2f\n", rl);
+        }
+    }
+    for (size_t i = 0; i < n_rows; i++) free(rows[i].id);
+    free(rows);
+    free(line);
+    if (f != stdin) fclose(f);
+    return status;
+}
