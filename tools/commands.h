@@ -13,7 +13,11 @@ typedef struct plume_command {
 
 /* One declaration per cmd_*.c file, in the order `plume help` lists them. */
 #define PLUME_COMMANDS(X) \
-    X(version, "print plume's version and ABI")
+    X(version, "print plume's version and ABI") \
+    X(modules, "list the stages plume can load, or explain one") \
+    X(check,   "check a graph without running it") \
+    X(graph,   "print a graph as Graphviz DOT") \
+    X(run,     "run requests through a graph")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)
