@@ -27,7 +27,7 @@ typedef struct pl_wire {
 /* `with: { name: value }` or one --set; origin is NULL for the graph file, else the --set text. */
 typedef struct pl_setting {
     char *name, *value;
-    pl_pos pos;
+    pl_pos pos, key_pos;          /* of the value, of the name */
     const char *origin;
 } pl_setting;
 

@@ -220,6 +220,7 @@ static int parse_with(parse_ctx *c, const yaml_node_t *n, pl_node *node) {
         yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
         pl_setting *s = &node->with[node->n_with++];
         s->pos = pos_of(v);
+        s->key_pos = pos_of(k);
         if (!(s->name = key_text(k))) return plume_fail(c->err, "out of memory");
         if (!(s->value = scalar_value(c, v, "a parameter"))) return -1;
     }

@@ -168,8 +168,7 @@ static int check_params(plume_graph *g, pl_node *n, plume_error *err) {
             return plume_fail(err, "--set %s: stage '%s' (%s) has no parameter '%s'%s", s->origin, n->name,
                               n->stage->name, s->name, h);
         snprintf(msg, sizeof msg, "stage '%s' (%s) has no parameter '%s'%s", n->name, n->stage->name, s->name, h);
-        /* point at the key: the value's line, the key's column is not kept; the value is close enough */
-        return fail_pos(g, s->pos, err, msg);
+        return fail_pos(g, s->key_pos, err, msg);
     }
     n->host.graph = g;
     n->host.node = n->name;

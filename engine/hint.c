@@ -4,27 +4,31 @@
 #include <time.h>
 #include "engine.h"
 
+/* Optimal string alignment distance: insertions, deletions, substitutions, and swaps of two
+ * neighbouring letters ("wiht" -> "with" is one edit), the usual typos. */
 size_t plume_edit_distance(const char *a, const char *b, size_t cap) {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 256 || lb > 256) return cap;  /* names are short; a long one is no typo */
     if ((la > lb ? la - lb : lb - la) >= cap) return cap;
-    size_t row[257];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    size_t prev2[257], prev[257], row[257];
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0], best = i;
         row[0] = i;
+        size_t best = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t v = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < v) v = row[j] + 1;
+            size_t v = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < v) v = prev[j] + 1;
             if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+                v = prev2[j - 2] + 1;
             row[j] = v;
-            diag = up;
             if (v < best) best = v;
         }
         if (best >= cap) return cap;
+        memcpy(prev2, prev, (lb + 1) * sizeof(size_t));
+        memcpy(prev, row, (lb + 1) * sizeof(size_t));
     }
-    return row[lb] < cap ? row[lb] : cap;
+    return prev[lb] < cap ? prev[lb] : cap;
 }
 
 /* Close means: at most a third of the name's length changed (and at least one edit allowed),

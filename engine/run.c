@@ -510,6 +510,9 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
         }
         s.n_recs = got;
         if (rc == 0 && got) rc = run_batch(&s, err);
+        if (rc == 0 && opt->cancel && *opt->cancel)
+            rc = plume_fail(err, "interrupted after %zu records; %s", rep.records + got,
+                            opt->out ? "the output file was left as it was" : "the results above are incomplete");
         for (size_t r = 0; rc == 0 && r < got; r++) {
             rc = write_result(&w, &s.run, &recs[r], err);
             rep.records++;

@@ -1,5 +1,6 @@
 /* plume run GRAPH --data requests.jsonl --out results.jsonl [--batch N] [--stats] [--set ...]
  * plume run GRAPH --context "..." [--profile profile.jsonl] [--user U] [--id ID]   (one request, to stdout) */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,13 @@
 #include "cli.h"
 #include "commands.h"
 #include "plume/plume.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -101,6 +109,13 @@ int cmd_run(int argc, char **argv) {
     opt.request = request;
     opt.progress = progress && opt.data;
     opt.stats = stats ? stderr : NULL;
+    /* Ctrl-C finishes the batch at hand, then stops without touching the output file. */
+    opt.cancel = &interrupted;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     plume_registry *reg = plume_registry_open(&err);
     if (!reg) {
         fprintf(stderr, "plume: %s\n", err.msg);

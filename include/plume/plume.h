@@ -16,6 +16,7 @@
 #ifndef PLUME_PLUME_H
 #define PLUME_PLUME_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "error.h"
@@ -88,6 +89,8 @@ typedef struct plume_run_options {
     size_t batch;          /* records per batch (default 8, at most 65536) */
     int progress;          /* progress bar on stderr (the caller decides: stderr is a terminal) */
     FILE *stats;           /* if not NULL, time per stage is printed there at the end */
+    volatile sig_atomic_t *cancel;  /* if not NULL and set (e.g. by a SIGINT handler), the run stops
+                                       after the current batch and fails, leaving the output as it was */
 } plume_run_options;
 
 typedef struct plume_run_report {
