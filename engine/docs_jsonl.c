@@ -43,7 +43,8 @@ int plume_docs_read_jsonl(const char *path, plume_value *docs, plume_error *err)
         json_t *o = json_loads(line, 0, &je);
         if (!o || !json_is_object(o)) {
             rc = o ? plume_fail(err, "%s:%zu: expected a JSON object {\"id\",\"title\",\"text\",\"time\"}", path, lineno)
-                   : plume_fail(err, "%s:%zu:%d: malformed JSON: %s", path, lineno, je.column, je.text);
+                   : je.column > 0 ? plume_fail(err, "%s:%zu:%d: malformed JSON: %s", path, lineno, je.column, je.text)
+                                   : plume_fail(err, "%s:%zu: malformed JSON: %s", path, lineno, je.text);
             json_decref(o);
             break;
         }

@@ -71,8 +71,11 @@ static int resolve_stage(plume_graph *g, pl_node *n, plume_error *err) {
         /* use: FILE:stage — the file is relative to the graph's folder. */
         char path[4096], *file = pl_strndup(n->use, (size_t)(colon - n->use));
         if (!file) return plume_fail(err, "out of memory");
+        const char *rel = file;
+        while (rel[0] == '.' && rel[1] == '/') rel += 2;  /* "./x.so": say dir/x.so in messages */
         if (file[0] == '/') snprintf(path, sizeof path, "%s", file);
-        else snprintf(path, sizeof path, "%s/%s", g->dir, file);
+        else if (!strcmp(g->dir, ".")) snprintf(path, sizeof path, "./%s", rel);
+        else snprintf(path, sizeof path, "%s/%s", g->dir, rel);
         free(file);
         if (pl_registry_load_pinned(g->reg, path, colon + 1, &n->stage, &n->module_path, err)) {
             pl_pos p = n->use_pos;
@@ -83,7 +86,14 @@ static int resolve_stage(plume_graph *g, pl_node *n, plume_error *err) {
     n->stage = plume_registry_find(g->reg, n->use, &n->module_path);
     if (n->stage) return 0;
     if (n->implicit) {
+        /* An empty registry (plume_registry_new) still gets the built-in request reader. */
         const char *dir = plume_builtin_module_dir();
+        char path[4096];
+        plume_error ignored;
+        if (dir && snprintf(path, sizeof path, "%s/plume-io.so", dir) < (int)sizeof path &&
+            plume_registry_load(g->reg, path, &ignored) == 0 &&
+            (n->stage = plume_registry_find(g->reg, n->use, &n->module_path)))
+            return 0;
         return plume_fail(err, "the request reader %s is not available: no module in %s or PLUME_MODULE_PATH "
                           "provides it; is plume installed completely?", PL_REQUEST_STAGE, dir ? dir : "(unknown)");
     }

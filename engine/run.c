@@ -98,16 +98,18 @@ static int writer_open(writer *w, const char *path, plume_error *err) {
     size_t n = strlen(path) + 32;
     w->tmp = malloc(n);
     if (!w->tmp) return free(copy), plume_fail(err, "out of memory");
-    snprintf(w->tmp, n, "%s/.%s.XXXXXX", dirname(copy), base);
-    free(copy);
+    const char *dir = dirname(copy);
+    snprintf(w->tmp, n, "%s/.%s.XXXXXX", dir, base);
     int fd = mkstemp(w->tmp);
     if (fd < 0) {
-        plume_fail(err, "%s: cannot create the output beside it (%s): %s; is the folder writable?", path, w->tmp,
-                   strerror(errno));
+        plume_fail(err, "%s: cannot create a temporary file in %s: %s; does the folder exist, and is it writable?",
+                   path, dir, strerror(errno));
+        free(copy);
         free(w->tmp);
         w->tmp = NULL;
         return -1;
     }
+    free(copy);
     fchmod(fd, 0644);
     if (!(w->f = fdopen(fd, "w"))) {
         close(fd);

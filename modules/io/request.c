@@ -86,7 +86,8 @@ static int request_run(void *state, plume_batch *b, plume_error *err) {
         json_error_t je;
         json_t *o = line ? json_loads(line, JSON_REJECT_DUPLICATES, &je) : NULL;
         if (!o) {
-            plume_batch_fail(b, r, "%s:%d: malformed request: %s", origin, je.column, je.text);
+            if (je.column > 0) plume_batch_fail(b, r, "%s:%d: malformed request: %s", origin, je.column, je.text);
+            else plume_batch_fail(b, r, "%s: malformed request: %s", origin, je.text);
             continue;
         }
         char msg[256];

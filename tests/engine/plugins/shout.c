@@ -15,11 +15,13 @@ static const plume_port outputs[] = { { "text", PLUME_TEXT, "the text in capital
 static const plume_param params[] = { { "ending", PLUME_STRING, "!", "appended to the text" }, { 0 } };
 
 static int shout_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
+    (void)host, (void)err;
     ((shout *)state)->ending = plume_args_string(args, "ending");
     return 0;
 }
 
 static int shout_run(void *state, plume_batch *b, plume_error *err) {
+    (void)err;
     const shout *s = state;
     size_t elen = strlen(s->ending);
     for (size_t r = 0; r < plume_batch_count(b); r++) {
