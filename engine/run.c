@@ -42,7 +42,7 @@ static int read_request(reader *rd, char **text, char **origin, int *too_long, p
         char *buf = malloc(cap);
         if (!buf) return plume_fail(err, "out of memory");
         int c, any = 0;
-        while ((c = getc(rd->f)) != EOF && c != '\n') {
+        while ((c = getc_unlocked(rd->f)) != EOF && c != '\n') {
             any = 1;
             if (len + 1 >= cap) {
                 if (cap > PL_LINE_MAX) { *too_long = 1; continue; }
@@ -319,25 +319,43 @@ static int run_batch(sched *s, plume_error *err) {
         free(jobs);
         return plume_fail(err, "out of memory");
     }
+    int *ready = malloc(n * sizeof(int));
+    if (!ready) {
+        free(pending);
+        free(jobs);
+        return plume_fail(err, "out of memory");
+    }
     s->n_finished = 0;
+    size_t n_ready = 0, running = 0, handled = 0, head = 0;
     for (size_t i = 0; i < n; i++) pending[i] = s->g->nodes[i].n_deps;
     for (size_t i = 0; i < n; i++)
-        if (!pending[i]) launch(s, jobs, (int)i);
-    size_t handled = 0, head = 0;
-    pthread_mutex_lock(&s->run.lock);
-    while (handled < n) {
+        if (!pending[i]) ready[n_ready++] = (int)i;
+    for (;;) {
+        /* A lone ready stage with nothing else running (a chain, the common case) runs here;
+         * only stages that can overlap get threads of their own. */
+        if (n_ready == 1 && running == 0) {
+            s->threaded[ready[0]] = 0;
+            job_main(&(job){ s, ready[0] });
+            running++;
+        } else {
+            for (size_t k = 0; k < n_ready; k++) launch(s, jobs, ready[k]);
+            running += n_ready;
+        }
+        n_ready = 0;
+        if (handled == n) break;
+        pthread_mutex_lock(&s->run.lock);
         while (head == s->n_finished) pthread_cond_wait(&s->cond, &s->run.lock);
         int f = s->finished[head++];
         pthread_mutex_unlock(&s->run.lock);
         if (s->threaded[f]) pthread_join(s->threads[f], NULL);
         handled++;
+        running--;
         for (size_t k = 0; k < s->n_dependents[f]; k++) {
             int d = s->dependents[f][k];
-            if (--pending[d] == 0) launch(s, jobs, d);
+            if (--pending[d] == 0) ready[n_ready++] = d;
         }
-        pthread_mutex_lock(&s->run.lock);
     }
-    pthread_mutex_unlock(&s->run.lock);
+    free(ready);
     free(pending);
     free(jobs);
     return 0;

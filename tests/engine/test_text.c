@@ -65,6 +65,16 @@ int main(void) {
     expect("plume: 1\nstages:\n  t: { use: docs.take, in: { docs: profile }, out: { docs: top }, with: { n: 0 } }\n",
            req, "{\"id\":\"q\",\"top\":[]}\n");
 
+    /* docs.join: texts in order, titles on request, the budget counted in code points */
+    expect("plume: 1\nstages:\n  j: { use: docs.join, in: { docs: profile }, out: { text: s } }\n", req,
+           "{\"id\":\"q\",\"s\":\"one\\ntwo\\nthree\"}\n");
+    expect("plume: 1\nstages:\n  j: { use: docs.join, in: { docs: profile }, out: { text: s }, "
+           "with: { sep: \" | \", with_title: true, max_chars: 12 } }\n", req,
+           "{\"id\":\"q\",\"s\":\"one | T: two\"}\n");
+    expect("plume: 1\nstages:\n  t: { use: text.join, in: { a: context, b: context }, out: { text: c2 }, with: { sep: \"\" } }\n"
+           "  j: { use: docs.join, in: { docs: profile }, out: { text: s }, with: { max_chars: 1 } }\n"
+           "output: [s]\n", req, "{\"id\":\"q\",\"s\":\"o\"}\n");
+
     /* io.docs_file: the same documents for every record */
     char docs[600], y2[1024];
     snprintf(docs, sizeof docs, "%s/corpus.jsonl", test_dir);
