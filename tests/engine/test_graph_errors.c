@@ -258,6 +258,36 @@ int main(void) {
     }
     unlink("model.gguf");
 
+    /* ---- DOT: every stage a node, every slot read an edge from its writer ---- */
+    g = load_ok("plume: 1\n"
+                "stages:\n"
+                "  top: { use: docs.take, in: { docs: profile }, out: { docs: top } }\n"
+                "  both: { use: text.join, in: { a: context, b: context }, out: { text: twice } }\n", NULL, 0);
+    if (g) {
+        FILE *f = tmpfile();
+        plume_error err;
+        CHECK(plume_graph_write_dot(g, f, &err) == 0);
+        rewind(f);
+        char dot[4096];
+        size_t n = fread(dot, 1, sizeof dot - 1, f);
+        dot[n] = '\0';
+        fclose(f);
+        CHECK_STR(dot, "digraph \"g.yaml\" {\n"
+                       "  rankdir=LR;\n"
+                       "  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n"
+                       "  edge [fontname=\"sans-serif\", fontsize=10];\n"
+                       "  \"request\" [label=\"request\\nio.request\", shape=ellipse];\n"
+                       "  \"top\" [label=\"top\\ndocs.take\"];\n"
+                       "  \"both\" [label=\"both\\ntext.join\"];\n"
+                       "  \"result\" [shape=ellipse, label=\"result\"];\n"
+                       "  \"request\" -> \"top\" [label=\"profile (docs)\"];\n"
+                       "  \"request\" -> \"both\" [label=\"context (text)\"];\n"
+                       "  \"top\" -> \"result\" [label=\"top (docs)\"];\n"
+                       "  \"both\" -> \"result\" [label=\"twice (text)\"];\n"
+                       "}\n");
+        plume_graph_free(g);
+    }
+
     plume_registry_close(reg);
     test_cleanup();
     return check_finish("test_graph_errors");

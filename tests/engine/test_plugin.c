@@ -87,6 +87,46 @@ int main(void) {
              "the stages there are\n", path);
     CHECK_STR(out, want);
 
+    /* One request from the command line with a profile file; --set reaches the stage. */
+    char profile[1024];
+    snprintf(profile, sizeof profile, "%s/profile.jsonl", dir);
+    write_file(profile, "{\"id\": \"p1\", \"title\": \"Old\", \"text\": \"first post\", \"time\": 10}\n"
+                        "{\"id\": \"p2\", \"text\": \"second post\"}\n");
+    write_file(path, "plume: 1\n"
+                     "stages:\n"
+                     "  past: { use: docs.join, in: { docs: profile }, out: { text: past }, with: { sep: \" + \" } }\n"
+                     "  all:  { use: text.join, in: { a: context, b: past }, out: { text: all } }\n"
+                     "output: [all]\n");
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' run '%s' --context 'Now:' --profile '%s' --set all.sep=' ' 2>&1",
+             build, path, profile);
+    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK_STR(out, "{\"id\":\"cli\",\"all\":\"Now: first post + second post\"}\n");
+
+    /* A failing record: its line carries the error, the others are written, exit status 1. */
+    char data[1024], res[1024];
+    snprintf(data, sizeof data, "%s/req.jsonl", dir);
+    snprintf(res, sizeof res, "%s/res.jsonl", dir);
+    write_file(data, "{\"id\": \"a\", \"context\": \"fine\"}\n{\"id\": \"b\", \"context\": \"bad apple\"}\n"
+                     "{\"id\": \"c\", \"context\": \"fine too\"}\n");
+    write_file(path, "plume: 1\nstages:\n  f: { use: test.fail_if, in: { text: context }, out: { text: ok }, "
+                     "with: { word: bad } }\n");
+    snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' run '%s' --data '%s' --out '%s' --batch 2 2>&1 "
+             "| sed 's/, [0-9.]* s ->/, T s ->/'", TEST_PLUGIN_DIR, build, path, data, res);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = '\0';
+    snprintf(want, sizeof want, "plume: 3 records, 1 failed, T s -> %s\n", res);
+    CHECK_STR(out, want);
+    if (p) pclose(p);
+    snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' run '%s' --data '%s' --out '%s' >/dev/null 2>&1",
+             TEST_PLUGIN_DIR, build, path, data, res);
+    CHECK(WEXITSTATUS(system(cmd)) == 1);
+    char *text = read_file(res);
+    CHECK_STR(text, "{\"id\":\"a\",\"ok\":\"fine\"}\n"
+                    "{\"id\":\"b\",\"error\":\"stage 'f': the text of record b contains 'bad'\"}\n"
+                    "{\"id\":\"c\",\"ok\":\"fine too\"}\n");
+    free(text);
+
     test_cleanup();
     return check_finish("test_plugin");
 }
