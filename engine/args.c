@@ -74,7 +74,10 @@ int pl_args_build(plume_args *args, const plume_graph *g, const pl_node *node, p
         if (pl_parse_param(p->type, text, a)) {
             const char *expect = p->type == PLUME_INT ? "an integer" : p->type == PLUME_FLOAT ? "a number"
                                : "true or false";
-            if (set && set->origin)
+            if (!set)  /* cannot happen: defaults are checked when the module loads */
+                plume_fail(err, "stage '%s' (%s): the default of parameter '%s' is not valid", node->name,
+                           node->stage->name, p->name);
+            else if (set->origin)
                 plume_fail(err, "--set %s: parameter '%s' of stage '%s' (%s) must be %s, not '%s'", set->origin,
                            p->name, node->name, node->stage->name, expect, text);
             else
@@ -94,7 +97,10 @@ int pl_args_build(plume_args *args, const plume_graph *g, const pl_node *node, p
             if (!known) {
                 const char *near = pl_closest(text, names, k);
                 char where[PLUME_ERROR_MAX / 2];
-                if (set && set->origin) snprintf(where, sizeof where, "--set %s", set->origin);
+                if (!set)  /* cannot happen: defaults are checked when the module loads */
+                plume_fail(err, "stage '%s' (%s): the default of parameter '%s' is not valid", node->name,
+                           node->stage->name, p->name);
+            else if (set->origin) snprintf(where, sizeof where, "--set %s", set->origin);
                 else if (set) snprintf(where, sizeof where, "%s:%d:%d", g->path, set->pos.line, set->pos.col);
                 else snprintf(where, sizeof where, "%s:%d:%d", g->path, node->pos.line, node->pos.col);
                 plume_fail(err, "%s: parameter '%s' of stage '%s' names model '%s', which is not declared; %s%s%s",

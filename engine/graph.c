@@ -123,13 +123,23 @@ static char *key_text(const yaml_node_t *k) {
     return pl_strndup((const char *)k->data.scalar.value, k->data.scalar.length);
 }
 
-/* Checks a node is a mapping whose keys are scalars. */
+/* Checks a node is a mapping whose keys are scalars, each given once (YAML parsers,
+ * libyaml included, let a repeated key through; here the second one would silently win). */
 static int expect_mapping(parse_ctx *c, const yaml_node_t *n, const char *what) {
     if (n->type != YAML_MAPPING_NODE) return fail_at(c, n, "%s must be a mapping, not %s", what, kind_name(n), NULL);
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node_at(c, p->key);
         if (!k || k->type != YAML_SCALAR_NODE)
             return fail_at(c, k ? k : n, "a key in %s is not a plain name", what, NULL, NULL);
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *e = node_at(c, q->key);
+            if (e->data.scalar.length == k->data.scalar.length &&
+                !memcmp(e->data.scalar.value, k->data.scalar.value, k->data.scalar.length)) {
+                char hint[64];
+                snprintf(hint, sizeof hint, "it was first given on line %d", (int)e->start_mark.line + 1);
+                return fail_at(c, k, "'%s' appears twice in %s", (const char *)k->data.scalar.value, what, hint);
+            }
+        }
     }
     return 0;
 }

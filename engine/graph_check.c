@@ -221,6 +221,12 @@ static int wire_outputs(plume_graph *g, size_t ni, plume_error *err) {
         const pl_wire *wire = n->implicit ? NULL : &n->out[w];
         const char *slot = wire ? wire->slot : port->name;
         pl_pos pos = wire ? wire->slot_pos : (pl_pos){ 0, 0 };
+        if (!strcmp(slot, "error")) {
+            char msg[PLUME_ERROR_MAX];
+            snprintf(msg, sizeof msg, "stage '%s' writes slot 'error', a name result lines keep for a failed "
+                     "record's message; choose another name", n->name);
+            return fail_pos(g, pos, err, msg);
+        }
         int prev = find_slot(g, slot);
         if (prev >= 0) {
             char msg[PLUME_ERROR_MAX];

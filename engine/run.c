@@ -539,7 +539,8 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
             if (recs[r].error) rep.failed++;
         }
         free_records(&s, recs, got);
-        if (opt->progress && rc == 0) progress(rep.records, total > rep.records ? total : rep.records, pl_now() - t0, !more);
+        if (opt->progress && rc == 0)  /* the total counted blank lines too: the last update says what was read */
+            progress(rep.records, more && total > rep.records ? total : rep.records, pl_now() - t0, !more);
     }
     rep.seconds = pl_now() - t0;
     if (rc == 0) rc = writer_commit(&w, err);

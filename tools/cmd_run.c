@@ -12,8 +12,13 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* The first Ctrl-C asks the run to stop after the batch at hand (the output stays as it was);
+ * a second one stops the process at once. */
 static void on_interrupt(int sig) {
-    (void)sig;
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
     interrupted = 1;
 }
 

@@ -182,6 +182,16 @@ int main(void) {
     expect_error("plume: 1\nstages:\n  a: { use: text.join, wiht: { sep: x } }\n",
                  "g.yaml:3:24: unknown key 'wiht' in stage 'a'; did you mean 'with'?");
 
+    expect_error("plume: 1\nstages:\n  a: { use: text.join, use: docs.take }\n",
+                 "g.yaml:3:24: 'use' appears twice in a stage; it was first given on line 3");
+    expect_error("plume: 1\nstages: {}\nplume: 1\n",
+                 "g.yaml:3:1: 'plume' appears twice in a graph; it was first given on line 1");
+    expect_error("plume: 1\nstages:\n  a: { use: text.truncate, in: { text: context }, out: { text: error } }\n",
+                 "g.yaml:3:64: stage 'a' writes slot 'error', a name result lines keep for a failed record's message; "
+                 "choose another name");
+    expect_error("plume: 1\nstages:\n  a:\n", "g.yaml:3:5: a stage must be a mapping, not a scalar");
+    expect_error("", "g.yaml: the file is empty; a graph starts with 'plume: 1'");
+
     /* ---- --set ---- */
     const char *join_yaml = "plume: 1\n"
                             "stages:\n"
