@@ -1,6 +1,8 @@
 /* A third-party plugin: compiled here from tests/engine/plugins/shout.c with the C compiler and
  * plume's headers only, then loaded by path from a graph (no rebuild of plume), and through
  * PLUME_MODULE_PATH by the `plume` command. */
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include "check.h"
 #include "engine_test.h"
@@ -18,7 +20,7 @@ static int sh(const char *cmd, char *out, size_t size) {
 int main(void) {
     const char *dir = test_tmpdir();
     const char *src = getenv("PLUME_SOURCE_DIR"), *build = getenv("PLUME_BUILD_DIR");
-    char cmd[4096], out[16384], path[1024];
+    char cmd[8192], out[16384], path[1024];
 
     snprintf(cmd, sizeof cmd, "%s -shared -fPIC -Wall -Wextra -Werror -I'%s/include' '%s/plugins/shout.c' -o '%s/shout.so' 2>&1",
              TEST_CC, src, TEST_ENGINE_DIR, dir);
@@ -54,7 +56,7 @@ int main(void) {
     write_file(path, "plume: 1\nstages:\n  loud: { use: ./shout.so:example.whisper }\n");
     reg = plume_registry_new(NULL);
     g = plume_graph_load(reg, path, NULL, 0, &err);
-    char want[2048];
+    char want[8192];
     snprintf(want, sizeof want, "%s:3:16: stage 'loud': %s/shout.so has no stage 'example.whisper'; it has: "
              "example.shout", path, dir);
     CHECK(g == NULL);
@@ -79,6 +81,24 @@ int main(void) {
     CHECK(sh(cmd, out, sizeof out) == 0);
     CHECK(strstr(out, "example.shout\n\n  Upper-cases the ASCII letters of a text and appends an ending.\n") == out);
     CHECK(strstr(out, "    ending       string  default \"!\"\n                         appended to the text\n") != NULL);
+
+    /* The listing: one block per stage, with ports and parameters; defaults as one would type them. */
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' modules 2>&1", build);
+    CHECK(sh(cmd, out, sizeof out) == 0);
+    char modules[PATH_MAX];
+    snprintf(path, sizeof path, "%s/lib/plume/modules", build);
+    if (!realpath(path, modules)) snprintf(modules, sizeof modules, "?");
+    snprintf(want, sizeof want, "docs.take  (module text 1.0, %s/plume-text.so)\n"
+             "  Keeps the first n documents of a list, with their scores; the order is kept.\n"
+             "  in:  docs: docs\n"
+             "  out: docs: docs\n"
+             "  with: n: int = 5\n\n", modules);
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    snprintf(want, sizeof want, "  in:  a: text, b: text, c?: text, d?: text\n"
+             "  out: text: text\n"
+             "  with: sep: string = \"\\n\", skip_empty: bool = true\n\n");
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    snprintf(path, sizeof path, "%s/g.yaml", dir);
 
     /* Without the path, the command says what is wrong, where, and what was probably meant. */
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' check '%s' --set loud.ending=? 2>&1", build, path);
