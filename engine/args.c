@@ -74,15 +74,20 @@ int pl_args_build(plume_args *args, const plume_graph *g, const pl_node *node, p
         if (pl_parse_param(p->type, text, a)) {
             const char *expect = p->type == PLUME_INT ? "an integer" : p->type == PLUME_FLOAT ? "a number"
                                : "true or false";
+            /* the declared default is the best example of a valid value */
+            const char *example = p->fallback ? p->fallback : p->type == PLUME_INT ? "10"
+                                : p->type == PLUME_FLOAT ? "0.5" : "true";
             if (!set)  /* cannot happen: defaults are checked when the module loads */
                 plume_fail(err, "stage '%s' (%s): the default of parameter '%s' is not valid", node->name,
                            node->stage->name, p->name);
             else if (set->origin)
-                plume_fail(err, "--set %s: parameter '%s' of stage '%s' (%s) must be %s, not '%s'", set->origin,
-                           p->name, node->name, node->stage->name, expect, text);
+                plume_fail(err, "--set %s: parameter '%s' of stage '%s' (%s) must be %s, not '%s'; e.g. --set %s.%s=%s",
+                           set->origin, p->name, node->name, node->stage->name, expect, text, node->name, p->name,
+                           example);
             else
-                plume_fail(err, "%s:%d:%d: parameter '%s' of stage '%s' (%s) must be %s, not '%s'", g->path,
-                           set->pos.line, set->pos.col, p->name, node->name, node->stage->name, expect, text);
+                plume_fail(err, "%s:%d:%d: parameter '%s' of stage '%s' (%s) must be %s, not '%s'; e.g. %s: %s",
+                           g->path, set->pos.line, set->pos.col, p->name, node->name, node->stage->name, expect, text,
+                           p->name, example);
             pl_args_free(args);
             return -1;
         }

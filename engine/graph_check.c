@@ -277,8 +277,10 @@ static int wire_inputs(plume_graph *g, size_t ni, plume_error *err) {
         const pl_slot *slot = &g->slots[s];
         if (slot->type != port->type) {
             snprintf(msg, sizeof msg, "type mismatch: slot '%s' holds %s (written by stage '%s'), but input '%s' "
-                     "of stage '%s' (%s) takes %s", wire->slot, plume_type_name(slot->type),
-                     g->nodes[slot->writer].name, port->name, n->name, n->stage->name, plume_type_name(port->type));
+                     "of stage '%s' (%s) takes %s; read a %s slot, or put a stage in between that turns %s into %s",
+                     wire->slot, plume_type_name(slot->type), g->nodes[slot->writer].name, port->name, n->name,
+                     n->stage->name, plume_type_name(port->type), plume_type_name(port->type),
+                     plume_type_name(slot->type), plume_type_name(port->type));
             return fail_pos(g, wire->slot_pos, err, msg);
         }
         n->in_slot[k] = s;

@@ -63,11 +63,13 @@ int main(void) {
     expect_error("plume: 1\n"
                  "stages:\n"
                  "  cut: { use: text.truncate, in: { text: context }, out: { text: short }, with: { max_chars: ten } }\n",
-                 "g.yaml:3:94: parameter 'max_chars' of stage 'cut' (text.truncate) must be an integer, not 'ten'");
+                 "g.yaml:3:94: parameter 'max_chars' of stage 'cut' (text.truncate) must be an integer, not 'ten'; "
+                 "e.g. max_chars: 2500");
     expect_error("plume: 1\n"
                  "stages:\n"
                  "  j: { use: text.join, in: { a: user, b: context }, out: { text: t }, with: { skip_empty: maybe } }\n",
-                 "g.yaml:3:91: parameter 'skip_empty' of stage 'j' (text.join) must be true or false, not 'maybe'");
+                 "g.yaml:3:91: parameter 'skip_empty' of stage 'j' (text.join) must be true or false, not "
+                 "'maybe'; e.g. skip_empty: true");
     expect_error("plume: 1\n"
                  "stages:\n"
                  "  f: { use: test.fail_if, in: { text: context }, out: { text: t } }\n",
@@ -108,13 +110,15 @@ int main(void) {
                  "another slot name");
     expect_error("plume: 1\nstages:\n  cut: { use: text.truncate, in: { text: profile }, out: { text: short } }\n",
                  "g.yaml:3:42: type mismatch: slot 'profile' holds docs (written by stage 'request'), but input "
-                 "'text' of stage 'cut' (text.truncate) takes text");
+                 "'text' of stage 'cut' (text.truncate) takes text; read a text slot, or put a stage in between that turns "
+                 "docs into text");
     expect_error("plume: 1\n"
                  "stages:\n"
                  "  top: { use: docs.take, in: { docs: profile }, out: { docs: top } }\n"
                  "  cut: { use: text.truncate, in: { text: top }, out: { text: short } }\n",
                  "g.yaml:4:42: type mismatch: slot 'top' holds docs (written by stage 'top'), but input 'text' of "
-                 "stage 'cut' (text.truncate) takes text");
+                 "stage 'cut' (text.truncate) takes text; read a text slot, or put a stage in between that turns docs "
+                 "into text");
     expect_error("plume: 1\n"
                  "stages:\n"
                  "  a: { use: text.join, in: { a: context, b: z }, out: { text: x } }\n"
@@ -204,7 +208,7 @@ int main(void) {
     const char *bad_type[] = { "j.skip_empty=2" };
     expect_error_set(__LINE__, join_yaml, bad_type, 1,
                      "--set j.skip_empty=2: parameter 'skip_empty' of stage 'j' (text.join) must be true or false, "
-                     "not '2'");
+                     "not '2'; e.g. --set j.skip_empty=true");
     const char *bad_form[] = { "sep=+" };
     expect_error_set(__LINE__, join_yaml, bad_form, 1,
                      "--set sep=+: expected STAGE.PARAM=VALUE, e.g. --set rank.budget_chars=2000");
