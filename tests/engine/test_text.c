@@ -91,6 +91,30 @@ int main(void) {
     snprintf(want, sizeof want, "%s:2: malformed JSON: unexpected token near end of file", docs);
     CHECK_STR(err.msg, want);
 
+    /* The main job: graphs/default.yaml over tests/data/requests.jsonl. The first line, written
+     * out from the first request: its context, the separator, its two documents with titles. */
+    {
+        char graph_path[600], data[600], out[600];
+        snprintf(graph_path, sizeof graph_path, "%s/graphs/default.yaml", getenv("PLUME_SOURCE_DIR"));
+        snprintf(data, sizeof data, "%s/requests.jsonl", getenv("PLUME_TEST_DATA"));
+        snprintf(out, sizeof out, "%s/default.jsonl", test_dir);
+        plume_graph *g = plume_graph_load(reg, graph_path, NULL, 0, &err);
+        CHECK_MSG(g != NULL, "%s", err.msg);
+        plume_run_options opt = plume_run_defaults();
+        opt.data = data;
+        opt.out = out;
+        plume_run_report rep;
+        CHECK(g && plume_run(g, &opt, &rep, &err) == 0 && rep.records == 15 && rep.failed == 0);
+        char *text = read_file(out);
+        const char *first = "{\"id\":\"beer-1\",\"prompt\":\"How long should I age a barleywine before opening it?"
+                            "\\n\\npast passages:\\nAging stouts: I keep imperial stouts in a cool cellar for a year "
+                            "before the first bottle.\\n\\nBottle conditioning: Priming sugar at 5 g per litre gives my "
+                            "ales a soft carbonation.\"}\n";
+        CHECK(text && strncmp(text, first, strlen(first)) == 0);
+        free(text);
+        plume_graph_free(g);
+    }
+
     plume_registry_close(reg);
     test_cleanup();
     return check_finish("test_text");
