@@ -45,7 +45,7 @@ static int read_request(reader *rd, char **text, char **origin, int *too_long, p
         while ((c = getc_unlocked(rd->f)) != EOF && c != '\n') {
             any = 1;
             if (len + 1 >= cap) {
-                if (cap > PL_LINE_MAX) { *too_long = 1; continue; }
+                if (cap >= PL_LINE_MAX) { *too_long = 1; continue; }
                 char *p = realloc(buf, cap * 2);
                 if (!p) return free(buf), plume_fail(err, "out of memory");
                 buf = p;
