@@ -14,8 +14,12 @@ typedef struct plume_command {
 /* One declaration per cmd_*.c file, in the order `plume help` lists them. */
 #define PLUME_COMMANDS(X) \
     X(version, "print plume's version and ABI") \
-    X(convert, "convert a llama2.c model and tokenizer to GGUF") \
-    X(eval, "score predictions: corpus BLEU, mean ROUGE-1/2/L")
+    X(modules, "list the stages plume can load, or explain one") \
+    X(check,   "check a graph without running it") \
+    X(graph,   "print a graph as Graphviz DOT") \
+    X(run,     "run requests through a graph") \
+    X(eval,    "score predictions: corpus BLEU, mean ROUGE-1/2/L") \
+    X(convert, "convert a llama2.c model and tokenizer to GGUF")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)

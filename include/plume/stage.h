@@ -104,6 +104,9 @@ PLUME_API plume_value *plume_batch_out(plume_batch *batch, size_t record, size_t
 /* Marks one record failed; its later stages are skipped and its result line carries the message. */
 PLUME_API void plume_batch_fail(plume_batch *batch, size_t record, const char *fmt, ...) PLUME_PRINTF(3, 4);
 PLUME_API int  plume_batch_failed(const plume_batch *batch, size_t record);
+/* The request a record came from: its JSON text as read, and (if origin is not NULL) where it
+ * was read, "FILE:LINE". Only the request reader (io.request) needs this. */
+PLUME_API const char *plume_batch_request(const plume_batch *batch, size_t record, const char **origin);
 
 /* ---- the host ---- */
 typedef enum plume_log_level { PLUME_LOG_ERROR, PLUME_LOG_WARN, PLUME_LOG_INFO, PLUME_LOG_DEBUG } plume_log_level;

@@ -1,0 +1,146 @@
+/* libplume internals shared by the runtime's files: the graph as loaded and checked,
+ * and the record/batch structures a run works on. Not installed. */
+#ifndef PLUME_ENGINE_H
+#define PLUME_ENGINE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "plume/plume.h"
+
+/* The name of the implicit first node that turns a request line into slots. */
+#define PL_REQUEST_NODE "request"
+#define PL_REQUEST_STAGE "io.request"
+#define PL_BATCH_MAX 65536
+#define PL_LINE_MAX (64u << 20)   /* longest request line read, bytes */
+
+typedef struct pl_pos {
+    int line, col;                /* 1-based; 0: no position (e.g. from --set) */
+} pl_pos;
+
+/* `in: { port: slot }` or `out: { port: slot }` of one stage. */
+typedef struct pl_wire {
+    char *port, *slot;
+    pl_pos port_pos, slot_pos;
+} pl_wire;
+
+/* `with: { name: value }` or one --set; origin is NULL for the graph file, else the --set text. */
+typedef struct pl_setting {
+    char *name, *value;
+    pl_pos pos, key_pos;          /* of the value, of the name */
+    const char *origin;
+} pl_setting;
+
+/* A parameter value, checked against its declared type. */
+typedef struct pl_arg {
+    const char *name;
+    plume_type type;
+    long long i;
+    double f;
+    char *s;                      /* the text as given (the model name for PLUME_MODEL) */
+} pl_arg;
+
+struct plume_args {
+    pl_arg *items;
+    size_t count;
+};
+
+typedef struct pl_model {
+    char *name, *path, *resolved;
+    pl_pos pos, path_pos;
+} pl_model;
+
+struct plume_host {
+    struct plume_graph *graph;
+    const char *node;             /* the node name, for log lines */
+};
+
+typedef struct pl_node {
+    char *name;
+    pl_pos pos;
+    char *use;
+    pl_pos use_pos;
+    int implicit;                 /* the request reader the engine adds */
+    const plume_stage *stage;
+    const char *module_path;
+    pl_wire *in, *out;
+    size_t n_in, n_out;
+    pl_setting *with;
+    size_t n_with;
+    /* resolved by the checks */
+    int *in_slot;                 /* per declared input port: slot index, or -1 (unwired optional) */
+    int *out_slot;                /* per declared output port: slot index (unwired: an anonymous slot) */
+    size_t n_in_ports, n_out_ports;
+    plume_args args;
+    plume_host host;
+    int *deps;                    /* nodes this one waits for */
+    size_t n_deps;
+} pl_node;
+
+typedef struct pl_slot {
+    char *name;                   /* NULL for the anonymous slot of an unwired output */
+    plume_type type;
+    int writer;                   /* node index */
+    pl_pos pos;                   /* where the writer names it */
+} pl_slot;
+
+struct plume_graph {
+    plume_registry *reg;
+    char *path, *dir;
+    pl_model *models;
+    size_t n_models;
+    pl_node *nodes;               /* nodes[0] is the request reader */
+    size_t n_nodes;
+    pl_slot *slots;
+    size_t n_slots;
+    int *order;                   /* a topological order of the nodes */
+    int *outputs;                 /* slot indices written to results */
+    size_t n_outputs;
+    pl_pos output_pos;
+    struct pl_node *sink;         /* the `output:` names, kept as in: wires for their positions */
+    int id_slot;                  /* the slot "id", or -1 */
+};
+
+/* graph_check.c: everything after parsing. Returns 0 or -1 with err. */
+int pl_graph_check(plume_graph *g, plume_error *err);
+/* args.c */
+int pl_args_build(plume_args *args, const plume_graph *g, const pl_node *node, plume_error *err);
+void pl_args_free(plume_args *args);
+int pl_parse_param(plume_type type, const char *text, pl_arg *out);
+/* hint.c: the closest candidate within a small distance, or NULL. */
+const char *pl_closest(const char *name, const char *const *candidates, size_t n);
+/* module.c */
+int pl_registry_load_pinned(plume_registry *reg, const char *path, const char *stage_name,
+                            const plume_stage **stage, const char **module_path, plume_error *err);
+/* util */
+char *pl_strdup(const char *s);
+char *pl_strndup(const char *s, size_t n);
+double pl_now(void);
+
+/* ---- a run ---- */
+
+typedef struct pl_record {
+    char *line;                   /* the request's JSON text */
+    char *origin;                 /* "FILE:LINE" */
+    plume_value *slots;
+    char *error;                  /* the first failure, or NULL */
+} pl_record;
+
+typedef struct pl_run pl_run;
+
+struct plume_batch {
+    pl_run *run;
+    pl_node *node;
+    pl_record **recs;
+    size_t count;
+};
+
+struct pl_run {
+    plume_graph *graph;
+    pthread_mutex_t lock;         /* guards pl_record.error across concurrent stages */
+};
+
+extern char pl_oom_error[];   /* the error of a record whose message could not be allocated */
+void pl_record_fail(pl_run *run, pl_record *rec, const char *node, const char *msg);
+
+#endif

@@ -1,0 +1,571 @@
+/* Running a graph: requests in, result lines out, batch by batch.
+ *
+ * Each batch is read, then its stages run as their inputs become ready: a stage starts on
+ * its own thread as soon as every stage it reads from has finished, so independent stages
+ * of one batch run at the same time. A stage's run() is never called twice at once (batches
+ * go one after another), so a stage's state needs no lock. Results are written in input
+ * order to a temporary file beside the output, which replaces the output only once complete. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <jansson.h>
+#include "engine.h"
+
+/* ---- requests ---- */
+
+typedef struct reader {
+    FILE *f;
+    const char *name;
+    size_t line;
+    const char *single;           /* one request given as text */
+    int single_done;
+} reader;
+
+/* Reads the next non-blank line, at most PL_LINE_MAX bytes (longer: the record gets an error,
+ * the rest of the line is skipped). Returns 1 with the text and origin set, 0 at the end, -1 on error. */
+static int read_request(reader *rd, char **text, char **origin, int *too_long, plume_error *err) {
+    *too_long = 0;
+    if (rd->single) {
+        if (rd->single_done) return 0;
+        rd->single_done = 1;
+        *text = pl_strdup(rd->single);
+        *origin = pl_strdup("command line");
+        if (!*text || !*origin) return free(*text), free(*origin), plume_fail(err, "out of memory");
+        return 1;
+    }
+    for (;;) {
+        size_t cap = 4096, len = 0;
+        char *buf = malloc(cap);
+        if (!buf) return plume_fail(err, "out of memory");
+        int c, any = 0;
+        while ((c = getc_unlocked(rd->f)) != EOF && c != '\n') {
+            any = 1;
+            if (len + 1 >= cap) {
+                if (cap >= PL_LINE_MAX) { *too_long = 1; continue; }
+                char *p = realloc(buf, cap * 2);
+                if (!p) return free(buf), plume_fail(err, "out of memory");
+                buf = p;
+                cap *= 2;
+            }
+            buf[len++] = (char)c;
+        }
+        if (ferror(rd->f)) {
+            free(buf);
+            return plume_fail(err, "%s:%zu: read error: %s", rd->name, rd->line + 1, strerror(errno));
+        }
+        if (c == EOF && !any) {
+            free(buf);
+            return 0;
+        }
+        rd->line++;
+        buf[len] = '\0';
+        size_t k = 0;
+        while (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r') k++;
+        if (!buf[k] && !*too_long) {  /* blank line */
+            free(buf);
+            continue;
+        }
+        char where[4096 + 32];
+        snprintf(where, sizeof where, "%s:%zu", rd->name, rd->line);
+        *text = buf;
+        if (!(*origin = pl_strdup(where))) return free(buf), plume_fail(err, "out of memory");
+        return 1;
+    }
+}
+
+/* ---- results ---- */
+
+typedef struct writer {
+    FILE *f;
+    char *tmp;                    /* the temporary file, renamed over `path` at the end */
+    const char *path;
+} writer;
+
+static int writer_open(writer *w, const char *path, plume_error *err) {
+    memset(w, 0, sizeof *w);
+    if (!path) {
+        w->f = stdout;
+        return 0;
+    }
+    w->path = path;
+    char *copy = pl_strdup(path);
+    if (!copy) return plume_fail(err, "out of memory");
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t n = strlen(path) + 32;
+    w->tmp = malloc(n);
+    if (!w->tmp) return free(copy), plume_fail(err, "out of memory");
+    const char *dir = dirname(copy);
+    snprintf(w->tmp, n, "%s/.%s.XXXXXX", dir, base);
+    int fd = mkstemp(w->tmp);
+    if (fd < 0) {
+        plume_fail(err, "%s: cannot create a temporary file in %s: %s; does the folder exist, and is it writable?",
+                   path, dir, strerror(errno));
+        free(copy);
+        free(w->tmp);
+        w->tmp = NULL;
+        return -1;
+    }
+    free(copy);
+    fchmod(fd, 0644);
+    if (!(w->f = fdopen(fd, "w"))) {
+        close(fd);
+        unlink(w->tmp);
+        free(w->tmp);
+        w->tmp = NULL;
+        return plume_fail(err, "%s: cannot open the output: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+/* Nothing half-written is left: the temporary file goes, the old output stays. */
+static void writer_abort(writer *w) {
+    if (!w->tmp) return;
+    fclose(w->f);
+    unlink(w->tmp);
+    free(w->tmp);
+    w->tmp = NULL;
+}
+
+static int writer_commit(writer *w, plume_error *err) {
+    if (!w->tmp) return fflush(w->f) ? plume_fail(err, "cannot write the results: %s", strerror(errno)) : 0;
+    if (fflush(w->f) || fsync(fileno(w->f))) {
+        plume_fail(err, "%s: cannot write the results: %s", w->path, strerror(errno));
+        writer_abort(w);
+        return -1;
+    }
+    if (fclose(w->f)) {
+        w->f = NULL;
+        unlink(w->tmp);
+        free(w->tmp);
+        w->tmp = NULL;
+        return plume_fail(err, "%s: cannot write the results: %s", w->path, strerror(errno));
+    }
+    if (rename(w->tmp, w->path)) {
+        plume_fail(err, "%s: cannot replace it with the results: %s", w->path, strerror(errno));
+        unlink(w->tmp);
+        free(w->tmp);
+        w->tmp = NULL;
+        return -1;
+    }
+    free(w->tmp);
+    w->tmp = NULL;
+    /* the rename itself must reach the disk too */
+    char *copy = pl_strdup(w->path);
+    if (copy) {
+        int dfd = open(dirname(copy), O_RDONLY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(copy);
+    }
+    return 0;
+}
+
+static json_t *value_json(const plume_value *v) {
+    switch (v->type) {
+    case PLUME_TEXT:
+        return json_stringn(v->as.text.str, v->as.text.len);
+    case PLUME_NUMBER:
+        return json_real(v->as.number);
+    case PLUME_DOCS: {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < v->as.docs.count; i++) {
+            const plume_doc *d = &v->as.docs.items[i];
+            json_t *o = json_pack("{s:s?,s:s?,s:s?,s:f,s:f}", "id", d->id, "title", d->title, "text", d->text,
+                                  "time", d->time, "score", d->score);
+            if (!o || json_array_append_new(a, o)) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    case PLUME_TERMS: {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < v->as.terms.count; i++) {
+            json_t *o = json_pack("{s:s?,s:f}", "word", v->as.terms.items[i].word, "weight",
+                                  v->as.terms.items[i].weight);
+            if (!o || json_array_append_new(a, o)) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    default:
+        return json_null();
+    }
+}
+
+/* One line: {"id": ..., each output slot ..., "error": ...}. A failed record carries only its id and error. */
+static int write_result(writer *w, pl_run *run, pl_record *rec, plume_error *err) {
+    const plume_graph *g = run->graph;
+    json_t *o = json_object();
+    if (!o) return plume_fail(err, "out of memory");
+    const plume_value *id = g->id_slot >= 0 ? &rec->slots[g->id_slot] : NULL;
+    json_object_set_new(o, "id", id && id->type == PLUME_TEXT ? json_stringn(id->as.text.str, id->as.text.len)
+                                                               : json_null());
+    for (size_t i = 0; !rec->error && i < g->n_outputs; i++) {
+        const pl_slot *s = &g->slots[g->outputs[i]];
+        json_t *v = value_json(&rec->slots[g->outputs[i]]);
+        if (!v) {  /* jansson refuses text that is not UTF-8 */
+            char msg[512];
+            snprintf(msg, sizeof msg, "slot '%s' cannot be written as JSON: text that is not UTF-8, or a number "
+                     "that is not finite", s->name);
+            for (size_t k = 0; k < i; k++) json_object_del(o, g->slots[g->outputs[k]].name);
+            pl_record_fail(run, rec, NULL, msg);
+            break;
+        }
+        json_object_set_new(o, s->name, v);
+    }
+    if (rec->error) json_object_set_new(o, "error", json_string(rec->error));
+    char *line = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!line) return plume_fail(err, "out of memory writing result of %s", rec->origin);
+    int bad = fputs(line, w->f) < 0 || fputc('\n', w->f) == EOF;
+    free(line);
+    if (bad) return plume_fail(err, "%s: cannot write the results: %s", w->path ? w->path : "stdout", strerror(errno));
+    return 0;
+}
+
+/* ---- scheduling one batch ---- */
+
+typedef struct node_stats {
+    double seconds;
+    size_t calls, records;
+} node_stats;
+
+typedef struct sched {
+    pl_run run;
+    plume_graph *g;
+    void **states;
+    node_stats *stats;
+    int **dependents;             /* per node: the nodes that wait for it */
+    size_t *n_dependents;
+    /* per batch */
+    pl_record **recs;
+    size_t n_recs;
+    pthread_cond_t cond;          /* signalled when a node finishes (uses run.lock) */
+    int *finished;                /* queue of nodes that finished, not yet handled */
+    size_t n_finished;
+    pthread_t *threads;
+    char *threaded;
+} sched;
+
+typedef struct job {
+    sched *s;
+    int node;
+} job;
+
+static void run_node(sched *s, int ni) {
+    pl_node *node = &s->g->nodes[ni];
+    pl_record **view = malloc((s->n_recs ? s->n_recs : 1) * sizeof *view);
+    size_t count = 0;
+    if (!view) {
+        for (size_t r = 0; r < s->n_recs; r++) pl_record_fail(&s->run, s->recs[r], node->name, "out of memory");
+        return;
+    }
+    pthread_mutex_lock(&s->run.lock);
+    for (size_t r = 0; r < s->n_recs; r++)
+        if (!s->recs[r]->error) view[count++] = s->recs[r];
+    pthread_mutex_unlock(&s->run.lock);
+    if (count) {
+        plume_batch b = { &s->run, node, view, count };
+        plume_error err = { "" };
+        double t0 = pl_now();
+        int rc = node->stage->run(s->states[ni], &b, &err);
+        s->stats[ni].seconds += pl_now() - t0;
+        s->stats[ni].calls++;
+        s->stats[ni].records += count;
+        if (rc) {
+            const char *msg = err.msg[0] ? err.msg : "failed without saying why";
+            for (size_t r = 0; r < count; r++) pl_record_fail(&s->run, view[r], node->implicit ? NULL : node->name, msg);
+        }
+    }
+    free(view);
+}
+
+static void *job_main(void *arg) {
+    job *j = arg;
+    run_node(j->s, j->node);
+    pthread_mutex_lock(&j->s->run.lock);
+    j->s->finished[j->s->n_finished++] = j->node;
+    pthread_cond_signal(&j->s->cond);
+    pthread_mutex_unlock(&j->s->run.lock);
+    return NULL;
+}
+
+static void launch(sched *s, job *jobs, int ni) {
+    jobs[ni] = (job){ s, ni };
+    if (pthread_create(&s->threads[ni], NULL, job_main, &jobs[ni]) == 0) {
+        s->threaded[ni] = 1;
+        return;
+    }
+    s->threaded[ni] = 0;  /* no thread to be had: run it here, in order, which is still correct */
+    job_main(&jobs[ni]);
+}
+
+static int run_batch(sched *s, plume_error *err) {
+    size_t n = s->g->n_nodes;
+    size_t *pending = malloc(n * sizeof(size_t));
+    job *jobs = malloc(n * sizeof(job));
+    if (!pending || !jobs) {
+        free(pending);
+        free(jobs);
+        return plume_fail(err, "out of memory");
+    }
+    int *ready = malloc(n * sizeof(int));
+    if (!ready) {
+        free(pending);
+        free(jobs);
+        return plume_fail(err, "out of memory");
+    }
+    s->n_finished = 0;
+    size_t n_ready = 0, running = 0, handled = 0, head = 0;
+    for (size_t i = 0; i < n; i++) pending[i] = s->g->nodes[i].n_deps;
+    for (size_t i = 0; i < n; i++)
+        if (!pending[i]) ready[n_ready++] = (int)i;
+    for (;;) {
+        /* A lone ready stage with nothing else running (a chain, the common case) runs here;
+         * only stages that can overlap get threads of their own. */
+        if (n_ready == 1 && running == 0) {
+            s->threaded[ready[0]] = 0;
+            job_main(&(job){ s, ready[0] });
+            running++;
+        } else {
+            for (size_t k = 0; k < n_ready; k++) launch(s, jobs, ready[k]);
+            running += n_ready;
+        }
+        n_ready = 0;
+        if (handled == n) break;
+        pthread_mutex_lock(&s->run.lock);
+        while (head == s->n_finished) pthread_cond_wait(&s->cond, &s->run.lock);
+        int f = s->finished[head++];
+        pthread_mutex_unlock(&s->run.lock);
+        if (s->threaded[f]) pthread_join(s->threads[f], NULL);
+        handled++;
+        running--;
+        for (size_t k = 0; k < s->n_dependents[f]; k++) {
+            int d = s->dependents[f][k];
+            if (--pending[d] == 0) ready[n_ready++] = d;
+        }
+    }
+    free(ready);
+    free(pending);
+    free(jobs);
+    return 0;
+}
+
+/* ---- the run ---- */
+
+plume_run_options plume_run_defaults(void) {
+    plume_run_options o;
+    memset(&o, 0, sizeof o);
+    o.batch = 8;
+    return o;
+}
+
+static void free_records(sched *s, pl_record *recs, size_t n) {
+    for (size_t r = 0; r < n; r++) {
+        for (size_t k = 0; recs[r].slots && k < s->g->n_slots; k++) plume_value_clear(&recs[r].slots[k]);
+        free(recs[r].slots);
+        free(recs[r].line);
+        free(recs[r].origin);
+        if (recs[r].error != pl_oom_error) free(recs[r].error);
+    }
+    memset(recs, 0, n * sizeof *recs);
+}
+
+static void destroy_states(sched *s) {
+    for (size_t i = 0; i < s->g->n_nodes; i++) {
+        if (s->states[i] && s->g->nodes[i].stage->destroy && s->threaded[i] != 2)
+            s->g->nodes[i].stage->destroy(s->states[i]);
+        free(s->states[i]);
+    }
+}
+
+static int create_states(sched *s, plume_error *err) {
+    for (size_t k = 0; k < s->g->n_nodes; k++) {
+        int i = s->g->order[k];
+        pl_node *n = &s->g->nodes[i];
+        s->states[i] = calloc(1, n->stage->state_size ? n->stage->state_size : 1);
+        if (!s->states[i]) return plume_fail(err, "out of memory creating stage '%s'", n->name);
+        if (n->stage->create) {
+            plume_error e = { "" };
+            if (n->stage->create(s->states[i], &n->args, &n->host, &e)) {
+                s->threaded[i] = 2;  /* created nothing to destroy */
+                return plume_fail(err, "%s:%d:%d: stage '%s' (%s) could not start: %s", s->g->path, n->pos.line,
+                                  n->pos.col, n->name, n->stage->name, e.msg[0] ? e.msg : "no reason given");
+            }
+        }
+    }
+    return 0;
+}
+
+static size_t count_lines(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = 0;
+    int c, last = '\n';
+    while ((c = getc(f)) != EOF) {
+        if (c == '\n') n++;
+        last = c;
+    }
+    if (last != '\n') n++;
+    fclose(f);
+    return n;
+}
+
+static void progress(size_t done, size_t total, double elapsed, int final) {
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    char eta[32] = "--:--";
+    if (rate > 0 && total >= done) {
+        long s = (long)((double)(total - done) / rate + 0.5);
+        snprintf(eta, sizeof eta, "%ld:%02ld", s / 60, s % 60);
+    }
+    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : 0;
+    if (fill > width) fill = width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %zu/%zu records  %.1f/s  ETA %s  ", bar, done, total, rate, eta);
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static void print_stats(sched *s, FILE *f, double total) {
+    fprintf(f, "%-16s %-22s %7s %9s %12s %6s\n", "stage", "uses", "batches", "seconds", "ms/record", "share");
+    for (size_t k = 0; k < s->g->n_nodes; k++) {
+        int i = s->g->order[k];
+        const pl_node *n = &s->g->nodes[i];
+        const node_stats *st = &s->stats[i];
+        fprintf(f, "%-16s %-22s %7zu %9.3f %12.3f %5.1f%%\n", n->name, n->stage->name, st->calls, st->seconds,
+                st->records ? 1e3 * st->seconds / (double)st->records : 0.0,
+                total > 0 ? 100.0 * st->seconds / total : 0.0);
+    }
+    fprintf(f, "(stages of one batch overlap, so the shares can add up to more than 100%%; wall time %.3f s)\n", total);
+}
+
+int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *report, plume_error *err) {
+    plume_run_report rep = { 0, 0, 0 };
+    if (report) *report = rep;
+    size_t batch = opt->batch ? opt->batch : 8;
+    if (batch > PL_BATCH_MAX) return plume_fail(err, "--batch %zu is more than %d records", batch, PL_BATCH_MAX);
+    if (!opt->data && !opt->request) return plume_fail(err, "no requests: give a requests file (--data)");
+    reader rd = { NULL, opt->data, 0, opt->data ? NULL : opt->request, 0 };
+    if (opt->data && !(rd.f = fopen(opt->data, "rb")))
+        return plume_fail(err, "%s: cannot open the requests: %s", opt->data, strerror(errno));
+    size_t total = opt->progress && opt->data ? count_lines(opt->data) : 1;
+
+    size_t n = g->n_nodes;
+    sched s;
+    memset(&s, 0, sizeof s);
+    s.g = g;
+    s.run.graph = g;
+    pthread_mutex_init(&s.run.lock, NULL);
+    pthread_cond_init(&s.cond, NULL);
+    s.states = calloc(n, sizeof(void *));
+    s.stats = calloc(n, sizeof(node_stats));
+    s.dependents = calloc(n, sizeof(int *));
+    s.n_dependents = calloc(n, sizeof(size_t));
+    s.finished = calloc(n, sizeof(int));
+    s.threads = calloc(n, sizeof(pthread_t));
+    s.threaded = calloc(n, 1);
+    pl_record *recs = calloc(batch, sizeof(pl_record));
+    s.recs = calloc(batch, sizeof(pl_record *));
+    int rc = 0;
+    writer w = { 0 };
+    int writer_ok = 0;
+    if (!s.states || !s.stats || !s.dependents || !s.n_dependents || !s.finished || !s.threads || !s.threaded ||
+        !recs || !s.recs) {
+        rc = plume_fail(err, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        s.dependents[i] = calloc(n, sizeof(int));
+        if (!s.dependents[i]) rc = plume_fail(err, "out of memory");
+    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        for (size_t d = 0; d < g->nodes[i].n_deps; d++) {
+            int on = g->nodes[i].deps[d];
+            s.dependents[on][s.n_dependents[on]++] = (int)i;
+        }
+    if (rc) goto done;
+    if (create_states(&s, err)) {
+        rc = -1;
+        goto done;
+    }
+    if (writer_open(&w, opt->out, err)) {
+        rc = -1;
+        goto done;
+    }
+    writer_ok = 1;
+    double t0 = pl_now();
+    for (int more = 1; more && rc == 0;) {
+        size_t got = 0;
+        while (got < batch) {
+            pl_record *r = &recs[got];
+            int too_long;
+            int k = read_request(&rd, &r->line, &r->origin, &too_long, err);
+            if (k < 0) rc = -1;
+            if (k <= 0) {
+                more = 0;
+                break;
+            }
+            s.recs[got++] = r;
+            if (!(r->slots = calloc(g->n_slots, sizeof(plume_value)))) {
+                rc = plume_fail(err, "out of memory");
+                break;
+            }
+            if (too_long) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "%s: the line is longer than %u bytes", r->origin, PL_LINE_MAX);
+                pl_record_fail(&s.run, r, NULL, msg);
+            }
+        }
+        s.n_recs = got;
+        if (rc == 0 && got) rc = run_batch(&s, err);
+        if (rc == 0 && opt->cancel && *opt->cancel)
+            rc = plume_fail(err, "interrupted after %zu records; %s", rep.records + got,
+                            opt->out ? "the output file was left as it was" : "the results above are incomplete");
+        for (size_t r = 0; rc == 0 && r < got; r++) {
+            rc = write_result(&w, &s.run, &recs[r], err);
+            rep.records++;
+            if (recs[r].error) rep.failed++;
+        }
+        free_records(&s, recs, got);
+        if (opt->progress && rc == 0)  /* the total counted blank lines too: the last update says what was read */
+            progress(rep.records, more && total > rep.records ? total : rep.records, pl_now() - t0, !more);
+    }
+    rep.seconds = pl_now() - t0;
+    if (rc == 0) rc = writer_commit(&w, err);
+    else writer_abort(&w);
+    if (rc == 0 && opt->stats) print_stats(&s, opt->stats, rep.seconds);
+done:
+    if (rc && writer_ok) writer_abort(&w);
+    if (s.states) destroy_states(&s);
+    if (rd.f) fclose(rd.f);
+    for (size_t i = 0; s.dependents && i < n; i++) free(s.dependents[i]);
+    free(s.states);
+    free(s.stats);
+    free(s.dependents);
+    free(s.n_dependents);
+    free(s.finished);
+    free(s.threads);
+    free(s.threaded);
+    free(s.recs);
+    free(recs);
+    pthread_cond_destroy(&s.cond);
+    pthread_mutex_destroy(&s.run.lock);
+    if (report) {
+        *report = rep;
+        if (rc) report->records = 0;
+    }
+    free(w.tmp);
+    return rc;
+}

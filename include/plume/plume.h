@@ -1,0 +1,122 @@
+/* plume — the runtime: module registry, graphs, runs.
+ *
+ * A program that runs pipelines uses this header; a module that provides stages
+ * needs only stage.h. The usual sequence:
+ *
+ *     plume_error err;
+ *     plume_registry *reg = plume_registry_open(&err);          // built-in + PLUME_MODULE_PATH
+ *     plume_graph *g = plume_graph_load(reg, "g.yaml", NULL, 0, &err);   // parse + check
+ *     plume_run_options opt = plume_run_defaults();
+ *     opt.data = "requests.jsonl"; opt.out = "results.jsonl";
+ *     plume_run_report rep;
+ *     int rc = plume_run(g, &opt, &rep, &err);   // -1: nothing written; 0: done (rep.failed may be > 0)
+ *     plume_graph_free(g);
+ *     plume_registry_close(reg);
+ */
+#ifndef PLUME_PLUME_H
+#define PLUME_PLUME_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "error.h"
+#include "stage.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- modules ---- */
+
+typedef struct plume_registry plume_registry;
+
+/* Loads every module of PLUME_MODULE_PATH (colon-separated folders, searched first, so a
+ * module there can replace a built-in stage) and of the built-in folder. A module that fails
+ * to load does not fail the registry: it is listed by plume_registry_problem(). NULL only
+ * when out of memory. */
+PLUME_API plume_registry *plume_registry_open(plume_error *err);
+/* An empty registry: nothing loaded, for tests and embedders. */
+PLUME_API plume_registry *plume_registry_new(plume_error *err);
+PLUME_API void plume_registry_close(plume_registry *reg);
+/* The folder of the built-in modules: <dir of libplume.so>/plume/modules. */
+PLUME_API const char *plume_builtin_module_dir(void);
+/* Loads one module file (a second load of the same file is a no-op). Its stages are added
+ * unless a stage of that name is already known. Returns 0, or -1 with err naming the file. */
+PLUME_API int plume_registry_load(plume_registry *reg, const char *path, plume_error *err);
+/* Every stage, in load order; *module_path (if not NULL) gets the file that provides it. */
+PLUME_API size_t plume_registry_count(const plume_registry *reg);
+PLUME_API const plume_stage *plume_registry_stage(const plume_registry *reg, size_t i, const char **module_path);
+PLUME_API const plume_stage *plume_registry_find(const plume_registry *reg, const char *name, const char **module_path);
+/* The module descriptor that provides a stage of the registry (its name and version). */
+PLUME_API const plume_module *plume_registry_module_of(const plume_registry *reg, const plume_stage *stage);
+/* The stage name closest to `name` by edit distance, or NULL when none is close. */
+PLUME_API const char *plume_registry_suggest(const plume_registry *reg, const char *name);
+/* Module files that failed to load, with the reason. */
+PLUME_API size_t plume_registry_problem_count(const plume_registry *reg);
+PLUME_API const char *plume_registry_problem(const plume_registry *reg, size_t i);
+
+/* ---- graphs ---- */
+
+typedef struct plume_graph plume_graph;
+
+/* Parses a YAML graph, substitutes ${VAR} and ${VAR:-default}, applies the overrides
+ * (each "stage.param=value", as `--set` gives them), resolves every stage (explicit module
+ * paths are relative to the graph's folder), and checks the whole graph: stages, parameters,
+ * models, slot wiring, types, cycles. Nothing runs. Returns NULL with err as
+ * "FILE:LINE:COLUMN: what; hint". */
+PLUME_API plume_graph *plume_graph_load(plume_registry *reg, const char *path,
+                                        const char *const *sets, size_t n_sets, plume_error *err);
+/* The same from YAML text; `name` stands for the file in messages, `dir` resolves relative paths. */
+PLUME_API plume_graph *plume_graph_parse(plume_registry *reg, const char *yaml, size_t len, const char *name,
+                                         const char *dir, const char *const *sets, size_t n_sets, plume_error *err);
+PLUME_API void plume_graph_free(plume_graph *graph);
+/* Stages as declared (the request reader not included), in the order they run. */
+PLUME_API size_t plume_graph_stage_count(const plume_graph *graph);
+PLUME_API const char *plume_graph_stage_name(const plume_graph *graph, size_t i);
+/* The slots each result line carries, besides "id" and "error". */
+PLUME_API size_t plume_graph_output_count(const plume_graph *graph);
+PLUME_API const char *plume_graph_output(const plume_graph *graph, size_t i);
+/* Graphviz DOT of the pipeline: the request, the stages, the result; edges are slots. */
+PLUME_API int plume_graph_write_dot(const plume_graph *graph, FILE *out, plume_error *err);
+
+/* ---- running ---- */
+
+typedef struct plume_run_options {
+    const char *data;      /* requests, JSON Lines; or NULL and `request` */
+    const char *request;   /* one request as JSON text (the `--context` form); used when data is NULL */
+    const char *out;       /* results path, written atomically; NULL: stdout */
+    size_t batch;          /* records per batch (default 8, at most 65536) */
+    int progress;          /* progress bar on stderr (the caller decides: stderr is a terminal) */
+    FILE *stats;           /* if not NULL, time per stage is printed there at the end */
+    volatile sig_atomic_t *cancel;  /* if not NULL and set (e.g. by a SIGINT handler), the run stops
+                                       after the current batch and fails, leaving the output as it was */
+} plume_run_options;
+
+typedef struct plume_run_report {
+    size_t records;        /* result lines written */
+    size_t failed;         /* of them, lines with "error" */
+    double seconds;
+} plume_run_report;
+
+PLUME_API plume_run_options plume_run_defaults(void);
+/* Creates every stage, runs every request through the graph batch by batch (independent
+ * stages of a batch at the same time), writes one result line per request in input order,
+ * destroys the stages. Returns 0 when every request got its result line (some may carry
+ * an error: see report->failed), or -1 with err when the run could not finish; then the
+ * output file is left as it was before the run (no partial file). */
+PLUME_API int plume_run(plume_graph *graph, const plume_run_options *opt, plume_run_report *report,
+                        plume_error *err);
+
+/* ---- helpers for modules and tools ---- */
+
+/* Reads a JSON Lines file of documents {"id","title","text","time"} into a docs value.
+ * A bad line is an error naming file:line. Returns 0 or -1. */
+PLUME_API int plume_docs_read_jsonl(const char *path, plume_value *docs, plume_error *err);
+/* Levenshtein distance, capped at `cap` (returns cap when the distance is cap or more). */
+PLUME_API size_t plume_edit_distance(const char *a, const char *b, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

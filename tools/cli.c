@@ -1,0 +1,31 @@
+/* Option parsing shared by the engine subcommands. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+const char *cli_value(int argc, char **argv, int *i, const char *name, int *missing) {
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n)) return NULL;
+    if (a[n] == '=') return a + n + 1;
+    if (a[n]) return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "plume: %s needs a value\n", name);
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int cli_take_set(int argc, char **argv, int *i, cli_sets *sets) {
+    int missing = 0;
+    const char *v = cli_value(argc, argv, i, "--set", &missing);
+    if (missing) return -1;
+    if (!v) return 0;
+    if (sets->count == CLI_SETS_MAX) {
+        fprintf(stderr, "plume: more than %d --set options\n", CLI_SETS_MAX);
+        return -1;
+    }
+    sets->items[sets->count++] = v;
+    return 1;
+}

@@ -1,0 +1,18 @@
+/* Helpers the engine subcommands share: option parsing with --set, and error printing. */
+#ifndef PLUME_TOOLS_CLI_H
+#define PLUME_TOOLS_CLI_H
+#include <stddef.h>
+
+#define CLI_SETS_MAX 256
+
+typedef struct cli_sets {
+    const char *items[CLI_SETS_MAX];
+    size_t count;
+} cli_sets;
+
+/* If argv[*i] is --set X or --set=X, records X, advances *i and returns 1; -1 on a usage error. */
+int cli_take_set(int argc, char **argv, int *i, cli_sets *sets);
+/* The value of option `name` at argv[*i] ("--name V" or "--name=V"), advancing *i; NULL if not it. */
+const char *cli_value(int argc, char **argv, int *i, const char *name, int *missing);
+
+#endif

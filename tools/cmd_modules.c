@@ -1,0 +1,159 @@
+/* plume modules [STAGE]: every stage there is, or one stage explained (as gst-inspect does). */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+#include "plume/plume.h"
+
+/* Prints `text` wrapped at 96 columns, each line indented by `indent` spaces. */
+static void print_wrapped(const char *text, int indent) {
+    const int width = 96;
+    int col = 0;
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col > 0 && col + 1 + (int)word > width) {
+            putchar('\n');
+            col = 0;
+        }
+        if (col == 0) col = printf("%*s", indent, "");
+        else col += printf(" ");
+        col += printf("%.*s", (int)word, text);
+        text += word;
+        while (*text == ' ') text++;
+    }
+    putchar('\n');
+}
+
+/* Parameter defaults are text; show control characters the way one would type them in YAML. */
+static void print_default(plume_type type, const char *s) {
+    if (type != PLUME_STRING && type != PLUME_MODEL) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '\n') fputs("\\n", stdout);
+        else if (*s == '\t') fputs("\\t", stdout);
+        else if (*s == '"' || *s == '\\') printf("\\%c", *s);
+        else putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_ports(const char *title, const plume_port *ports) {
+    printf("  %s\n", title);
+    if (!ports || !ports->name) {
+        printf("    (none)\n");
+        return;
+    }
+    for (const plume_port *p = ports; p->name; p++)
+        printf("    %-12s %-7s %s%s\n", p->name, plume_type_name(p->type), p->doc ? p->doc : "",
+               p->flags & PLUME_PORT_OPTIONAL ? " (optional: may be left unwired)" : "");
+}
+
+static void print_short(const plume_registry *reg, const plume_stage *s, const char *path) {
+    const plume_module *m = plume_registry_module_of(reg, s);
+    printf("%s  (module %s %s, %s)\n", s->name, m ? m->name : "?", m ? m->version : "", path);
+    print_wrapped(s->doc ? s->doc : "(no description)", 2);
+    printf("  in: ");
+    int any = 0;
+    for (const plume_port *p = s->inputs; p && p->name; p++, any = 1)
+        printf(" %s%s: %s%s", p->name, p->flags & PLUME_PORT_OPTIONAL ? "?" : "", plume_type_name(p->type),
+               p[1].name ? "," : "");
+    printf("%s\n  out:", any ? "" : " (none)");
+    any = 0;
+    for (const plume_port *p = s->outputs; p && p->name; p++, any = 1)
+        printf(" %s: %s%s", p->name, plume_type_name(p->type), p[1].name ? "," : "");
+    printf("%s\n  with:", any ? "" : " (none)");
+    any = 0;
+    for (const plume_param *p = s->params; p && p->name; p++, any = 1) {
+        printf(" %s: %s", p->name, plume_type_name(p->type));
+        if (p->fallback) {
+            printf(" = ");
+            print_default(p->type, p->fallback);
+        } else {
+            printf(" (required)");
+        }
+        if (p[1].name) putchar(',');
+    }
+    printf("%s\n\n", any ? "" : " (none)");
+}
+
+static void print_long(const plume_registry *reg, const plume_stage *s, const char *path) {
+    const plume_module *m = plume_registry_module_of(reg, s);
+    printf("%s\n\n", s->name);
+    print_wrapped(s->doc ? s->doc : "(no description)", 2);
+    putchar('\n');
+    printf("  module: %s %s\n  file:   %s\n\n", m ? m->name : "?", m ? m->version : "", path);
+    print_ports("inputs (wire each under in: to a slot another stage writes):", s->inputs);
+    print_ports("outputs (wire each under out: to a new slot name):", s->outputs);
+    printf("  parameters (set under with:, or on the command line with --set STAGE.PARAM=VALUE):\n");
+    if (!s->params || !s->params->name) printf("    (none)\n");
+    for (const plume_param *p = s->params; p && p->name; p++) {
+        printf("    %-12s %-7s ", p->name, plume_type_name(p->type));
+        if (p->fallback) {
+            printf("default ");
+            print_default(p->type, p->fallback);
+        } else {
+            printf("required");
+        }
+        printf("\n                         %s\n", p->doc ? p->doc : "");
+    }
+    printf("\n  example:\n    stages:\n      my_%s: { use: %s", strchr(s->name, '.') ? strchr(s->name, '.') + 1 : s->name,
+           s->name);
+    const char *sep = ", in: { ";
+    for (const plume_port *p = s->inputs; p && p->name; p++)
+        if (!(p->flags & PLUME_PORT_OPTIONAL)) printf("%s%s: SLOT", sep, p->name), sep = ", ";
+    if (strcmp(sep, ", in: { ")) printf(" }");
+    sep = ", out: { ";
+    for (const plume_port *p = s->outputs; p && p->name; p++) printf("%s%s: NEW_SLOT", sep, p->name), sep = ", ";
+    if (strcmp(sep, ", out: { ")) printf(" }");
+    sep = ", with: { ";
+    for (const plume_param *p = s->params; p && p->name; p++)
+        if (!p->fallback) printf("%s%s: VALUE", sep, p->name), sep = ", ";
+    if (strcmp(sep, ", with: { ")) printf(" }");
+    printf(" }\n");
+}
+
+int cmd_modules(int argc, char **argv) {
+    if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
+        printf("usage: plume modules [STAGE]\n\n"
+               "Lists every stage plume can load, with its ports and parameters; with STAGE, explains that one.\n"
+               "Stages come from the built-in folder (%s) and from the folders in PLUME_MODULE_PATH.\n",
+               plume_builtin_module_dir() ? plume_builtin_module_dir() : "?");
+        return argc > 2 ? 2 : 0;
+    }
+    plume_error err;
+    plume_registry *reg = plume_registry_open(&err);
+    if (!reg) {
+        fprintf(stderr, "plume: %s\n", err.msg);
+        return 1;
+    }
+    int rc = 0;
+    if (argc == 2) {
+        const char *path;
+        const plume_stage *s = plume_registry_find(reg, argv[1], &path);
+        if (s) {
+            print_long(reg, s, path);
+        } else {
+            const char *near = plume_registry_suggest(reg, argv[1]);
+            fprintf(stderr, "plume: no stage '%s'", argv[1]);
+            if (near) fprintf(stderr, "; did you mean '%s'?\n", near);
+            else fprintf(stderr, "; `plume modules` lists the stages there are\n");
+            rc = 1;
+        }
+    } else {
+        size_t n = plume_registry_count(reg);
+        printf("%zu stage%s (built-in folder: %s)\n\n", n, n == 1 ? "" : "s",
+               plume_builtin_module_dir() ? plume_builtin_module_dir() : "?");
+        for (size_t i = 0; i < n; i++) {
+            const char *path;
+            const plume_stage *s = plume_registry_stage(reg, i, &path);
+            print_short(reg, s, path);
+        }
+        printf("A '?' after an input means it is optional. `plume modules STAGE` explains one stage.\n");
+    }
+    for (size_t i = 0; i < plume_registry_problem_count(reg); i++)
+        fprintf(stderr, "plume: warning: module not loaded: %s\n", plume_registry_problem(reg, i));
+    plume_registry_close(reg);
+    return rc;
+}
