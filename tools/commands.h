@@ -13,7 +13,9 @@ typedef struct plume_command {
 
 /* One declaration per cmd_*.c file, in the order `plume help` lists them. */
 #define PLUME_COMMANDS(X) \
-    X(version, "print plume's version and ABI")
+    X(version, "print plume's version and ABI") \
+    X(import, "import a corpus: Stack Exchange Posts.xml, git log, mbox") \
+    X(dataset, "build the paper's train/val/test requests from a corpus")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)
