@@ -18,9 +18,10 @@ static void dataset_usage(FILE *f) {
             "  --min-examples N   authors need N examples (%ld)\n"
             "  --max-examples N   at most N examples per author, the most recent (%ld)\n"
             "  --context-chars N  the immediate context is the first N characters of title + text (%ld)\n"
+            "  --max-profile N    keep only the N most recent earlier documents per request; 0: all (%ld)\n"
             "  --train F --val F  fractions of authors for train and val; test gets the rest (%.2f, %.2f)\n"
             "  --seed N           the seed of the author shuffle (%llu)\n",
-            d.min_chars, d.min_profile, d.min_examples, d.max_examples, d.context_chars, d.train, d.val, d.seed);
+            d.min_chars, d.min_profile, d.min_examples, d.max_examples, d.context_chars, d.max_profile, d.train, d.val, d.seed);
 }
 
 static int parse_num(const char *flag, const char *s, double lo, double hi, double *v) {
@@ -54,6 +55,7 @@ int cmd_dataset(int argc, char **argv) {
         else if (!strcmp(a, "--min-examples") && i + 1 < argc) { if (parse_num(a, argv[++i], 1, 1e9, &v)) return 2; o.min_examples = (long)v; }
         else if (!strcmp(a, "--max-examples") && i + 1 < argc) { if (parse_num(a, argv[++i], 1, 1e9, &v)) return 2; o.max_examples = (long)v; }
         else if (!strcmp(a, "--context-chars") && i + 1 < argc) { if (parse_num(a, argv[++i], 1, 1e9, &v)) return 2; o.context_chars = (long)v; }
+        else if (!strcmp(a, "--max-profile") && i + 1 < argc) { if (parse_num(a, argv[++i], 0, 1e9, &v)) return 2; o.max_profile = (long)v; }
         else if (!strcmp(a, "--train") && i + 1 < argc) { if (parse_num(a, argv[++i], 0, 1, &o.train)) return 2; }
         else if (!strcmp(a, "--val") && i + 1 < argc) { if (parse_num(a, argv[++i], 0, 1, &o.val)) return 2; }
         else if (!strcmp(a, "--seed") && i + 1 < argc) { if (parse_num(a, argv[++i], 0, 1e18, &v)) return 2; o.seed = (unsigned long long)v; }

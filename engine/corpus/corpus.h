@@ -61,6 +61,7 @@ typedef struct plume_dataset_options {
     long min_examples;     /* examples an author needs: 5 */
     long max_examples;     /* examples kept per author (the most recent): 50 */
     long context_chars;    /* the immediate context: the first 150 characters of title + text */
+    long max_profile;      /* 0: the whole history (the paper); N: only the N most recent earlier documents */
     double train, val;     /* fractions of authors: 0.85, 0.05 (test gets the rest) */
     unsigned long long seed;
 } plume_dataset_options;

@@ -5,7 +5,8 @@
  * least min_profile documents strictly earlier in time: those form its profile. Authors need
  * min_examples examples and keep at most max_examples (the most recent ones, which have the
  * fullest profiles). Authors, not examples, are split train/val/test by a seeded shuffle, so test
- * users are unseen in training. */
+ * users are unseen in training. max_profile (not in the paper; 0 by default) keeps only the most
+ * recent earlier documents in each request, to bound the size of shipped datasets. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #include "plume/text.h"
 
 plume_dataset_options plume_dataset_defaults(void) {
-    plume_dataset_options o = { 300, 2, 5, 50, 150, 0.85, 0.05, 1 };
+    plume_dataset_options o = { 300, 2, 5, 50, 150, 0, 0.85, 0.05, 1 };
     return o;
 }
 
@@ -144,6 +145,19 @@ static uint64_t next_rand(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
+/* The profile an example has: earlier, non-duplicate documents of its author. */
+static size_t profile_size(const ds_doc *docs, const ds_author *a, size_t ex) {
+    size_t n = 0;
+    for (size_t i = a->first; i < ex; i++) n += !docs[i].duplicate && docs[i].time < docs[ex].time;
+    return n;
+}
+
+/* How many of the oldest profile documents max_profile leaves out. */
+static size_t profile_skip(const ds_doc *docs, const ds_author *a, size_t ex, const plume_dataset_options *opt) {
+    size_t n = profile_size(docs, a, ex);
+    return opt->max_profile > 0 && n > (size_t)opt->max_profile ? n - (size_t)opt->max_profile : 0;
+}
+
 static int write_request(FILE *f, const ds_doc *docs, const ds_author *a, size_t ex, const plume_dataset_options *opt) {
     const ds_doc *t = &docs[ex];
     json_t *o = json_object(), *profile = json_array();
@@ -151,9 +165,14 @@ static int write_request(FILE *f, const ds_doc *docs, const ds_author *a, size_t
     int bad = !o || !profile || !context;
     bad = bad || json_object_set_new(o, "id", json_string(t->id)) || json_object_set_new(o, "user", json_string(t->author)) ||
           json_object_set_new(o, "context", json_string(context));
+    size_t skip = profile_skip(docs, a, ex, opt);
     for (size_t i = a->first; !bad && i < ex; i++) {
         const ds_doc *p = &docs[i];
         if (p->duplicate || p->time >= t->time) continue;
+        if (skip) {
+            skip--;   /* older than the max_profile most recent */
+            continue;
+        }
         json_t *e = json_object();
         if (!e || json_object_set_new(e, "id", json_string(p->id)) || json_object_set_new(e, "title", json_string(p->title)) ||
             json_object_set_new(e, "text", json_string(p->text)) || json_object_set_new(e, "time", json_integer((json_int_t)p->time))) {
@@ -174,12 +193,6 @@ static int write_request(FILE *f, const ds_doc *docs, const ds_author *a, size_t
     return rc;
 }
 
-/* The profile an example has: earlier, non-duplicate documents of its author. */
-static size_t profile_size(const ds_doc *docs, const ds_author *a, size_t ex) {
-    size_t n = 0;
-    for (size_t i = a->first; i < ex; i++) n += !docs[i].duplicate && docs[i].time < docs[ex].time;
-    return n;
-}
 
 static int cmp_str_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -187,7 +200,7 @@ int plume_dataset_build(const char *corpus_path, const char *dir, const plume_da
                         plume_dataset_stats *st, plume_error *err) {
     memset(st, 0, sizeof *st);
     if (opt->min_chars < 0 || opt->min_profile < 0 || opt->min_examples < 1 || opt->max_examples < opt->min_examples ||
-        opt->context_chars < 1 || !(opt->train >= 0) || !(opt->val >= 0) || opt->train + opt->val > 1.0 + 1e-9)
+        opt->context_chars < 1 || opt->max_profile < 0 || !(opt->train >= 0) || !(opt->val >= 0) || opt->train + opt->val > 1.0 + 1e-9)
         return plume_fail(err, "dataset options out of range (hint: min_examples >= 1, max_examples >= min_examples, "
                                "context_chars >= 1, train + val <= 1)");
     ds_doc *docs = NULL;
@@ -280,7 +293,7 @@ int plume_dataset_build(const char *corpus_path, const char *dir, const plume_da
                     rc = plume_fail(err, "%s: cannot write request %s (disk full or out of memory)", path, docs[ex].id);
                 ss->examples++;
                 chars += (double)docs[ex].chars;
-                prof += (double)profile_size(docs, a, ex);
+                prof += (double)(profile_size(docs, a, ex) - profile_skip(docs, a, ex, opt));
             }
         }
         if (fclose(f) && rc == 0) rc = plume_fail(err, "%s: write failed: %s", path, strerror(errno));

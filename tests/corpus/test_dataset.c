@@ -169,6 +169,21 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "cmp -s %s/val.jsonl %s/val.jsonl && cmp -s %s/train.jsonl %s/train.jsonl", dir, again, dir, again);
     CHECK(system(cmd) == 0);
 
+    /* max_profile 2 keeps the two most recent earlier documents: a7 → a5 a6, a9 → a6 a7 */
+    snprintf(again, sizeof again, "%s/short", dir);
+    mkdir(again, 0700);
+    o.max_profile = 2;
+    CHECK(plume_dataset_build(corpus, again, &o, &st2, &err) == 0);
+    json_t *v2 = load_split(again, "val");
+    if (json_array_size(v2) == 3) {
+        check_request(json_array_get(v2, 0), "a7", "ann", "a5 a6");
+        check_request(json_array_get(v2, 2), "a9", "ann", "a6 a7");
+    }
+    CHECK_NEAR(st2.split[1].avg_profile, 2.0, 1e-12);
+    CHECK(st2.split[0].examples == 4);   /* the examples themselves do not change */
+    json_decref(v2);
+    o.max_profile = 0;
+
     /* the paper's context: 150 characters of title + newline + text, counted in characters */
     char *c = plume_dataset_context("T\xC3\xADtulo", "abc", 8);
     CHECK_STR(c, "T\xC3\xADtulo\na");   /* T í t u l o, newline, a */
