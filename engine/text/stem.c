@@ -1,11 +1,18 @@
 /* Snowball English stemming (libstemmer) and the English stopword list. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libstemmer.h>
 #include "plume/text.h"
 
+/* Stems are cached per stemmer: a request's profile repeats its vocabulary many times over, and
+ * a table look-up is far cheaper than running the Snowball algorithm again. */
+#define STEM_CACHE_MAX 200000   /* words; past this the cache starts again, so memory stays bounded */
+
 struct plume_stemmer {
     struct sb_stemmer *sb;
+    plume_vocab *cache;     /* word → id */
+    plume_words stems;      /* id → stem */
 };
 
 plume_stemmer *plume_stemmer_new(plume_error *err) {
@@ -24,14 +31,37 @@ plume_stemmer *plume_stemmer_new(plume_error *err) {
 }
 
 const char *plume_stem(plume_stemmer *st, const char *word, size_t len, size_t *out_len) {
+    if (st->cache) {
+        long id = plume_vocab_id(st->cache, word, len, 0);
+        if (id >= 0) {
+            const char *stem = plume_word(&st->stems, (size_t)id);
+            *out_len = strlen(stem);
+            return stem;
+        }
+    }
+    if (len > INT_MAX) return NULL;
     const sb_symbol *s = sb_stemmer_stem(st->sb, (const sb_symbol *)word, (int)len);
     if (!s) return NULL;
     *out_len = (size_t)sb_stemmer_length(st->sb);
+    if (!st->cache || plume_vocab_size(st->cache) >= STEM_CACHE_MAX) {
+        plume_vocab_free(st->cache);
+        plume_words_reset(&st->stems);
+        st->cache = plume_vocab_new();
+    }
+    /* a failed cache insert only costs speed; the vocabulary and the stems stay in step */
+    if (st->cache && plume_words_push(&st->stems, (const char *)s, *out_len) == 0 &&
+        plume_vocab_id(st->cache, word, len, 1) != (long)st->stems.count - 1) {
+        plume_vocab_free(st->cache);
+        plume_words_reset(&st->stems);
+        st->cache = NULL;
+    }
     return (const char *)s;
 }
 
 void plume_stemmer_free(plume_stemmer *st) {
     if (!st) return;
+    plume_vocab_free(st->cache);
+    plume_words_free(&st->stems);
     sb_stemmer_delete(st->sb);
     free(st);
 }

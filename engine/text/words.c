@@ -127,8 +127,24 @@ static int scan_words(const uint8_t *t, size_t len, plume_words *out) {
     return rc;
 }
 
+/* ASCII text (most of it, in practice) folds by plain lower-casing, which is what full case
+ * folding and NFC give for ASCII; utf8proc_map()'s decompose/recompose is 10x slower. */
+static int is_ascii(const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80) return 0;
+    return 1;
+}
+
 int plume_text_words(const char *s, size_t len, plume_words *out) {
     if (len == 0) return 0;
+    if (is_ascii(s, len)) {
+        uint8_t *low = malloc(len);
+        if (!low) return -1;
+        for (size_t i = 0; i < len; i++) low[i] = (uint8_t)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+        int rc = scan_words(low, len, out);
+        free(low);
+        return rc;
+    }
     utf8proc_uint8_t *folded = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &folded,
                                       UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE | UTF8PROC_STABLE);

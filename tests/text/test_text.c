@@ -53,12 +53,14 @@ static void test_stem_stop(void) {
     /* Snowball English reference stems (snowballstem.org's English vocabulary/output lists) */
     const char *in[] = { "running", "generously", "hopefulness", "beers", "caresses", "ponies", "relational" };
     const char *out[] = { "run", "generous", "hope", "beer", "caress", "poni", "relat" };
-    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+    /* twice: the second round comes from the stemmer's cache and must agree */
+    for (size_t i = 0; i < 2 * (sizeof in / sizeof in[0]); i++) {
         size_t n;
-        const char *s = plume_stem(st, in[i], strlen(in[i]), &n);
+        size_t k = i % (sizeof in / sizeof in[0]);
+        const char *s = plume_stem(st, in[k], strlen(in[k]), &n);
         char buf[64];
         snprintf(buf, sizeof buf, "%.*s", (int)n, s);
-        CHECK_STR(buf, out[i]);
+        CHECK_STR(buf, out[k]);
     }
     const char *stops[] = { "a", "the", "and", "don't", "yourselves", "about", "won't", "i" };
     for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) CHECK_MSG(plume_is_stopword(stops[i], strlen(stops[i])), "%s", stops[i]);
