@@ -59,5 +59,9 @@ int cmd_import(int argc, char **argv) {
         return 1;
     }
     plume_import_report(&st, format, stderr);
+    if (st.written == 0) {
+        fprintf(stderr, "plume import: no documents in %s (hint: is it a %s file?)\n", input, format);
+        return 1;
+    }
     return 0;
 }

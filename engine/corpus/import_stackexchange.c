@@ -288,9 +288,12 @@ int plume_import_stackexchange(const char *path, FILE *out, plume_import_stats *
     }
     int rc = mode < 0 ? -1 : 0;
     if (rc == 0) {
-        qsort(t.items, t.count, sizeof *t.items, cmp_title);
+        if (t.count) qsort(t.items, t.count, sizeof *t.items, cmp_title);
         pass2 p2 = { { 1 }, &t, out, st };
         if (stream_rows(path, mode, import_row_cb, &p2, st, err) < 0) rc = -1;
+        if (rc == 0 && st->read == 0 && !st->first_error[0])
+            snprintf(st->first_error, sizeof st->first_error,
+                     "%s: no <row> elements (hint: the importer reads a Stack Exchange dump's Posts.xml)", path);
     }
     for (size_t i = 0; i < t.count; i++) free(t.items[i].title);
     free(t.items);

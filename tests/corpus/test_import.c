@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include "check.h"
 #include "corpus/corpus.h"
+#include "plume/text.h"
 
 typedef struct { const char *id, *author; long long time; const char *title, *text; } doc;
 
@@ -220,7 +221,37 @@ static void test_iso8601(void) {
     CHECK(plume_parse_iso8601("2026-05-15T20:09:05+05:30 junk", &t) == -1);
 }
 
+static void test_html(void) {
+    /* by hand: entities, <pre> verbatim, a list, <br>, collapsed white space, broken markup mended */
+    const char *h = "<p>A &amp; B&nbsp;&lt;c&gt;\n   d</p><pre><code>x  =  1;\n  y();\n</code></pre><ol><li>one</li><li>t<br>wo</li></ol>"
+                    "<script>var x;</script><p>un<b>closed";
+    char *t = plume_html_to_text(h, strlen(h));
+    CHECK_STR(t, "A & B\xC2\xA0<c> d\n\nx  =  1;\n  y();\n\n- one\n- t\nwo\n\nunclosed");
+    free(t);
+    t = plume_html_to_text("", 0);
+    CHECK_STR(t, "");
+    free(t);
+    /* random bytes: no crash, valid UTF-8 out */
+    unsigned long long x = 99;
+    char buf[400];
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = 0; i < sizeof buf; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            static const char pool[] = "<p></p><pre>&amp;&#xA;&#0;<li>\xC3\xA9\xFF x";
+            buf[i] = (x >> 33) % 3 ? pool[(x >> 40) % (sizeof pool - 1)] : (char)(x >> 48);
+        }
+        t = plume_html_to_text(buf, (size_t)round * 2);
+        CHECK(t != NULL);
+        size_t n = t ? strlen(t) : 0, cl;
+        char *c = t ? plume_utf8_clean(t, n, &cl, NULL) : NULL;
+        CHECK(c && cl == n && !memcmp(c, t, n));
+        free(c);
+        free(t);
+    }
+}
+
 int main(void) {
+    test_html();
     test_iso8601();
     test_stackexchange();
     test_git();

@@ -183,7 +183,43 @@ static void test_bm25(void) {
     plume_bm25_free(idx);
 }
 
+/* Random bytes (a fixed LCG, so the run is deterministic): no crash, spans inside the text,
+ * every word valid UTF-8 and non-empty, snippets covering the sentences in order. */
+static void test_random_bytes(void) {
+    unsigned long long x = 12345;
+    char buf[600];
+    for (int round = 0; round < 300; round++) {
+        size_t n = (size_t)(round * 2);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            /* mostly text-like bytes, with punctuation, newlines and high bytes mixed in */
+            static const char pool[] = "ab .!?\n\n'\xC3\xA9\xE2\x80\x99Z9_-\xFF\x80";
+            buf[i] = (x >> 33) % 4 ? pool[(x >> 40) % (sizeof pool - 1)] : (char)(x >> 48);
+        }
+        plume_words w = { 0 };
+        CHECK(plume_text_words(buf, n, &w) == 0);
+        for (size_t i = 0; i < w.count; i++) {
+            const char *word = plume_word(&w, i);
+            size_t wl = strlen(word), cl;
+            char *c = plume_utf8_clean(word, wl, &cl, NULL);
+            CHECK(wl > 0 && c && cl == wl && !memcmp(c, word, wl));
+            free(c);
+        }
+        plume_words_free(&w);
+        plume_spans sp = { 0 }, sn = { 0 };
+        CHECK(plume_text_sentences(buf, n, &sp) == 0);
+        CHECK(plume_text_snippets(buf, n, 40, &sn) == 0);
+        for (size_t i = 0; i < sp.count; i++) CHECK(sp.items[i].len > 0 && sp.items[i].start + sp.items[i].len <= n);
+        CHECK(sn.count <= sp.count);
+        if (sp.count) CHECK(sn.count > 0 && sn.items[0].start == sp.items[0].start &&
+                            sn.items[sn.count - 1].start + sn.items[sn.count - 1].len == sp.items[sp.count - 1].start + sp.items[sp.count - 1].len);
+        plume_spans_free(&sp);
+        plume_spans_free(&sn);
+    }
+}
+
 int main(void) {
+    test_random_bytes();
     test_utf8();
     test_words();
     test_stem_stop();
