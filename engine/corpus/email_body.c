@@ -13,10 +13,16 @@ static int blank(line l) {
     return 1;
 }
 
+/* A quoted line: "> text" (any depth), Supercite's "Tim> text" (initials or a first name up to
+ * 10 letters or digits, then '>'), or "--]text", a quote mark one of the corpus's regulars uses. */
 static int quoted(line l) {
     size_t i = 0;
     while (i < l.len && (l.s[i] == ' ' || l.s[i] == '\t')) i++;
-    return i < l.len && l.s[i] == '>';
+    if (i < l.len && l.s[i] == '>') return 1;
+    if (l.len - i >= 3 && !memcmp(l.s + i, "--]", 3)) return 1;
+    size_t j = i;
+    while (j < l.len && j - i <= 10 && isalnum((unsigned char)l.s[j])) j++;
+    return j > i && j - i <= 10 && isalpha((unsigned char)l.s[i]) && j < l.len && l.s[j] == '>';
 }
 
 static int ends_with(line l, const char *suffix) {
@@ -41,7 +47,7 @@ static int is_rule(line l, char c, size_t min) {
 }
 
 /* An attribution: "On <date>, <name> wrote:" (possibly wrapped onto the next line), or any line
- * ending in "wrote:"/"writes:" right before quoted text. Returns how many lines it spans (0: none). */
+ * ending in "wrote:", "writes:" or "said:" right before quoted text. Returns how many lines it spans (0: none). */
 static size_t attribution(const line *L, size_t n, size_t i) {
     int next_quoted = 0;
     for (size_t j = i + 1; j < n && j <= i + 3; j++) {
@@ -52,6 +58,7 @@ static size_t attribution(const line *L, size_t n, size_t i) {
     }
     if (ends_with(L[i], "wrote:") || ends_with(L[i], "writes:"))
         return (begins(L[i], "On ") || next_quoted) ? 1 : 0;
+    if (ends_with(L[i], "said:")) return next_quoted ? 1 : 0;   /* "Bart Schaefer said:" before a quote */
     if (begins(L[i], "On ") && i + 1 < n && (ends_with(L[i + 1], "wrote:") || ends_with(L[i + 1], "writes:")) &&
         !blank(L[i + 1]))
         return 2;

@@ -198,9 +198,11 @@ static void test_mbox(void) {
         { "mbox-4", "e@example.org", 1031011200 + 7 * 3600 + 1800, "Greetings", "Gr\xC3\xBC\xC3\x9F" "e aus K\xC3\xB6ln, in base64 and UTF-8." },
         /* HTML only, unknown charset (the bytes are UTF-8); the two-line attribution and the quote removed */
         { "html@example.org", "f@example.org", 1031011200 + 10 * 3600, "Re: html", "First & only\nparagraph \xC3\xA9." },
+        /* Supercite quotes ("Tim>"), a "said:" attribution and "--]" quotes go; "x->y" and "2>1" stay */
+        { "sc@example.org", "h@example.org", 1031097600 + 8 * 3600, "Re: styles", "My answer x->y stays.\n2>1 stays too." },
     };
-    check_docs(got, want, 3, "bad.mbox");
-    CHECK(st.read == 7 && st.written == 3);
+    check_docs(got, want, 4, "bad.mbox");
+    CHECK(st.read == 8 && st.written == 4);
     CHECK(plume_import_skipped(&st, "no text part (only attachments or other types)") == 1);
     CHECK(plume_import_skipped(&st, "empty body once quotes and signature are removed") == 1);
     CHECK(plume_import_skipped(&st, "no From: address") == 1);
