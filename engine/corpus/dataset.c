@@ -43,6 +43,7 @@ typedef struct ds_doc {
     char *id, *author, *title, *text, *joined;
     double time;
     size_t chars;    /* characters of joined */
+    size_t n_earlier;  /* its author's non-duplicate documents strictly earlier in time */
     int duplicate;
 } ds_doc;
 
@@ -147,9 +148,8 @@ static uint64_t next_rand(uint64_t *s) {
 
 /* The profile an example has: earlier, non-duplicate documents of its author. */
 static size_t profile_size(const ds_doc *docs, const ds_author *a, size_t ex) {
-    size_t n = 0;
-    for (size_t i = a->first; i < ex; i++) n += !docs[i].duplicate && docs[i].time < docs[ex].time;
-    return n;
+    (void)a;
+    return docs[ex].n_earlier;
 }
 
 /* How many of the oldest profile documents max_profile leaves out. */
@@ -218,13 +218,31 @@ int plume_dataset_build(const char *corpus_path, const char *dir, const plume_da
         ds_author *a = &authors[na++];
         a->first = i;
         a->count = j - i;
-        /* exact duplicates of an earlier document of the same author go away */
-        for (size_t k = i; k < j; k++)
-            for (size_t m = i; m < k && !docs[k].duplicate; m++)
-                if (!docs[m].duplicate && !strcmp(docs[m].joined, docs[k].joined)) {
-                    docs[k].duplicate = 1;
-                    st->duplicates++;
-                }
+        /* exact duplicates of an earlier document of the same author go away (a hash set of the
+         * author's title + text strings, so an author with thousands of documents stays fast) */
+        plume_vocab *seen = plume_vocab_new();
+        if (!seen) {
+            rc = plume_fail(err, "out of memory");
+            break;
+        }
+        for (size_t k = i; k < j && rc == 0; k++) {
+            size_t len = strlen(docs[k].joined);
+            if (plume_vocab_id(seen, docs[k].joined, len, 0) >= 0) {
+                docs[k].duplicate = 1;
+                st->duplicates++;
+            } else if (plume_vocab_id(seen, docs[k].joined, len, 1) < 0) {
+                rc = plume_fail(err, "out of memory");
+            }
+        }
+        plume_vocab_free(seen);
+        if (rc) break;
+        /* documents strictly earlier, counted in one pass: a run of equal times shares its count */
+        size_t kept = 0, at_time_start = 0;
+        for (size_t k = i; k < j; k++) {
+            if (k == i || docs[k].time != docs[k - 1].time) at_time_start = kept;
+            docs[k].n_earlier = at_time_start;
+            kept += !docs[k].duplicate;
+        }
         if (!(a->examples = malloc((j - i) * sizeof *a->examples))) {
             rc = plume_fail(err, "out of memory");
             break;
