@@ -55,8 +55,7 @@ plume_bm25 *plume_bm25_build(const plume_words *docs, size_t n, double k1, doubl
         if (!m) continue;
         if (!(ids[d] = malloc(m * sizeof **ids))) goto oom;
         for (size_t i = 0; i < m; i++) {
-            const char *w = plume_word(&docs[d], i);
-            if ((ids[d][i] = plume_vocab_id(idx->vocab, w, strlen(w), 1)) < 0) goto oom;
+            if ((ids[d][i] = plume_vocab_id(idx->vocab, plume_word(&docs[d], i), plume_word_len(&docs[d], i), 1)) < 0) goto oom;
         }
         qsort(ids[d], m, sizeof **ids, cmp_long);
     }
@@ -105,8 +104,7 @@ int plume_bm25_score(const plume_bm25 *idx, const plume_words *query, double *sc
     if (!q) return -1;
     size_t nq = 0;
     for (size_t i = 0; i < query->count; i++) {
-        const char *w = plume_word(query, i);
-        long id = plume_vocab_id(idx->vocab, w, strlen(w), 0);
+        long id = plume_vocab_id(idx->vocab, plume_word(query, i), plume_word_len(query, i), 0);
         if (id >= 0) q[nq++] = id;
     }
     qsort(q, nq, sizeof *q, cmp_long);

@@ -68,39 +68,45 @@ void plume_stemmer_free(plume_stemmer *st) {
 
 /* English function words: pronouns, determiners, auxiliaries, prepositions, conjunctions and
  * their contractions. Sorted in byte order for bsearch (test_text looks every entry up, which fails if unsorted). */
-static const char *const stopwords[] = {
-    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
-    "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
-    "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does",
-    "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had",
-    "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her",
-    "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "i", "i'd",
-    "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself",
-    "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off",
-    "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own",
-    "same", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some",
-    "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then",
-    "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this",
-    "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we",
-    "we'd", "we'll", "we're", "we've", "were", "weren't", "what", "what's", "when", "when's",
-    "where", "where's", "which", "while", "who", "who's", "whom", "why", "why's", "will", "with",
-    "won't", "would", "wouldn't", "you", "you'd", "you'll", "you're", "you've", "your", "yours",
-    "yourself", "yourselves",
+typedef struct stopword { const char *s; size_t len; } stopword;
+#define W(s) { s, sizeof(s) - 1 }
+static const stopword stopwords[] = {
+    W("a"), W("about"), W("above"), W("after"), W("again"), W("against"), W("all"), W("am"),
+    W("an"), W("and"), W("any"), W("are"), W("aren't"), W("as"), W("at"), W("be"), W("because"),
+    W("been"), W("before"), W("being"), W("below"), W("between"), W("both"), W("but"), W("by"),
+    W("can"), W("can't"), W("cannot"), W("could"), W("couldn't"), W("did"), W("didn't"), W("do"),
+    W("does"), W("doesn't"), W("doing"), W("don't"), W("down"), W("during"), W("each"), W("few"),
+    W("for"), W("from"), W("further"), W("had"), W("hadn't"), W("has"), W("hasn't"), W("have"),
+    W("haven't"), W("having"), W("he"), W("he'd"), W("he'll"), W("he's"), W("her"), W("here"),
+    W("here's"), W("hers"), W("herself"), W("him"), W("himself"), W("his"), W("how"), W("how's"),
+    W("i"), W("i'd"), W("i'll"), W("i'm"), W("i've"), W("if"), W("in"), W("into"), W("is"),
+    W("isn't"), W("it"), W("it's"), W("its"), W("itself"), W("let's"), W("me"), W("more"),
+    W("most"), W("mustn't"), W("my"), W("myself"), W("no"), W("nor"), W("not"), W("of"), W("off"),
+    W("on"), W("once"), W("only"), W("or"), W("other"), W("ought"), W("our"), W("ours"),
+    W("ourselves"), W("out"), W("over"), W("own"), W("same"), W("shan't"), W("she"), W("she'd"),
+    W("she'll"), W("she's"), W("should"), W("shouldn't"), W("so"), W("some"), W("such"), W("than"),
+    W("that"), W("that's"), W("the"), W("their"), W("theirs"), W("them"), W("themselves"),
+    W("then"), W("there"), W("there's"), W("these"), W("they"), W("they'd"), W("they'll"),
+    W("they're"), W("they've"), W("this"), W("those"), W("through"), W("to"), W("too"), W("under"),
+    W("until"), W("up"), W("very"), W("was"), W("wasn't"), W("we"), W("we'd"), W("we'll"),
+    W("we're"), W("we've"), W("were"), W("weren't"), W("what"), W("what's"), W("when"), W("when's"),
+    W("where"), W("where's"), W("which"), W("while"), W("who"), W("who's"), W("whom"), W("why"),
+    W("why's"), W("will"), W("with"), W("won't"), W("would"), W("wouldn't"), W("you"), W("you'd"),
+    W("you'll"), W("you're"), W("you've"), W("your"), W("yours"), W("yourself"), W("yourselves"),
 };
-
-typedef struct { const char *s; size_t len; } key;
+#undef W
+#define STOPWORD_MAX_LEN 10   /* "yourselves" */
 
 static int cmp_stop(const void *a, const void *b) {
-    const key *k = a;
-    const char *w = *(const char *const *)b;
-    size_t wl = strlen(w);
-    int c = memcmp(k->s, w, k->len < wl ? k->len : wl);
+    const stopword *k = a, *w = b;
+    int c = memcmp(k->s, w->s, k->len < w->len ? k->len : w->len);
     if (c) return c;
-    return (k->len > wl) - (k->len < wl);
+    return (k->len > w->len) - (k->len < w->len);
 }
 
 int plume_is_stopword(const char *word, size_t len) {
-    key k = { word, len };
+    if (len == 0 || len > STOPWORD_MAX_LEN) return 0;
+    stopword k = { word, len };
     return bsearch(&k, stopwords, sizeof stopwords / sizeof stopwords[0], sizeof stopwords[0], cmp_stop) != NULL;
 }
 
@@ -109,7 +115,7 @@ int plume_text_terms(const char *s, size_t len, plume_stemmer *st, int drop_stop
     int rc = plume_text_words(s, len, &words);
     for (size_t i = 0; rc == 0 && i < words.count; i++) {
         const char *w = plume_word(&words, i);
-        size_t wl = strlen(w);
+        size_t wl = plume_word_len(&words, i);
         if (drop_stopwords && plume_is_stopword(w, wl)) continue;
         if (st) {
             size_t sl;

@@ -7,6 +7,8 @@
 
 struct plume_vocab {
     plume_words words;   /* id → word */
+    uint64_t *hashes;    /* id → its hash, so growing the table and probing need no strlen/memcmp */
+    size_t hash_cap;
     long *slots;         /* hash slot → id, -1 empty */
     size_t n_slots;      /* a power of two, kept at least twice the number of words */
 };
@@ -36,6 +38,7 @@ plume_vocab *plume_vocab_new(void) {
 void plume_vocab_free(plume_vocab *v) {
     if (!v) return;
     plume_words_free(&v->words);
+    free(v->hashes);
     free(v->slots);
     free(v);
 }
@@ -53,8 +56,7 @@ static int rehash(plume_vocab *v) {
     if (!slots) return -1;
     for (size_t i = 0; i < n; i++) slots[i] = -1;
     for (size_t id = 0; id < v->words.count; id++) {
-        const char *w = plume_word(&v->words, id);
-        size_t h = (size_t)fnv1a(w, strlen(w)) & (n - 1);
+        size_t h = (size_t)v->hashes[id] & (n - 1);
         while (slots[h] >= 0) h = (h + 1) & (n - 1);
         slots[h] = (long)id;
     }
@@ -65,18 +67,30 @@ static int rehash(plume_vocab *v) {
 }
 
 long plume_vocab_id(plume_vocab *v, const char *word, size_t len, int add) {
-    size_t h = (size_t)fnv1a(word, len) & (v->n_slots - 1);
+    uint64_t full = fnv1a(word, len);
+    size_t h = (size_t)full & (v->n_slots - 1);
     while (v->slots[h] >= 0) {
-        const char *w = plume_word(&v->words, (size_t)v->slots[h]);
-        if (strlen(w) == len && memcmp(w, word, len) == 0) return v->slots[h];
+        size_t id = (size_t)v->slots[h];
+        if (v->hashes[id] == full && plume_word_len(&v->words, id) == len &&
+            memcmp(plume_word(&v->words, id), word, len) == 0)
+            return (long)id;
         h = (h + 1) & (v->n_slots - 1);
     }
     if (!add) return -1;
+    if (v->words.count == v->hash_cap) {
+        size_t ncap = v->hash_cap ? v->hash_cap * 2 : 256;
+        uint64_t *p = realloc(v->hashes, ncap * sizeof *p);
+        if (!p) return -1;
+        v->hashes = p;
+        v->hash_cap = ncap;
+    }
     if (plume_words_push(&v->words, word, len)) return -1;
     long id = (long)v->words.count - 1;
+    v->hashes[id] = full;
     v->slots[h] = id;
     if (v->words.count * 2 > v->n_slots && rehash(v)) {
         v->words.count--;   /* keep the table consistent: forget the word we could not index */
+        v->words.buf_len = v->words.off[v->words.count];
         v->slots[h] = -1;
         return -1;
     }
@@ -106,8 +120,7 @@ int plume_df_add(plume_df *d, const plume_words *doc_terms) {
     long *ids = n ? malloc(n * sizeof *ids) : NULL;
     if (n && !ids) return -1;
     for (size_t i = 0; i < n; i++) {
-        const char *w = plume_word(doc_terms, i);
-        ids[i] = plume_vocab_id(d->vocab, w, strlen(w), 1);
+        ids[i] = plume_vocab_id(d->vocab, plume_word(doc_terms, i), plume_word_len(doc_terms, i), 1);
         if (ids[i] < 0) {
             free(ids);
             return -1;

@@ -45,6 +45,10 @@ typedef struct plume_words {
 } plume_words;
 
 static inline const char *plume_word(const plume_words *w, size_t i) { return w->buf + w->off[i]; }
+/* Its length in bytes, without a strlen(). */
+static inline size_t plume_word_len(const plume_words *w, size_t i) {
+    return (i + 1 < w->count ? w->off[i + 1] : w->buf_len) - w->off[i] - 1;
+}
 PLUME_API int  plume_words_push(plume_words *w, const char *word, size_t len);  /* 0, or -1 out of memory */
 PLUME_API void plume_words_reset(plume_words *w);   /* empties it, keeps the memory */
 PLUME_API void plume_words_free(plume_words *w);
