@@ -33,7 +33,10 @@ static void test_words(void) {
     plume_words w = words_of("Don't STOP\xE2\x80\x94the Stra\xC3\x9F" "e caf\xC3\xA9's It\xE2\x80\x99s uv_ip6_addr 3.14 'quoted' x'");
     const char *expect[] = { "don't", "stop", "the", "strasse", "caf\xC3\xA9's", "it's", "uv_ip6_addr", "3", "14", "quoted", "x" };
     CHECK(w.count == sizeof expect / sizeof expect[0]);
-    for (size_t i = 0; i < w.count && i < sizeof expect / sizeof expect[0]; i++) CHECK_STR(plume_word(&w, i), expect[i]);
+    for (size_t i = 0; i < w.count && i < sizeof expect / sizeof expect[0]; i++) {
+        CHECK_STR(plume_word(&w, i), expect[i]);
+        CHECK(plume_word_len(&w, i) == strlen(expect[i]));
+    }
     plume_words_free(&w);
     /* decomposed e + combining acute folds to the composed form (NFC) */
     w = words_of("CAFE\xCC\x81");
