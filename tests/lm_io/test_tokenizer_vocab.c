@@ -1,0 +1,141 @@
+/* The two tokenizers against published reference tokenizations: llama.cpp's vocabulary test
+ * files (tests/data/vocab, see SOURCE.md there). NAME.gguf.inp holds test strings separated by
+ * "\n__ggml_vocab_test__\n" (the file ends with one), line i of NAME.gguf.out the ids the
+ * original model's tokenizer gives for string i without BOS. Every string must give exactly
+ * those ids, and decoding them must give the string back byte for byte:
+ *   - gpt2 is byte-level, so decoding is exact by construction;
+ *   - llama (SPM) adds a dummy-prefix space; decoding drops one leading space at the start,
+ *     which is exact for these strings because the space was added, never the input's own. */
+#include <stdlib.h>
+#include "check.h"
+#include "gguf.h"
+#include "tokenizer.h"
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+    fclose(f);
+    if (buf) { buf[n] = '\0'; *len = (size_t)n; }
+    return buf;
+}
+
+static void print_ids(const char *label, const int32_t *ids, size_t n) {
+    fprintf(stderr, "  %s:", label);
+    for (size_t i = 0; i < n; i++) fprintf(stderr, " %d", ids[i]);
+    fputc('\n', stderr);
+}
+
+static void run_vocab(const char *data, const char *name, plume_tok_kind kind, int32_t n_vocab) {
+    char path[1024], inp_path[1100], out_path[1100];
+    snprintf(path, sizeof path, "%s/vocab/%s", data, name);
+    snprintf(inp_path, sizeof inp_path, "%s.inp", path);
+    snprintf(out_path, sizeof out_path, "%s.out", path);
+    plume_error err = { { 0 } };
+    plume_gguf *g = NULL;
+    plume_tokenizer *t = NULL;
+    CHECK_MSG(plume_gguf_open(&g, path, &err) == 0, "%s", err.msg);
+    if (!g) return;
+    CHECK_MSG(plume_tokenizer_from_gguf(&t, g, &err) == 0, "%s", err.msg);
+    plume_gguf_close(g);   /* the tokenizer must not need the file any more */
+    if (!t) return;
+    CHECK(plume_tokenizer_kind(t) == kind);
+    CHECK(plume_tokenizer_n_vocab(t) == n_vocab);
+
+    size_t inp_len, out_len;
+    char *inp = slurp(inp_path, &inp_len), *out = slurp(out_path, &out_len);
+    CHECK(inp && out);
+    if (!inp || !out) { free(inp); free(out); plume_tokenizer_free(t); return; }
+    static const char sep[] = "\n__ggml_vocab_test__\n";
+    char *piece = inp, *line = out;
+    int cases = 0;
+    for (;;) {
+        char *end = strstr(piece, sep);
+        if (!end) break;   /* the file ends with a separator: nothing after it */
+        size_t plen = (size_t)(end - piece);
+        char *eol = strchr(line, '\n');
+        CHECK_MSG(eol != NULL, "%s: fewer .out lines than test strings", name);
+        if (!eol) break;
+        *eol = '\0';
+        int32_t want[512];
+        size_t n_want = 0;
+        for (char *p = line; *p;) {
+            char *q;
+            long v = strtol(p, &q, 10);
+            if (q == p) { p++; continue; }
+            if (n_want < 512) want[n_want++] = (int32_t)v;
+            p = q;
+        }
+        int32_t *got = NULL;
+        size_t n_got = 0;
+        CHECK_MSG(plume_tokenize(t, piece, plen, false, &got, &n_got, &err) == 0, "%s", err.msg);
+        bool same = got && n_got == n_want && (n_got == 0 || !memcmp(got, want, n_got * sizeof *got));
+        CHECK_MSG(same, "%s: test string %d '%.*s' tokenizes differently", name, cases, (int)plen, piece);
+        if (!same && got) { print_ids("got     ", got, n_got); print_ids("expected", want, n_want); }
+        char *back = NULL;
+        size_t back_len = 0;
+        CHECK_MSG(plume_detokenize(t, want, n_want, &back, &back_len, &err) == 0, "%s", err.msg);
+        CHECK_MSG(back && back_len == plen && !memcmp(back, piece, plen),
+                  "%s: test string %d '%.*s' decodes to '%s'", name, cases, (int)plen, piece, back ? back : "");
+        free(back);
+        free(got);
+        cases++;
+        piece = end + strlen(sep);
+        line = eol + 1;
+    }
+    CHECK_MSG(cases == 46, "%s: %d test strings, expected 46", name, cases);
+    free(inp);
+    free(out);
+    plume_tokenizer_free(t);
+}
+
+/* Hand-checked facts about the vocabularies, independent of the reference files. */
+static void spm_facts(const char *data) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-spm.gguf", data);
+    plume_error err = { { 0 } };
+    plume_gguf *g = NULL;
+    plume_tokenizer *t = NULL;
+    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        plume_gguf_close(g);
+        return;
+    }
+    plume_gguf_close(g);
+    CHECK(plume_tokenizer_bos(t) == 1);
+    CHECK(plume_tokenizer_eos(t) == 2);
+    CHECK_STR(plume_tokenizer_token_text(t, 1), "<s>");
+    CHECK_STR(plume_tokenizer_token_text(t, 13), "<0x0A>");   /* byte 0x0A is id 3 + 10 */
+    CHECK(plume_tokenizer_token_type(t, 13) == PLUME_TOKEN_BYTE);
+    CHECK(plume_tokenizer_lookup(t, "\xe2\x96\x81the") >= 0);
+    size_t n;
+    const char *p = plume_token_piece(t, 5, 13, &n);
+    CHECK(p && n == 1 && p[0] == '\n');
+    p = plume_token_piece(t, 1, 1, &n);   /* <s> is a control token: no text */
+    CHECK(p && n == 0);
+    /* With add_special, BOS comes first; "" gives BOS alone. */
+    int32_t *ids = NULL;
+    CHECK(plume_tokenize(t, "", 0, true, &ids, &n, &err) == 0 && n == 1 && ids[0] == 1);
+    free(ids);
+    CHECK(plume_tokenize(t, "Hello", 5, true, &ids, &n, &err) == 0 && n >= 2 && ids[0] == 1);
+    char *back = NULL;
+    CHECK(plume_detokenize(t, ids, n, &back, NULL, &err) == 0 && back && !strcmp(back, "Hello"));
+    free(back);
+    free(ids);
+    int32_t bad = 99999;
+    CHECK(plume_detokenize(t, &bad, 1, &back, NULL, &err) == -1 && strstr(err.msg, "99999"));
+    plume_tokenizer_free(t);
+}
+
+int main(void) {
+    const char *data = getenv("PLUME_TEST_DATA");
+    if (!data) data = "tests/data";
+    run_vocab(data, "ggml-vocab-llama-spm.gguf", PLUME_TOK_SPM, 32000);
+    run_vocab(data, "ggml-vocab-gpt-2.gguf", PLUME_TOK_GPT2, 50257);
+    spm_facts(data);
+    return check_finish("test_tokenizer_vocab");
+}
