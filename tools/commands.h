@@ -14,7 +14,8 @@ typedef struct plume_command {
 /* One declaration per cmd_*.c file, in the order `plume help` lists them. */
 #define PLUME_COMMANDS(X) \
     X(version, "print plume's version and ABI") \
-    X(devices, "list Vulkan devices")
+    X(devices, "list Vulkan devices") \
+    X(convert, "convert a llama2.c model and tokenizer to GGUF")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)
