@@ -15,7 +15,9 @@ typedef struct plume_command {
 #define PLUME_COMMANDS(X) \
     X(version, "print plume's version and ABI") \
     X(devices, "list Vulkan devices") \
-    X(convert, "convert a llama2.c model and tokenizer to GGUF")
+    X(convert, "convert a llama2.c model and tokenizer to GGUF") \
+    X(generate, "continue a prompt with a GGUF llama model") \
+    X(bench, "measure prompt and decode speed of a model")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)

@@ -53,6 +53,12 @@ PLUME_API plume_lm *plume_lm_acquire(const char *path, plume_error *err);
 /* Drops one reference; the last one frees the device buffers. NULL is a no-op. */
 PLUME_API void plume_lm_release(plume_lm *lm);
 PLUME_API const plume_lm_info *plume_lm_get_info(const plume_lm *lm);
+/* The name of the device the model runs on ("llvmpipe (LLVM ...)" for lavapipe). */
+PLUME_API const char *plume_lm_device_name(const plume_lm *lm);
+/* The device's streaming read bandwidth in GB/s (the gpu layer's measure), for
+ * comparing with the bandwidth decoding achieves. */
+PLUME_API int plume_lm_device_bandwidth(plume_lm *lm, uint64_t bytes, int repeat, double *gbps,
+                                        plume_error *err);
 
 /* ---- tokens -------------------------------------------------------------- */
 

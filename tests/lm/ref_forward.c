@@ -195,12 +195,14 @@ int ref_vocab_load(ref_vocab *v, const char *path, int n) {
     int32_t max_len;
     if (fread(&max_len, 4, 1, f) != 1 || max_len <= 0 || max_len > 1024) goto fail;
     v->pieces = calloc((size_t)n, sizeof *v->pieces);
-    if (!v->pieces) goto fail;
+    v->scores = calloc((size_t)n, sizeof *v->scores);
+    if (!v->pieces || !v->scores) goto fail;
     v->n = n;
     for (int i = 0; i < n; i++) {
         float score;
         int32_t len;
         if (fread(&score, 4, 1, f) != 1 || fread(&len, 4, 1, f) != 1 || len < 0 || len > max_len) goto fail;
+        v->scores[i] = score;
         v->pieces[i] = calloc((size_t)len + 1, 1);
         if (!v->pieces[i] || (len && fread(v->pieces[i], (size_t)len, 1, f) != 1)) goto fail;
     }
@@ -215,6 +217,7 @@ fail:
 void ref_vocab_free(ref_vocab *v) {
     for (int i = 0; v->pieces && i < v->n; i++) free(v->pieces[i]);
     free(v->pieces);
+    free(v->scores);
     memset(v, 0, sizeof *v);
 }
 
@@ -229,4 +232,47 @@ void ref_vocab_append(const ref_vocab *v, int prev, int token, char *buf, size_t
     }
     size_t used = strlen(buf);
     snprintf(buf + used, cap - used, "%s", piece);
+}
+
+static int lookup(const ref_vocab *v, const char *s) {
+    for (int i = 0; i < v->n; i++)
+        if (!strcmp(v->pieces[i], s)) return i;
+    return -1;
+}
+
+int ref_vocab_encode(const ref_vocab *v, const char *text, int32_t *out, int max) {
+    int n = 0;
+    char buf[64];
+    if (n < max) out[n++] = 1;
+    if (text[0] && n < max) out[n++] = lookup(v, " ");
+    for (const char *c = text; *c && n < max;) {
+        size_t len = 1;
+        while (len < 4 && (c[len] & 0xC0) == 0x80) len++;
+        memcpy(buf, c, len);
+        buf[len] = 0;
+        int id = lookup(v, buf);
+        if (id >= 0) out[n++] = id;
+        else
+            for (size_t i = 0; i < len && n < max; i++) out[n++] = (unsigned char)c[i] + 3;
+        c += len;
+    }
+    for (;;) {
+        float best = -1e10f;
+        int at = -1, best_id = -1;
+        for (int i = 1; i + 1 < n; i++) {  /* position 0 is BOS */
+            char merged[256];
+            snprintf(merged, sizeof merged, "%s%s", v->pieces[out[i]], v->pieces[out[i + 1]]);
+            int id = lookup(v, merged);
+            if (id >= 0 && v->scores[id] > best) {
+                best = v->scores[id];
+                at = i;
+                best_id = id;
+            }
+        }
+        if (at < 0) break;
+        out[at] = best_id;
+        memmove(out + at + 1, out + at + 2, (size_t)(n - at - 2) * sizeof *out);
+        n--;
+    }
+    return n;
 }

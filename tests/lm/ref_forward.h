@@ -44,10 +44,19 @@ float *ref_forward(const ref_model *m, ref_state *s, int token, int pos);
 typedef struct ref_vocab {
     int n;
     char **pieces;
+    float *scores;
 } ref_vocab;
 int ref_vocab_load(ref_vocab *v, const char *path, int n);
 void ref_vocab_free(ref_vocab *v);
 /* Appends the text of `token` (following `prev`) to buf (of size cap), as run.c does. */
 void ref_vocab_append(const ref_vocab *v, int prev, int token, char *buf, size_t cap);
+/* llama2.c's encode: BOS, the dummy-prefix space, one token per UTF-8 character (byte
+ * tokens, id = byte + 3, where none exists), then merging the best-scoring adjacent pair
+ * until none merges. Returns the count written to out (at most max). */
+int ref_vocab_encode(const ref_vocab *v, const char *text, int32_t *out, int max);
+
+/* Reads a llama GGUF (any supported tensor type, dequantized to F32) with the gguf
+ * layer's reader: the reference over exactly the weights the device gets. */
+int ref_load_gguf(ref_model *m, const char *path);
 
 #endif
