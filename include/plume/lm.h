@@ -187,8 +187,9 @@ typedef struct plume_gen_result {
 } plume_gen_result;
 
 /* Generates a continuation for each of n prompts; sampling decodes all prompts as
- * one batch. out[i] is filled for every prompt on success; free each with
- * plume_gen_result_free(). Prompts longer than ctx_len - max_tokens fail. */
+ * one batch, beam search one prompt at a time. out[i] is filled for every prompt on
+ * success; free each with plume_gen_result_free(). A prompt that fills the context
+ * fails; one that leaves fewer than max_tokens free stops early with "length". */
 PLUME_API int plume_lm_generate(plume_lm *lm, const char *const *prompts, int n,
                                 const plume_gen_params *params, plume_gen_result *out,
                                 plume_error *err);
