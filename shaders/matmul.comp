@@ -44,7 +44,9 @@ void step_texel(uint r0, uint t0, uint j, bool tail) {
         for (uint k = 0u; k < CH; k++) {
             vec4 xv;
             if (XVEC != 0u) {
-                xv = uintBitsToFloat(texelFetch(X4, int(base / 4u + k)));
+                // cols % 4 == 0: a group of 4 lies wholly inside the row or wholly past it.
+                bool inside = !tail || j * EPT + 4u * k < p.cols;
+                xv = inside ? uintBitsToFloat(texelFetch(X4, int(base / 4u + k))) : vec4(0.0);
             } else if (!tail) {
                 xv = vec4(x[base + 4u * k], x[base + 4u * k + 1u], x[base + 4u * k + 2u], x[base + 4u * k + 3u]);
             } else {

@@ -147,6 +147,11 @@ int main(void) {
         uint32_t cols = types[t] == PLUME_GPU_Q8_0 ? 160 : 130;
         for (int i = 0; i < 4; i++) test_matmul(gpu, types[t], 67, cols, ns[i], 0);
         test_matmul(gpu, types[t], 33, types[t] == PLUME_GPU_Q8_0 ? 32 : 3, 2, 0);   /* less than one texel per row */
+        if (types[t] != PLUME_GPU_Q8_0) {   /* cols % 4 == 0: x read through a texel view */
+            test_matmul(gpu, types[t], 67, 132, 1, 0);
+            test_matmul(gpu, types[t], 67, 132, 13, 0);
+            test_matmul(gpu, types[t], 65, 36, 5, 0);   /* F16: a row ends mid-texel, x aligned */
+        }
         test_matmul(gpu, types[t], 67, cols, 3, 4096);                               /* split into ~10 parts */
         test_matmul(gpu, types[t], 67, cols, 13, 4096);
         test_embed(gpu, types[t], 67, cols, 0);
