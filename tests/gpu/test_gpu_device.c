@@ -186,6 +186,24 @@ static void test_validation_counts(plume_gpu *gpu) {
     fprintf(stderr, "(one validation error is expected next)\n");
     if (vkCreateBuffer(gpu->device, &bci, NULL, &buf) == VK_SUCCESS) vkDestroyBuffer(gpu->device, buf, NULL);
     CHECK_MSG(plume_gpu_validation_count() > before, "the invalid call was not counted");
+    /* Synchronization validation: a copy into b, then a dispatch reading b with no barrier. */
+    CHECK(gpu->sync_validation);
+    if (!gpu->sync_validation) return;
+    plume_error err;
+    before = plume_gpu_validation_count();
+    plume_gpu_buffer *a = t_buffer(gpu, NULL, 4096), *b = t_buffer(gpu, NULL, 4096);
+    uint32_t spec[1] = {64}, count = 1024;
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 4, spec, 1, &err);
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(!k || !rec);
+    plume_gpu_binding bb[2] = {{a, 0, 0}, {b, 0, 0}};
+    fprintf(stderr, "(synchronization hazards are expected next)\n");
+    T_OK(plume_gpu_rec_copy(rec, a, 0, b, 0, 4096, &err));
+    T_OK(plume_gpu_rec_dispatch(rec, k, bb, 2, &count, 16, 1, 1, &err));
+    T_OK(plume_gpu_rec_end(rec, &err));
+    plume_gpu_rec_free(rec);
+    CHECK_MSG(plume_gpu_validation_count() > before, "a missing barrier was not reported");
+    plume_gpu_buffer_free(a), plume_gpu_buffer_free(b);
 }
 
 int main(void) {
