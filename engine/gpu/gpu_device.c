@@ -76,7 +76,8 @@ static int has_instance_ext(const char *layer, const char *name) {
 
 /* Creates the instance; with validate, the Khronos layer, synchronization validation where
  * the layer offers VK_EXT_validation_features, and a messenger that counts messages. */
-static int create_instance(int validate, VkInstance *out, VkDebugUtilsMessengerEXT *messenger, plume_error *err) {
+static int create_instance(int validate, VkInstance *out, VkDebugUtilsMessengerEXT *messenger, int *sync_on,
+                           plume_error *err) {
     static const char layer[] = "VK_LAYER_KHRONOS_validation";
     const char *exts[3];
     uint32_t n_ext = 0;
@@ -132,6 +133,7 @@ static int create_instance(int validate, VkInstance *out, VkDebugUtilsMessengerE
     if (r != VK_SUCCESS)
         return plume_fail(err, "vkCreateInstance failed: %s; hint: %s", gpu_vk_result(r), NO_DEVICE_HINT);
     *messenger = VK_NULL_HANDLE;
+    if (sync_on) *sync_on = sync;
     if (validate) {
         PFN_vkCreateDebugUtilsMessengerEXT create =
             (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(*out, "vkCreateDebugUtilsMessengerEXT");
@@ -233,7 +235,7 @@ static int enumerate(VkInstance inst, VkPhysicalDevice **out, uint32_t *n, plume
 int plume_gpu_list(plume_gpu_info *out, int max, plume_error *err) {
     VkInstance inst;
     VkDebugUtilsMessengerEXT messenger;
-    if (create_instance(0, &inst, &messenger, err)) return -1;
+    if (create_instance(0, &inst, &messenger, NULL, err)) return -1;
     VkPhysicalDevice *devs;
     uint32_t n;
     if (enumerate(inst, &devs, &n, err)) {
@@ -346,7 +348,8 @@ plume_gpu *plume_gpu_open(plume_error *err) {
         return NULL;
     }
     gpu->profile = env_flag("PLUME_PROFILE");
-    if (create_instance(env_flag("PLUME_VALIDATE"), &gpu->instance, &gpu->messenger, err)) {
+    gpu->validate = env_flag("PLUME_VALIDATE");
+    if (create_instance(gpu->validate, &gpu->instance, &gpu->messenger, &gpu->sync_validation, err)) {
         free(gpu);
         return NULL;
     }

@@ -51,6 +51,7 @@ struct plume_gpu {
     plume_gpu_kernel *kernels;
     uint64_t part_limit;                /* weight split size; tests lower it to exercise splitting */
     int profile;
+    int validate, sync_validation;      /* PLUME_VALIDATE=1; synchronization validation on */
     gpu_profile_entry prof[GPU_PROFILE_MAX];
     int n_prof;
 };

@@ -96,8 +96,9 @@ PLUME_API long plume_gpu_validation_count(void);
 PLUME_API void plume_gpu_profile_print(plume_gpu *gpu, FILE *f);
 PLUME_API int plume_gpu_profiling(const plume_gpu *gpu);
 
-/* Device read bandwidth in GB/s: a kernel that reads `bytes` of texel buffer `repeat`
- * times (timestamps when available, else wall clock). For `plume bench`. */
+/* Device read bandwidth in GB/s: one submit of `repeat` dispatches that each stream
+ * `bytes` (capped at the device's texel-buffer limit) through a texel view, timed by the
+ * wall clock around the submit. For `plume bench`. */
 PLUME_API int plume_gpu_measure_bandwidth(plume_gpu *gpu, uint64_t bytes, int repeat, double *gbps,
                                           plume_error *err);
 
