@@ -359,10 +359,15 @@ static int parse(plume_gguf *g, plume_error *err) {
         plume_gguf_tensor *t = &g->tensors[i];
         uint64_t room = g->size - g->data_offset;
         if (t->offset > room || t->n_bytes > room - t->offset)
-            return plume_fail(err, "%s: tensor '%s' (%" PRIu64 " bytes of %s at data offset %" PRIu64
+            return plume_fail(err, "%s: truncated tensor data: tensor '%s' (%" PRIu64 " bytes of %s at data offset %" PRIu64
                               ", file offset %" PRIu64 ") runs past the end of the file at %" PRIu64
                               "; the file is incomplete", g->path, t->name, t->n_bytes,
                               plume_ggml_type_name(t->type), t->offset, g->data_offset + t->offset, g->size);
+        /* Readers cast the data to float/uint16_t/blocks: 4-byte alignment is the least they need
+         * (general.alignment 1 or 2 would allow less). */
+        if ((g->data_offset + t->offset) % 4)
+            return plume_fail(err, "%s: tensor '%s' starts at file offset %" PRIu64 ", not a multiple of 4; "
+                              "plume needs general.alignment of at least 4", g->path, t->name, g->data_offset + t->offset);
         t->data = g->base + g->data_offset + t->offset;
     }
     return 0;

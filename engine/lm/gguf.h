@@ -215,6 +215,10 @@ PLUME_API int plume_gguf_writer_set_str(plume_gguf_writer *w, const char *key, c
 PLUME_API int plume_gguf_writer_set_arr(plume_gguf_writer *w, const char *key, plume_gguf_type type,
                                         uint64_t n, const void *data, plume_error *err);
 
+/* Every metadata key/value of G (an open file), in its order: for writing a model back, e.g. after
+ * training, with the same hyper-parameters and tokenizer. Existing keys are replaced. */
+PLUME_API int plume_gguf_writer_copy_metadata(plume_gguf_writer *w, const plume_gguf *g, plume_error *err);
+
 /* A tensor: shape ne[0..n_dims) innermost first, DATA in type TYPE, n_bytes long. DATA is not
  * copied: it must stay valid until plume_gguf_writer_write() returns. */
 PLUME_API int plume_gguf_writer_add_tensor(plume_gguf_writer *w, const char *name, plume_ggml_type type,

@@ -213,6 +213,12 @@ int plume_gguf_writer_set_arr(plume_gguf_writer *w, const char *key, plume_gguf_
     return rc;
 }
 
+int plume_gguf_writer_copy_metadata(plume_gguf_writer *w, const plume_gguf *g, plume_error *err) {
+    for (uint64_t i = 0; i < g->n_kv; i++)
+        if (plume_gguf_writer_set(w, g->kv[i].key.data, &g->kv[i].value, err)) return -1;
+    return 0;
+}
+
 int plume_gguf_writer_add_tensor(plume_gguf_writer *w, const char *name, plume_ggml_type type, uint32_t n_dims,
                                  const int64_t *ne, const void *data, plume_error *err) {
     size_t nlen = strlen(name);

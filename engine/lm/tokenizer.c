@@ -218,6 +218,17 @@ int plume_tokenizer_from_gguf(plume_tokenizer **out, const plume_gguf *g, plume_
         return plume_fail(err, "%s: tokenizer.ggml.model is '%s'; plume has the 'llama' (SentencePiece) and "
                           "'gpt2' (byte-level BPE) tokenizers", g->path, model);
     }
+    if (t->kind == PLUME_TOK_GPT2 && plume_gguf_find(g, "tokenizer.ggml.pre")) {
+        /* Byte-level BPE models differ in their pre-tokenizer regex (llama-3, qwen2, …); only
+         * GPT-2's is implemented, and using it for another model would tokenize silently wrong. */
+        const char *pre;
+        if (plume_gguf_get_str(g, "tokenizer.ggml.pre", &pre, err)) goto fail;
+        if (strcmp(pre, "gpt-2") && strcmp(pre, "gpt2")) {
+            plume_fail(err, "%s: tokenizer.ggml.pre is '%s'; plume implements only GPT-2's pre-tokenizer ('gpt-2')",
+                       g->path, pre);
+            goto fail;
+        }
+    }
     const plume_gguf_str *tokens;
     uint64_t n;
     if (plume_gguf_get_arr(g, "tokenizer.ggml.tokens", PLUME_GGUF_STRING, 0, (const void **)&tokens, &n, err)) goto fail;

@@ -9,6 +9,8 @@
  *   "gpt2":  GPT-2 byte-level BPE: the GPT-2 pre-tokenizer regex (hand-written, Unicode
  *            categories from utf8proc), each word's bytes mapped to printable code points,
  *            then tokenizer.ggml.merges applied by rank (lowest first, leftmost on ties).
+ *            A "gpt2" file whose tokenizer.ggml.pre names another pre-tokenizer (llama-3's
+ *            "llama-bpe", …) is refused rather than tokenized wrongly.
  * Text inside the input is never parsed for special tokens: "<s>" is three characters. */
 #ifndef PLUME_LM_TOKENIZER_H
 #define PLUME_LM_TOKENIZER_H

@@ -131,11 +131,72 @@ static void spm_facts(const char *data) {
     plume_tokenizer_free(t);
 }
 
+/* Random byte strings (invalid UTF-8 included) and random mixes of awkward characters: no
+ * crash, and decode(encode(s)) == s. SPM cannot give back two kinds of input, as in llama.cpp:
+ * a literal U+2581 '▁' (the space marker, decoded as ' '), and invalid UTF-8 whose lead byte
+ * swallows the first byte of a following '▁' (the text is split after spaces become '▁').
+ * So for SPM only valid UTF-8 without '▁' must round-trip; random bytes must not crash. */
+static void fuzz(const char *data, const char *name, bool is_spm) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vocab/%s", data, name);
+    plume_error err = { { 0 } };
+    plume_gguf *g = NULL;
+    plume_tokenizer *t = NULL;
+    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        plume_gguf_close(g);
+        return;
+    }
+    plume_gguf_close(g);
+    static const char *const bits[] = { " ", "  ", "\t", "\n", "a", "Z", "9", "'s", "'ll", "\xc3\xa9", "\xe4\xb8\xad",
+                                        "\xf0\x9f\x98\x80", "\xe2\x80\x83", "!", "...", "\xc2\xa0", "\xff", "\x80", "\xe2\x96" };
+    uint32_t s = 42;
+    int bad = 0;
+    for (int iter = 0; iter < 400; iter++) {
+        char buf[256];
+        size_t n = 0;
+        s = s * 1664525u + 1013904223u;
+        size_t want = (s >> 16) % 60;
+        while (n < want) {
+            s = s * 1664525u + 1013904223u;
+            if (iter % 2) {
+                buf[n++] = (char)(s >> 24);
+            } else {
+                size_t n_bits = sizeof bits / sizeof bits[0] - (is_spm ? 3 : 0);   /* the last 3 are invalid */
+                const char *b = bits[(s >> 16) % n_bits];
+                size_t k = strlen(b);
+                if (n + k >= sizeof buf) break;
+                memcpy(buf + n, b, k);
+                n += k;
+            }
+        }
+        if (is_spm)   /* break up any literal U+2581 */
+            for (size_t i = 0; i + 2 < n; i++)
+                if ((uint8_t)buf[i] == 0xe2 && (uint8_t)buf[i + 1] == 0x96 && (uint8_t)buf[i + 2] == 0x81) buf[i + 2] = 'x';
+        int32_t *ids = NULL;
+        size_t n_ids = 0;
+        char *back = NULL;
+        size_t back_len = 0;
+        bool exact = !is_spm || iter % 2 == 0;
+        if (plume_tokenize(t, buf, n, false, &ids, &n_ids, &err) ||
+            plume_detokenize(t, ids, n_ids, &back, &back_len, &err) ||
+            (exact && (back_len != n || memcmp(back, buf, n)))) {
+            if (bad++ < 3) fprintf(stderr, "%s: fuzz string %d (%zu bytes) does not round-trip\n", name, iter, n);
+        }
+        free(ids);
+        free(back);
+    }
+    CHECK_MSG(bad == 0, "%s: %d of 400 random strings fail", name, bad);
+    plume_tokenizer_free(t);
+}
+
 int main(void) {
     const char *data = getenv("PLUME_TEST_DATA");
     if (!data) data = "tests/data";
     run_vocab(data, "ggml-vocab-llama-spm.gguf", PLUME_TOK_SPM, 32000);
     run_vocab(data, "ggml-vocab-gpt-2.gguf", PLUME_TOK_GPT2, 50257);
     spm_facts(data);
+    fuzz(data, "ggml-vocab-llama-spm.gguf", true);
+    fuzz(data, "ggml-vocab-gpt-2.gguf", false);
     return check_finish("test_tokenizer_vocab");
 }
