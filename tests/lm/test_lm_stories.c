@@ -18,6 +18,7 @@
 #include "lm_gpu_util.h"
 #include "lm_test_util.h"
 #include "plume/gpu.h"
+#include "random_model.h"
 
 static double t_start;
 static void lap(const char *what) {
@@ -86,6 +87,36 @@ int main(void) {
     int32_t story[256];
     memcpy(story, r.tokens, sizeof story);
     plume_gen_result_free(&r);
+    /* without ignore_eos: the same text, cut where the model first says EOS (if it does) */
+    int eos_at = -1;
+    for (int i = 0; i < 256 && eos_at < 0; i++) if (story[i] == 2) eos_at = i;
+    gp.ignore_eos = 0;
+    CHECK(plume_lm_generate(lm, &empty, 1, &gp, &r, &err) == 0);
+    printf("first EOS of the story at %d\n", eos_at);
+    CHECK_STR(r.stop_reason, eos_at >= 0 ? "eos" : "length");
+    CHECK(r.n_tokens == (eos_at >= 0 ? eos_at : 256));
+    CHECK(!strncmp(r.text, published, strlen(r.text)));
+    plume_gen_result_free(&r);
+    /* llama2.c's models end a story with BOS, not EOS, so to see generation stop at EOS
+     * a copy of the file names the story's 12th token EOS: the text stops before its first use */
+    char eos_path[1024];
+    snprintf(eos_path, sizeof eos_path, "%s/eos.gguf", dir_);
+    CHECK(model_file_set_u32(f32, eos_path, "tokenizer.ggml.eos_token_id", (uint32_t)story[11], &err) == 0);
+    plume_lm *leos = plume_lm_acquire(eos_path, &err);
+    CHECK(leos && plume_lm_get_info(leos)->eos == story[11]);
+    if (leos) {
+        int first = 0;
+        while (story[first] != story[11]) first++;
+        CHECK(plume_lm_generate(leos, &empty, 1, &gp, &r, &err) == 0);
+        CHECK_STR(r.stop_reason, "eos");
+        CHECK(r.n_tokens == first);
+        char *want = plume_lm_detokenize(lm, story, first, 1, &err);
+        CHECK_STR(r.text, want);
+        free(want);
+        plume_gen_result_free(&r);
+        plume_lm_release(leos);
+    }
+    unlink(eos_path);
 
     lap("tokenization");
     /* ---- tokenization as llama2.c's encode ---- */
