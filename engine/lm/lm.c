@@ -112,6 +112,7 @@ int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos, int32_t *out,
     int32_t *ids = NULL;
     size_t n = 0;
     if (plume_tokenize(lm->tok, text, strlen(text), false, &ids, &n, err)) return -1;
+    if (add_bos < 0) add_bos = plume_tokenizer_adds_bos(lm->tok);
     int bos = add_bos && lm->info.bos >= 0;
     if (n + (size_t)bos > (size_t)1 << 30) {
         free(ids);
@@ -128,6 +129,10 @@ int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos, int32_t *out,
 static int32_t *tokenize_alloc(plume_lm *lm, const char *text, int add_bos, int *n, plume_error *err) {
     int need = plume_lm_tokenize(lm, text, add_bos, NULL, 0, err);
     if (need < 0) return NULL;
+    if (need == 0 && lm->info.bos >= 0) {  /* nothing to start from: start from BOS */
+        add_bos = 1;
+        need = 1;
+    }
     int32_t *t = malloc((size_t)(need > 0 ? need : 1) * sizeof *t);
     if (!t) {
         plume_fail(err, "%s: out of memory for %d tokens", lm->path, need);
@@ -203,7 +208,7 @@ void plume_gen_params_default(plume_gen_params *p) {
     p->sampling.top_p = 1.0f;
     p->beams = 1;
     p->length_penalty = 1.0f;
-    p->add_bos = 1;
+    p->add_bos = -1;
 }
 
 void plume_gen_result_free(plume_gen_result *r) {
@@ -514,7 +519,7 @@ int plume_lm_embed(plume_lm *lm, const char *const *texts, int n, float *out, pl
     }
     for (int i = 0; i < n; i++) {
         int nt = 0;
-        int32_t *t = tokenize_alloc(lm, texts[i], 1, &nt, err);
+        int32_t *t = tokenize_alloc(lm, texts[i], -1, &nt, err);
         if (!t) goto out;
         if (nt > C) nt = C;
         float *e = out + (size_t)i * D;

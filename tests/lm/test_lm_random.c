@@ -104,6 +104,9 @@ int main(void) {
         int32_t ids[16];
         int n = plume_lm_tokenize(lm, "Hello world", 0, ids, 16, &err);
         CHECK(n == 2 && ids[0] == 15496 && ids[1] == 995);
+        /* -1: as the file says, and GPT-2's tokenizer adds no BOS; 1: BOS first anyway */
+        CHECK(plume_lm_tokenize(lm, "Hello world", -1, ids, 16, &err) == 2 && ids[0] == 15496);
+        CHECK(in->bos >= 0 && plume_lm_tokenize(lm, "Hello world", 1, ids, 16, &err) == 3 && ids[0] == in->bos);
         char *back = plume_lm_detokenize(lm, prompts[1] + (in->bos >= 0), lens[1] - (in->bos >= 0), 0, &err);
         CHECK_STR(back, texts[1]);
         free(back);

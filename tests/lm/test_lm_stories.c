@@ -120,6 +120,8 @@ int main(void) {
 
     lap("tokenization");
     /* ---- tokenization as llama2.c's encode ---- */
+    int32_t bos_only[4];
+    CHECK(plume_lm_tokenize(lm, "", -1, bos_only, 4, &err) == 1 && bos_only[0] == 1);  /* SentencePiece: BOS by default */
     const char *prompts[4] = { "Once upon a time", "The cat sat on the mat.", "Lily and Ben went to the park",
                                "Tim had a red ball. He" };
     for (int i = 0; i < 4; i++) {
