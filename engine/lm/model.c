@@ -399,15 +399,15 @@ static int check_tokens(const plume_lm_batch *b, const int32_t *tokens, int n, p
     return 0;
 }
 
-/* Runs tokens through sequence seq in chunks; the last chunk in mode `last_mode`.
+/* Runs tokens through sequence seq in chunks; the last chunk in mode `last_mode`
+ * (PRE_LOGITS or PRE_NONE).
  * Called with the gpu lock held. */
 static int prefill_locked(plume_lm_batch *b, int seq, const int32_t *tokens, int n, int last_mode,
-                          float *logits, float *hidden, plume_error *err) {
+                          float *logits, plume_error *err) {
     const plume_lm_info *in = &b->lm->info;
     for (int done = 0; done < n;) {
         int m = n - done < PREFILL_CHUNK ? n - done : PREFILL_CHUNK;
         int mode = done + m == n ? last_mode : PRE_NONE;
-        if (hidden) mode = PRE_HIDDEN;
         for (int i = 0; i < m; i++)
             b->rowdata[i] = (plume_gpu_row){ (uint32_t)tokens[done + i], (uint32_t)(b->len[seq] + i),
                                              (uint32_t)seq, 0 };
@@ -420,9 +420,6 @@ static int prefill_locked(plume_lm_batch *b, int seq, const int32_t *tokens, int
         }
         if (upload_rows(b, m, err) || plume_gpu_rec_submit(b->pre, err)) return -1;
         b->len[seq] += m;
-        if (hidden &&
-            plume_gpu_download(b->xb, 0, hidden + (size_t)done * in->dim, (uint64_t)m * in->dim * 4, err))
-            return -1;
         done += m;
     }
     if (logits && last_mode == PRE_LOGITS &&
@@ -445,18 +442,64 @@ int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens, int n, f
     if (n < 1) return plume_fail(err, "%s: prefill of %d tokens: nothing to do", b->lm->path, n);
     if (check_room(b, seq, n, err) || check_tokens(b, tokens, n, err)) return -1;
     lm_gpu_lock();
-    int rc = prefill_locked(b, seq, tokens, n, logits ? PRE_LOGITS : PRE_NONE, logits, NULL, err);
+    int rc = prefill_locked(b, seq, tokens, n, logits ? PRE_LOGITS : PRE_NONE, logits, err);
     lm_gpu_unlock();
     return rc;
 }
 
-int lm_prefill_hidden(plume_lm_batch *b, int seq, const int32_t *tokens, int n, float *hidden,
-                      plume_error *err) {
-    if (n < 1) return plume_fail(err, "%s: prefill of %d tokens: nothing to do", b->lm->path, n);
-    if (check_room(b, seq, n, err) || check_tokens(b, tokens, n, err)) return -1;
+int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
+                      double *sums, plume_error *err) {
+    const int D = b->lm->info.dim;
+    for (int i = 0; i < n; i++) {
+        if (check_room(b, seqs[i], lens[i], err) || check_tokens(b, tokens[i], lens[i], err)) return -1;
+        for (int j = 0; j < i; j++)
+            if (seqs[j] == seqs[i])
+                return plume_fail(err, "%s: pooled prefill names sequence %d twice", b->lm->path, seqs[i]);
+    }
+    float *h = malloc((size_t)PREFILL_CHUNK * D * sizeof *h);
+    int *owner = malloc(PREFILL_CHUNK * sizeof *owner);
+    if (!h || !owner) {
+        free(h);
+        free(owner);
+        return plume_fail(err, "%s: out of memory for pooled prefill", b->lm->path);
+    }
     lm_gpu_lock();
-    int rc = prefill_locked(b, seq, tokens, n, PRE_HIDDEN, NULL, hidden, err);
+    int rc = 0, i = 0, off = 0;
+    while (!rc && i < n) {
+        /* fill one submit with rows of as many sequences as fit, each in order */
+        int m = 0;
+        while (m < PREFILL_CHUNK && i < n) {
+            int take = lens[i] - off < PREFILL_CHUNK - m ? lens[i] - off : PREFILL_CHUNK - m;
+            for (int k = 0; k < take; k++) {
+                b->rowdata[m + k] = (plume_gpu_row){ (uint32_t)tokens[i][off + k],
+                                                     (uint32_t)(b->len[seqs[i]] + off + k), (uint32_t)seqs[i], 0 };
+                owner[m + k] = i;
+            }
+            m += take;
+            off += take;
+            if (off == lens[i]) {
+                i++;
+                off = 0;
+            }
+        }
+        if (m == 0) break;
+        if (!b->pre || b->pre_n != m || b->pre_mode != PRE_HIDDEN) {
+            plume_gpu_rec_free(b->pre);
+            b->pre = record_prefill(b, (uint32_t)m, PRE_HIDDEN, err);
+            b->pre_n = m;
+            b->pre_mode = PRE_HIDDEN;
+            if (!b->pre) rc = -1;
+        }
+        rc = rc || upload_rows(b, m, err) || plume_gpu_rec_submit(b->pre, err) ||
+             plume_gpu_download(b->xb, 0, h, (uint64_t)m * D * 4, err);
+        for (int r = 0; !rc && r < m; r++)
+            for (int j = 0; j < D; j++) sums[(size_t)owner[r] * D + j] += h[(size_t)r * D + j];
+    }
     lm_gpu_unlock();
+    if (!rc)
+        for (int k = 0; k < n; k++) b->len[seqs[k]] += lens[k];
+    free(h);
+    free(owner);
     return rc;
 }
 

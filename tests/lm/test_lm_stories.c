@@ -272,6 +272,37 @@ int main(void) {
         CHECK_NEAR(diff, 0.0, 1e-5);
         ref_state_free(&s);
     }
+    /* several texts at once (rows of different sequences share submits; one text longer
+     * than a 128-row chunk, one empty: BOS alone) give what each gives alone */
+    char longtext[700];
+    snprintf(longtext, sizeof longtext, "%.600s", published);
+    const char *many[6] = { prompts[0], longtext, "", prompts[2], prompts[3], prompts[1] };
+    float together[6 * 64], alone1[64];
+    CHECK(plume_lm_embed(lm, many, 6, together, &err) == 0);
+    double worst = 0;
+    for (int k = 0; k < 6; k++) {
+        CHECK(plume_lm_embed(lm, &many[k], 1, alone1, &err) == 0);
+        worst = fmax(worst, max_abs_diff(alone1, together + k * 64, 64));
+    }
+    CHECK_NEAR(worst, 0.0, 1e-6);
+    CHECK_NEAR(max_abs_diff(emb, together, 64), 0.0, 1e-6);  /* prompts[0] from the first call */
+    {
+        ref_state s;
+        CHECK(ref_state_alloc(&s, &m32) == 0);
+        int32_t pt[1024];  /* room for one token per character before the merges */
+        int np = ref_vocab_encode(&vocab, longtext, pt, 1024);
+        double mean[64] = { 0 }, norm = 0, diff = 0;
+        for (int i = 0; i < np; i++) {
+            ref_forward(&m32, &s, pt[i], i);
+            for (int j = 0; j < 64; j++) mean[j] += s.hidden[j] / np;
+        }
+        for (int j = 0; j < 64; j++) norm += mean[j] * mean[j];
+        for (int j = 0; j < 64; j++) diff = fmax(diff, fabs(mean[j] / sqrt(norm) - together[64 + j]));
+        printf("embedding of a %d-token text: max diff from the reference %.3g\n", np, diff);
+        CHECK(np > 128);
+        CHECK_NEAR(diff, 0.0, 1e-5);
+        ref_state_free(&s);
+    }
     ref_free(&m32);
 
     lap("end");
