@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "beam.h"
 #include "model.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -382,15 +383,24 @@ out:
     return rc;
 }
 
-/* The beam scorer over a batch: slot = sequence. */
-typedef struct beam_ctx {
+/* Beam search for several prompts in lockstep: prompt k owns sequences
+ * k*B .. k*B+B-1 of one batch (its beams' KV caches), and every step decodes the live
+ * hypotheses of all prompts in one call. */
+#define BEAM_CACHE_BYTES (512ull << 20)
+
+typedef struct beam_job {
     plume_lm *lm;
     plume_lm_batch *b;
     const plume_gen_params *p;
-    float *first;          /* the prompt's logits, [vocab] */
-    float *logits;         /* [beams][vocab] */
-    int32_t prev;          /* the prompt's last token */
-} beam_ctx;
+    lm_beam *s;
+    int32_t *prompt;
+    int n_prompt;
+    int base;              /* its first sequence in the batch */
+    float *first;          /* the prompt's logits [vocab] */
+    int n_pending, first_step;
+    int slots[BEAM_MAX];
+    int32_t last[BEAM_MAX];
+} beam_job;
 
 static void log_softmax(float *x, int n) {
     float mx = x[0];
@@ -402,86 +412,159 @@ static void log_softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] -= lz;
 }
 
-static int beam_step(void *user, int n, const int *slots, const int32_t *last, float *logprobs, plume_error *err) {
-    beam_ctx *c = user;
-    const int V = c->lm->info.vocab_size;
-    if (last[0] < 0) {  /* the first step: the prompt's own logits */
-        memcpy(logprobs, c->first, (size_t)V * sizeof *logprobs);
-    } else if (plume_lm_decode(c->b, n, slots, last, logprobs, NULL, err)) {
-        return -1;
-    }
-    for (int i = 0; i < n; i++) log_softmax(logprobs + (size_t)i * V, V);
-    return 0;
-}
-
 static int beam_copy(void *user, int dst, int src, plume_error *err) {
-    beam_ctx *c = user;
-    return plume_lm_batch_copy(c->b, dst, src, err);
+    beam_job *j = user;
+    return plume_lm_batch_copy(j->b, j->base + dst, j->base + src, err);
 }
 
 static int beam_finished(void *user, const int32_t *tokens, int n) {
-    beam_ctx *c = user;
-    if (!c->p->n_stop) return 0;
+    beam_job *j = user;
+    if (!j->p->n_stop) return 0;
     strbuf s = { 0 };
-    if (append_pieces(c->lm, &s, c->prev, tokens, n)) {
+    if (append_pieces(j->lm, &s, j->prompt[j->n_prompt - 1], tokens, n)) {
         free(s.s);
         return 0;
     }
-    int hit = find_stop(c->p, s.s, 0) != NULL;
+    int hit = find_stop(j->p, s.s, 0) != NULL;
     free(s.s);
     return hit;
 }
 
-static int generate_beam(plume_lm *lm, const char *prompt, int idx, const plume_gen_params *p, plume_gen_result *out,
-                         plume_error *err) {
+/* Runs the jobs (prompts) of one group to the end and fills their results. */
+static int run_beam_group(plume_lm *lm, beam_job *jobs, int G, const plume_gen_params *p, int max_len,
+                          plume_gen_result *out, plume_error *err) {
     const int V = lm->info.vocab_size, B = p->beams;
-    int n_prompt = 0, rc = -1;
-    plume_beam_result best = { 0 };
-    int32_t *toks = tokenize_alloc(lm, prompt, p->add_bos, &n_prompt, err);
-    float *first = malloc((size_t)V * sizeof *first);
-    plume_lm_batch *b = NULL;
-    strbuf text = { 0 };
-    if (!toks) goto out;
-    if (!first) goto oom;
-    if (n_prompt == 0) {
-        plume_fail(err, "%s: prompt %d is empty and the model has no BOS token to start from", lm->path, idx);
+    int rc = -1;
+    plume_lm_batch *b = plume_lm_batch_create(lm, G * B, max_len, err);
+    float *logits = malloc((size_t)G * B * V * sizeof *logits);
+    int *seqs = malloc((size_t)G * B * sizeof *seqs);
+    int32_t *toks = malloc((size_t)G * B * sizeof *toks);
+    if (!b) goto out;
+    if (!logits || !seqs || !toks) {
+        plume_fail(err, "%s: out of memory for beam search", lm->path);
         goto out;
     }
-    int max_len = n_prompt + p->max_tokens;
-    if (max_len > lm->info.ctx_len) max_len = lm->info.ctx_len;
-    if (n_prompt >= max_len) {
-        plume_fail(err, "%s: a prompt of %d tokens leaves no room in the context of %d", lm->path, n_prompt,
-                   lm->info.ctx_len);
-        goto out;
+    for (int k = 0; k < G; k++) {
+        beam_job *j = &jobs[k];
+        j->b = b;
+        j->base = k * B;
+        int limit = p->max_tokens < max_len - j->n_prompt ? p->max_tokens : max_len - j->n_prompt;
+        plume_beam_params bp = { B, V, limit, p->ignore_eos ? -1 : lm->info.eos, p->length_penalty };
+        if (!(j->s = lm_beam_create(&bp, err))) goto out;
+        if (plume_lm_prefill(b, j->base, j->prompt, j->n_prompt, j->first, err)) goto out;
     }
-    if (!(b = plume_lm_batch_create(lm, B, max_len, err))) goto out;
-    if (plume_lm_prefill(b, 0, toks, n_prompt, first, err)) goto out;
-    beam_ctx c = { lm, b, p, first, NULL, toks[n_prompt - 1] };
-    plume_beam_scorer sc = { &c, beam_step, beam_copy, beam_finished };
-    plume_beam_params bp = { B, V, max_len - n_prompt, p->ignore_eos ? -1 : lm->info.eos, p->length_penalty };
-    if (plume_beam_search(&sc, &bp, &best, err)) goto out;
-    if (append_pieces(lm, &text, toks[n_prompt - 1], best.tokens, best.n_tokens)) goto oom;
-    const char *reason = best.finished ? "eos" : "length";
-    char *stop = find_stop(p, text.s, 0);
-    if (stop) {
-        text.len = (size_t)(stop - text.s);
-        text.s[text.len] = 0;
-        reason = "stop";
+    for (;;) {
+        int rows = 0, any = 0;
+        for (int k = 0; k < G; k++) {
+            beam_job *j = &jobs[k];
+            j->n_pending = lm_beam_pending(j->s, j->slots, j->last);
+            j->first_step = j->n_pending > 0 && j->last[0] < 0;
+            any |= j->n_pending > 0;
+            if (j->n_pending == 0 || j->first_step) continue;
+            for (int i = 0; i < j->n_pending; i++) {
+                seqs[rows] = j->base + j->slots[i];
+                toks[rows++] = j->last[i];
+            }
+        }
+        if (!any) break;
+        if (rows && plume_lm_decode(b, rows, seqs, toks, logits, NULL, err)) goto out;
+        int r = 0;
+        for (int k = 0; k < G; k++) {
+            beam_job *j = &jobs[k];
+            if (j->n_pending == 0) continue;
+            float *lp = lm_beam_logprobs(j->s);
+            if (j->first_step) {
+                memcpy(lp, j->first, (size_t)V * sizeof *lp);
+            } else {
+                memcpy(lp, logits + (size_t)r * V, (size_t)j->n_pending * V * sizeof *lp);
+                r += j->n_pending;
+            }
+            for (int i = 0; i < j->n_pending; i++) log_softmax(lp + (size_t)i * V, V);
+            if (lm_beam_advance(j->s, beam_copy, beam_finished, j, err)) goto out;
+        }
     }
-    if (p->on_text && text.len && p->on_text(p->user, idx, text.s)) reason = "stop";
-    *out = (plume_gen_result){ text.s, best.tokens, best.n_tokens, n_prompt, reason, best.logprob };
-    text.s = NULL;
-    best.tokens = NULL;
+    for (int k = 0; k < G; k++) {
+        beam_job *j = &jobs[k];
+        plume_beam_result best;
+        strbuf text = { 0 };
+        if (lm_beam_result(j->s, &best, err)) goto out;
+        if (append_pieces(lm, &text, j->prompt[j->n_prompt - 1], best.tokens, best.n_tokens)) {
+            free(best.tokens);
+            free(text.s);
+            plume_fail(err, "%s: out of memory in beam search", lm->path);
+            goto out;
+        }
+        const char *reason = best.finished ? "eos" : "length";
+        char *stop = find_stop(p, text.s, 0);
+        if (stop) {
+            text.len = (size_t)(stop - text.s);
+            text.s[text.len] = 0;
+            reason = "stop";
+        }
+        out[k] = (plume_gen_result){ text.s, best.tokens, best.n_tokens, j->n_prompt, reason, best.logprob };
+    }
     rc = 0;
-    goto out;
-oom:
-    plume_fail(err, "%s: out of memory in beam search", lm->path);
 out:
-    free(text.s);
-    free(best.tokens);
+    for (int k = 0; k < G; k++) {
+        lm_beam_free(jobs[k].s);
+        jobs[k].s = NULL;
+    }
     plume_lm_batch_free(b);
+    free(logits);
+    free(seqs);
     free(toks);
-    free(first);
+    return rc;
+}
+
+static int generate_beams(plume_lm *lm, const char *const *prompts, int n, const plume_gen_params *p,
+                          plume_gen_result *out, plume_error *err) {
+    const int V = lm->info.vocab_size, B = p->beams;
+    int rc = -1, longest = 0;
+    if (B > BEAM_MAX) return plume_fail(err, "%s: %d beams; at most %d", lm->path, B, BEAM_MAX);
+    beam_job *jobs = calloc((size_t)n, sizeof *jobs);
+    if (!jobs) return plume_fail(err, "%s: out of memory for %d prompts", lm->path, n);
+    for (int i = 0; i < n; i++) {
+        jobs[i] = (beam_job){ .lm = lm, .p = p };
+        if (!(jobs[i].prompt = tokenize_alloc(lm, prompts[i], p->add_bos, &jobs[i].n_prompt, err))) goto out;
+        if (jobs[i].n_prompt == 0) {
+            plume_fail(err, "%s: prompt %d is empty and the model has no BOS token to start from", lm->path, i);
+            goto out;
+        }
+        if (jobs[i].n_prompt >= lm->info.ctx_len) {
+            plume_fail(err, "%s: prompt %d has %d tokens, which leaves no room in the context of %d", lm->path, i,
+                       jobs[i].n_prompt, lm->info.ctx_len);
+            goto out;
+        }
+        if (!(jobs[i].first = malloc((size_t)V * sizeof(float)))) {
+            plume_fail(err, "%s: out of memory", lm->path);
+            goto out;
+        }
+        if (jobs[i].n_prompt > longest) longest = jobs[i].n_prompt;
+    }
+    int max_len = longest + p->max_tokens < lm->info.ctx_len ? longest + p->max_tokens : lm->info.ctx_len;
+    /* as many prompts per group as keep their beams' KV caches within BEAM_CACHE_BYTES */
+    const uint64_t per_prompt = (uint64_t)B * max_len * lm->info.head_dim * lm->info.n_kv_heads * 4 * 2 *
+                                (uint64_t)lm->info.n_layers;
+    int group = n;
+    while (group > 1 && per_prompt * (uint64_t)group > BEAM_CACHE_BYTES) group--;
+    for (int first = 0; first < n; first += group) {
+        int G = n - first < group ? n - first : group;
+        if (run_beam_group(lm, jobs + first, G, p, max_len, out + first, err)) goto out;
+        for (int k = 0; p->on_text && k < G; k++)
+            if (out[first + k].text[0] && p->on_text(p->user, first + k, out[first + k].text)) {
+                out[first + k].stop_reason = "stop";
+                break;
+            }
+    }
+    rc = 0;
+out:
+    if (rc)
+        for (int i = 0; i < n; i++) plume_gen_result_free(&out[i]);
+    for (int i = 0; i < n; i++) {
+        free(jobs[i].prompt);
+        free(jobs[i].first);
+    }
+    free(jobs);
     return rc;
 }
 
@@ -497,12 +580,7 @@ int plume_lm_generate(plume_lm *lm, const char *const *prompts, int n, const plu
     if (!lm->tok) return plume_fail(err, "%s: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
     memset(out, 0, (size_t)n * sizeof *out);
     if (p.beams <= 1) return generate_sampling(lm, prompts, n, &p, out, err);
-    for (int i = 0; i < n; i++)
-        if (generate_beam(lm, prompts[i], i, &p, &out[i], err)) {
-            for (int j = 0; j < i; j++) plume_gen_result_free(&out[j]);
-            return -1;
-        }
-    return 0;
+    return generate_beams(lm, prompts, n, &p, out, err);
 }
 
 /* ---- embeddings ------------------------------------------------------------------- */
