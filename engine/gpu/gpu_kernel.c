@@ -43,6 +43,7 @@ plume_gpu_kernel *plume_gpu_kernel_get(plume_gpu *gpu, const char *shader, const
         return NULL;
     }
     strcpy(k->name, shader);
+    strcpy(k->label, shader);
     strcpy(k->bindings, bindings);
     k->push_bytes = push_bytes;
     k->n_spec = n_spec;

@@ -238,7 +238,7 @@ int plume_gpu_rec_dispatch(plume_gpu_rec *rec, plume_gpu_kernel *k, const plume_
     vkCmdDispatch(rec->cmd, gx, gy, gz);
     if (timed) {
         vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, rec->queries, rec->n_queries + 1);
-        rec->timed[rec->n_queries / 2] = k->name;
+        rec->timed[rec->n_queries / 2] = k->label;
         rec->n_queries += 2;
     }
     return 0;
