@@ -63,8 +63,9 @@ int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_bu
     plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tssst", 24, spec, 5, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
-    snprintf(k->label, sizeof k->label, "matmul.%s.n%u", w->type == PLUME_GPU_F32 ? "f32"
-             : w->type == PLUME_GPU_F16 ? "f16" : "q8_0", tb);
+    snprintf(k->label, sizeof k->label, "matmul.%s.n%u",
+             w->type == PLUME_GPU_F32 ? "f32" : w->type == PLUME_GPU_F16 ? "f16" : w->type == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0",
+             tb);
     for (uint32_t p = 0; p < w->n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
         uint32_t nr = w->rows - r0 < w->rows_per_part ? w->rows - r0 : w->rows_per_part;

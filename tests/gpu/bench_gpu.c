@@ -43,11 +43,11 @@ int main(int argc, char **argv) {
     double gbps;
     if (plume_gpu_measure_bandwidth(gpu, 64u << 20, reps, &gbps, &err) == 0)
         printf("read bandwidth (64 MiB texel view): %.2f GB/s\n", gbps);
-    const plume_gpu_type types[3] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0};
-    const char *names[3] = {"F32", "F16", "Q8_0"};
+    const plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    const char *names[4] = {"F32", "F16", "Q8_0", "Q4_0"};
     const uint32_t ns[4] = {1, 4, 8, 64};
     int rc = 0;
-    for (int t = 0; t < 3 && !rc; t++) {
+    for (int t = 0; t < 4 && !rc; t++) {
         uint64_t bytes = plume_gpu_type_bytes(types[t], rows, cols);
         uint8_t *data = malloc(bytes);
         if (!data) return 1;
