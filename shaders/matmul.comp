@@ -21,7 +21,7 @@ const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q
 const uint EPT = CH * 4u;                                            // values per texel
 
 layout(binding = 0) uniform usamplerBuffer W;
-layout(binding = 1) readonly buffer Scales { float scales[]; };      // Q8_0, Q4_0: [rows][cols/32]
+layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/32], an R32F texel view
 layout(binding = 2) readonly buffer X { float x[]; };
 layout(binding = 4) uniform usamplerBuffer X4;   // the same x through a texel view, where cols % 4 == 0
 layout(binding = 3) writeonly buffer Y { float y[]; };
@@ -36,8 +36,8 @@ void step_texel(uint r0, uint t0, uint j, bool tail) {
     for (uint r = 0u; r < TR; r++) {
         uint rr = min(r0 + r, p.rows - 1u);
         uvec4 t = texelFetch(W, int(rr * p.tpr + j));
-        float s = TYPE == TYPE_Q8_0 ? scales[rr * (p.cols / 32u) + j / 2u]
-                : TYPE == TYPE_Q4_0 ? scales[rr * (p.cols / 32u) + j] : 1.0;
+        float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(rr * (p.cols / 32u) + j / 2u)).r
+                : TYPE == TYPE_Q4_0 ? texelFetch(S, int(rr * (p.cols / 32u) + j)).r : 1.0;
         for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k) * s;
     }
     for (uint b = 0u; b < TB; b++) {

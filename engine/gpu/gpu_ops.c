@@ -61,7 +61,7 @@ int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_bu
      * than scalar storage-buffer loads (measured, README.gpu.md). */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
     uint32_t spec[5] = {wg, (uint32_t)w->type, tr, tb, xvec};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tssst", 24, spec, 5, err);
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tfsst", 24, spec, 5, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
     snprintf(k->label, sizeof k->label, "matmul.%s.n%u",
@@ -91,7 +91,7 @@ int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu
     uint64_t ob = (uint64_t)n * table->cols * 4;
     if (need(rows, (uint64_t)n * 16, "embed", "rows", err) || need(out, ob, "embed", "out", err)) return -1;
     uint32_t spec[2] = {EW_WG, (uint32_t)table->type};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tsss", 20, spec, 2, err);
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tfss", 20, spec, 2, err);
     if (!k) return -1;
     for (uint32_t p = 0; p < table->n_parts; p++) {
         uint32_t r0 = p * table->rows_per_part;

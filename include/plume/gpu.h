@@ -134,7 +134,7 @@ PLUME_API int plume_gpu_fill(plume_gpu_buffer *dst, uint64_t offset, uint64_t by
 
 /* A compute pipeline for the embedded shader `shader` (shaders/<shader>.comp).
  * bindings: one character per binding 0..n-1 in set 0: 's' storage buffer, 't' uniform
- * texel buffer viewed as RGBA32UI (usamplerBuffer). push_bytes: the push-constant block
+ * texel buffer viewed as RGBA32UI (usamplerBuffer), 'f' one viewed as R32F (samplerBuffer). push_bytes: the push-constant block
  * size (<= 128). spec: specialization constants with constant_id 0..n_spec-1 (uint32
  * bit patterns; floats by memcpy). Kernels are cached by (shader, bindings, spec) and
  * owned by the gpu: get them as often as you like, never free them. */
