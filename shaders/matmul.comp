@@ -17,11 +17,11 @@ layout(constant_id = 1) const uint TYPE = 0;
 layout(constant_id = 2) const uint TR = 4;
 layout(constant_id = 3) const uint TB = 8;
 layout(constant_id = 4) const uint XVEC = 0;   // 1: read x through the texel view X4
-const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : 4u);  // vec4s per texel
+const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));  // vec4s per texel
 const uint EPT = CH * 4u;                                            // values per texel
 
 layout(binding = 0) uniform usamplerBuffer W;
-layout(binding = 1) readonly buffer Scales { float scales[]; };      // Q8_0: [rows][cols/32]
+layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/32], an R32F texel view
 layout(binding = 2) readonly buffer X { float x[]; };
 layout(binding = 4) uniform usamplerBuffer X4;   // the same x through a texel view, where cols % 4 == 0
 layout(binding = 3) writeonly buffer Y { float y[]; };
@@ -36,7 +36,8 @@ void step_texel(uint r0, uint t0, uint j, bool tail) {
     for (uint r = 0u; r < TR; r++) {
         uint rr = min(r0 + r, p.rows - 1u);
         uvec4 t = texelFetch(W, int(rr * p.tpr + j));
-        float s = TYPE == TYPE_Q8_0 ? scales[rr * (p.cols / 32u) + j / 2u] : 1.0;
+        float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(rr * (p.cols / 32u) + j / 2u)).r
+                : TYPE == TYPE_Q4_0 ? texelFetch(S, int(rr * (p.cols / 32u) + j)).r : 1.0;
         for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k) * s;
     }
     for (uint b = 0u; b < TB; b++) {

@@ -16,6 +16,7 @@ typedef struct gpu_profile_entry {
 struct plume_gpu_kernel {
     struct plume_gpu_kernel *next;      /* the gpu's cache list */
     char name[64];
+    char label[64];                     /* the profile's name for it: name, or name.variant */
     char bindings[16];
     uint32_t push_bytes;
     uint32_t spec[16];

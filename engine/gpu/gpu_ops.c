@@ -5,6 +5,7 @@
  * subgroup per workgroup so they need no barrier(); matmul uses WG = 2 x subgroup
  * invocations (16 on lavapipe), each computing a 4-row x TB-token register tile. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "gpu_internal.h"
 #include "gpu_weight.h"
@@ -12,6 +13,7 @@
 #define MATMUL_TR 4         /* rows per invocation */
 #define MATMUL_TB 8         /* tokens per invocation; n <= this is the matrix-vector case */
 #define ATTN_MAX_HEAD_DIM 256
+#define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
 #define EW_WG 64            /* elementwise kernels */
 
 static uint32_t ceil_div(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
@@ -59,8 +61,12 @@ int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_bu
      * than scalar storage-buffer loads (measured, README.gpu.md). */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
     uint32_t spec[5] = {wg, (uint32_t)w->type, tr, tb, xvec};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tssst", 24, spec, 5, err);
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tfsst", 24, spec, 5, err);
     if (!k) return -1;
+    /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
+    snprintf(k->label, sizeof k->label, "matmul.%s.n%u",
+             w->type == PLUME_GPU_F32 ? "f32" : w->type == PLUME_GPU_F16 ? "f16" : w->type == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0",
+             tb);
     for (uint32_t p = 0; p < w->n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
         uint32_t nr = w->rows - r0 < w->rows_per_part ? w->rows - r0 : w->rows_per_part;
@@ -85,7 +91,7 @@ int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu
     uint64_t ob = (uint64_t)n * table->cols * 4;
     if (need(rows, (uint64_t)n * 16, "embed", "rows", err) || need(out, ob, "embed", "out", err)) return -1;
     uint32_t spec[2] = {EW_WG, (uint32_t)table->type};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tsss", 20, spec, 2, err);
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tfss", 20, spec, 2, err);
     if (!k) return -1;
     for (uint32_t p = 0; p < table->n_parts; p++) {
         uint32_t r0 = p * table->rows_per_part;
@@ -183,16 +189,25 @@ int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffe
     if (q == out) return plume_fail(err, "attention: q and out must be different buffers");
     uint64_t n_seq = plume_gpu_buffer_bytes(kcache) / seq_bytes;
     if (plume_gpu_buffer_bytes(vcache) / seq_bytes < n_seq) n_seq = plume_gpu_buffer_bytes(vcache) / seq_bytes;
-    uint32_t spec[2] = {sg_wg(gpu, 32), head_dim};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention", "sssss", 24, spec, 2, err);
+    /* The caches through texel views where rows are whole texels and the view fits. */
+    uint32_t kvt = head_dim % 4 == 0 && n_seq * seq_bytes / 16 <= gpu->info.max_texel_buffer_elements;
+    /* Many rows (a prompt): one invocation per row and head. Few rows (decoding): one
+     * subgroup per row and head, splitting the positions. */
+    int many = n > ATTN_ROWS_MIN;
+    uint32_t wg = sg_wg(gpu, 32);
+    uint32_t spec[3] = {wg, head_dim, kvt};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, many ? "attention_rows" : "attention", "ssssstt", 28, spec, 3, err);
     if (!k) return -1;
     struct {
         uint32_t n_heads, group, ctx, kv_dim, n_seq;
         float scale;
-    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim)};
-    plume_gpu_binding b[5] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
-                              bind(rows, (uint64_t)n * 16), bind(out, qb)};
-    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 5, &push, n_heads, n, 1, err));
+        uint32_t n;
+    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n};
+    plume_gpu_binding b[7] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
+                              bind(rows, (uint64_t)n * 16), bind(out, qb),
+                              kvt ? bind(kcache, n_seq * seq_bytes) : bind(gpu->dummy, 16),
+                              kvt ? bind(vcache, n_seq * seq_bytes) : bind(gpu->dummy, 16)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, n_heads, many ? ceil_div(n, wg) : n, 1, err));
 }
 
 int plume_gpu_silu_mul(plume_gpu_rec *rec, plume_gpu_buffer *gate, plume_gpu_buffer *up, plume_gpu_buffer *out,

@@ -134,7 +134,7 @@ PLUME_API int plume_gpu_fill(plume_gpu_buffer *dst, uint64_t offset, uint64_t by
 
 /* A compute pipeline for the embedded shader `shader` (shaders/<shader>.comp).
  * bindings: one character per binding 0..n-1 in set 0: 's' storage buffer, 't' uniform
- * texel buffer viewed as RGBA32UI (usamplerBuffer). push_bytes: the push-constant block
+ * texel buffer viewed as RGBA32UI (usamplerBuffer), 'f' one viewed as R32F (samplerBuffer). push_bytes: the push-constant block
  * size (<= 128). spec: specialization constants with constant_id 0..n_spec-1 (uint32
  * bit patterns; floats by memcpy). Kernels are cached by (shader, bindings, spec) and
  * owned by the gpu: get them as often as you like, never free them. */
@@ -180,12 +180,15 @@ PLUME_API plume_gpu *plume_gpu_rec_gpu(plume_gpu_rec *rec);
 typedef enum plume_gpu_type {
     PLUME_GPU_F32 = 0,
     PLUME_GPU_F16 = 1,
+    PLUME_GPU_Q4_0 = 2,    /* blocks of 32: f16 scale d, 16 bytes; byte j holds values j (low
+                              nibble) and j + 16 (high nibble); value = d * (nibble - 8) */
     PLUME_GPU_Q8_0 = 8     /* blocks of 32: f16 scale d, 32 x int8 q; value = d * q */
 } plume_gpu_type;
 
 /* Uploads a rows x cols matrix given in ggml layout (row-major, each row `cols` elements;
- * Q8_0 needs cols % 32 == 0). Repacked on the way: rows padded to 16 bytes for texel
- * reads; Q8_0 into int8 rows + a separate f32 scale array. Split into parts where the
+ * Q8_0 and Q4_0 need cols % 32 == 0). Repacked on the way: rows padded to 16 bytes for
+ * texel reads; Q8_0 into int8 rows, Q4_0 into one 16-byte texel of nibbles per block, each
+ * with a separate f32 scale array. Split into parts where the
  * matrix exceeds maxTexelBufferElements or maxStorageBufferRange (a single row that
  * exceeds them is rejected with a message naming the limit). */
 PLUME_API plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, uint32_t rows,

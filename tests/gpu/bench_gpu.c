@@ -43,11 +43,11 @@ int main(int argc, char **argv) {
     double gbps;
     if (plume_gpu_measure_bandwidth(gpu, 64u << 20, reps, &gbps, &err) == 0)
         printf("read bandwidth (64 MiB texel view): %.2f GB/s\n", gbps);
-    const plume_gpu_type types[3] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0};
-    const char *names[3] = {"F32", "F16", "Q8_0"};
+    const plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    const char *names[4] = {"F32", "F16", "Q8_0", "Q4_0"};
     const uint32_t ns[4] = {1, 4, 8, 64};
     int rc = 0;
-    for (int t = 0; t < 3 && !rc; t++) {
+    for (int t = 0; t < 4 && !rc; t++) {
         uint64_t bytes = plume_gpu_type_bytes(types[t], rows, cols);
         uint8_t *data = malloc(bytes);
         if (!data) return 1;
@@ -81,6 +81,39 @@ int main(int argc, char **argv) {
             plume_gpu_buffer_free(y);
         }
         plume_gpu_weight_free(w);
+    }
+    /* Attention: a 128-token prompt, then one decode step at position 511. */
+    for (int hd = 64; hd <= 128 && !rc; hd *= 2) {
+        const uint32_t heads = 8, kv = 4, ctx = 512, np = 128;
+        uint32_t counts[2] = {np, 1};
+        plume_gpu_buffer *q = plume_gpu_buffer_create(gpu, (uint64_t)np * heads * hd * 4, 0, &err);
+        plume_gpu_buffer *o = plume_gpu_buffer_create(gpu, (uint64_t)np * heads * hd * 4, 0, &err);
+        plume_gpu_buffer *kc = plume_gpu_buffer_create(gpu, (uint64_t)ctx * kv * hd * 4, 0, &err);
+        plume_gpu_buffer *vc = plume_gpu_buffer_create(gpu, (uint64_t)ctx * kv * hd * 4, 0, &err);
+        plume_gpu_buffer *rb = plume_gpu_buffer_create(gpu, (uint64_t)np * 16, 0, &err);
+        plume_gpu_row *r = malloc(np * sizeof *r);
+        if (!q || !o || !kc || !vc || !rb || !r) return 1;
+        for (int step = 0; step < 2 && !rc; step++) {
+            uint32_t n = counts[step];
+            for (uint32_t i = 0; i < n; i++) r[i] = (plume_gpu_row){0, step ? 511 : i, 0, 0};
+            plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+            rc = !rec || plume_gpu_upload(rb, 0, r, n * 16, &err) || plume_gpu_fill(q, 0, (uint64_t)n * heads * hd * 4, 0x3c000000u, &err) ||
+                 plume_gpu_fill(kc, 0, (uint64_t)ctx * kv * hd * 4, 0x3c000000u, &err) ||
+                 plume_gpu_fill(vc, 0, (uint64_t)ctx * kv * hd * 4, 0x3c000000u, &err);
+            for (int i = 0; i < reps && !rc; i++)
+                rc = plume_gpu_attention(rec, q, kc, vc, rb, o, n, heads, kv, (uint32_t)hd, ctx, &err) != 0;
+            rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);
+            double t0 = now(), c0 = cpu();
+            rc = rc || plume_gpu_rec_submit(rec, &err);
+            double dt = (now() - t0) / reps, dc = (cpu() - c0) / reps;
+            if (!rc) printf("attention %s heads 8/4 head_dim %d: %.3f ms (%.3f CPU-ms)\n",
+                            step ? "decode at pos 511" : "prompt of 128", hd, dt * 1e3, dc * 1e3);
+            else fprintf(stderr, "bench_gpu: %s\n", err.msg);
+            plume_gpu_rec_free(rec);
+        }
+        free(r);
+        plume_gpu_buffer_free(q), plume_gpu_buffer_free(o), plume_gpu_buffer_free(kc), plume_gpu_buffer_free(vc),
+            plume_gpu_buffer_free(rb);
     }
     plume_gpu_close(gpu);
     return rc;

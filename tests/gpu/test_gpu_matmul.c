@@ -1,7 +1,7 @@
-/* matmul (matrix-vector for n <= 8, register-tiled for larger n) and embedding lookup
- * against plain-C references, for F32, F16 and Q8_0 weights, on shapes that are not
+/* matmul (the same register-tiled kernel for decoding, n <= 8 in one token tile, and for prompts) and embedding lookup
+ * against plain-C references, for F32, F16, Q8_0 and Q4_0 weights, on shapes that are not
  * multiples of the tiles (rows 67, cols 130, n 3 and 13), and with weights split into
- * parts (as where a tensor exceeds maxTexelBufferElements).
+ * parts (as where a tensor exceeds maxTexelBufferElements). Q4_0 too.
  *
  * Tolerance: the reference sums in double from the same decoded weight values, so the
  * only error is the GPU's float accumulation order: |gpu - ref| <= 1e-5 * sum|w*x| + 1e-6. */
@@ -29,6 +29,23 @@ static test_weight make_weight(plume_gpu_type type, uint32_t rows, uint32_t cols
             w.dense[i] = t_half_to_float(d[i]);
         }
         w.data = (uint8_t *)d;
+    } else if (type == PLUME_GPU_Q4_0) {
+        /* ggml's layout: byte j of a block holds value j (low nibble) and j + 16 (high). */
+        uint32_t nb = cols / 32;
+        w.data = malloc((size_t)rows * nb * 18);
+        for (uint32_t r = 0; r < rows; r++)
+            for (uint32_t b = 0; b < nb; b++) {
+                uint8_t *blk = w.data + ((size_t)r * nb + b) * 18;
+                uint16_t d = t_float_to_half(0.01f + 0.05f * fabsf(rng_f()));
+                blk[0] = (uint8_t)(d & 0xff);
+                blk[1] = (uint8_t)(d >> 8);
+                for (int j = 0; j < 16; j++) {
+                    uint8_t byte = (uint8_t)rng_u32();
+                    blk[2 + j] = byte;
+                    w.dense[(size_t)r * cols + b * 32 + j] = t_half_to_float(d) * (float)((byte & 15) - 8);
+                    w.dense[(size_t)r * cols + b * 32 + j + 16] = t_half_to_float(d) * (float)((byte >> 4) - 8);
+                }
+            }
     } else {
         uint32_t nb = cols / 32;
         w.data = malloc((size_t)rows * nb * 34);
@@ -54,7 +71,7 @@ static void free_weight(test_weight *w) {
 }
 
 static const char *type_name(plume_gpu_type t) {
-    return t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : "Q8_0";
+    return t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : t == PLUME_GPU_Q8_0 ? "Q8_0" : "Q4_0";
 }
 
 static void test_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n,
@@ -140,14 +157,15 @@ static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint
 
 int main(void) {
     plume_gpu *gpu = t_open();
-    plume_gpu_type types[3] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0};
+    plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
     uint32_t ns[4] = {1, 3, 8, 13};
-    for (int t = 0; t < 3; t++) {
-        /* cols 130 (F32/F16): rows end mid-texel; Q8_0 needs multiples of 32. */
-        uint32_t cols = types[t] == PLUME_GPU_Q8_0 ? 160 : 130;
+    for (int t = 0; t < 4; t++) {
+        /* cols 130 (F32/F16): rows end mid-texel; Q8_0 and Q4_0 need multiples of 32. */
+        int blocked = types[t] == PLUME_GPU_Q8_0 || types[t] == PLUME_GPU_Q4_0;
+        uint32_t cols = blocked ? 160 : 130;
         for (int i = 0; i < 4; i++) test_matmul(gpu, types[t], 67, cols, ns[i], 0);
-        test_matmul(gpu, types[t], 33, types[t] == PLUME_GPU_Q8_0 ? 32 : 3, 2, 0);   /* less than one texel per row */
-        if (types[t] != PLUME_GPU_Q8_0) {   /* cols % 4 == 0: x read through a texel view */
+        test_matmul(gpu, types[t], 33, blocked ? 32 : 3, 2, 0);   /* less than one texel per row (F32/F16) */
+        if (!blocked) {   /* cols % 4 == 0: x read through a texel view */
             test_matmul(gpu, types[t], 67, 132, 1, 0);
             test_matmul(gpu, types[t], 67, 132, 13, 0);
             test_matmul(gpu, types[t], 65, 36, 5, 0);   /* F16: a row ends mid-texel, x aligned */
@@ -162,11 +180,13 @@ int main(void) {
     float dummy[64] = {0};
     CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, 2, 48, dummy, &err) == NULL);
     CHECK(strstr(err.msg, "multiple of 32") != NULL);
+    CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_Q4_0, 2, 40, dummy, &err) == NULL);
     plume_gpu_set_part_limit(gpu, 16);
     CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_F32, 2, 32, dummy, &err) == NULL);
     CHECK(strstr(err.msg, "maxTexelBufferElements") != NULL);
     plume_gpu_set_part_limit(gpu, 0);
-    CHECK(plume_gpu_weight_create(gpu, (plume_gpu_type)2, 2, 32, dummy, &err) == NULL);
+    CHECK(plume_gpu_weight_create(gpu, (plume_gpu_type)3, 2, 32, dummy, &err) == NULL);   /* Q4_1: not supported */
+    CHECK(strstr(err.msg, "type 3") != NULL);
     plume_gpu_close(gpu);
     CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
     return check_finish("test_gpu_matmul");

@@ -169,7 +169,8 @@ static void test_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv, uint
     plume_gpu_buffer *bkc = t_buffer(gpu, NULL, cache * 4), *bvc = t_buffer(gpu, NULL, cache * 4);
     T_OK(plume_gpu_fill(bkc, 0, cache * 4, nan_bits, &err));
     T_OK(plume_gpu_fill(bvc, 0, cache * 4, nan_bits, &err));
-    /* A 13-token prompt in sequence 1, then a 3-token prompt in sequence 0. */
+    /* A 13-token prompt in sequence 1 (more than 8 rows: attention_rows.comp), then a
+     * 3-token prompt in sequence 0 (attention.comp, like decoding). */
     plume_gpu_row prompt[13];
     for (uint32_t i = 0; i < 13; i++) prompt[i] = (plume_gpu_row){0, i, 1, 0};
     attention_step(gpu, prompt, 13, n_heads, n_kv, hd, ctx, n_seq, bkc, bvc, kc, vc, "prompt seq 1");
@@ -245,6 +246,7 @@ int main(void) {
     test_attention(gpu, 8, 4, 8);     /* stories260K's shape: 8 heads, 4 KV heads, head_dim 8 */
     test_attention(gpu, 6, 2, 64);    /* groups of 3 */
     test_attention(gpu, 3, 3, 20);    /* plain multi-head */
+    test_attention(gpu, 4, 2, 6);     /* head_dim % 4 != 0: caches read from storage buffers */
     test_elementwise(gpu, 1000);
     test_elementwise(gpu, 7);
     test_argmax(gpu, 1000);
