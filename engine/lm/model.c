@@ -1,8 +1,8 @@
 /* The llama forward pass on the device.
  *
  * Loading: every matrix of the GGUF file becomes a plume_gpu_weight in its own type
- * (F32, F16 and Q8_0 as stored; BF16 and Q4_0 are widened to F32 on the way, since the
- * kernels do not read them), norms become F32 buffers. The mapping of the file is
+ * (F32, F16, Q8_0 and Q4_0 as stored; BF16 is widened to F32 on the way, since the
+ * kernels do not read it), norms become F32 buffers. The mapping of the file is
  * closed once everything is on the device.
  *
  * A batch (plume_lm_batch) owns the per-layer KV caches of its sequences
@@ -42,7 +42,7 @@ enum { PRE_NONE, PRE_LOGITS, PRE_HIDDEN };
 /* ---- loading ---------------------------------------------------------------- */
 
 static int note_type(plume_lm *lm, plume_gpu_type t) {
-    const char *name = t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : "Q8_0";
+    const char *name = t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : t == PLUME_GPU_Q4_0 ? "Q4_0" : "Q8_0";
     if (!lm->type_name[0]) snprintf(lm->type_name, sizeof lm->type_name, "%s", name);
     else if (strcmp(lm->type_name, name)) snprintf(lm->type_name, sizeof lm->type_name, "mixed");
     return 0;
@@ -79,7 +79,7 @@ static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int laye
     }
     plume_gpu_weight *w = NULL;
     if (t->type == PLUME_GGML_F32 || t->type == PLUME_GGML_F16 ||
-        (t->type == PLUME_GGML_Q8_0 && cols % PLUME_QK8_0 == 0)) {
+        ((t->type == PLUME_GGML_Q8_0 || t->type == PLUME_GGML_Q4_0) && cols % 32 == 0)) {
         note_type(lm, (plume_gpu_type)t->type);
         w = plume_gpu_weight_create(lm->gpu, (plume_gpu_type)t->type, rows, cols, t->data, err);
     } else {

@@ -38,7 +38,7 @@ typedef struct plume_lm_info {
     int vocab_size;
     int ctx_len;        /* the longest sequence a KV cache holds */
     int bos, eos;       /* token ids; -1 when the model has none */
-    const char *weight_type;  /* "F32", "F16", "Q8_0" or "mixed" */
+    const char *weight_type;  /* "F32", "F16", "Q8_0", "Q4_0" or "mixed" */
     size_t weight_bytes;      /* bytes of weights read per decoded token (the
                                  token embedding row aside), for bandwidth figures */
     const char *path;

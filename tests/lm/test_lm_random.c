@@ -1,7 +1,7 @@
 /* The device forward pass on random-weight models that stories260K does not cover:
  * grouped-query attention with 4 query heads per kv head, an untied classifier, the
  * GPT-2 vocabulary (50257 tokens, its tokenizer metadata copied from
- * tests/data/vocab/ggml-vocab-gpt-2.gguf), F32, F16 and Q8_0 matrices, and NeoX-style
+ * tests/data/vocab/ggml-vocab-gpt-2.gguf), F32, F16, Q8_0 and Q4_0 matrices, and NeoX-style
  * RoPE with another base. Logits are checked against the plain-C reference over the
  * same (dequantized) weights, for one sequence and for three decoded as one batch. */
 #include <unistd.h>
@@ -73,6 +73,7 @@ int main(void) {
         { PLUME_GGML_F32, 0, 10000.0f, "F32", 2e-5 },
         { PLUME_GGML_F16, 0, 10000.0f, "F16", 2e-5 },
         { PLUME_GGML_Q8_0, 0, 10000.0f, "Q8_0", 2e-5 },
+        { PLUME_GGML_Q4_0, 0, 10000.0f, "Q4_0", 2e-5 },
         { PLUME_GGML_F32, 1, 500000.0f, "F32", 2e-5 },
     };
     const char *texts[NSEQ] = { "Hello, world! plume runs llama on Vulkan.", " naïve café: 3.14159 ≈ π",

@@ -3,7 +3,7 @@
  * by `plume convert`'s code path:
  *   - greedy generation from BOS reproduces, token for token, the published text;
  *   - prompts tokenize as llama2.c's encode does (reimplemented in ref_forward.c);
- *   - in F32, F16 and Q8_0 the device's logits match the plain-C reference over the
+ *   - in F32, F16, Q8_0 and Q4_0 the device's logits match the plain-C reference over the
  *     same (dequantized) weights, through a prefill longer than one chunk as well;
  *   - decoding N prompts as one batch gives each prompt's tokens decoded alone, for
  *     greedy and for seeded sampling;
@@ -69,7 +69,7 @@ int main(void) {
     lap("start");
     snprintf(bin, sizeof bin, "%s/stories260K/stories260K.bin", test_data_dir());
     snprintf(tokbin, sizeof tokbin, "%s/stories260K/tok512.bin", test_data_dir());
-    char spath[1024], f32[1024], f16[1024], q8[1024];
+    char spath[1024], f32[1024], f16[1024], q8[1024], q4[1024];
     snprintf(spath, sizeof spath, "%s/stories260K/SOURCE.md", test_data_dir());
     const char *dir = scratch_dir();
     CHECK(dir != NULL);
@@ -164,12 +164,14 @@ int main(void) {
     if (l16) CHECK_STR(plume_lm_get_info(l16)->weight_type, "F16");
     /* w2's rows (172) are not a multiple of 32: the converter keeps that matrix F16 */
     if (l8) CHECK_STR(plume_lm_get_info(l8)->weight_type, "mixed");
-    struct { plume_lm *lm; const char *path; double tol; } cases[3] = {
-        { lm, f32, 1e-4 }, { l16, f16, 1e-4 }, { l8, q8, 1e-4 } };
+    plume_lm *l4 = convert_and_load(PLUME_GGML_Q4_0, "q4.gguf", q4, sizeof q4);
+    CHECK(l4 != NULL);
+    struct { plume_lm *lm; const char *path; double tol; } cases[4] = {
+        { lm, f32, 1e-4 }, { l16, f16, 1e-4 }, { l8, q8, 1e-4 }, { l4, q4, 1e-4 } };
     int32_t prompt[160];
     prompt[0] = 1;
     memcpy(prompt + 1, story, 159 * sizeof *prompt);
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 4; c++) {
         if (!cases[c].lm) continue;
         ref_model m;
         CHECK(ref_load_gguf(&m, cases[c].path) == 0);
@@ -334,11 +336,13 @@ int main(void) {
     lap("end");
     plume_lm_release(l16);
     plume_lm_release(l8);
+    plume_lm_release(l4);
     plume_lm_release(lm);
     CHECK(plume_gpu_validation_count() == 0);
     unlink(f32);
     unlink(f16);
     unlink(q8);
+    unlink(q4);
     rmdir(dir);
     ref_vocab_free(&vocab);
     free(published);

@@ -48,7 +48,7 @@ static int add_f32(plume_gguf_writer *w, blobs *b, const char *name, plume_ggml_
                    float *f, plume_error *err) {
     int64_t ne[2] = { cols, rows };
     uint64_t n = (uint64_t)cols * (uint64_t)(rows ? rows : 1), bytes;
-    if (rows == 0 || (type == PLUME_GGML_Q8_0 && cols % PLUME_QK8_0)) type = PLUME_GGML_F32;
+    if (rows == 0 || ((type == PLUME_GGML_Q8_0 || type == PLUME_GGML_Q4_0) && cols % 32)) type = PLUME_GGML_F32;
     if (type == PLUME_GGML_F32)
         return plume_gguf_writer_add_tensor(w, name, type, rows ? 2 : 1, ne, f, err);
     if (plume_ggml_nbytes(type, cols, n, &bytes)) return plume_fail(err, "%s: bad shape for its type", name);
