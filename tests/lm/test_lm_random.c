@@ -129,6 +129,8 @@ int main(void) {
 
     /* errors name the problem: a missing file, a token outside the vocabulary, a full sequence */
     CHECK(plume_lm_acquire("/nonexistent/model.gguf", &err) == NULL && strstr(err.msg, "/nonexistent/model.gguf"));
+    CHECK(plume_lm_acquire(vocab, &err) == NULL && strstr(err.msg, "ggml-vocab-gpt-2.gguf") &&
+          strstr(err.msg, "llama"));  /* a tokenizer-only file of another architecture */
     random_model_spec tiny = { 64, 64, 1, 4, 4, 0, 8, PLUME_GGML_F32, 1, 0, 0, 5, vocab };
     snprintf(path, sizeof path, "%s/tiny.gguf", dir);
     CHECK(random_model_write(&tiny, path, &err) == 0);
@@ -146,6 +148,20 @@ int main(void) {
         plume_lm_batch_free(b);
         plume_lm_release(lm);
     }
+    /* the same file cut short: refused, saying so */
+    char cut[1100];
+    snprintf(cut, sizeof cut, "%s/cut.gguf", dir);
+    FILE *in = fopen(path, "rb"), *o = fopen(cut, "wb");
+    CHECK(in && o);
+    if (in && o) {
+        static char buf[1 << 20];
+        size_t got = fread(buf, 1, sizeof buf, in);
+        fwrite(buf, 1, got / 2, o);
+    }
+    if (in) fclose(in);
+    if (o) fclose(o);
+    CHECK(plume_lm_acquire(cut, &err) == NULL && strstr(err.msg, "cut.gguf") && strstr(err.msg, "incomplete"));
+    unlink(cut);
     unlink(path);
     rmdir(dir);
     CHECK(plume_gpu_validation_count() == 0);
