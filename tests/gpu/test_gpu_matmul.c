@@ -174,6 +174,9 @@ int main(void) {
         test_matmul(gpu, types[t], 67, cols, 13, 4096);
         test_embed(gpu, types[t], 67, cols, 0);
         test_embed(gpu, types[t], 67, cols, 4096);
+        plume_gpu_set_no_map(gpu, 1);   /* weights, x and y through staging copies */
+        test_matmul(gpu, types[t], 67, cols, 3, 4096);
+        plume_gpu_set_no_map(gpu, 0);
     }
     /* Rejections: Q8_0 columns not a multiple of 32; a row that cannot fit a part. */
     plume_error err;
