@@ -110,24 +110,39 @@ int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu
     return finish(rec, 0);
 }
 
-int plume_gpu_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *w, plume_gpu_buffer *y, uint32_t n,
-                      uint32_t dim, float eps, plume_error *err) {
+/* rmsnorm, after x += r where r is given. */
+static int rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *r, plume_gpu_buffer *w,
+                   plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err) {
     plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    const char *op = r ? "add_rmsnorm" : "rmsnorm";
     if (n == 0) return 0;
-    if (dim == 0) return plume_fail(err, "rmsnorm: dim is 0");
+    if (dim == 0) return plume_fail(err, "%s: dim is 0", op);
     uint64_t xb = (uint64_t)n * dim * 4;
-    if (need(x, xb, "rmsnorm", "x", err) || need(w, (uint64_t)dim * 4, "rmsnorm", "weight", err) ||
-        need(y, xb, "rmsnorm", "y", err))
+    if (need(x, xb, op, "x", err) || need(w, (uint64_t)dim * 4, op, "weight", err) || need(y, xb, op, "y", err) ||
+        (r && need(r, xb, op, "residual", err)))
         return -1;
-    uint32_t spec[1] = {sg_wg(gpu, 64)};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "rmsnorm", "sss", 8, spec, 1, err);
+    if (r && (y == x || y == r || r == x)) return plume_fail(err, "add_rmsnorm: x, r and y must be three buffers");
+    uint32_t spec[2] = {sg_wg(gpu, 64), r != NULL};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "rmsnorm", "ssss", 8, spec, 2, err);
     if (!k) return -1;
+    if (r) snprintf(k->label, sizeof k->label, "add_rmsnorm");
     struct {
         uint32_t dim;
         float eps;
     } push = {dim, eps};
-    plume_gpu_binding b[3] = {bind(x, xb), bind(w, (uint64_t)dim * 4), bind(y, xb)};
-    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 3, &push, n, 1, 1, err));
+    plume_gpu_binding b[4] = {bind(x, xb), bind(w, (uint64_t)dim * 4), bind(y, xb), bind(r ? r : x, xb)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 4, &push, n, 1, 1, err));
+}
+
+int plume_gpu_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *w, plume_gpu_buffer *y, uint32_t n,
+                      uint32_t dim, float eps, plume_error *err) {
+    return rmsnorm(rec, x, NULL, w, y, n, dim, eps, err);
+}
+
+int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *r, plume_gpu_buffer *w,
+                          plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err) {
+    if (!r) return plume_fail(err, "add_rmsnorm: the residual buffer is NULL");
+    return rmsnorm(rec, x, r, w, y, n, dim, eps, err);
 }
 
 int plume_gpu_rope(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *rows, uint32_t n, uint32_t n_heads,
