@@ -229,6 +229,12 @@ PLUME_API int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plu
 PLUME_API int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,
                                plume_gpu_buffer *y, uint32_t n, plume_error *err);
 
+/* The SwiGLU feed-forward's first half in one dispatch instead of three:
+ * y[i][r] = silu(gate[r] . x[i]) * (up[r] . x[i]); gate and up of the same shape and type
+ * (hidden x dim), x is n x dim, y is n x hidden. Equals matmul, matmul, silu_mul. */
+PLUME_API int plume_gpu_matmul_swiglu(plume_gpu_rec *rec, const plume_gpu_weight *gate, const plume_gpu_weight *up,
+                                      plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n, plume_error *err);
+
 /* Rotary embedding in place on x (n rows of n_heads*head_dim), position rows[i].pos,
  * frequency theta^(-2j/head_dim). neox = 0: pairs (2j, 2j+1) ("normal", llama.cpp
  * LLAMA_ROPE_TYPE_NORM); neox = 1: pairs (j, j + head_dim/2). head_dim must be even. */
