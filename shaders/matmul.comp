@@ -17,6 +17,7 @@ layout(constant_id = 1) const uint TYPE = 0;
 layout(constant_id = 2) const uint TR = 4;
 layout(constant_id = 3) const uint TB = 8;
 layout(constant_id = 4) const uint XVEC = 0;   // 1: read x through the texel view X4
+layout(constant_id = 5) const uint SWIGLU = 0; // 1: y = silu(W x) * (W3 x)
 const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));  // vec4s per texel
 const uint EPT = CH * 4u;                                            // values per texel
 
@@ -25,12 +26,16 @@ layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/
 layout(binding = 2) readonly buffer X { float x[]; };
 layout(binding = 4) uniform usamplerBuffer X4;   // the same x through a texel view, where cols % 4 == 0
 layout(binding = 3) writeonly buffer Y { float y[]; };
+layout(binding = 5) uniform usamplerBuffer W3;  // SwiGLU's up projection, same layout as W
+layout(binding = 6) uniform samplerBuffer S3;
 layout(push_constant) uniform Push {
     uint rows, cols, n, row_offset, y_stride, tpr;
 } p;
 
 float acc[TR][TB];
+float acc3[TR][TB];
 vec4 w[TR][CH];
+vec4 w3[TR][CH];
 
 void step_texel(uint r0, uint t0, uint j, bool tail) {
     for (uint r = 0u; r < TR; r++) {
@@ -39,6 +44,12 @@ void step_texel(uint r0, uint t0, uint j, bool tail) {
         float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(rr * (p.cols / 32u) + j / 2u)).r
                 : TYPE == TYPE_Q4_0 ? texelFetch(S, int(rr * (p.cols / 32u) + j)).r : 1.0;
         for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k) * s;
+        if (SWIGLU != 0u) {
+            uvec4 t3 = texelFetch(W3, int(rr * p.tpr + j));
+            float s3 = TYPE == TYPE_Q8_0 ? texelFetch(S3, int(rr * (p.cols / 32u) + j / 2u)).r
+                 : TYPE == TYPE_Q4_0 ? texelFetch(S3, int(rr * (p.cols / 32u) + j)).r : 1.0;
+            for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k) * s3;
+        }
     }
     for (uint b = 0u; b < TB; b++) {
         uint base = min(t0 + b, p.n - 1u) * p.cols + j * EPT;
@@ -57,6 +68,8 @@ void step_texel(uint r0, uint t0, uint j, bool tail) {
                 for (uint e = 0u; e < 4u; e++) xv[e] = c + e < p.cols ? x[base + 4u * k + e] : 0.0;
             }
             for (uint r = 0u; r < TR; r++) acc[r][b] += dot(w[r][k], xv);
+            if (SWIGLU != 0u)
+                for (uint r = 0u; r < TR; r++) acc3[r][b] += dot(w3[r][k], xv);
         }
     }
 }
@@ -66,13 +79,17 @@ void main() {
     uint t0 = gl_GlobalInvocationID.y * TB;
     if (r0 >= p.rows || t0 >= p.n) return;
     for (uint r = 0u; r < TR; r++)
-        for (uint b = 0u; b < TB; b++) acc[r][b] = 0.0;
+        for (uint b = 0u; b < TB; b++) acc[r][b] = acc3[r][b] = 0.0;
     uint full = p.cols / EPT;
     for (uint j = 0u; j < full; j++) step_texel(r0, t0, j, false);
     if (full < p.tpr) step_texel(r0, t0, full, true);
     for (uint b = 0u; b < TB; b++) {
         if (t0 + b >= p.n) break;
         for (uint r = 0u; r < TR; r++)
-            if (r0 + r < p.rows) y[(t0 + b) * p.y_stride + p.row_offset + r0 + r] = acc[r][b];
+            if (r0 + r < p.rows) {
+                float a = acc[r][b];
+                if (SWIGLU != 0u) a = a / (1.0 + exp(-a)) * acc3[r][b];
+                y[(t0 + b) * p.y_stride + p.row_offset + r0 + r] = a;
+            }
     }
 }

@@ -411,6 +411,7 @@ void plume_gpu_close(plume_gpu *gpu) {
 const plume_gpu_info *plume_gpu_device_info(const plume_gpu *gpu) { return &gpu->info; }
 
 void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes) { gpu->part_limit = bytes; }
+void plume_gpu_set_no_map(plume_gpu *gpu, int on) { gpu->no_map_device = on; }
 
 int gpu_oneshot_begin(plume_gpu *gpu, plume_error *err) {
     VkCommandBufferBeginInfo bi = {

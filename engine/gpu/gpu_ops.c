@@ -46,13 +46,18 @@ static int finish(plume_gpu_rec *rec, int rc) {
     return rc;
 }
 
-int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y,
-                     uint32_t n, plume_error *err) {
+/* y = W x, or with w3 (SwiGLU) y = silu(W x) * (W3 x). */
+static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu_weight *w3, plume_gpu_buffer *x,
+                  plume_gpu_buffer *y, uint32_t n, plume_error *err) {
     plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    const char *op = w3 ? "matmul_swiglu" : "matmul";
     if (n == 0) return 0;
+    if (w3 && (w3->type != w->type || w3->rows != w->rows || w3->cols != w->cols))
+        return plume_fail(err, "matmul_swiglu: the gate (%u x %u, type %d) and up (%u x %u, type %d) weights must have "
+                          "the same shape and type", w->rows, w->cols, (int)w->type, w3->rows, w3->cols, (int)w3->type);
     uint64_t xb = (uint64_t)n * w->cols * 4, yb = (uint64_t)n * w->rows * 4;
-    if (need(x, xb, "matmul", "x", err) || need(y, yb, "matmul", "y", err)) return -1;
-    if (x == y) return plume_fail(err, "matmul: x and y must be different buffers");
+    if (need(x, xb, op, "x", err) || need(y, yb, op, "y", err)) return -1;
+    if (x == y) return plume_fail(err, "%s: x and y must be different buffers", op);
     uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
     uint32_t wg = sg_wg(gpu, 32) * 2;
     if (wg < 16) wg = 16;
@@ -60,28 +65,43 @@ int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_bu
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
      * than scalar storage-buffer loads (measured, README.gpu.md). */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
-    uint32_t spec[5] = {wg, (uint32_t)w->type, tr, tb, xvec};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tfsst", 24, spec, 5, err);
+    uint32_t spec[6] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tfssttf", 24, spec, 6, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
-    snprintf(k->label, sizeof k->label, "matmul.%s.n%u",
+    snprintf(k->label, sizeof k->label, "%s.%s.n%u", op,
              w->type == PLUME_GPU_F32 ? "f32" : w->type == PLUME_GPU_F16 ? "f16" : w->type == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0",
              tb);
+    /* Same shape and type: w3 is split into the same parts as w. */
     for (uint32_t p = 0; p < w->n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
         uint32_t nr = w->rows - r0 < w->rows_per_part ? w->rows - r0 : w->rows_per_part;
         uint32_t push[6] = {nr, w->cols, n, r0, w->rows, w->tpr};
-        plume_gpu_binding b[5] = {
+        const plume_gpu_weight *u = w3 ? w3 : w;
+        plume_gpu_binding b[7] = {
             bind(w->w[p], 0),
             bind(w->scales[p] ? w->scales[p] : gpu->dummy, 0),
             bind(x, xb),
             bind(y, yb),
             xvec ? bind(x, xb) : bind(gpu->dummy, 16),
+            bind(u->w[p], 0),
+            bind(u->scales[p] ? u->scales[p] : gpu->dummy, 0),
         };
-        if (plume_gpu_rec_dispatch(rec, k, b, 5, push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
-            return plume_fail_prefix(err, "matmul %u x %u, n %u: ", w->rows, w->cols, n);
+        if (plume_gpu_rec_dispatch(rec, k, b, 7, push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
+            return plume_fail_prefix(err, "%s %u x %u, n %u: ", op, w->rows, w->cols, n);
     }
     return finish(rec, 0);
+}
+
+int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y,
+                     uint32_t n, plume_error *err) {
+    return matmul(rec, w, NULL, x, y, n, err);
+}
+
+int plume_gpu_matmul_swiglu(plume_gpu_rec *rec, const plume_gpu_weight *gate, const plume_gpu_weight *up,
+                            plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n, plume_error *err) {
+    if (!up) return plume_fail(err, "matmul_swiglu: the up weight is NULL");
+    return matmul(rec, gate, up, x, y, n, err);
 }
 
 int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu_buffer *rows, plume_gpu_buffer *out,
@@ -110,24 +130,39 @@ int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu
     return finish(rec, 0);
 }
 
-int plume_gpu_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *w, plume_gpu_buffer *y, uint32_t n,
-                      uint32_t dim, float eps, plume_error *err) {
+/* rmsnorm, after x += r where r is given. */
+static int rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *r, plume_gpu_buffer *w,
+                   plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err) {
     plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    const char *op = r ? "add_rmsnorm" : "rmsnorm";
     if (n == 0) return 0;
-    if (dim == 0) return plume_fail(err, "rmsnorm: dim is 0");
+    if (dim == 0) return plume_fail(err, "%s: dim is 0", op);
     uint64_t xb = (uint64_t)n * dim * 4;
-    if (need(x, xb, "rmsnorm", "x", err) || need(w, (uint64_t)dim * 4, "rmsnorm", "weight", err) ||
-        need(y, xb, "rmsnorm", "y", err))
+    if (need(x, xb, op, "x", err) || need(w, (uint64_t)dim * 4, op, "weight", err) || need(y, xb, op, "y", err) ||
+        (r && need(r, xb, op, "residual", err)))
         return -1;
-    uint32_t spec[1] = {sg_wg(gpu, 64)};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "rmsnorm", "sss", 8, spec, 1, err);
+    if (r && (y == x || y == r || r == x)) return plume_fail(err, "add_rmsnorm: x, r and y must be three buffers");
+    uint32_t spec[2] = {sg_wg(gpu, 64), r != NULL};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "rmsnorm", "ssss", 8, spec, 2, err);
     if (!k) return -1;
+    if (r) snprintf(k->label, sizeof k->label, "add_rmsnorm");
     struct {
         uint32_t dim;
         float eps;
     } push = {dim, eps};
-    plume_gpu_binding b[3] = {bind(x, xb), bind(w, (uint64_t)dim * 4), bind(y, xb)};
-    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 3, &push, n, 1, 1, err));
+    plume_gpu_binding b[4] = {bind(x, xb), bind(w, (uint64_t)dim * 4), bind(y, xb), bind(r ? r : x, xb)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 4, &push, n, 1, 1, err));
+}
+
+int plume_gpu_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *w, plume_gpu_buffer *y, uint32_t n,
+                      uint32_t dim, float eps, plume_error *err) {
+    return rmsnorm(rec, x, NULL, w, y, n, dim, eps, err);
+}
+
+int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *r, plume_gpu_buffer *w,
+                          plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err) {
+    if (!r) return plume_fail(err, "add_rmsnorm: the residual buffer is NULL");
+    return rmsnorm(rec, x, r, w, y, n, dim, eps, err);
 }
 
 int plume_gpu_rope(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *rows, uint32_t n, uint32_t n_heads,

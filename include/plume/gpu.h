@@ -218,11 +218,22 @@ PLUME_API int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table,
 /* y[i] = x[i] / sqrt(mean(x[i]^2) + eps) * w, for n rows of dim. y may equal x. */
 PLUME_API int plume_gpu_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *w,
                                 plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err);
+/* Fused residual add and norm, one dispatch instead of two: x += r, then y = rmsnorm(x) * w
+ * (x, r and y three different buffers of n x dim). */
+PLUME_API int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *r,
+                                    plume_gpu_buffer *w, plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps,
+                                    plume_error *err);
 
 /* y[i][r] = sum_c W[r][c] x[i][c], i < n: x is n x cols, y is n x rows (y != x).
  * n <= 8 uses the matrix-vector kernel (reads W once for all n), larger n the tiled one. */
 PLUME_API int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,
                                plume_gpu_buffer *y, uint32_t n, plume_error *err);
+
+/* The SwiGLU feed-forward's first half in one dispatch instead of three:
+ * y[i][r] = silu(gate[r] . x[i]) * (up[r] . x[i]); gate and up of the same shape and type
+ * (hidden x dim), x is n x dim, y is n x hidden. Equals matmul, matmul, silu_mul. */
+PLUME_API int plume_gpu_matmul_swiglu(plume_gpu_rec *rec, const plume_gpu_weight *gate, const plume_gpu_weight *up,
+                                      plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n, plume_error *err);
 
 /* Rotary embedding in place on x (n rows of n_heads*head_dim), position rows[i].pos,
  * frequency theta^(-2j/head_dim). neox = 0: pairs (2j, 2j+1) ("normal", llama.cpp

@@ -121,6 +121,64 @@ static void test_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint
     free_weight(&tw);
 }
 
+/* y = silu(G x) * (U x) in one dispatch. With g, u the exact products and eg, eu their
+ * bounds from the matmul tolerance: |error| <= 1.1 eg |u| + |silu(g)| eu + 1e-6
+ * (|silu'| <= 1.1). */
+static void test_swiglu(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n,
+                        uint64_t part_limit) {
+    plume_error err;
+    test_weight tg = make_weight(type, rows, cols), tu = make_weight(type, rows, cols);
+    plume_gpu_set_part_limit(gpu, part_limit);
+    plume_gpu_weight *g = plume_gpu_weight_create(gpu, type, rows, cols, tg.data, &err);
+    plume_gpu_weight *u = g ? plume_gpu_weight_create(gpu, type, rows, cols, tu.data, &err) : NULL;
+    plume_gpu_set_part_limit(gpu, 0);
+    T_OK(u == NULL);
+    float *x = malloc((size_t)n * cols * 4), *y = malloc((size_t)n * rows * 4);
+    for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_matmul_swiglu(rec, g, u, bx, by, n, &err));
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(by, y, (uint64_t)n * rows * 4);
+    int bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t r = 0; r < rows; r++) {
+            double gv = 0, uv = 0, gm = 0, um = 0;
+            for (uint32_t c = 0; c < cols; c++) {
+                double xc = x[(size_t)i * cols + c];
+                gv += tg.dense[(size_t)r * cols + c] * xc;
+                uv += tu.dense[(size_t)r * cols + c] * xc;
+                gm += fabs(tg.dense[(size_t)r * cols + c] * xc);
+                um += fabs(tu.dense[(size_t)r * cols + c] * xc);
+            }
+            double silu = gv / (1.0 + exp(-gv)), ref = silu * uv;
+            double tol = 1.1 * (1e-5 * gm + 1e-6) * fabs(uv) + fabs(silu) * (1e-5 * um + 1e-6) + 1e-6;
+            double got = y[(size_t)i * rows + r];
+            if (!(fabs(got - ref) <= tol)) {
+                if (!bad) fprintf(stderr, "  y[%u][%u] = %.9g, expected %.9g\n", i, r, got, ref);
+                bad++;
+            }
+        }
+    CHECK_MSG(bad == 0, "matmul_swiglu %s %ux%u n=%u: %d of %u outputs off", type_name(type), rows, cols, n, bad,
+              n * rows);
+    plume_gpu_rec_free(rec);
+    /* Gate and up must have the same shape and type. */
+    plume_gpu_weight *other = plume_gpu_weight_create(gpu, PLUME_GPU_F32, 1, cols, x, &err);
+    T_OK(other == NULL);
+    rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    CHECK(plume_gpu_matmul_swiglu(rec, g, other, bx, by, n, &err) < 0);
+    CHECK(strstr(err.msg, "same shape and type") != NULL);
+    plume_gpu_rec_free(rec);
+    plume_gpu_weight_free(other);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
+    plume_gpu_weight_free(g), plume_gpu_weight_free(u);
+    free(x), free(y);
+    free_weight(&tg), free_weight(&tu);
+}
+
 static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint32_t cols, uint64_t part_limit) {
     plume_error err;
     test_weight tw = make_weight(type, vocab, cols);
@@ -174,6 +232,12 @@ int main(void) {
         test_matmul(gpu, types[t], 67, cols, 13, 4096);
         test_embed(gpu, types[t], 67, cols, 0);
         test_embed(gpu, types[t], 67, cols, 4096);
+        test_swiglu(gpu, types[t], 67, cols, 1, 0);
+        test_swiglu(gpu, types[t], 67, cols, 13, 4096);   /* prompt tiles, split weights */
+        if (!blocked) test_swiglu(gpu, types[t], 35, 132, 3, 0);
+        plume_gpu_set_no_map(gpu, 1);   /* weights, x and y through staging copies */
+        test_matmul(gpu, types[t], 67, cols, 3, 4096);
+        plume_gpu_set_no_map(gpu, 0);
     }
     /* Rejections: Q8_0 columns not a multiple of 32; a row that cannot fit a part. */
     plume_error err;

@@ -61,6 +61,39 @@ static void test_rmsnorm(plume_gpu *gpu, uint32_t n, uint32_t dim, int in_place)
     free(x), free(w), free(y), free(ref);
 }
 
+/* x += r, y = rmsnorm(x) * w in one dispatch. */
+static void test_add_rmsnorm(plume_gpu *gpu, uint32_t n, uint32_t dim) {
+    plume_error err;
+    float *x = rand_vec((size_t)n * dim), *r = rand_vec((size_t)n * dim), *w = rand_vec(dim);
+    float *y = malloc((size_t)n * dim * 4), *xs = malloc((size_t)n * dim * 4);
+    double *ref = malloc((size_t)n * dim * sizeof *ref);
+    const float eps = 1e-6f;
+    for (uint32_t i = 0; i < n; i++) {
+        double ss = 0;
+        for (uint32_t j = 0; j < dim; j++) {
+            float v = x[i * dim + j] + r[i * dim + j];   /* the float sum, as the GPU forms it */
+            ss += (double)v * v;
+        }
+        double s = 1.0 / sqrt(ss / dim + eps);
+        for (uint32_t j = 0; j < dim; j++) ref[i * dim + j] = (x[i * dim + j] + r[i * dim + j]) * s * w[j];
+    }
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *br = t_buffer(gpu, r, (uint64_t)n * dim * 4),
+                     *bw = t_buffer(gpu, w, dim * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * dim * 4);
+    plume_gpu_rec *rec = begin(gpu);
+    T_OK(plume_gpu_add_rmsnorm(rec, bx, br, bw, by, n, dim, eps, &err));
+    CHECK(plume_gpu_add_rmsnorm(rec, bx, br, bw, bx, n, dim, eps, &err) < 0);   /* y must differ from x */
+    run(rec);
+    t_download(by, y, (uint64_t)n * dim * 4);
+    t_download(bx, xs, (uint64_t)n * dim * 4);
+    double e = max_err(y, ref, (size_t)n * dim);
+    CHECK_MSG(e <= 1e-4, "add_rmsnorm n=%u dim=%u: max error %g", n, dim, e);
+    int sum_ok = 1;
+    for (size_t i = 0; i < (size_t)n * dim; i++) sum_ok &= xs[i] == x[i] + r[i];   /* exact: one float add */
+    CHECK_MSG(sum_ok, "add_rmsnorm n=%u dim=%u: x += r differs", n, dim);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(br), plume_gpu_buffer_free(bw), plume_gpu_buffer_free(by);
+    free(x), free(r), free(w), free(y), free(xs), free(ref);
+}
+
 static void test_rope(plume_gpu *gpu, uint32_t n_heads, uint32_t head_dim, int neox) {
     plume_error err;
     const uint32_t n = 4;
@@ -240,6 +273,8 @@ int main(void) {
     test_rmsnorm(gpu, 3, 130, 0);
     test_rmsnorm(gpu, 2, 4096, 1);
     test_rmsnorm(gpu, 1, 7, 0);
+    test_add_rmsnorm(gpu, 3, 130);
+    test_add_rmsnorm(gpu, 1, 576);
     test_rope(gpu, 4, 16, 0);
     test_rope(gpu, 4, 16, 1);
     test_rope(gpu, 3, 8, 1);
