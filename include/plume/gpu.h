@@ -229,6 +229,13 @@ PLUME_API int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plu
 PLUME_API int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,
                                plume_gpu_buffer *y, uint32_t n, plume_error *err);
 
+/* The q, k and v projections of one x in one dispatch instead of three: q = Wq x,
+ * k = Wk x, v = Wv x (same type and columns; rows may differ, as with grouped-query heads).
+ * Weights split into parts fall back to three dispatches. */
+PLUME_API int plume_gpu_matmul_qkv(plume_gpu_rec *rec, const plume_gpu_weight *wq, const plume_gpu_weight *wk,
+                                   const plume_gpu_weight *wv, plume_gpu_buffer *x, plume_gpu_buffer *q,
+                                   plume_gpu_buffer *k, plume_gpu_buffer *v, uint32_t n, plume_error *err);
+
 /* The SwiGLU feed-forward's first half in one dispatch instead of three:
  * y[i][r] = silu(gate[r] . x[i]) * (up[r] . x[i]); gate and up of the same shape and type
  * (hidden x dim), x is n x dim, y is n x hidden. Equals matmul, matmul, silu_mul. */
