@@ -206,6 +206,40 @@ int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_gpu_buffer
     return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 5, push, ew_groups(gpu, kb / 4), 1, 1, err));
 }
 
+int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k, plume_gpu_buffer *v,
+                            plume_gpu_buffer *rows, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache, uint32_t n,
+                            uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, float theta,
+                            int neox, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (head_dim == 0 || head_dim % 2 || n_heads == 0 || n_kv_heads == 0 || ctx == 0)
+        return plume_fail(err, "rope_kv_store: head_dim (%u) must be even and non-zero, n_heads (%u), n_kv_heads (%u) "
+                          "and ctx (%u) non-zero", head_dim, n_heads, n_kv_heads, ctx);
+    uint32_t kv_dim = n_kv_heads * head_dim;
+    uint64_t qb = (uint64_t)n * n_heads * head_dim * 4, kb = (uint64_t)n * kv_dim * 4,
+             seq_bytes = (uint64_t)ctx * kv_dim * 4;
+    if (need(q, qb, "rope_kv_store", "q", err) || need(k, kb, "rope_kv_store", "k", err) ||
+        need(v, kb, "rope_kv_store", "v", err) || need(rows, (uint64_t)n * 16, "rope_kv_store", "rows", err) ||
+        need(kcache, seq_bytes, "rope_kv_store", "K cache", err) ||
+        need(vcache, seq_bytes, "rope_kv_store", "V cache", err))
+        return -1;
+    if (q == k || q == v || k == v || kcache == vcache)
+        return plume_fail(err, "rope_kv_store: q, k, v and the two caches must be different buffers");
+    uint64_t n_seq = plume_gpu_buffer_bytes(kcache) / seq_bytes;
+    if (plume_gpu_buffer_bytes(vcache) / seq_bytes < n_seq) n_seq = plume_gpu_buffer_bytes(vcache) / seq_bytes;
+    uint32_t spec[1] = {EW_WG};
+    plume_gpu_kernel *kk = plume_gpu_kernel_get(gpu, "rope_store", "ssssss", 32, spec, 1, err);
+    if (!kk) return -1;
+    struct {
+        uint32_t n, n_heads, n_kv_heads, head_dim, neox, ctx, n_seq;
+        float theta;
+    } push = {n, n_heads, n_kv_heads, head_dim, neox ? 1u : 0u, ctx, (uint32_t)n_seq, theta};
+    plume_gpu_binding b[6] = {bind(q, qb), bind(k, kb), bind(v, kb), bind(rows, (uint64_t)n * 16),
+                              bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes)};
+    uint64_t pairs = (uint64_t)n * (n_heads + n_kv_heads) * (head_dim / 2);
+    return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 6, &push, ew_groups(gpu, pairs), 1, 1, err));
+}
+
 int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
                         plume_gpu_buffer *rows, plume_gpu_buffer *out, uint32_t n, uint32_t n_heads,
                         uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, plume_error *err) {

@@ -247,6 +247,13 @@ PLUME_API int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_
                                  plume_gpu_buffer *rows, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
                                  uint32_t n, uint32_t kv_dim, uint32_t ctx, plume_error *err);
 
+/* rope on q (n x n_heads*head_dim) and k (n x n_kv_heads*head_dim), both in place, then
+ * kv_store of k and v: one dispatch instead of three, same results. */
+PLUME_API int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k,
+                                      plume_gpu_buffer *v, plume_gpu_buffer *rows, plume_gpu_buffer *kcache,
+                                      plume_gpu_buffer *vcache, uint32_t n, uint32_t n_heads, uint32_t n_kv_heads,
+                                      uint32_t head_dim, uint32_t ctx, float theta, int neox, plume_error *err);
+
 /* Causal attention with grouped-query heads over the KV cache: for row i and head h,
  * out[i][h] = softmax_t(q[i][h] . K[t][h/g] / sqrt(head_dim)) V[t][h/g] over
  * t = 0..rows[i].pos of sequence rows[i].seq, g = n_heads / n_kv_heads (online softmax).
