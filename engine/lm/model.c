@@ -8,7 +8,7 @@
  * A batch (plume_lm_batch) owns the per-layer KV caches of its sequences
  * (F32 [n_seqs][max_len][kv_dim]) and the activation buffers for up to cap_rows
  * token rows. A step is one recorded command buffer: embed and the first norm, then per layer
- *   q/k/v matmuls, rope, kv store, attention, output matmul, residual add + norm,
+ *   q/k/v matmuls, rope + kv store, attention, output matmul, residual add + norm,
  *   gate/up matmuls with silu*up, down matmul, residual add + the next norm,
  * then the classifier and the argmax. What changes from step to step
  * (token, position, sequence of each row) lives in the rows buffer, so a recording is
@@ -323,7 +323,7 @@ void plume_lm_batch_reset(plume_lm_batch *b, int seq) {
 static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plume_error *err) {
     const plume_lm *lm = b->lm;
     const plume_lm_info *in = &lm->info;
-    const uint32_t dim = (uint32_t)in->dim, kv = (uint32_t)(in->head_dim * in->n_kv_heads);
+    const uint32_t dim = (uint32_t)in->dim;
     const uint32_t H = (uint32_t)in->n_heads, KH = (uint32_t)in->n_kv_heads, hd = (uint32_t)in->head_dim;
     const uint32_t ctx = (uint32_t)b->max_len;
     const float eps = lm->hp.rms_eps, theta = lm->hp.rope_freq_base;
@@ -338,9 +338,8 @@ static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plum
         if (plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
             plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
             plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err) ||
-            plume_gpu_rope(rec, b->q, b->rows, n, H, hd, theta, neox, err) ||
-            plume_gpu_rope(rec, b->k, b->rows, n, KH, hd, theta, neox, err) ||
-            plume_gpu_kv_store(rec, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, kv, ctx, err) ||
+            plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
+                                    neox, err) ||
             plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
             plume_gpu_matmul(rec, L->wo, b->att, b->xo, n, err) ||
             plume_gpu_add_rmsnorm(rec, b->x, b->xo, L->ffn_norm, b->xb, n, dim, eps, err) ||
