@@ -528,29 +528,42 @@ int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *to
     return 0;
 }
 
-int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err) {
-    if (dst < 0 || dst >= b->n_seqs || src < 0 || src >= b->n_seqs)
-        return plume_fail(err, "%s: copy of sequence %d onto %d in a batch of %d", b->lm->path, src, dst,
-                          b->n_seqs);
-    if (dst == src || b->len[src] == 0) {
-        b->len[dst] = b->len[src];
-        return 0;
-    }
+int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src, plume_error *err) {
     const plume_lm_info *in = &b->lm->info;
+    for (int i = 0; i < n; i++) {
+        if (dst[i] < 0 || dst[i] >= b->n_seqs || src[i] < 0 || src[i] >= b->n_seqs)
+            return plume_fail(err, "%s: copy of sequence %d onto %d in a batch of %d", b->lm->path, src[i], dst[i],
+                              b->n_seqs);
+        for (int j = 0; j < n; j++)  /* all copies run at once: none may read what another writes */
+            if (dst[i] == src[j] && i != j)
+                return plume_fail(err, "%s: sequence %d is both copied from and onto in one step", b->lm->path,
+                                  dst[i]);
+    }
     const uint64_t row = (uint64_t)in->head_dim * in->n_kv_heads * 4, span = (uint64_t)b->max_len * row;
-    lm_gpu_lock();
-    plume_gpu_rec *rec = plume_gpu_rec_begin(b->lm->gpu, err);
-    int rc = rec ? 0 : -1;
-    for (int l = 0; !rc && l < in->n_layers; l++)
-        rc = plume_gpu_rec_copy(rec, b->kc[l], (uint64_t)src * span, b->kc[l], (uint64_t)dst * span,
-                                (uint64_t)b->len[src] * row, err) ||
-             plume_gpu_rec_copy(rec, b->vc[l], (uint64_t)src * span, b->vc[l], (uint64_t)dst * span,
-                                (uint64_t)b->len[src] * row, err);
-    if (rec) plume_gpu_rec_barrier(rec);
-    rc = rc || plume_gpu_rec_end(rec, err) || plume_gpu_rec_submit(rec, err);
-    plume_gpu_rec_free(rec);
-    lm_gpu_unlock();
-    if (rc) return plume_fail_prefix(err, "%s: copying sequence %d onto %d: ", b->lm->path, src, dst);
-    b->len[dst] = b->len[src];
+    int copies = 0;
+    for (int i = 0; i < n; i++) copies += dst[i] != src[i] && b->len[src[i]] > 0;
+    if (copies) {
+        lm_gpu_lock();
+        plume_gpu_rec *rec = plume_gpu_rec_begin(b->lm->gpu, err);
+        int rc = rec ? 0 : -1;
+        for (int i = 0; !rc && i < n; i++) {
+            const uint64_t from = (uint64_t)src[i] * span, to = (uint64_t)dst[i] * span,
+                           bytes = (uint64_t)b->len[src[i]] * row;
+            if (dst[i] == src[i] || bytes == 0) continue;
+            for (int l = 0; !rc && l < in->n_layers; l++)
+                rc = plume_gpu_rec_copy(rec, b->kc[l], from, b->kc[l], to, bytes, err) ||
+                     plume_gpu_rec_copy(rec, b->vc[l], from, b->vc[l], to, bytes, err);
+        }
+        if (rec) plume_gpu_rec_barrier(rec);
+        rc = rc || plume_gpu_rec_end(rec, err) || plume_gpu_rec_submit(rec, err);
+        plume_gpu_rec_free(rec);
+        lm_gpu_unlock();
+        if (rc) return plume_fail_prefix(err, "%s: copying KV caches between sequences: ", b->lm->path);
+    }
+    for (int i = 0; i < n; i++) b->len[dst[i]] = b->len[src[i]];
     return 0;
+}
+
+int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err) {
+    return lm_batch_copy_many(b, 1, &dst, &src, err);
 }

@@ -42,6 +42,10 @@ void lm_model_free(plume_lm *lm);
 int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
                       double *sums, plume_error *err);
 
+/* Makes sequence dst[i] a copy of src[i] for i < n, in one submit. No sequence may be
+ * both a source and a destination (beam search's forks never are). */
+int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src, plume_error *err);
+
 /* One device, one thread at a time: every use of lm->gpu holds this lock. */
 void lm_gpu_lock(void);
 void lm_gpu_unlock(void);
