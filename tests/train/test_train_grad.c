@@ -1,0 +1,144 @@
+/* The whole model's gradient: a tiny llama (2 layers, dim 16, 4 heads over 2 KV heads,
+ * untied and tied classifiers) on the device, against central finite differences of the
+ * mean target-token cross-entropy computed with the reference forward pass
+ * (tests/lm/ref_forward.c, one token at a time, double accumulation).
+ * Two examples in one micro-batch, one shorter than seq_len (padding) and with prompts
+ * of different lengths (the mask). Step h = 1e-3 on float weights; tolerance
+ * |gpu - fd| <= 1e-3 + 3e-2 |fd|, several entries of every tensor. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "plume/gpu.h"
+#include "plume/train.h"
+#include "ref_forward.h"
+
+static uint64_t rs = 12345;
+static float frand(void) {
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (float)((double)(rs >> 11) / 9007199254740992.0 * 2 - 1);
+}
+
+static const int32_t ex0[] = {1, 5, 9, 2, 17, 4, 4, 11, 3};  /* longer than seq_len + 1: truncated */
+static const int32_t ex1[] = {1, 7, 20, 13, 6};
+static const plume_train_example examples[2] = {{ex0, 9, 3}, {ex1, 5, 2}};
+enum { SEQ = 6 };
+
+/* Mean cross-entropy of the target tokens under the reference forward. */
+static double ref_loss(const ref_model *m, ref_state *s) {
+    double sum = 0;
+    int count = 0;
+    for (int e = 0; e < 2; e++) {
+        int n = examples[e].n_tokens < SEQ + 1 ? examples[e].n_tokens : SEQ + 1;
+        for (int j = 0; j + 1 < n; j++) {
+            float *z = ref_forward(m, s, examples[e].tokens[j], j);
+            if (j + 1 < examples[e].n_prompt) continue;
+            double mx = z[0], l = 0;
+            for (int v = 1; v < m->vocab; v++) mx = fmax(mx, z[v]);
+            for (int v = 0; v < m->vocab; v++) l += exp(z[v] - mx);
+            sum += mx + log(l) - z[examples[e].tokens[j + 1]];
+            count++;
+        }
+    }
+    return sum / count;
+}
+
+/* Where parameter NAME lives in the reference model. */
+static float *ref_slot(ref_model *m, const char *name) {
+    const size_t d = (size_t)m->dim, h = (size_t)m->hidden_dim, kv = d / (size_t)m->n_heads * (size_t)m->n_kv_heads;
+    int l = -1;
+    char suffix[64] = "";
+    if (sscanf(name, "blk.%d.%63s", &l, suffix) != 2) l = -1;
+    if (!strcmp(name, "token_embd.weight")) return m->tok_embd;
+    if (!strcmp(name, "output_norm.weight")) return m->out_norm;
+    if (!strcmp(name, "output.weight")) return m->wcls;
+    if (!strcmp(suffix, "attn_norm.weight")) return m->attn_norm + l * d;
+    if (!strcmp(suffix, "ffn_norm.weight")) return m->ffn_norm + l * d;
+    if (!strcmp(suffix, "attn_q.weight")) return m->wq + l * d * d;
+    if (!strcmp(suffix, "attn_k.weight")) return m->wk + l * kv * d;
+    if (!strcmp(suffix, "attn_v.weight")) return m->wv + l * kv * d;
+    if (!strcmp(suffix, "attn_output.weight")) return m->wo + l * d * d;
+    if (!strcmp(suffix, "ffn_gate.weight")) return m->w1 + l * h * d;
+    if (!strcmp(suffix, "ffn_down.weight")) return m->w2 + l * d * h;
+    if (!strcmp(suffix, "ffn_up.weight")) return m->w3 + l * h * d;
+    return NULL;
+}
+
+static void check_model(int tied) {
+    plume_error err;
+    plume_train_shape shape = {16, 32, 2, 4, 2, 23, 8, 10000.0f, 1e-5f, tied, 0};
+    plume_train_params p;
+    plume_train_params_default(&p);
+    p.batch = 2;
+    p.seq_len = SEQ;
+    plume_trainer *t = plume_trainer_create(&shape, NULL, &p, &err);
+    if (!t) {
+        fprintf(stderr, "trainer: %s\n", err.msg);
+        CHECK(0);
+        return;
+    }
+    ref_model m = {0};
+    m.dim = 16; m.hidden_dim = 32; m.n_layers = 2; m.n_heads = 4; m.n_kv_heads = 2; m.vocab = 23; m.seq_len = 8;
+    m.rope_base = 10000.0f; m.norm_eps = 1e-5f; m.rope_neox = 0;
+    ref_state s;
+    if (ref_alloc(&m, tied) || ref_state_alloc(&s, &m)) exit(1);
+    /* larger weights than the init, so the gradients are well above the float noise */
+    for (int i = 0; i < plume_trainer_n_params(t); i++) {
+        uint32_t r, c;
+        const char *name = plume_trainer_param(t, i, &r, &c);
+        float *w = ref_slot(&m, name);
+        CHECK_MSG(w != NULL, "no reference slot for %s", name);
+        if (!w) continue;
+        for (uint32_t j = 0; j < r * c; j++) w[j] = r == 1 ? 1.0f + 0.3f * frand() : 0.4f * frand();
+        if (plume_trainer_write(t, i, w, &err)) fprintf(stderr, "write: %s\n", err.msg);
+    }
+    double loss;
+    if (plume_trainer_gradients(t, examples, 2, &loss, &err)) {
+        fprintf(stderr, "gradients: %s\n", err.msg);
+        CHECK(0);
+        return;
+    }
+    double want = ref_loss(&m, &s);
+    CHECK_NEAR(loss, want, 1e-4 * want);
+    double worst = 0;
+    int checked = 0;
+    for (int i = 0; i < plume_trainer_n_params(t); i++) {
+        uint32_t r, c;
+        const char *name = plume_trainer_param(t, i, &r, &c);
+        float *w = ref_slot(&m, name), *g = malloc((size_t)r * c * 4);
+        if (!w || plume_trainer_read(t, i, 1, g, &err)) exit(1);
+        for (int k = 0; k < 8; k++) {
+            uint32_t j = (uint32_t)((k * 2654435761u + (uint32_t)i * 40503u) % (r * c));
+            if (!strcmp(name, "token_embd.weight") && k < 4) j = (uint32_t)(ex0[1 + k] * 16 + k);  /* used rows */
+            float keep = w[j], h = 1e-3f;
+            w[j] = keep + h;
+            double a = ref_loss(&m, &s);
+            w[j] = keep - h;
+            double b = ref_loss(&m, &s);
+            w[j] = keep;
+            double fd = (a - b) / (2.0 * h);
+            double e = fabs(g[j] - fd) / (1e-3 + 3e-2 * fabs(fd));
+            if (e > 1) fprintf(stderr, "%s[%u]: gpu %.6g, finite differences %.6g\n", name, j, g[j], fd);
+            worst = fmax(worst, e);
+            checked++;
+        }
+        free(g);
+    }
+    CHECK_MSG(worst <= 1, "%s: worst gradient error %.3g of the tolerance over %d entries",
+              tied ? "tied" : "untied", worst, checked);
+    printf("%s: loss %.6f (reference %.6f), worst gradient error %.3f of the tolerance over %d entries\n",
+           tied ? "tied" : "untied", loss, want, worst, checked);
+    ref_state_free(&s);
+    ref_free(&m);
+    plume_trainer_free(t);
+}
+
+int main(void) {
+    check_model(0);
+    check_model(1);
+    CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
+    return check_finish("test_train_grad");
+}
