@@ -17,7 +17,8 @@ typedef struct plume_command {
     X(devices, "list Vulkan devices") \
     X(convert, "convert a llama2.c model and tokenizer to GGUF") \
     X(generate, "continue a prompt with a GGUF llama model") \
-    X(bench, "measure prompt and decode speed of a model")
+    X(bench, "measure prompt and decode speed of a model") \
+    X(train, "train or fine-tune a model from a YAML description (README.train.md)")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "error.h"
 
 #ifdef __cplusplus
@@ -128,6 +129,51 @@ PLUME_API int plume_trainer_save(plume_trainer *t, const char *path, int type, c
  * load this, and training continues bitwise as if never stopped. */
 PLUME_API int plume_trainer_save_state(plume_trainer *t, const char *path, plume_error *err);
 PLUME_API int plume_trainer_load_state(plume_trainer *t, const char *path, plume_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* ---- plume train: the YAML run description and its data ---------------------------- */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A training run as `plume train CONFIG.yaml` reads it (README.train.md lists the keys).
+ * Paths are resolved against the config file's folder. */
+typedef struct plume_train_config {
+    char *path;             /* the config file */
+    char *init;             /* model.init: a starting llama GGUF, or NULL */
+    int has_shape;          /* model.shape given: a new model */
+    plume_train_shape shape;
+    char *tokenizer;        /* a GGUF whose tokenizer is used (default: model.init) */
+    char *train_data;       /* JSON Lines of {"prompt", "target"} */
+    char *val_data;         /* the same, or NULL */
+    plume_train_params params;
+    int eval_every;         /* steps between validation losses (0: only at the end) */
+    int checkpoint_every;   /* steps between checkpoints (0: only at the end) */
+    char *out;              /* output folder */
+    int export_f16, export_q8_0;
+    int resume;             /* continue from OUT/model.gguf + OUT/model.optim when present */
+    int add_eos;            /* append EOS (when the tokenizer has one) after the target */
+} plume_train_config;
+
+/* Parses PATH (libyaml). -1 with err = "PATH:LINE:COLUMN: what; hint" on any bad key,
+ * value or structure. */
+PLUME_API int plume_train_config_load(plume_train_config *c, const char *path, plume_error *err);
+PLUME_API void plume_train_config_free(plume_train_config *c);
+
+/* Reads JSON Lines of {"prompt": str, "target": str} (jansson) and tokenizes each with
+ * the tokenizer of TOKENIZER_GGUF: prompt with BOS, then target (+ EOS when add_eos).
+ * Errors name PATH:LINE. *ex (free with plume_train_examples_free) holds *n examples. */
+PLUME_API int plume_train_read_jsonl(const char *path, const char *tokenizer_gguf, int add_eos,
+                                     plume_train_example **ex, int *n, plume_error *err);
+PLUME_API void plume_train_examples_free(plume_train_example *ex, int n);
+
+/* Runs the whole configuration: trains, evaluates every eval_every steps, checkpoints,
+ * writes OUT/loss.csv and OUT/loss.svg, OUT/model.gguf (F32) + OUT/model.optim, and the
+ * exports. Progress goes to LOG (a bar when it is a terminal). */
+PLUME_API int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err);
 
 #ifdef __cplusplus
 }
