@@ -243,6 +243,24 @@ static char *join(const char *dir, const char *name) {
 
 static int file_exists(const char *p) { return access(p, R_OK) == 0; }
 
+/* mkdir -p: every missing folder of PATH. */
+static int make_dirs(const char *path) {
+    char *p = strdup(path);
+    if (!p) return -1;
+    int rc = 0;
+    for (char *s = p + 1; !rc; s++) {
+        if (*s == '/' || !*s) {
+            char keep = *s;
+            *s = 0;
+            if (mkdir(p, 0777) && errno != EEXIST) rc = -1;
+            *s = keep;
+            if (!keep) break;
+        }
+    }
+    free(p);
+    return rc;
+}
+
 typedef struct run_files {
     char *gguf, *optim, *csv, *svg, *f16, *q8;
 } run_files;
@@ -283,7 +301,7 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
     if (load_tokenizer(c->tokenizer, &tok, err) || read_jsonl(c->train_data, tok, c->add_eos, &train, &n_train, err) ||
         (c->val_data && read_jsonl(c->val_data, tok, c->add_eos, &val, &n_val, err)))
         goto done;
-    if (mkdir(c->out, 0777) && errno != EEXIST) {
+    if (make_dirs(c->out)) {
         plume_fail(err, "%s: cannot create the output folder: %s", c->out, strerror(errno));
         goto done;
     }
