@@ -18,7 +18,8 @@ typedef struct plume_command {
     X(convert, "convert a llama2.c model and tokenizer to GGUF") \
     X(generate, "continue a prompt with a GGUF llama model") \
     X(bench, "measure prompt and decode speed of a model") \
-    X(train, "train or fine-tune a model from a YAML description (README.train.md)")
+    X(train, "train or fine-tune a model from a YAML description (README.train.md)") \
+    X(bpe, "learn a byte-level BPE tokenizer from text files")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)

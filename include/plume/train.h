@@ -175,6 +175,23 @@ PLUME_API void plume_train_examples_free(plume_train_example *ex, int n);
  * exports. Progress goes to LOG (a bar when it is a terminal). */
 PLUME_API int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err);
 
+/* ---- tokenizer training ------------------------------------------------------------ */
+
+typedef struct plume_bpe_stats {
+    int vocab_size;         /* tokens written: 256 bytes + merges + <|endoftext|> */
+    int n_merges;
+    int n_words;            /* distinct pre-tokens in the corpus */
+} plume_bpe_stats;
+
+/* Learns a GPT-2 byte-level BPE tokenizer (tokenizer.ggml.model "gpt2", pre "gpt-2")
+ * from texts[0..n_texts) and writes it as a tokenizer-only GGUF at OUT_PATH, which
+ * engine/lm/tokenizer.c reads (and `tokenizer:` in a training config names). At most
+ * vocab_size tokens; merging stops early when the best pair occurs fewer than
+ * min_frequency times. Ties between equally frequent pairs: the smaller left id, then
+ * right id. <|endoftext|> (the last id) is BOS and EOS. stats may be NULL. */
+PLUME_API int plume_bpe_train(const char *const *texts, const size_t *lens, int n_texts, int vocab_size,
+                              int min_frequency, const char *out_path, plume_bpe_stats *stats, plume_error *err);
+
 #ifdef __cplusplus
 }
 #endif
