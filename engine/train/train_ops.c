@@ -5,6 +5,7 @@
 #include "train_ops.h"
 
 #define WG 64u
+#define MM_WG 16u   /* matmul: invocations per workgroup (each a 4 x 4 tile) */
 
 static uint32_t groups(uint64_t count) {
     uint64_t g = (count + WG - 1) / WG;
@@ -50,9 +51,11 @@ static int mm(plume_gpu_rec *rec, uint32_t mode, pbuf *w, pbuf *x, pbuf *dy, pbu
     /* unused inputs are bound to the output buffer (read-only views never read) */
     plume_gpu_binding b[4] = {bind(w ? w : o, w ? wb : 0), bind(x ? x : o, x ? xb : 0),
                               bind(dy ? dy : o, dy ? yb : 0), bind(o, mode == 0 ? yb : mode == 1 ? xb : wb)};
-    uint32_t spec[2] = {WG, mode};
+    /* each invocation computes a 4 x 4 tile of the output; 16 invocations per workgroup */
+    uint32_t spec[2] = {MM_WG, mode};
     uint32_t push[4] = {rows, cols, n, accumulate ? 1u : 0u};
-    uint32_t gx = groups(mode == 0 ? rows : cols), gy = mode == 2 ? rows : n;
+    uint64_t out_cols = mode == 0 ? rows : cols, out_rows = mode == 2 ? rows : n;
+    uint32_t gx = (uint32_t)((out_cols + 4 * MM_WG - 1) / (4 * MM_WG)), gy = (uint32_t)((out_rows + 3) / 4);
     return run(rec, "matmul_backward", "ssss", 16, spec, 2, b, 4, push, gx, gy, err);
 }
 
