@@ -7,10 +7,10 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 64;
 layout(constant_id = 1) const uint TYPE = 0;
-const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : 4u);
+const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));
 
 layout(binding = 0) uniform usamplerBuffer W;
-layout(binding = 1) readonly buffer Scales { float scales[]; };
+layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/32], an R32F texel view
 layout(binding = 2) readonly buffer Rows { Row rows[]; };
 layout(binding = 3) writeonly buffer O { float o[]; };
 layout(push_constant) uniform Push {
@@ -25,7 +25,8 @@ void main() {
         if (tok < p.r0 || tok - p.r0 >= p.part_rows) continue;
         uint r = tok - p.r0;
         uvec4 t = texelFetch(W, int(r * p.tpr + j));
-        float s = TYPE == TYPE_Q8_0 ? scales[r * (p.cols / 32u) + j / 2u] : 1.0;
+        float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(r * (p.cols / 32u) + j / 2u)).r
+                : TYPE == TYPE_Q4_0 ? texelFetch(S, int(r * (p.cols / 32u) + j)).r : 1.0;
         for (uint k = 0u; k < CH; k++) {
             vec4 v = decode4(TYPE, t, k) * s;
             uint c = j * CH * 4u + k * 4u;

@@ -76,7 +76,8 @@ plume_gpu_buffer *plume_gpu_buffer_create(plume_gpu *gpu, uint64_t bytes, unsign
         plume_gpu_buffer_free(buf);
         return NULL;
     }
-    if ((gpu->mem.memoryTypes[type].propertyFlags & hv) == hv) {
+    int map = (flags & PLUME_GPU_BUFFER_HOST) || !gpu->no_map_device;
+    if (map && (gpu->mem.memoryTypes[type].propertyFlags & hv) == hv) {
         if ((r = vkMapMemory(gpu->device, buf->memory, 0, VK_WHOLE_SIZE, 0, &buf->mapped)) != VK_SUCCESS) {
             plume_fail(err, "vkMapMemory failed: %s", gpu_vk_result(r));
             plume_gpu_buffer_free(buf);

@@ -16,6 +16,7 @@ typedef struct gpu_profile_entry {
 struct plume_gpu_kernel {
     struct plume_gpu_kernel *next;      /* the gpu's cache list */
     char name[64];
+    char label[64];                     /* the profile's name for it: name, or name.variant */
     char bindings[16];
     uint32_t push_bytes;
     uint32_t spec[16];
@@ -47,9 +48,11 @@ struct plume_gpu {
     VkCommandBuffer oneshot;            /* uploads, downloads, fills */
     VkFence fence;
     plume_gpu_buffer *staging;          /* host-visible, for uploads/downloads */
-    plume_gpu_buffer *dummy;            /* a 16-byte buffer bound where a kernel ignores a binding */
+    plume_gpu_buffer *dummy;            /* a 16-byte buffer bound where a kernel ignores an input */
+    plume_gpu_buffer *dummy_out;        /* likewise for an output it never writes (never read) */
     plume_gpu_kernel *kernels;
     uint64_t part_limit;                /* weight split size; tests lower it to exercise splitting */
+    int no_map_device;                  /* tests: leave device buffers unmapped (staged copies) */
     int profile;
     int validate, sync_validation;      /* PLUME_VALIDATE=1; synchronization validation on */
     gpu_profile_entry prof[GPU_PROFILE_MAX];
@@ -64,5 +67,8 @@ const char *gpu_vk_result(VkResult r);
 
 /* Tests only: split weights into parts of at most this many bytes (0 = device limits). */
 PLUME_API void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes);
+/* Tests only: device buffers created after this are not mapped even where the memory is
+ * host-visible, so uploads and downloads take the staging path a discrete GPU needs. */
+PLUME_API void plume_gpu_set_no_map(plume_gpu *gpu, int on);
 
 #endif

@@ -43,6 +43,7 @@ plume_gpu_kernel *plume_gpu_kernel_get(plume_gpu *gpu, const char *shader, const
         return NULL;
     }
     strcpy(k->name, shader);
+    strcpy(k->label, shader);
     strcpy(k->bindings, bindings);
     k->push_bytes = push_bytes;
     k->n_spec = n_spec;
@@ -50,8 +51,9 @@ plume_gpu_kernel *plume_gpu_kernel_get(plume_gpu *gpu, const char *shader, const
 
     VkDescriptorSetLayoutBinding lb[16];
     for (size_t i = 0; i < nb; i++) {
-        if (bindings[i] != 's' && bindings[i] != 't') {
-            plume_fail(err, "kernel '%s': binding %zu is '%c'; use 's' (storage) or 't' (texel)", shader, i, bindings[i]);
+        if (bindings[i] != 's' && bindings[i] != 't' && bindings[i] != 'f') {
+            plume_fail(err, "kernel '%s': binding %zu is '%c'; use 's' (storage), 't' (RGBA32UI texel) or 'f' (R32F texel)",
+                       shader, i, bindings[i]);
             free_kernel(gpu, k);
             return NULL;
         }

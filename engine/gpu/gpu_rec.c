@@ -204,18 +204,19 @@ int plume_gpu_rec_dispatch(plume_gpu_rec *rec, plume_gpu_kernel *k, const plume_
             w[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
             w[i].pBufferInfo = &bi[i];
         } else {
-            bytes -= bytes % 16;
-            if (bytes == 0 || bytes / 16 > gpu->info.max_texel_buffer_elements || x->offset % gpu->texel_align) {
+            uint64_t texel = k->bindings[i] == 't' ? 16 : 4;
+            bytes -= bytes % texel;
+            if (bytes == 0 || bytes / texel > gpu->info.max_texel_buffer_elements || x->offset % gpu->texel_align) {
                 snprintf(msg, sizeof msg, "kernel '%s': texel binding %d spans %llu texels at offset %llu; this device "
                          "allows 1 to %llu (maxTexelBufferElements) at offsets that are multiples of %llu",
-                         k->name, i, (unsigned long long)(bytes / 16), (unsigned long long)x->offset,
+                         k->name, i, (unsigned long long)(bytes / texel), (unsigned long long)x->offset,
                          (unsigned long long)gpu->info.max_texel_buffer_elements, (unsigned long long)gpu->texel_align);
                 return rec_fail(rec, err, msg);
             }
             VkBufferViewCreateInfo vci = {
                 .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                 .buffer = x->buffer->buffer,
-                .format = VK_FORMAT_R32G32B32A32_UINT,
+                .format = k->bindings[i] == 't' ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32_SFLOAT,
                 .offset = x->offset,
                 .range = bytes,
             };
@@ -238,7 +239,7 @@ int plume_gpu_rec_dispatch(plume_gpu_rec *rec, plume_gpu_kernel *k, const plume_
     vkCmdDispatch(rec->cmd, gx, gy, gz);
     if (timed) {
         vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, rec->queries, rec->n_queries + 1);
-        rec->timed[rec->n_queries / 2] = k->name;
+        rec->timed[rec->n_queries / 2] = k->label;
         rec->n_queries += 2;
     }
     return 0;

@@ -5,7 +5,10 @@
  * texel view): each row padded with zeros to a whole number of 16-byte texels. Q8_0's
  * interleaved ggml block {f16 d; int8 q[32]} (34 bytes, unaligned) becomes int8 rows
  * (cols bytes, 16-byte aligned since cols % 32 == 0) plus a separate f32 array of the
- * scales, [rows][cols/32]: on lavapipe that runs 3-4x faster than decoding the blocks. */
+ * scales, [rows][cols/32]: on lavapipe that runs 3-4x faster than decoding the blocks.
+ * Q4_0's block {f16 d; 16 bytes of nibbles} becomes one texel of nibbles, reordered so
+ * that value e is nibble e % 8 of word e / 8 (4 consecutive values = 16 consecutive bits),
+ * plus the same f32 scale array. */
 #include <stdlib.h>
 #include <string.h>
 #include "gpu_internal.h"
@@ -40,12 +43,16 @@ uint64_t plume_gpu_type_bytes(plume_gpu_type type, uint64_t rows, uint64_t cols)
     case PLUME_GPU_F32: return rows * cols * 4;
     case PLUME_GPU_F16: return rows * cols * 2;
     case PLUME_GPU_Q8_0: return cols % 32 ? 0 : rows * (cols / 32) * 34;
+    case PLUME_GPU_Q4_0: return cols % 32 ? 0 : rows * (cols / 32) * 18;
     default: return 0;
     }
 }
 
 static uint64_t row_texels(plume_gpu_type type, uint32_t cols) {
-    uint64_t bytes = type == PLUME_GPU_F32 ? (uint64_t)cols * 4 : type == PLUME_GPU_F16 ? (uint64_t)cols * 2 : cols;
+    uint64_t bytes = type == PLUME_GPU_F32   ? (uint64_t)cols * 4
+                     : type == PLUME_GPU_F16 ? (uint64_t)cols * 2
+                     : type == PLUME_GPU_Q8_0 ? cols
+                                              : cols / 2;
     return (bytes + 15) / 16;
 }
 
@@ -59,6 +66,19 @@ static void repack(plume_gpu_type type, uint32_t cols, uint64_t tpr, const uint8
             memcpy(out, src + (size_t)(r0 + r) * cols * 4, (size_t)cols * 4);
         } else if (type == PLUME_GPU_F16) {
             memcpy(out, src + (size_t)(r0 + r) * cols * 2, (size_t)cols * 2);
+        } else if (type == PLUME_GPU_Q4_0) {
+            uint32_t nb = cols / 32;
+            const uint8_t *blocks = src + (size_t)(r0 + r) * nb * 18;
+            for (uint32_t b = 0; b < nb; b++) {
+                const uint8_t *blk = blocks + (size_t)b * 18;
+                scales[(size_t)r * nb + b] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
+                uint32_t words[4] = {0, 0, 0, 0};
+                for (uint32_t e = 0; e < 32; e++) {
+                    uint32_t nib = e < 16 ? blk[2 + e] & 15u : blk[2 + e - 16] >> 4;
+                    words[e / 8] |= nib << (4 * (e % 8));
+                }
+                memcpy(out + (size_t)b * 16, words, 16);
+            }
         } else {
             uint32_t nb = cols / 32;
             const uint8_t *blocks = src + (size_t)(r0 + r) * nb * 34;
@@ -73,13 +93,14 @@ static void repack(plume_gpu_type type, uint32_t cols, uint64_t tpr, const uint8
 
 plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols,
                                           const void *data, plume_error *err) {
-    if (type != PLUME_GPU_F32 && type != PLUME_GPU_F16 && type != PLUME_GPU_Q8_0) {
-        plume_fail(err, "GPU weights of ggml type %d are not supported; hint: use F32, F16 or Q8_0", (int)type);
+    if (type != PLUME_GPU_F32 && type != PLUME_GPU_F16 && type != PLUME_GPU_Q8_0 && type != PLUME_GPU_Q4_0) {
+        plume_fail(err, "GPU weights of ggml type %d are not supported; hint: use F32, F16, Q8_0 or Q4_0", (int)type);
         return NULL;
     }
-    if (rows == 0 || cols == 0 || (type == PLUME_GPU_Q8_0 && cols % 32)) {
+    int blocked = type == PLUME_GPU_Q8_0 || type == PLUME_GPU_Q4_0;
+    if (rows == 0 || cols == 0 || (blocked && cols % 32)) {
         plume_fail(err, "a %u x %u weight matrix is not valid%s", rows, cols,
-                   type == PLUME_GPU_Q8_0 ? " for Q8_0 (columns must be a multiple of 32)" : "");
+                   blocked ? " for a block-quantized type (columns must be a multiple of 32)" : "");
         return NULL;
     }
     uint64_t tpr = row_texels(type, cols);
@@ -89,7 +110,7 @@ plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, u
     if (limit > gpu->info.max_allocation_bytes) limit = gpu->info.max_allocation_bytes;
     if (limit > (uint64_t)INT32_MAX * 16) limit = (uint64_t)INT32_MAX * 16;  /* texelFetch takes an int */
     if (gpu->part_limit && gpu->part_limit < limit) limit = gpu->part_limit;
-    uint64_t scale_row = type == PLUME_GPU_Q8_0 ? (uint64_t)(cols / 32) * 4 : 0;
+    uint64_t scale_row = blocked ? (uint64_t)(cols / 32) * 4 : 0;
     uint64_t per_part = limit / row_bytes;
     if (scale_row && per_part > gpu->info.max_storage_buffer_range / scale_row)
         per_part = gpu->info.max_storage_buffer_range / scale_row;

@@ -16,9 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "plume/lm.h"
-
-#define BEAM_MAX 64
+#include "beam.h"
 
 typedef struct hypo {
     int32_t *tokens;      /* [max_tokens] */
@@ -98,134 +96,189 @@ static int top_k_ids(const float *row, int vocab, int k, int32_t *ids) {
     return n;
 }
 
-int plume_beam_search(const plume_beam_scorer *sc, const plume_beam_params *pr,
-                      plume_beam_result *best, plume_error *err) {
-    const int B = pr->n_beams, V = pr->vocab_size, T = pr->max_tokens;
-    memset(best, 0, sizeof *best);
-    if (B < 1 || B > BEAM_MAX)
-        return plume_fail(err, "beam search: %d beams is out of range (1..%d)", B, BEAM_MAX);
-    if (V < 1 || T < 1)
-        return plume_fail(err, "beam search: vocabulary %d and max_tokens %d must be positive", V, T);
-
-    int rc = -1, n_live = 1, n_ended = 0;
-    const int per = B + 1;  /* one more than B, so at least B non-EOS candidates per parent */
+struct lm_beam {
+    plume_beam_params p;
+    int per;                      /* candidates per parent: one more than B, so at least B
+                                     non-EOS candidates each */
+    int t;                        /* steps taken */
+    int n_live, n_ended, over;
     hypo live[BEAM_MAX], next[BEAM_MAX];
     ended done[BEAM_MAX];
-    int slots[BEAM_MAX], children[BEAM_MAX], slot_taken[BEAM_MAX];
-    int32_t last[BEAM_MAX];
-    memset(live, 0, sizeof live);
-    memset(next, 0, sizeof next);
-    float *logprobs = malloc((size_t)B * (size_t)V * sizeof *logprobs);
-    candidate *cand = malloc((size_t)B * per * sizeof *cand);
-    int32_t *ids = malloc((size_t)per * sizeof *ids);
-    if (!logprobs || !cand || !ids) goto oom;
+    float *logprobs;              /* [B][V] */
+    candidate *cand;              /* [B * per] */
+    int32_t *ids;                 /* [per] */
+};
+
+void lm_beam_free(lm_beam *s) {
+    if (!s) return;
+    for (int i = 0; i < s->n_ended; i++) free(s->done[i].tokens);
+    for (int i = 0; i < BEAM_MAX; i++) {
+        free(s->live[i].tokens);
+        free(s->next[i].tokens);
+    }
+    free(s->logprobs);
+    free(s->cand);
+    free(s->ids);
+    free(s);
+}
+
+lm_beam *lm_beam_create(const plume_beam_params *pr, plume_error *err) {
+    const int B = pr->n_beams, V = pr->vocab_size, T = pr->max_tokens;
+    if (B < 1 || B > BEAM_MAX) {
+        plume_fail(err, "beam search: %d beams is out of range (1..%d)", B, BEAM_MAX);
+        return NULL;
+    }
+    if (V < 1 || T < 1) {
+        plume_fail(err, "beam search: vocabulary %d and max_tokens %d must be positive", V, T);
+        return NULL;
+    }
+    lm_beam *s = calloc(1, sizeof *s);
+    if (!s) goto oom;
+    s->p = *pr;
+    s->per = B + 1;
+    s->n_live = 1;  /* the prompt alone, in slot 0 */
+    s->logprobs = malloc((size_t)B * (size_t)V * sizeof *s->logprobs);
+    s->cand = malloc((size_t)B * s->per * sizeof *s->cand);
+    s->ids = malloc((size_t)s->per * sizeof *s->ids);
+    if (!s->logprobs || !s->cand || !s->ids) goto oom;
     for (int i = 0; i < B; i++) {
-        live[i].tokens = malloc((size_t)T * sizeof(int32_t));
-        next[i].tokens = malloc((size_t)T * sizeof(int32_t));
-        if (!live[i].tokens || !next[i].tokens) goto oom;
+        s->live[i].tokens = malloc((size_t)T * sizeof(int32_t));
+        s->next[i].tokens = malloc((size_t)T * sizeof(int32_t));
+        if (!s->live[i].tokens || !s->next[i].tokens) goto oom;
     }
-    live[0].slot = 0;
-
-    for (int t = 0; t < T && n_live > 0; t++) {
-        for (int i = 0; i < n_live; i++) {
-            slots[i] = live[i].slot;
-            last[i] = live[i].n ? live[i].tokens[live[i].n - 1] : -1;
-        }
-        if (sc->step(sc->user, n_live, slots, last, logprobs, err)) goto out;
-
-        int n_cand = 0;
-        for (int i = 0; i < n_live; i++) {
-            const float *row = logprobs + (size_t)i * V;
-            int k = top_k_ids(row, V, per, ids);
-            for (int j = 0; j < k; j++)
-                cand[n_cand++] = (candidate){ live[i].logprob + row[ids[j]], i, ids[j] };
-        }
-        qsort(cand, (size_t)n_cand, sizeof *cand, cmp_candidate);
-
-        int n_next = 0;
-        for (int c = 0; c < n_cand && n_next < B; c++) {
-            const hypo *h = &live[cand[c].parent];
-            if (cand[c].token == pr->eos) {
-                double s = length_score(cand[c].logprob, h->n + 1, pr->length_penalty);
-                if (add_ended(done, &n_ended, B, h->tokens, h->n, cand[c].logprob, s, 1)) goto oom;
-                continue;
-            }
-            hypo *x = &next[n_next];
-            memcpy(x->tokens, h->tokens, (size_t)h->n * sizeof(int32_t));
-            x->tokens[h->n] = cand[c].token;
-            x->n = h->n + 1;
-            x->logprob = cand[c].logprob;
-            x->slot = cand[c].parent;  /* for now: the parent's index */
-            if (sc->finished && sc->finished(sc->user, x->tokens, x->n)) {
-                double s = length_score(x->logprob, x->n, pr->length_penalty);
-                if (add_ended(done, &n_ended, B, x->tokens, x->n, x->logprob, s, 1)) goto oom;
-                continue;
-            }
-            n_next++;
-        }
-
-        /* Slots: a parent's first child inherits its slot; others take free ones. */
-        memset(children, 0, sizeof children);
-        memset(slot_taken, 0, sizeof slot_taken);
-        for (int j = 0; j < n_next; j++) {
-            int p = next[j].slot;
-            if (children[p]++ == 0) {
-                next[j].slot = live[p].slot;
-                slot_taken[live[p].slot] = 1;
-            } else {
-                next[j].slot = -1 - p;  /* needs a copy of parent p */
-            }
-        }
-        for (int j = 0; j < n_next; j++) {
-            if (next[j].slot >= 0) continue;
-            int p = -1 - next[j].slot, free_slot = 0;
-            while (slot_taken[free_slot]) free_slot++;
-            slot_taken[free_slot] = 1;
-            if (sc->copy(sc->user, free_slot, live[p].slot, err)) goto out;
-            next[j].slot = free_slot;
-        }
-        for (int j = 0; j < n_next; j++) {
-            hypo tmp = live[j];
-            live[j] = next[j];
-            next[j] = tmp;
-        }
-        n_live = n_next;
-
-        /* Done when B hypotheses ended and the best live one cannot catch up. */
-        if (n_ended == B && n_live > 0) {
-            double best_live = length_score(live[0].logprob, live[0].n, pr->length_penalty);
-            if (best_live <= worst_score(done, n_ended)) n_live = 0;
-        }
-    }
-    for (int i = 0; i < n_live; i++)
-        if (add_ended(done, &n_ended, B, live[i].tokens, live[i].n, live[i].logprob,
-                      length_score(live[i].logprob, live[i].n, pr->length_penalty), 0))
-            goto oom;
-    if (n_ended == 0) {
-        plume_fail(err, "beam search: every hypothesis was impossible (all log-probabilities -inf)");
-        goto out;
-    }
-    int w = 0;
-    for (int i = 1; i < n_ended; i++)
-        if (done[i].score > done[w].score) w = i;
-    best->tokens = done[w].tokens;
-    best->n_tokens = done[w].n;
-    best->logprob = done[w].logprob;
-    best->score = done[w].score;
-    best->finished = done[w].finished;
-    done[w].tokens = NULL;
-    rc = 0;
-    goto out;
+    return s;
 oom:
+    lm_beam_free(s);
     plume_fail(err, "beam search: out of memory (%d beams, vocabulary %d, %d tokens)", B, V, T);
-out:
-    for (int i = 0; i < n_ended; i++) free(done[i].tokens);
-    for (int i = 0; i < B; i++) {
-        free(live[i].tokens);
-        free(next[i].tokens);
+    return NULL;
+}
+
+float *lm_beam_logprobs(lm_beam *s) {
+    return s->logprobs;
+}
+
+int lm_beam_pending(const lm_beam *s, int *slots, int32_t *last) {
+    if (s->over || s->t >= s->p.max_tokens) return 0;
+    for (int i = 0; i < s->n_live; i++) {
+        slots[i] = s->live[i].slot;
+        last[i] = s->live[i].n ? s->live[i].tokens[s->live[i].n - 1] : -1;
     }
-    free(logprobs);
-    free(cand);
-    free(ids);
-    return rc;
+    return s->n_live;
+}
+
+int lm_beam_advance(lm_beam *s, int (*copy)(void *user, int dst, int src, plume_error *err),
+                    int (*finished)(void *user, const int32_t *tokens, int n), void *user, plume_error *err) {
+    const plume_beam_params *pr = &s->p;
+    const int B = pr->n_beams, V = pr->vocab_size;
+    hypo *live = s->live, *next = s->next;
+    int children[BEAM_MAX], slot_taken[BEAM_MAX];
+
+    int n_cand = 0;
+    for (int i = 0; i < s->n_live; i++) {
+        const float *row = s->logprobs + (size_t)i * V;
+        int k = top_k_ids(row, V, s->per, s->ids);
+        for (int j = 0; j < k; j++)
+            s->cand[n_cand++] = (candidate){ live[i].logprob + row[s->ids[j]], i, s->ids[j] };
+    }
+    qsort(s->cand, (size_t)n_cand, sizeof *s->cand, cmp_candidate);
+
+    int n_next = 0;
+    for (int c = 0; c < n_cand && n_next < B; c++) {
+        const candidate *cd = &s->cand[c];
+        const hypo *h = &live[cd->parent];
+        if (cd->token == pr->eos) {
+            double sc = length_score(cd->logprob, h->n + 1, pr->length_penalty);
+            if (add_ended(s->done, &s->n_ended, B, h->tokens, h->n, cd->logprob, sc, 1)) goto oom;
+            continue;
+        }
+        hypo *x = &next[n_next];
+        memcpy(x->tokens, h->tokens, (size_t)h->n * sizeof(int32_t));
+        x->tokens[h->n] = cd->token;
+        x->n = h->n + 1;
+        x->logprob = cd->logprob;
+        x->slot = cd->parent;  /* for now: the parent's index */
+        if (finished && finished(user, x->tokens, x->n)) {
+            double sc = length_score(x->logprob, x->n, pr->length_penalty);
+            if (add_ended(s->done, &s->n_ended, B, x->tokens, x->n, x->logprob, sc, 1)) goto oom;
+            continue;
+        }
+        n_next++;
+    }
+
+    /* Slots: a parent's first child inherits its slot; others take free ones. */
+    memset(children, 0, sizeof children);
+    memset(slot_taken, 0, sizeof slot_taken);
+    for (int j = 0; j < n_next; j++) {
+        int p = next[j].slot;
+        if (children[p]++ == 0) {
+            next[j].slot = live[p].slot;
+            slot_taken[live[p].slot] = 1;
+        } else {
+            next[j].slot = -1 - p;  /* needs a copy of parent p */
+        }
+    }
+    for (int j = 0; j < n_next; j++) {
+        if (next[j].slot >= 0) continue;
+        int p = -1 - next[j].slot, free_slot = 0;
+        while (slot_taken[free_slot]) free_slot++;
+        slot_taken[free_slot] = 1;
+        if (copy(user, free_slot, live[p].slot, err)) return -1;
+        next[j].slot = free_slot;
+    }
+    for (int j = 0; j < n_next; j++) {
+        hypo tmp = live[j];
+        live[j] = next[j];
+        next[j] = tmp;
+    }
+    s->n_live = n_next;
+    s->t++;
+    if (n_next == 0) s->over = 1;
+
+    /* Done when B hypotheses ended and the best live one cannot catch up. */
+    if (s->n_ended == B && s->n_live > 0) {
+        double best_live = length_score(live[0].logprob, live[0].n, pr->length_penalty);
+        if (best_live <= worst_score(s->done, s->n_ended)) s->over = 1;
+    }
+    return 0;
+oom:
+    return plume_fail(err, "beam search: out of memory");
+}
+
+int lm_beam_result(lm_beam *s, plume_beam_result *best, plume_error *err) {
+    const plume_beam_params *pr = &s->p;
+    memset(best, 0, sizeof *best);
+    if (!s->over)  /* stopped by max_tokens: the live hypotheses compete, unfinished */
+        for (int i = 0; i < s->n_live; i++)
+            if (add_ended(s->done, &s->n_ended, pr->n_beams, s->live[i].tokens, s->live[i].n, s->live[i].logprob,
+                          length_score(s->live[i].logprob, s->live[i].n, pr->length_penalty), 0))
+                return plume_fail(err, "beam search: out of memory");
+    s->n_live = 0;
+    s->over = 1;
+    if (s->n_ended == 0)
+        return plume_fail(err, "beam search: every hypothesis was impossible (all log-probabilities -inf)");
+    int w = 0;
+    for (int i = 1; i < s->n_ended; i++)
+        if (s->done[i].score > s->done[w].score) w = i;
+    best->tokens = s->done[w].tokens;
+    best->n_tokens = s->done[w].n;
+    best->logprob = s->done[w].logprob;
+    best->score = s->done[w].score;
+    best->finished = s->done[w].finished;
+    s->done[w] = s->done[--s->n_ended];
+    return 0;
+}
+
+int plume_beam_search(const plume_beam_scorer *sc, const plume_beam_params *pr, plume_beam_result *best,
+                      plume_error *err) {
+    memset(best, 0, sizeof *best);
+    lm_beam *s = lm_beam_create(pr, err);
+    if (!s) return -1;
+    int slots[BEAM_MAX], n, rc = 0;
+    int32_t last[BEAM_MAX];
+    while (!rc && (n = lm_beam_pending(s, slots, last)) > 0)
+        rc = sc->step(sc->user, n, slots, last, s->logprobs, err) ||
+             lm_beam_advance(s, sc->copy, sc->finished, sc->user, err);
+    rc = rc || lm_beam_result(s, best, err);
+    lm_beam_free(s);
+    return rc ? -1 : 0;
 }

@@ -1,19 +1,14 @@
-/* Models shared by path, tokens, generation and embeddings.
+/* Models shared by path, and tokens.
  *
  * The registry: a list of loaded models keyed by realpath, each with a reference
  * count, and the one device they all live on (opened with the first model, closed
  * with the last). A second lock serialises use of the device, which the gpu layer
- * allows from one thread at a time.
- *
- * Generation with sampling runs all prompts as one batch: each prompt is prefilled
- * into its own sequence, then every step decodes one token for every unfinished
- * sequence in a single submit. Beam search runs one prompt at a time with one
- * sequence per beam; a fork copies the parent's KV cache on the device. */
+ * allows from one thread at a time. Generation is in generate.c, embeddings in embed.c. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include "model.h"
+#include "lm_internal.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t gpu_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -112,6 +107,7 @@ int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos, int32_t *out,
     int32_t *ids = NULL;
     size_t n = 0;
     if (plume_tokenize(lm->tok, text, strlen(text), false, &ids, &n, err)) return -1;
+    if (add_bos < 0) add_bos = plume_tokenizer_adds_bos(lm->tok);
     int bos = add_bos && lm->info.bos >= 0;
     if (n + (size_t)bos > (size_t)1 << 30) {
         free(ids);
@@ -124,10 +120,13 @@ int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos, int32_t *out,
     return total;
 }
 
-/* Tokens as a malloc'd vector; *n set. */
-static int32_t *tokenize_alloc(plume_lm *lm, const char *text, int add_bos, int *n, plume_error *err) {
+int32_t *lm_tokenize_alloc(plume_lm *lm, const char *text, int add_bos, int *n, plume_error *err) {
     int need = plume_lm_tokenize(lm, text, add_bos, NULL, 0, err);
     if (need < 0) return NULL;
+    if (need == 0 && lm->info.bos >= 0) {  /* nothing to start from: start from BOS */
+        add_bos = 1;
+        need = 1;
+    }
     int32_t *t = malloc((size_t)(need > 0 ? need : 1) * sizeof *t);
     if (!t) {
         plume_fail(err, "%s: out of memory for %d tokens", lm->path, need);
@@ -138,13 +137,7 @@ static int32_t *tokenize_alloc(plume_lm *lm, const char *text, int add_bos, int 
     return t;
 }
 
-/* A growable string. */
-typedef struct strbuf {
-    char *s;
-    size_t len, cap;
-} strbuf;
-
-static int sb_add(strbuf *b, const char *s, size_t n) {
+int lm_strbuf_add(lm_strbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1) cap *= 2;
@@ -159,15 +152,14 @@ static int sb_add(strbuf *b, const char *s, size_t n) {
     return 0;
 }
 
-/* Appends the text of tokens (prev: the token before the first, -1 for none). */
-static int append_pieces(plume_lm *lm, strbuf *b, int32_t prev, const int32_t *tokens, int n) {
+int lm_append_pieces(plume_lm *lm, lm_strbuf *b, int32_t prev, const int32_t *tokens, int n) {
     for (int i = 0; i < n; i++) {
         size_t len = 0;
         const char *p = plume_token_piece(lm->tok, prev, tokens[i], &len);
-        if (p && len && sb_add(b, p, len)) return -1;
+        if (p && len && lm_strbuf_add(b, p, len)) return -1;
         prev = tokens[i];
     }
-    if (!b->s && sb_add(b, "", 0)) return -1;
+    if (!b->s && lm_strbuf_add(b, "", 0)) return -1;
     return 0;
 }
 
@@ -181,367 +173,16 @@ char *plume_lm_detokenize(plume_lm *lm, const int32_t *tokens, int n, int after_
             plume_fail(err, "%s: token %d (at %d) is not in the tokenizer's vocabulary", lm->path, tokens[i], i);
             return NULL;
         }
-    strbuf b = { 0 };
+    lm_strbuf b = { 0 };
     /* The tokenizer drops the dummy-prefix space after BOS or when prev < 0. Without a
      * BOS before, any other id keeps it; tokens[0] is one (were it BOS, its piece is empty). */
     int32_t prev = after_bos ? lm->info.bos : n ? tokens[0] : -1;
-    if (append_pieces(lm, &b, prev, tokens, n)) {
+    if (lm_append_pieces(lm, &b, prev, tokens, n)) {
         free(b.s);
         plume_fail(err, "%s: out of memory detokenizing %d tokens", lm->path, n);
         return NULL;
     }
     return b.s;
-}
-
-/* ---- generation ------------------------------------------------------------------ */
-
-void plume_gen_params_default(plume_gen_params *p) {
-    memset(p, 0, sizeof *p);
-    p->max_tokens = 256;
-    p->sampling.temperature = 0;
-    p->sampling.top_k = 0;
-    p->sampling.top_p = 1.0f;
-    p->beams = 1;
-    p->length_penalty = 1.0f;
-    p->add_bos = 1;
-}
-
-void plume_gen_result_free(plume_gen_result *r) {
-    if (!r) return;
-    free(r->text);
-    free(r->tokens);
-    memset(r, 0, sizeof *r);
-}
-
-/* The first occurrence of any stop string in s[from..], or NULL. */
-static char *find_stop(const plume_gen_params *p, char *s, size_t from) {
-    char *best = NULL;
-    for (int i = 0; i < p->n_stop; i++) {
-        if (!p->stop[i] || !p->stop[i][0]) continue;
-        char *at = strstr(s + from, p->stop[i]);
-        if (at && (!best || at < best)) best = at;
-    }
-    return best;
-}
-
-static size_t longest_stop(const plume_gen_params *p) {
-    size_t m = 0;
-    for (int i = 0; i < p->n_stop; i++)
-        if (p->stop[i] && strlen(p->stop[i]) > m) m = strlen(p->stop[i]);
-    return m;
-}
-
-/* One prompt's progress in a sampling run. */
-typedef struct gen_seq {
-    int32_t *prompt;
-    int n_prompt;
-    int32_t *tokens;      /* [max_tokens] */
-    int n;
-    strbuf text;
-    size_t emitted;       /* bytes of text already given to on_text */
-    int done;
-    const char *reason;
-} gen_seq;
-
-/* Takes token t for sequence s: appends it, checks EOS, stop strings and the limit,
- * streams what is safe to show. Returns -1 on out of memory, 1 if on_text asked to stop. */
-static int take_token(plume_lm *lm, const plume_gen_params *p, int idx, gen_seq *s, int32_t t, int limit) {
-    if (t == lm->info.eos && !p->ignore_eos) {
-        s->done = 1;
-        s->reason = "eos";
-    } else {
-        int32_t prev = s->n ? s->tokens[s->n - 1] : s->n_prompt ? s->prompt[s->n_prompt - 1] : -1;
-        s->tokens[s->n++] = t;
-        size_t old = s->text.len, keep = longest_stop(p);
-        if (append_pieces(lm, &s->text, prev, &t, 1)) return -1;
-        char *stop = find_stop(p, s->text.s, old > keep ? old - keep : 0);
-        if (stop) {
-            s->text.len = (size_t)(stop - s->text.s);
-            s->text.s[s->text.len] = 0;
-            s->done = 1;
-            s->reason = "stop";
-        } else if (s->n >= limit) {
-            s->done = 1;
-            s->reason = "length";
-        }
-    }
-    if (p->on_text) {
-        /* hold back what could still become a stop string */
-        size_t keep = s->done ? 0 : longest_stop(p), end = s->text.len > keep ? s->text.len - keep : 0;
-        if (end > s->emitted) {
-            char save = s->text.s[end];
-            s->text.s[end] = 0;
-            int stop = p->on_text(p->user, idx, s->text.s + s->emitted);
-            s->text.s[end] = save;
-            s->emitted = end;
-            if (stop) return 1;
-        }
-    }
-    return 0;
-}
-
-static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, const plume_gen_params *p,
-                             plume_gen_result *out, plume_error *err) {
-    const int V = lm->info.vocab_size, greedy = p->sampling.temperature <= 0;
-    int rc = -1, max_prompt = 0;
-    gen_seq *seqs = calloc((size_t)n, sizeof *seqs);
-    float *logits = malloc((size_t)n * V * sizeof *logits);
-    int32_t *next = malloc((size_t)n * sizeof *next), *tok = malloc((size_t)n * sizeof *tok);
-    int *ids = malloc((size_t)n * sizeof *ids);
-    plume_sampler **samplers = calloc((size_t)n, sizeof *samplers);
-    plume_lm_batch *b = NULL;
-    if (!seqs || !logits || !next || !tok || !ids || !samplers) goto oom;
-    for (int i = 0; i < n; i++) {
-        if (!(seqs[i].prompt = tokenize_alloc(lm, prompts[i], p->add_bos, &seqs[i].n_prompt, err))) goto out;
-        if (seqs[i].n_prompt == 0) {
-            plume_fail(err, "%s: prompt %d is empty and the model has no BOS token to start from", lm->path, i);
-            goto out;
-        }
-        if (seqs[i].n_prompt > max_prompt) max_prompt = seqs[i].n_prompt;
-        if (!(seqs[i].tokens = malloc((size_t)p->max_tokens * sizeof(int32_t)))) goto oom;
-        /* each prompt its own stream: seed + i, so a batch gives what each alone would */
-        plume_sampling sp = p->sampling;
-        sp.seed += (uint64_t)i;
-        if (!(samplers[i] = plume_sampler_create(&sp, V, err))) goto out;
-    }
-    int max_len = max_prompt + p->max_tokens;
-    if (max_len > lm->info.ctx_len) max_len = lm->info.ctx_len;
-    if (max_prompt >= max_len) {
-        plume_fail(err, "%s: a prompt of %d tokens leaves no room in the context of %d", lm->path, max_prompt,
-                   lm->info.ctx_len);
-        goto out;
-    }
-    if (!(b = plume_lm_batch_create(lm, n, max_len, err))) goto out;
-
-    for (int i = 0; i < n; i++) {
-        if (plume_lm_prefill(b, i, seqs[i].prompt, seqs[i].n_prompt, logits + (size_t)i * V, err)) goto out;
-        int limit = p->max_tokens < max_len - seqs[i].n_prompt ? p->max_tokens : max_len - seqs[i].n_prompt;
-        int r = take_token(lm, p, i, &seqs[i], plume_sampler_sample(samplers[i], logits + (size_t)i * V), limit);
-        if (r < 0) goto oom;
-        if (r > 0) goto stopped;
-    }
-    for (;;) {
-        int m = 0;
-        for (int i = 0; i < n; i++)
-            if (!seqs[i].done) {
-                ids[m] = i;
-                tok[m++] = seqs[i].tokens[seqs[i].n - 1];
-            }
-        if (m == 0) break;
-        if (plume_lm_decode(b, m, ids, tok, greedy ? NULL : logits, greedy ? next : NULL, err)) goto out;
-        for (int j = 0; j < m; j++) {
-            gen_seq *s = &seqs[ids[j]];
-            int limit = p->max_tokens < max_len - s->n_prompt ? p->max_tokens : max_len - s->n_prompt;
-            int32_t t = greedy ? next[j] : plume_sampler_sample(samplers[ids[j]], logits + (size_t)j * V);
-            int r = take_token(lm, p, ids[j], s, t, limit);
-            if (r < 0) goto oom;
-            if (r > 0) goto stopped;
-        }
-    }
-    goto fill;
-stopped:
-    for (int i = 0; i < n; i++)
-        if (!seqs[i].done) {
-            seqs[i].done = 1;
-            seqs[i].reason = "stop";
-        }
-fill:
-    for (int i = 0; i < n; i++) {
-        gen_seq *s = &seqs[i];
-        out[i] = (plume_gen_result){ s->text.s ? s->text.s : strdup(""), s->tokens, s->n, s->n_prompt,
-                                     s->reason, 0 };
-        s->text.s = NULL;
-        s->tokens = NULL;
-        if (!out[i].text) goto oom;
-    }
-    rc = 0;
-    goto out;
-oom:
-    plume_fail(err, "%s: out of memory generating for %d prompts", lm->path, n);
-    if (out)
-        for (int i = 0; i < n; i++) plume_gen_result_free(&out[i]);
-out:
-    plume_lm_batch_free(b);
-    for (int i = 0; seqs && i < n; i++) {
-        free(seqs[i].prompt);
-        free(seqs[i].tokens);
-        free(seqs[i].text.s);
-    }
-    for (int i = 0; samplers && i < n; i++) plume_sampler_free(samplers[i]);
-    free(samplers);
-    free(seqs);
-    free(logits);
-    free(next);
-    free(tok);
-    free(ids);
-    return rc;
-}
-
-/* The beam scorer over a batch: slot = sequence. */
-typedef struct beam_ctx {
-    plume_lm *lm;
-    plume_lm_batch *b;
-    const plume_gen_params *p;
-    float *first;          /* the prompt's logits, [vocab] */
-    float *logits;         /* [beams][vocab] */
-    int32_t prev;          /* the prompt's last token */
-} beam_ctx;
-
-static void log_softmax(float *x, int n) {
-    float mx = x[0];
-    for (int i = 1; i < n; i++)
-        if (x[i] > mx) mx = x[i];
-    double sum = 0;
-    for (int i = 0; i < n; i++) sum += exp((double)x[i] - mx);
-    float lz = mx + (float)log(sum);
-    for (int i = 0; i < n; i++) x[i] -= lz;
-}
-
-static int beam_step(void *user, int n, const int *slots, const int32_t *last, float *logprobs, plume_error *err) {
-    beam_ctx *c = user;
-    const int V = c->lm->info.vocab_size;
-    if (last[0] < 0) {  /* the first step: the prompt's own logits */
-        memcpy(logprobs, c->first, (size_t)V * sizeof *logprobs);
-    } else if (plume_lm_decode(c->b, n, slots, last, logprobs, NULL, err)) {
-        return -1;
-    }
-    for (int i = 0; i < n; i++) log_softmax(logprobs + (size_t)i * V, V);
-    return 0;
-}
-
-static int beam_copy(void *user, int dst, int src, plume_error *err) {
-    beam_ctx *c = user;
-    return plume_lm_batch_copy(c->b, dst, src, err);
-}
-
-static int beam_finished(void *user, const int32_t *tokens, int n) {
-    beam_ctx *c = user;
-    if (!c->p->n_stop) return 0;
-    strbuf s = { 0 };
-    if (append_pieces(c->lm, &s, c->prev, tokens, n)) {
-        free(s.s);
-        return 0;
-    }
-    int hit = find_stop(c->p, s.s, 0) != NULL;
-    free(s.s);
-    return hit;
-}
-
-static int generate_beam(plume_lm *lm, const char *prompt, int idx, const plume_gen_params *p, plume_gen_result *out,
-                         plume_error *err) {
-    const int V = lm->info.vocab_size, B = p->beams;
-    int n_prompt = 0, rc = -1;
-    plume_beam_result best = { 0 };
-    int32_t *toks = tokenize_alloc(lm, prompt, p->add_bos, &n_prompt, err);
-    float *first = malloc((size_t)V * sizeof *first);
-    plume_lm_batch *b = NULL;
-    strbuf text = { 0 };
-    if (!toks) goto out;
-    if (!first) goto oom;
-    if (n_prompt == 0) {
-        plume_fail(err, "%s: prompt %d is empty and the model has no BOS token to start from", lm->path, idx);
-        goto out;
-    }
-    int max_len = n_prompt + p->max_tokens;
-    if (max_len > lm->info.ctx_len) max_len = lm->info.ctx_len;
-    if (n_prompt >= max_len) {
-        plume_fail(err, "%s: a prompt of %d tokens leaves no room in the context of %d", lm->path, n_prompt,
-                   lm->info.ctx_len);
-        goto out;
-    }
-    if (!(b = plume_lm_batch_create(lm, B, max_len, err))) goto out;
-    if (plume_lm_prefill(b, 0, toks, n_prompt, first, err)) goto out;
-    beam_ctx c = { lm, b, p, first, NULL, toks[n_prompt - 1] };
-    plume_beam_scorer sc = { &c, beam_step, beam_copy, beam_finished };
-    plume_beam_params bp = { B, V, max_len - n_prompt, p->ignore_eos ? -1 : lm->info.eos, p->length_penalty };
-    if (plume_beam_search(&sc, &bp, &best, err)) goto out;
-    if (append_pieces(lm, &text, toks[n_prompt - 1], best.tokens, best.n_tokens)) goto oom;
-    const char *reason = best.finished ? "eos" : "length";
-    char *stop = find_stop(p, text.s, 0);
-    if (stop) {
-        text.len = (size_t)(stop - text.s);
-        text.s[text.len] = 0;
-        reason = "stop";
-    }
-    if (p->on_text && text.len && p->on_text(p->user, idx, text.s)) reason = "stop";
-    *out = (plume_gen_result){ text.s, best.tokens, best.n_tokens, n_prompt, reason, best.logprob };
-    text.s = NULL;
-    best.tokens = NULL;
-    rc = 0;
-    goto out;
-oom:
-    plume_fail(err, "%s: out of memory in beam search", lm->path);
-out:
-    free(text.s);
-    free(best.tokens);
-    plume_lm_batch_free(b);
-    free(toks);
-    free(first);
-    return rc;
-}
-
-int plume_lm_generate(plume_lm *lm, const char *const *prompts, int n, const plume_gen_params *params,
-                      plume_gen_result *out, plume_error *err) {
-    plume_gen_params p;
-    if (params) p = *params;
-    else plume_gen_params_default(&p);
-    if (n < 1) return plume_fail(err, "%s: generate needs at least one prompt", lm->path);
-    if (p.max_tokens < 1 || p.max_tokens > lm->info.ctx_len)
-        return plume_fail(err, "%s: max_tokens %d is out of range (1..the context length %d)", lm->path,
-                          p.max_tokens, lm->info.ctx_len);
-    if (!lm->tok) return plume_fail(err, "%s: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
-    memset(out, 0, (size_t)n * sizeof *out);
-    if (p.beams <= 1) return generate_sampling(lm, prompts, n, &p, out, err);
-    for (int i = 0; i < n; i++)
-        if (generate_beam(lm, prompts[i], i, &p, &out[i], err)) {
-            for (int j = 0; j < i; j++) plume_gen_result_free(&out[j]);
-            return -1;
-        }
-    return 0;
-}
-
-/* ---- embeddings ------------------------------------------------------------------- */
-
-int plume_lm_embed(plume_lm *lm, const char *const *texts, int n, float *out, plume_error *err) {
-    const int D = lm->info.dim, C = lm->info.ctx_len;
-    plume_lm_batch *b = plume_lm_batch_create(lm, 1, 0, err);
-    float *hidden = b ? malloc((size_t)C * D * sizeof *hidden) : NULL;
-    int rc = -1;
-    if (!b) return -1;
-    if (!hidden) {
-        plume_fail(err, "%s: out of memory for %d hidden states", lm->path, C);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        int nt = 0;
-        int32_t *t = tokenize_alloc(lm, texts[i], 1, &nt, err);
-        if (!t) goto out;
-        if (nt > C) nt = C;
-        float *e = out + (size_t)i * D;
-        if (nt == 0) {  /* no BOS and no text: the zero vector */
-            memset(e, 0, (size_t)D * sizeof *e);
-            free(t);
-            continue;
-        }
-        plume_lm_batch_reset(b, 0);
-        int r = lm_prefill_hidden(b, 0, t, nt, hidden, err);
-        free(t);
-        if (r) goto out;
-        double norm = 0;
-        for (int j = 0; j < D; j++) {
-            double s = 0;
-            for (int k = 0; k < nt; k++) s += hidden[(size_t)k * D + j];
-            e[j] = (float)(s / nt);
-            norm += (double)e[j] * e[j];
-        }
-        float inv = norm > 0 ? (float)(1.0 / sqrt(norm)) : 0.0f;
-        for (int j = 0; j < D; j++) e[j] *= inv;
-    }
-    rc = 0;
-out:
-    free(hidden);
-    plume_lm_batch_free(b);
-    return rc;
 }
 
 /* ---- the device, for benchmarks ------------------------------------------------------ */
@@ -556,3 +197,4 @@ int plume_lm_device_bandwidth(plume_lm *lm, uint64_t bytes, int repeat, double *
     lm_gpu_unlock();
     return rc;
 }
+

@@ -1,16 +1,16 @@
 /* The llama forward pass on the device.
  *
  * Loading: every matrix of the GGUF file becomes a plume_gpu_weight in its own type
- * (F32, F16 and Q8_0 as stored; BF16 and Q4_0 are widened to F32 on the way, since the
- * kernels do not read them), norms become F32 buffers. The mapping of the file is
+ * (F32, F16, Q8_0 and Q4_0 as stored; BF16 is widened to F32 on the way, since the
+ * kernels do not read it), norms become F32 buffers. The mapping of the file is
  * closed once everything is on the device.
  *
  * A batch (plume_lm_batch) owns the per-layer KV caches of its sequences
  * (F32 [n_seqs][max_len][kv_dim]) and the activation buffers for up to cap_rows
- * token rows. A step is one recorded command buffer: embed, then per layer
- *   rmsnorm, q/k/v matmuls, rope, kv store, attention, output matmul, residual add,
- *   rmsnorm, gate/up matmuls, silu*up, down matmul, residual add,
- * then the final norm, the classifier and the argmax. What changes from step to step
+ * token rows. A step is one recorded command buffer: embed and the first norm, then per layer
+ *   q/k/v matmuls, rope + kv store, attention, output matmul, residual add + norm,
+ *   gate/up matmuls with silu*up, down matmul, residual add + the next norm,
+ * then the classifier and the argmax. What changes from step to step
  * (token, position, sequence of each row) lives in the rows buffer, so a recording is
  * made once per row count and submitted again for every later step with that count.
  * Decoding n <= 8 rows goes through the gpu layer's matrix-vector kernel, which reads
@@ -27,8 +27,11 @@ struct plume_lm_batch {
     int *len;                         /* [n_seqs] tokens in each cache */
     plume_gpu_buffer **kc, **vc;      /* [n_layers] */
     plume_gpu_buffer *rows;           /* plume_gpu_row [cap_rows] */
-    plume_gpu_buffer *x, *xb, *q, *k, *v, *att, *hb, *hb2;
-    plume_gpu_buffer *xl, *xlb;       /* the last prefill row, before and after the final norm */
+    plume_gpu_buffer *x;              /* the residual stream [rows][dim] */
+    plume_gpu_buffer *xb;             /* x normalised for the next matmul [rows][dim] */
+    plume_gpu_buffer *xo;             /* a block's output, to be added to x [rows][dim] */
+    plume_gpu_buffer *q, *k, *v, *att, *hb;
+    plume_gpu_buffer *xl;             /* the last prefill row, normalised [dim] */
     plume_gpu_buffer *logits;         /* [max(n_seqs, 1)][vocab] */
     plume_gpu_buffer *amax;           /* uint32 [n_seqs] */
     plume_gpu_rec **dec;              /* decode recordings by row count, [n_seqs + 1] */
@@ -42,7 +45,7 @@ enum { PRE_NONE, PRE_LOGITS, PRE_HIDDEN };
 /* ---- loading ---------------------------------------------------------------- */
 
 static int note_type(plume_lm *lm, plume_gpu_type t) {
-    const char *name = t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : "Q8_0";
+    const char *name = t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : t == PLUME_GPU_Q4_0 ? "Q4_0" : "Q8_0";
     if (!lm->type_name[0]) snprintf(lm->type_name, sizeof lm->type_name, "%s", name);
     else if (strcmp(lm->type_name, name)) snprintf(lm->type_name, sizeof lm->type_name, "mixed");
     return 0;
@@ -79,7 +82,7 @@ static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int laye
     }
     plume_gpu_weight *w = NULL;
     if (t->type == PLUME_GGML_F32 || t->type == PLUME_GGML_F16 ||
-        (t->type == PLUME_GGML_Q8_0 && cols % PLUME_QK8_0 == 0)) {
+        ((t->type == PLUME_GGML_Q8_0 || t->type == PLUME_GGML_Q4_0) && cols % 32 == 0)) {
         note_type(lm, (plume_gpu_type)t->type);
         w = plume_gpu_weight_create(lm->gpu, (plume_gpu_type)t->type, rows, cols, t->data, err);
     } else {
@@ -232,8 +235,8 @@ void plume_lm_batch_free(plume_lm_batch *b) {
         plume_gpu_buffer_free(b->kc[l]);
         plume_gpu_buffer_free(b->vc[l]);
     }
-    plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->q, b->k, b->v, b->att, b->hb, b->hb2,
-                                 b->xl, b->xlb, b->logits, b->amax };
+    plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->xo, b->q, b->k, b->v, b->att, b->hb,
+                                 b->xl, b->logits, b->amax };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) plume_gpu_buffer_free(bufs[i]);
     lm_gpu_unlock();
     free(b->kc);
@@ -283,9 +286,8 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
          (b->k = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->v = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->hb = plume_gpu_buffer_create(gpu, R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
-         (b->hb2 = plume_gpu_buffer_create(gpu, R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->xo = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->xl = plume_gpu_buffer_create(gpu, dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
-         (b->xlb = plume_gpu_buffer_create(gpu, dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->logits = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * V * 4, PLUME_GPU_BUFFER_HOST, err)) &&
          (b->amax = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * 4, PLUME_GPU_BUFFER_HOST, err));
     lm_gpu_unlock();
@@ -315,33 +317,35 @@ void plume_lm_batch_reset(plume_lm_batch *b, int seq) {
 
 /* ---- recording the forward pass ------------------------------------------------ */
 
+/* Every layer, then the final norm: afterwards xb holds the normalised final state of
+ * every row. The residual add is fused with the norm that follows it, and the gate and
+ * up projections with silu(gate)*up, where the gpu layer offers that. */
 static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plume_error *err) {
     const plume_lm *lm = b->lm;
     const plume_lm_info *in = &lm->info;
-    const uint32_t dim = (uint32_t)in->dim, kv = (uint32_t)(in->head_dim * in->n_kv_heads);
+    const uint32_t dim = (uint32_t)in->dim;
     const uint32_t H = (uint32_t)in->n_heads, KH = (uint32_t)in->n_kv_heads, hd = (uint32_t)in->head_dim;
-    const uint32_t ctx = (uint32_t)b->max_len, hid = (uint32_t)in->hidden_dim;
+    const uint32_t ctx = (uint32_t)b->max_len;
     const float eps = lm->hp.rms_eps, theta = lm->hp.rope_freq_base;
     const int neox = lm->hp.rope_style == PLUME_ROPE_NEOX;
-    if (plume_gpu_embed(rec, lm->tok_embd, b->rows, b->x, n, err)) return -1;
+    if (plume_gpu_embed(rec, lm->tok_embd, b->rows, b->x, n, err) ||
+        plume_gpu_rmsnorm(rec, b->x, lm->layers[0].attn_norm, b->xb, n, dim, eps, err))
+        return -1;
     for (int l = 0; l < in->n_layers; l++) {
         const lm_layer *L = &lm->layers[l];
-        if (plume_gpu_rmsnorm(rec, b->x, L->attn_norm, b->xb, n, dim, eps, err) ||
-            plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
+        /* the norm after this layer: the next layer's attention norm, or the final one */
+        plume_gpu_buffer *next_norm = l + 1 < in->n_layers ? lm->layers[l + 1].attn_norm : lm->out_norm;
+        if (plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
             plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
             plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err) ||
-            plume_gpu_rope(rec, b->q, b->rows, n, H, hd, theta, neox, err) ||
-            plume_gpu_rope(rec, b->k, b->rows, n, KH, hd, theta, neox, err) ||
-            plume_gpu_kv_store(rec, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, kv, ctx, err) ||
+            plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
+                                    neox, err) ||
             plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
-            plume_gpu_matmul(rec, L->wo, b->att, b->xb, n, err) ||
-            plume_gpu_add(rec, b->x, b->xb, n * dim, err) ||
-            plume_gpu_rmsnorm(rec, b->x, L->ffn_norm, b->xb, n, dim, eps, err) ||
-            plume_gpu_matmul(rec, L->w1, b->xb, b->hb, n, err) ||
-            plume_gpu_matmul(rec, L->w3, b->xb, b->hb2, n, err) ||
-            plume_gpu_silu_mul(rec, b->hb, b->hb2, b->hb, n * hid, err) ||
-            plume_gpu_matmul(rec, L->w2, b->hb, b->xb, n, err) ||
-            plume_gpu_add(rec, b->x, b->xb, n * dim, err))
+            plume_gpu_matmul(rec, L->wo, b->att, b->xo, n, err) ||
+            plume_gpu_add_rmsnorm(rec, b->x, b->xo, L->ffn_norm, b->xb, n, dim, eps, err) ||
+            plume_gpu_matmul_swiglu(rec, L->w1, L->w3, b->xb, b->hb, n, err) ||
+            plume_gpu_matmul(rec, L->w2, b->hb, b->xo, n, err) ||
+            plume_gpu_add_rmsnorm(rec, b->x, b->xo, next_norm, b->xb, n, dim, eps, err))
             return plume_fail_prefix(err, "layer %d: ", l);
     }
     return 0;
@@ -353,7 +357,6 @@ static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, plume_error *
     plume_gpu_rec *rec = plume_gpu_rec_begin(lm->gpu, err);
     if (!rec) return NULL;
     if (record_layers(b, rec, n, err) ||
-        plume_gpu_rmsnorm(rec, b->x, lm->out_norm, b->xb, n, (uint32_t)lm->info.dim, lm->hp.rms_eps, err) ||
         plume_gpu_matmul(rec, lm->output, b->xb, b->logits, n, err) ||
         plume_gpu_argmax(rec, b->logits, b->amax, n, (uint32_t)lm->info.vocab_size, err) ||
         plume_gpu_rec_end(rec, err)) {
@@ -363,8 +366,8 @@ static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, plume_error *
     return rec;
 }
 
-/* Prefill: the classifier only for the last row (PRE_LOGITS), or the final norm of every
- * row (PRE_HIDDEN), or neither (a chunk that is not the last). */
+/* Prefill: the classifier only for the last row (PRE_LOGITS), or nothing more (PRE_HIDDEN
+ * leaves every row's final state in xb for the caller; PRE_NONE is a chunk before the last). */
 static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, plume_error *err) {
     const plume_lm *lm = b->lm;
     const uint32_t dim = (uint32_t)lm->info.dim;
@@ -372,13 +375,10 @@ static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, pl
     if (!rec) return NULL;
     int rc = record_layers(b, rec, n, err);
     if (!rc && mode == PRE_LOGITS) {
-        rc = plume_gpu_rec_copy(rec, b->x, (uint64_t)(n - 1) * dim * 4, b->xl, 0, (uint64_t)dim * 4, err);
+        rc = plume_gpu_rec_copy(rec, b->xb, (uint64_t)(n - 1) * dim * 4, b->xl, 0, (uint64_t)dim * 4, err);
         plume_gpu_rec_barrier(rec);
-        rc = rc || plume_gpu_rmsnorm(rec, b->xl, lm->out_norm, b->xlb, 1, dim, lm->hp.rms_eps, err) ||
-             plume_gpu_matmul(rec, lm->output, b->xlb, b->logits, 1, err) ||
+        rc = rc || plume_gpu_matmul(rec, lm->output, b->xl, b->logits, 1, err) ||
              plume_gpu_argmax(rec, b->logits, b->amax, 1, (uint32_t)lm->info.vocab_size, err);
-    } else if (!rc && mode == PRE_HIDDEN) {
-        rc = plume_gpu_rmsnorm(rec, b->x, lm->out_norm, b->xb, n, dim, lm->hp.rms_eps, err);
     }
     if (rc || plume_gpu_rec_end(rec, err)) {
         plume_gpu_rec_free(rec);
@@ -399,15 +399,15 @@ static int check_tokens(const plume_lm_batch *b, const int32_t *tokens, int n, p
     return 0;
 }
 
-/* Runs tokens through sequence seq in chunks; the last chunk in mode `last_mode`.
+/* Runs tokens through sequence seq in chunks; the last chunk in mode `last_mode`
+ * (PRE_LOGITS or PRE_NONE).
  * Called with the gpu lock held. */
 static int prefill_locked(plume_lm_batch *b, int seq, const int32_t *tokens, int n, int last_mode,
-                          float *logits, float *hidden, plume_error *err) {
+                          float *logits, plume_error *err) {
     const plume_lm_info *in = &b->lm->info;
     for (int done = 0; done < n;) {
         int m = n - done < PREFILL_CHUNK ? n - done : PREFILL_CHUNK;
         int mode = done + m == n ? last_mode : PRE_NONE;
-        if (hidden) mode = PRE_HIDDEN;
         for (int i = 0; i < m; i++)
             b->rowdata[i] = (plume_gpu_row){ (uint32_t)tokens[done + i], (uint32_t)(b->len[seq] + i),
                                              (uint32_t)seq, 0 };
@@ -420,9 +420,6 @@ static int prefill_locked(plume_lm_batch *b, int seq, const int32_t *tokens, int
         }
         if (upload_rows(b, m, err) || plume_gpu_rec_submit(b->pre, err)) return -1;
         b->len[seq] += m;
-        if (hidden &&
-            plume_gpu_download(b->xb, 0, hidden + (size_t)done * in->dim, (uint64_t)m * in->dim * 4, err))
-            return -1;
         done += m;
     }
     if (logits && last_mode == PRE_LOGITS &&
@@ -445,18 +442,64 @@ int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens, int n, f
     if (n < 1) return plume_fail(err, "%s: prefill of %d tokens: nothing to do", b->lm->path, n);
     if (check_room(b, seq, n, err) || check_tokens(b, tokens, n, err)) return -1;
     lm_gpu_lock();
-    int rc = prefill_locked(b, seq, tokens, n, logits ? PRE_LOGITS : PRE_NONE, logits, NULL, err);
+    int rc = prefill_locked(b, seq, tokens, n, logits ? PRE_LOGITS : PRE_NONE, logits, err);
     lm_gpu_unlock();
     return rc;
 }
 
-int lm_prefill_hidden(plume_lm_batch *b, int seq, const int32_t *tokens, int n, float *hidden,
-                      plume_error *err) {
-    if (n < 1) return plume_fail(err, "%s: prefill of %d tokens: nothing to do", b->lm->path, n);
-    if (check_room(b, seq, n, err) || check_tokens(b, tokens, n, err)) return -1;
+int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
+                      double *sums, plume_error *err) {
+    const int D = b->lm->info.dim;
+    for (int i = 0; i < n; i++) {
+        if (check_room(b, seqs[i], lens[i], err) || check_tokens(b, tokens[i], lens[i], err)) return -1;
+        for (int j = 0; j < i; j++)
+            if (seqs[j] == seqs[i])
+                return plume_fail(err, "%s: pooled prefill names sequence %d twice", b->lm->path, seqs[i]);
+    }
+    float *h = malloc((size_t)PREFILL_CHUNK * D * sizeof *h);
+    int *owner = malloc(PREFILL_CHUNK * sizeof *owner);
+    if (!h || !owner) {
+        free(h);
+        free(owner);
+        return plume_fail(err, "%s: out of memory for pooled prefill", b->lm->path);
+    }
     lm_gpu_lock();
-    int rc = prefill_locked(b, seq, tokens, n, PRE_HIDDEN, NULL, hidden, err);
+    int rc = 0, i = 0, off = 0;
+    while (!rc && i < n) {
+        /* fill one submit with rows of as many sequences as fit, each in order */
+        int m = 0;
+        while (m < PREFILL_CHUNK && i < n) {
+            int take = lens[i] - off < PREFILL_CHUNK - m ? lens[i] - off : PREFILL_CHUNK - m;
+            for (int k = 0; k < take; k++) {
+                b->rowdata[m + k] = (plume_gpu_row){ (uint32_t)tokens[i][off + k],
+                                                     (uint32_t)(b->len[seqs[i]] + off + k), (uint32_t)seqs[i], 0 };
+                owner[m + k] = i;
+            }
+            m += take;
+            off += take;
+            if (off == lens[i]) {
+                i++;
+                off = 0;
+            }
+        }
+        if (m == 0) break;
+        if (!b->pre || b->pre_n != m || b->pre_mode != PRE_HIDDEN) {
+            plume_gpu_rec_free(b->pre);
+            b->pre = record_prefill(b, (uint32_t)m, PRE_HIDDEN, err);
+            b->pre_n = m;
+            b->pre_mode = PRE_HIDDEN;
+            if (!b->pre) rc = -1;
+        }
+        rc = rc || upload_rows(b, m, err) || plume_gpu_rec_submit(b->pre, err) ||
+             plume_gpu_download(b->xb, 0, h, (uint64_t)m * D * 4, err);
+        for (int r = 0; !rc && r < m; r++)
+            for (int j = 0; j < D; j++) sums[(size_t)owner[r] * D + j] += h[(size_t)r * D + j];
+    }
     lm_gpu_unlock();
+    if (!rc)
+        for (int k = 0; k < n; k++) b->len[seqs[k]] += lens[k];
+    free(h);
+    free(owner);
     return rc;
 }
 

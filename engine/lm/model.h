@@ -36,10 +36,11 @@ struct plume_lm {
 int lm_model_build(plume_lm *lm, const char *path, plume_error *err);
 void lm_model_free(plume_lm *lm);
 
-/* Prefill that also returns the final, RMS-normalised hidden state of every token:
- * hidden[i*dim ..] for i < n (for embeddings). */
-int lm_prefill_hidden(plume_lm_batch *b, int seq, const int32_t *tokens, int n, float *hidden,
-                      plume_error *err);
+/* Prefill of several sequences at once, for embeddings: the tokens of sequences seqs[i]
+ * (i < n, lens[i] each) go through in shared submits, rows of different sequences side by
+ * side, and each token's final RMS-normalised hidden state is added to sums[i*dim ..]. */
+int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
+                      double *sums, plume_error *err);
 
 /* One device, one thread at a time: every use of lm->gpu holds this lock. */
 void lm_gpu_lock(void);

@@ -7,11 +7,14 @@
  *      and submit it again later (reuse across tokens).
  *   2. Transformer ops (plume_gpu_matmul, plume_gpu_rmsnorm, ...): each records one or a
  *      few dispatches of the right kernel into a recording and ends with a barrier, so
- *      the next op sees the result. These are what the language model calls.
+ *      the next op sees the result. These are what the language model calls. Fused ops
+ *      (plume_gpu_add_rmsnorm, plume_gpu_matmul_qkv, plume_gpu_rope_kv_store,
+ *      plume_gpu_matmul_swiglu) do the same work as the plain sequences they name in fewer
+ *      dispatches, which is most of a decode step's cost for a small model on lavapipe.
  *
  * Conventions for the ops:
  *   - Activations are F32, row-major, in plain buffers: a batch of n rows of `dim` floats.
- *   - Weights are uploaded once as a plume_gpu_weight (F32, F16 or Q8_0; GGUF/ggml layout
+ *   - Weights are uploaded once as a plume_gpu_weight (F32, F16, Q8_0 or Q4_0; ggml layout
  *     in host memory, repacked at upload for the kernels).  A weight of `rows` x `cols`
  *     maps cols inputs to rows outputs: y[i][r] = sum_c W[r][c] * x[i][c].
  *   - Values that change per token (token id, position, sequence) are NOT push constants:
@@ -134,7 +137,7 @@ PLUME_API int plume_gpu_fill(plume_gpu_buffer *dst, uint64_t offset, uint64_t by
 
 /* A compute pipeline for the embedded shader `shader` (shaders/<shader>.comp).
  * bindings: one character per binding 0..n-1 in set 0: 's' storage buffer, 't' uniform
- * texel buffer viewed as RGBA32UI (usamplerBuffer). push_bytes: the push-constant block
+ * texel buffer viewed as RGBA32UI (usamplerBuffer), 'f' one viewed as R32F (samplerBuffer). push_bytes: the push-constant block
  * size (<= 128). spec: specialization constants with constant_id 0..n_spec-1 (uint32
  * bit patterns; floats by memcpy). Kernels are cached by (shader, bindings, spec) and
  * owned by the gpu: get them as often as you like, never free them. */
@@ -180,12 +183,15 @@ PLUME_API plume_gpu *plume_gpu_rec_gpu(plume_gpu_rec *rec);
 typedef enum plume_gpu_type {
     PLUME_GPU_F32 = 0,
     PLUME_GPU_F16 = 1,
+    PLUME_GPU_Q4_0 = 2,    /* blocks of 32: f16 scale d, 16 bytes; byte j holds values j (low
+                              nibble) and j + 16 (high nibble); value = d * (nibble - 8) */
     PLUME_GPU_Q8_0 = 8     /* blocks of 32: f16 scale d, 32 x int8 q; value = d * q */
 } plume_gpu_type;
 
 /* Uploads a rows x cols matrix given in ggml layout (row-major, each row `cols` elements;
- * Q8_0 needs cols % 32 == 0). Repacked on the way: rows padded to 16 bytes for texel
- * reads; Q8_0 into int8 rows + a separate f32 scale array. Split into parts where the
+ * Q8_0 and Q4_0 need cols % 32 == 0). Repacked on the way: rows padded to 16 bytes for
+ * texel reads; Q8_0 into int8 rows, Q4_0 into one 16-byte texel of nibbles per block, each
+ * with a separate f32 scale array. Split into parts where the
  * matrix exceeds maxTexelBufferElements or maxStorageBufferRange (a single row that
  * exceeds them is rejected with a message naming the limit). */
 PLUME_API plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, uint32_t rows,
@@ -215,11 +221,29 @@ PLUME_API int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table,
 /* y[i] = x[i] / sqrt(mean(x[i]^2) + eps) * w, for n rows of dim. y may equal x. */
 PLUME_API int plume_gpu_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *w,
                                 plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err);
+/* Fused residual add and norm, one dispatch instead of two: x += r, then y = rmsnorm(x) * w
+ * (x, r and y three different buffers of n x dim). */
+PLUME_API int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *r,
+                                    plume_gpu_buffer *w, plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps,
+                                    plume_error *err);
 
 /* y[i][r] = sum_c W[r][c] x[i][c], i < n: x is n x cols, y is n x rows (y != x).
  * n <= 8 uses the matrix-vector kernel (reads W once for all n), larger n the tiled one. */
 PLUME_API int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,
                                plume_gpu_buffer *y, uint32_t n, plume_error *err);
+
+/* The q, k and v projections of one x in one dispatch instead of three: q = Wq x,
+ * k = Wk x, v = Wv x (same type and columns; rows may differ, as with grouped-query heads).
+ * Weights split into parts fall back to three dispatches. */
+PLUME_API int plume_gpu_matmul_qkv(plume_gpu_rec *rec, const plume_gpu_weight *wq, const plume_gpu_weight *wk,
+                                   const plume_gpu_weight *wv, plume_gpu_buffer *x, plume_gpu_buffer *q,
+                                   plume_gpu_buffer *k, plume_gpu_buffer *v, uint32_t n, plume_error *err);
+
+/* The SwiGLU feed-forward's first half in one dispatch instead of three:
+ * y[i][r] = silu(gate[r] . x[i]) * (up[r] . x[i]); gate and up of the same shape and type
+ * (hidden x dim), x is n x dim, y is n x hidden. Equals matmul, matmul, silu_mul. */
+PLUME_API int plume_gpu_matmul_swiglu(plume_gpu_rec *rec, const plume_gpu_weight *gate, const plume_gpu_weight *up,
+                                      plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n, plume_error *err);
 
 /* Rotary embedding in place on x (n rows of n_heads*head_dim), position rows[i].pos,
  * frequency theta^(-2j/head_dim). neox = 0: pairs (2j, 2j+1) ("normal", llama.cpp
@@ -232,6 +256,13 @@ PLUME_API int plume_gpu_rope(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_
 PLUME_API int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_gpu_buffer *v,
                                  plume_gpu_buffer *rows, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
                                  uint32_t n, uint32_t kv_dim, uint32_t ctx, plume_error *err);
+
+/* rope on q (n x n_heads*head_dim) and k (n x n_kv_heads*head_dim), both in place, then
+ * kv_store of k and v: one dispatch instead of three, same results. */
+PLUME_API int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k,
+                                      plume_gpu_buffer *v, plume_gpu_buffer *rows, plume_gpu_buffer *kcache,
+                                      plume_gpu_buffer *vcache, uint32_t n, uint32_t n_heads, uint32_t n_kv_heads,
+                                      uint32_t head_dim, uint32_t ctx, float theta, int neox, plume_error *err);
 
 /* Causal attention with grouped-query heads over the KV cache: for row i and head h,
  * out[i][h] = softmax_t(q[i][h] . K[t][h/g] / sqrt(head_dim)) V[t][h/g] over

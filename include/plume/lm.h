@@ -38,7 +38,7 @@ typedef struct plume_lm_info {
     int vocab_size;
     int ctx_len;        /* the longest sequence a KV cache holds */
     int bos, eos;       /* token ids; -1 when the model has none */
-    const char *weight_type;  /* "F32", "F16", "Q8_0" or "mixed" */
+    const char *weight_type;  /* "F32", "F16", "Q8_0", "Q4_0" or "mixed" */
     size_t weight_bytes;      /* bytes of weights read per decoded token (the
                                  token embedding row aside), for bandwidth figures */
     const char *path;
@@ -62,9 +62,11 @@ PLUME_API int plume_lm_device_bandwidth(plume_lm *lm, uint64_t bytes, int repeat
 
 /* ---- tokens -------------------------------------------------------------- */
 
-/* Encodes text as the model's tokenizer does (a BOS first when add_bos and the
- * model has one). Writes at most max tokens to out and returns the count it
- * needed, so a caller whose buffer was too small can retry; -1 on error. */
+/* Encodes text as the model's tokenizer does, with a BOS first when add_bos is 1
+ * (and the model has one), none when 0, and as the file says
+ * (tokenizer.ggml.add_bos_token: yes for SentencePiece, no for GPT-2) when -1.
+ * Writes at most max tokens to out and returns the count it needed, so a caller
+ * whose buffer was too small can retry; -1 on error. */
 PLUME_API int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos,
                                 int32_t *out, int max, plume_error *err);
 /* Decodes tokens to a malloc'd UTF-8 string (BOS/EOS omitted; the leading space
@@ -74,6 +76,7 @@ PLUME_API char *plume_lm_detokenize(plume_lm *lm, const int32_t *tokens, int n,
                                     int after_bos, plume_error *err);
 
 /* ---- sequences with KV caches --------------------------------------------- */
+/* A batch is used by one thread at a time and freed before its model is released. */
 
 typedef struct plume_lm_batch plume_lm_batch;
 
@@ -168,7 +171,8 @@ typedef struct plume_gen_params {
     const char *const *stop;/* stop strings (not included in the output) */
     int n_stop;
     int ignore_eos;         /* 1: keep going past EOS (benchmarks) */
-    int add_bos;            /* default 1 */
+    int add_bos;            /* 1, 0, or -1 (default): as the tokenizer says; an empty
+                               prompt starts from BOS whenever the model has one */
     /* Optional: called with each new piece of text of prompt i as it is decided
      * (sampling only; beam search reports the final text once). Non-zero stops. */
     int (*on_text)(void *user, int i, const char *piece);
@@ -197,7 +201,7 @@ PLUME_API void plume_gen_result_free(plume_gen_result *r);
 
 /* ---- embeddings ------------------------------------------------------------ */
 
-/* out[i*dim ..] = the mean over text i's tokens (BOS included) of the final,
+/* out[i*dim ..] = the mean over text i's tokens (BOS first, if the model has one) of the final,
  * RMS-normalised hidden state, scaled to unit length: a text embedding for
  * cosine-similarity retrieval. Texts are cut to ctx_len tokens. */
 PLUME_API int plume_lm_embed(plume_lm *lm, const char *const *texts, int n, float *out,

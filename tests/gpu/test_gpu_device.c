@@ -55,6 +55,7 @@ static void test_buffers(plume_gpu *gpu) {
         plume_gpu_buffer *b = plume_gpu_buffer_create(gpu, sizeof data, flags, &err);
         T_OK(b == NULL);
         CHECK(plume_gpu_buffer_bytes(b) == sizeof data);
+        if (gpu->no_map_device) CHECK((plume_gpu_buffer_map(b) == NULL) == (flags == PLUME_GPU_BUFFER_DEVICE));
         T_OK(plume_gpu_upload(b, 0, data, sizeof data, &err));
         T_OK(plume_gpu_fill(b, 16, 32, 0xabcdef01u, &err));
         T_OK(plume_gpu_download(b, 0, back, sizeof back, &err));
@@ -211,6 +212,11 @@ int main(void) {
     test_device_choice();
     plume_gpu *gpu = t_open();
     test_buffers(gpu);
+    /* Again with device buffers unmapped: the staging path of discrete GPUs. */
+    plume_gpu_set_no_map(gpu, 1);
+    test_buffers(gpu);
+    test_reuse(gpu);
+    plume_gpu_set_no_map(gpu, 0);
     test_kernels(gpu);
     test_reuse(gpu);
     double gbps = 0;

@@ -1,7 +1,7 @@
-/* matmul (matrix-vector for n <= 8, register-tiled for larger n) and embedding lookup
- * against plain-C references, for F32, F16 and Q8_0 weights, on shapes that are not
+/* matmul (the same register-tiled kernel for decoding, n <= 8 in one token tile, and for prompts) and embedding lookup
+ * against plain-C references, for F32, F16, Q8_0 and Q4_0 weights, on shapes that are not
  * multiples of the tiles (rows 67, cols 130, n 3 and 13), and with weights split into
- * parts (as where a tensor exceeds maxTexelBufferElements).
+ * parts (as where a tensor exceeds maxTexelBufferElements). Q4_0 too.
  *
  * Tolerance: the reference sums in double from the same decoded weight values, so the
  * only error is the GPU's float accumulation order: |gpu - ref| <= 1e-5 * sum|w*x| + 1e-6. */
@@ -29,6 +29,23 @@ static test_weight make_weight(plume_gpu_type type, uint32_t rows, uint32_t cols
             w.dense[i] = t_half_to_float(d[i]);
         }
         w.data = (uint8_t *)d;
+    } else if (type == PLUME_GPU_Q4_0) {
+        /* ggml's layout: byte j of a block holds value j (low nibble) and j + 16 (high). */
+        uint32_t nb = cols / 32;
+        w.data = malloc((size_t)rows * nb * 18);
+        for (uint32_t r = 0; r < rows; r++)
+            for (uint32_t b = 0; b < nb; b++) {
+                uint8_t *blk = w.data + ((size_t)r * nb + b) * 18;
+                uint16_t d = t_float_to_half(0.01f + 0.05f * fabsf(rng_f()));
+                blk[0] = (uint8_t)(d & 0xff);
+                blk[1] = (uint8_t)(d >> 8);
+                for (int j = 0; j < 16; j++) {
+                    uint8_t byte = (uint8_t)rng_u32();
+                    blk[2 + j] = byte;
+                    w.dense[(size_t)r * cols + b * 32 + j] = t_half_to_float(d) * (float)((byte & 15) - 8);
+                    w.dense[(size_t)r * cols + b * 32 + j + 16] = t_half_to_float(d) * (float)((byte >> 4) - 8);
+                }
+            }
     } else {
         uint32_t nb = cols / 32;
         w.data = malloc((size_t)rows * nb * 34);
@@ -54,7 +71,7 @@ static void free_weight(test_weight *w) {
 }
 
 static const char *type_name(plume_gpu_type t) {
-    return t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : "Q8_0";
+    return t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : t == PLUME_GPU_Q8_0 ? "Q8_0" : "Q4_0";
 }
 
 static void test_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n,
@@ -104,6 +121,116 @@ static void test_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint
     free_weight(&tw);
 }
 
+/* y = silu(G x) * (U x) in one dispatch. With g, u the exact products and eg, eu their
+ * bounds from the matmul tolerance: |error| <= 1.1 eg |u| + |silu(g)| eu + 1e-6
+ * (|silu'| <= 1.1). */
+static void test_swiglu(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n,
+                        uint64_t part_limit) {
+    plume_error err;
+    test_weight tg = make_weight(type, rows, cols), tu = make_weight(type, rows, cols);
+    plume_gpu_set_part_limit(gpu, part_limit);
+    plume_gpu_weight *g = plume_gpu_weight_create(gpu, type, rows, cols, tg.data, &err);
+    plume_gpu_weight *u = g ? plume_gpu_weight_create(gpu, type, rows, cols, tu.data, &err) : NULL;
+    plume_gpu_set_part_limit(gpu, 0);
+    T_OK(u == NULL);
+    float *x = malloc((size_t)n * cols * 4), *y = malloc((size_t)n * rows * 4);
+    for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_matmul_swiglu(rec, g, u, bx, by, n, &err));
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(by, y, (uint64_t)n * rows * 4);
+    int bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t r = 0; r < rows; r++) {
+            double gv = 0, uv = 0, gm = 0, um = 0;
+            for (uint32_t c = 0; c < cols; c++) {
+                double xc = x[(size_t)i * cols + c];
+                gv += tg.dense[(size_t)r * cols + c] * xc;
+                uv += tu.dense[(size_t)r * cols + c] * xc;
+                gm += fabs(tg.dense[(size_t)r * cols + c] * xc);
+                um += fabs(tu.dense[(size_t)r * cols + c] * xc);
+            }
+            double silu = gv / (1.0 + exp(-gv)), ref = silu * uv;
+            double tol = 1.1 * (1e-5 * gm + 1e-6) * fabs(uv) + fabs(silu) * (1e-5 * um + 1e-6) + 1e-6;
+            double got = y[(size_t)i * rows + r];
+            if (!(fabs(got - ref) <= tol)) {
+                if (!bad) fprintf(stderr, "  y[%u][%u] = %.9g, expected %.9g\n", i, r, got, ref);
+                bad++;
+            }
+        }
+    CHECK_MSG(bad == 0, "matmul_swiglu %s %ux%u n=%u: %d of %u outputs off", type_name(type), rows, cols, n, bad,
+              n * rows);
+    plume_gpu_rec_free(rec);
+    /* Gate and up must have the same shape and type. */
+    plume_gpu_weight *other = plume_gpu_weight_create(gpu, PLUME_GPU_F32, 1, cols, x, &err);
+    T_OK(other == NULL);
+    rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    CHECK(plume_gpu_matmul_swiglu(rec, g, other, bx, by, n, &err) < 0);
+    CHECK(strstr(err.msg, "same shape and type") != NULL);
+    plume_gpu_rec_free(rec);
+    plume_gpu_weight_free(other);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
+    plume_gpu_weight_free(g), plume_gpu_weight_free(u);
+    free(x), free(y);
+    free_weight(&tg), free_weight(&tu);
+}
+
+/* Counts outputs off the matmul tolerance for y = W x. */
+static int count_off(const test_weight *w, const float *x, const float *y, uint32_t n) {
+    int bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t r = 0; r < w->rows; r++) {
+            double ref = 0, mag = 0;
+            for (uint32_t c = 0; c < w->cols; c++) {
+                double p = (double)w->dense[(size_t)r * w->cols + c] * x[(size_t)i * w->cols + c];
+                ref += p;
+                mag += fabs(p);
+            }
+            if (!(fabs(y[(size_t)i * w->rows + r] - ref) <= 1e-5 * mag + 1e-6)) bad++;
+        }
+    return bad;
+}
+
+/* q, k, v = Wq x, Wk x, Wv x in one dispatch (k and v with fewer rows, as with grouped-query
+ * heads); with part_limit, the three-dispatch fallback for split weights. */
+static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_t n, uint64_t part_limit) {
+    plume_error err;
+    const uint32_t rq = 67, rk = 35;
+    test_weight tq = make_weight(type, rq, cols), tk = make_weight(type, rk, cols), tv = make_weight(type, rk, cols);
+    plume_gpu_set_part_limit(gpu, part_limit);
+    plume_gpu_weight *wq = plume_gpu_weight_create(gpu, type, rq, cols, tq.data, &err);
+    plume_gpu_weight *wk = wq ? plume_gpu_weight_create(gpu, type, rk, cols, tk.data, &err) : NULL;
+    plume_gpu_weight *wv = wk ? plume_gpu_weight_create(gpu, type, rk, cols, tv.data, &err) : NULL;
+    plume_gpu_set_part_limit(gpu, 0);
+    T_OK(wv == NULL);
+    float *x = malloc((size_t)n * cols * 4), *q = malloc((size_t)n * rq * 4), *k = malloc((size_t)n * rk * 4),
+          *v = malloc((size_t)n * rk * 4);
+    for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *bq = t_buffer(gpu, NULL, (uint64_t)n * rq * 4),
+                     *bk = t_buffer(gpu, NULL, (uint64_t)n * rk * 4), *bv = t_buffer(gpu, NULL, (uint64_t)n * rk * 4);
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_matmul_qkv(rec, wq, wk, wv, bx, bq, bk, bv, n, &err));
+    CHECK(plume_gpu_matmul_qkv(rec, wq, wk, wv, bx, bq, bk, bk, n, &err) < 0);   /* k and v must differ */
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(bq, q, (uint64_t)n * rq * 4);
+    t_download(bk, k, (uint64_t)n * rk * 4);
+    t_download(bv, v, (uint64_t)n * rk * 4);
+    int bq_off = count_off(&tq, x, q, n), bk_off = count_off(&tk, x, k, n), bv_off = count_off(&tv, x, v, n);
+    CHECK_MSG(bq_off + bk_off + bv_off == 0, "matmul_qkv %s cols %u n=%u%s: %d q, %d k, %d v outputs off",
+              type_name(type), cols, n, part_limit ? " split" : "", bq_off, bk_off, bv_off);
+    plume_gpu_rec_free(rec);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bq), plume_gpu_buffer_free(bk), plume_gpu_buffer_free(bv);
+    plume_gpu_weight_free(wq), plume_gpu_weight_free(wk), plume_gpu_weight_free(wv);
+    free(x), free(q), free(k), free(v);
+    free_weight(&tq), free_weight(&tk), free_weight(&tv);
+}
+
 static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint32_t cols, uint64_t part_limit) {
     plume_error err;
     test_weight tw = make_weight(type, vocab, cols);
@@ -138,36 +265,56 @@ static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint
     free_weight(&tw);
 }
 
-int main(void) {
+/* No argument: F32 and F16; "quant": Q8_0 and Q4_0; "all": the four. ctest runs the two
+ * halves as two tests, so they can run side by side. */
+int main(int argc, char **argv) {
+    const char *which = argc > 1 ? argv[1] : "float";
+    int first = !strcmp(which, "quant") ? 2 : 0, last = !strcmp(which, "all") || !strcmp(which, "quant") ? 4 : 2;
     plume_gpu *gpu = t_open();
-    plume_gpu_type types[3] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0};
+    plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    /* Batch sizes 1, 3, 8 and 13 give token tiles of 1, 3 and 8: each tile width and x path
+     * is a pipeline that lavapipe compiles (about a second each with a cold shader cache on a
+     * busy machine), so the cases below reuse them rather than add widths. */
     uint32_t ns[4] = {1, 3, 8, 13};
-    for (int t = 0; t < 3; t++) {
-        /* cols 130 (F32/F16): rows end mid-texel; Q8_0 needs multiples of 32. */
-        uint32_t cols = types[t] == PLUME_GPU_Q8_0 ? 160 : 130;
+    for (int t = first; t < last; t++) {
+        /* cols 130 (F32/F16): rows end mid-texel; Q8_0 and Q4_0 need multiples of 32. */
+        int blocked = types[t] == PLUME_GPU_Q8_0 || types[t] == PLUME_GPU_Q4_0;
+        uint32_t cols = blocked ? 160 : 130;
         for (int i = 0; i < 4; i++) test_matmul(gpu, types[t], 67, cols, ns[i], 0);
-        test_matmul(gpu, types[t], 33, types[t] == PLUME_GPU_Q8_0 ? 32 : 3, 2, 0);   /* less than one texel per row */
-        if (types[t] != PLUME_GPU_Q8_0) {   /* cols % 4 == 0: x read through a texel view */
+        test_matmul(gpu, types[t], 33, blocked ? 32 : 3, 3, 0);   /* less than one texel per row (F32/F16) */
+        if (!blocked) {   /* cols % 4 == 0: x read through a texel view */
             test_matmul(gpu, types[t], 67, 132, 1, 0);
             test_matmul(gpu, types[t], 67, 132, 13, 0);
-            test_matmul(gpu, types[t], 65, 36, 5, 0);   /* F16: a row ends mid-texel, x aligned */
+            test_matmul(gpu, types[t], 65, 36, 1, 0);   /* F16: a row ends mid-texel, x aligned */
         }
         test_matmul(gpu, types[t], 67, cols, 3, 4096);                               /* split into ~10 parts */
         test_matmul(gpu, types[t], 67, cols, 13, 4096);
         test_embed(gpu, types[t], 67, cols, 0);
         test_embed(gpu, types[t], 67, cols, 4096);
+        test_qkv(gpu, types[t], cols, 1, 0);
+        test_qkv(gpu, types[t], cols, 13, 0);
+        test_qkv(gpu, types[t], cols, 3, 4096);
+        test_swiglu(gpu, types[t], 67, cols, 1, 0);
+        test_swiglu(gpu, types[t], 67, cols, 13, 4096);   /* prompt tiles, split weights */
+        if (!blocked) test_swiglu(gpu, types[t], 35, 132, 1, 0);
+        plume_gpu_set_no_map(gpu, 1);   /* weights, x and y through staging copies */
+        test_matmul(gpu, types[t], 67, cols, 3, 4096);
+        plume_gpu_set_no_map(gpu, 0);
     }
     /* Rejections: Q8_0 columns not a multiple of 32; a row that cannot fit a part. */
     plume_error err;
     float dummy[64] = {0};
     CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, 2, 48, dummy, &err) == NULL);
     CHECK(strstr(err.msg, "multiple of 32") != NULL);
+    CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_Q4_0, 2, 40, dummy, &err) == NULL);
     plume_gpu_set_part_limit(gpu, 16);
     CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_F32, 2, 32, dummy, &err) == NULL);
     CHECK(strstr(err.msg, "maxTexelBufferElements") != NULL);
     plume_gpu_set_part_limit(gpu, 0);
-    CHECK(plume_gpu_weight_create(gpu, (plume_gpu_type)2, 2, 32, dummy, &err) == NULL);
+    CHECK(plume_gpu_weight_create(gpu, (plume_gpu_type)3, 2, 32, dummy, &err) == NULL);   /* Q4_1: not supported */
+    CHECK(strstr(err.msg, "type 3") != NULL);
     plume_gpu_close(gpu);
     CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
+    printf("weight types %d..%d\n", first, last - 1);
     return check_finish("test_gpu_matmul");
 }

@@ -52,7 +52,8 @@ void ref_vocab_free(ref_vocab *v);
 void ref_vocab_append(const ref_vocab *v, int prev, int token, char *buf, size_t cap);
 /* llama2.c's encode: BOS, the dummy-prefix space, one token per UTF-8 character (byte
  * tokens, id = byte + 3, where none exists), then merging the best-scoring adjacent pair
- * until none merges. Returns the count written to out (at most max). */
+ * until none merges. Returns the count written to out; out needs room for one token per
+ * character (before the merges), else the text is cut. */
 int ref_vocab_encode(const ref_vocab *v, const char *text, int32_t *out, int max);
 
 /* Reads a llama GGUF (any supported tensor type, dequantized to F32) with the gguf

@@ -1,7 +1,7 @@
 /* The device forward pass on random-weight models that stories260K does not cover:
  * grouped-query attention with 4 query heads per kv head, an untied classifier, the
  * GPT-2 vocabulary (50257 tokens, its tokenizer metadata copied from
- * tests/data/vocab/ggml-vocab-gpt-2.gguf), F32, F16 and Q8_0 matrices, and NeoX-style
+ * tests/data/vocab/ggml-vocab-gpt-2.gguf), F32, F16, Q8_0 and Q4_0 matrices, and NeoX-style
  * RoPE with another base. Logits are checked against the plain-C reference over the
  * same (dequantized) weights, for one sequence and for three decoded as one batch. */
 #include <unistd.h>
@@ -73,6 +73,7 @@ int main(void) {
         { PLUME_GGML_F32, 0, 10000.0f, "F32", 2e-5 },
         { PLUME_GGML_F16, 0, 10000.0f, "F16", 2e-5 },
         { PLUME_GGML_Q8_0, 0, 10000.0f, "Q8_0", 2e-5 },
+        { PLUME_GGML_Q4_0, 0, 10000.0f, "Q4_0", 2e-5 },
         { PLUME_GGML_F32, 1, 500000.0f, "F32", 2e-5 },
     };
     const char *texts[NSEQ] = { "Hello, world! plume runs llama on Vulkan.", " naïve café: 3.14159 ≈ π",
@@ -104,6 +105,9 @@ int main(void) {
         int32_t ids[16];
         int n = plume_lm_tokenize(lm, "Hello world", 0, ids, 16, &err);
         CHECK(n == 2 && ids[0] == 15496 && ids[1] == 995);
+        /* -1: as the file says, and GPT-2's tokenizer adds no BOS; 1: BOS first anyway */
+        CHECK(plume_lm_tokenize(lm, "Hello world", -1, ids, 16, &err) == 2 && ids[0] == 15496);
+        CHECK(in->bos >= 0 && plume_lm_tokenize(lm, "Hello world", 1, ids, 16, &err) == 3 && ids[0] == in->bos);
         char *back = plume_lm_detokenize(lm, prompts[1] + (in->bos >= 0), lens[1] - (in->bos >= 0), 0, &err);
         CHECK_STR(back, texts[1]);
         free(back);
@@ -125,6 +129,8 @@ int main(void) {
 
     /* errors name the problem: a missing file, a token outside the vocabulary, a full sequence */
     CHECK(plume_lm_acquire("/nonexistent/model.gguf", &err) == NULL && strstr(err.msg, "/nonexistent/model.gguf"));
+    CHECK(plume_lm_acquire(vocab, &err) == NULL && strstr(err.msg, "ggml-vocab-gpt-2.gguf") &&
+          strstr(err.msg, "llama"));  /* a tokenizer-only file of another architecture */
     random_model_spec tiny = { 64, 64, 1, 4, 4, 0, 8, PLUME_GGML_F32, 1, 0, 0, 5, vocab };
     snprintf(path, sizeof path, "%s/tiny.gguf", dir);
     CHECK(random_model_write(&tiny, path, &err) == 0);
@@ -142,6 +148,20 @@ int main(void) {
         plume_lm_batch_free(b);
         plume_lm_release(lm);
     }
+    /* the same file cut short: refused, saying so */
+    char cut[1100];
+    snprintf(cut, sizeof cut, "%s/cut.gguf", dir);
+    FILE *in = fopen(path, "rb"), *o = fopen(cut, "wb");
+    CHECK(in && o);
+    if (in && o) {
+        static char buf[1 << 20];
+        size_t got = fread(buf, 1, sizeof buf, in);
+        fwrite(buf, 1, got / 2, o);
+    }
+    if (in) fclose(in);
+    if (o) fclose(o);
+    CHECK(plume_lm_acquire(cut, &err) == NULL && strstr(err.msg, "cut.gguf") && strstr(err.msg, "incomplete"));
+    unlink(cut);
     unlink(path);
     rmdir(dir);
     CHECK(plume_gpu_validation_count() == 0);

@@ -3,7 +3,7 @@
  * dim 768, 12 layers, 12 heads, FFN 2048, vocabulary 32000).
  *
  *   make_bench_model OUT.gguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N]
- *                    [--vocab N] [--ctx N] [--type f32|f16|q8_0] [--tied] [--seed N]
+ *                    [--vocab N] [--ctx N] [--type f32|f16|q8_0|q4_0] [--tied] [--seed N]
  *                    [--vocab-from TOKENIZER.gguf] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: make_bench_model OUT.gguf [--dim 768] [--layers 12] [--heads 12] [--kv-heads 12]\n"
-               "       [--ffn 2048] [--vocab 32000] [--ctx 1024] [--type f32|f16|q8_0] [--tied] [--seed 1]\n"
+               "       [--ffn 2048] [--vocab 32000] [--ctx 1024] [--type f32|f16|q8_0|q4_0] [--tied] [--seed 1]\n"
                "       [--vocab-from TOKENIZER.gguf]   (copies its tokenizer; the vocabulary follows it)\n");
 }
 
@@ -51,8 +51,9 @@ int main(int argc, char **argv) {
             if (!strcasecmp(v, "f32")) s.type = PLUME_GGML_F32;
             else if (!strcasecmp(v, "f16")) s.type = PLUME_GGML_F16;
             else if (!strcasecmp(v, "q8_0")) s.type = PLUME_GGML_Q8_0;
+            else if (!strcasecmp(v, "q4_0")) s.type = PLUME_GGML_Q4_0;
             else {
-                fprintf(stderr, "make_bench_model: --type wants f32, f16 or q8_0, got '%s'\n", v);
+                fprintf(stderr, "make_bench_model: --type wants f32, f16, q8_0 or q4_0, got '%s'\n", v);
                 return 2;
             }
         } else if (a[0] != '-' && !out) out = a;

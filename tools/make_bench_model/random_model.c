@@ -48,7 +48,7 @@ static int add_f32(plume_gguf_writer *w, blobs *b, const char *name, plume_ggml_
                    float *f, plume_error *err) {
     int64_t ne[2] = { cols, rows };
     uint64_t n = (uint64_t)cols * (uint64_t)(rows ? rows : 1), bytes;
-    if (rows == 0 || (type == PLUME_GGML_Q8_0 && cols % PLUME_QK8_0)) type = PLUME_GGML_F32;
+    if (rows == 0 || ((type == PLUME_GGML_Q8_0 || type == PLUME_GGML_Q4_0) && cols % 32)) type = PLUME_GGML_F32;
     if (type == PLUME_GGML_F32)
         return plume_gguf_writer_add_tensor(w, name, type, rows ? 2 : 1, ne, f, err);
     if (plume_ggml_nbytes(type, cols, n, &bytes)) return plume_fail(err, "%s: bad shape for its type", name);
@@ -141,7 +141,9 @@ out:
     return rc;
 }
 
-int model_file_retype(const char *src, const char *dst, plume_ggml_type type, plume_error *err) {
+/* type < 0: keep every tensor's type; key != NULL: set that key to value. */
+static int model_file_copy(const char *src, const char *dst, int type, const char *key, uint32_t value,
+                           plume_error *err) {
     plume_gguf *g = NULL;
     plume_gguf_writer *w = NULL;
     blobs b = { 0 };
@@ -157,7 +159,7 @@ int model_file_retype(const char *src, const char *dst, plume_ggml_type type, pl
     }
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const plume_gguf_tensor *t = &g->tensors[i];
-        if (t->n_dims != 2) {
+        if (t->n_dims != 2 || type < 0) {
             if (plume_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data, err)) goto out;
             continue;
         }
@@ -167,13 +169,22 @@ int model_file_retype(const char *src, const char *dst, plume_ggml_type type, pl
             goto out;
         }
         if (plume_ggml_to_f32(t->type, t->data, f, t->n_elements, err) ||
-            add_f32(w, &b, t->name, type, (int)t->ne[1], (int)t->ne[0], f, err))
+            add_f32(w, &b, t->name, (plume_ggml_type)type, (int)t->ne[1], (int)t->ne[0], f, err))
             goto out;
     }
+    if (key && plume_gguf_writer_set_u32(w, key, value, err)) goto out;
     rc = plume_gguf_writer_write(w, dst, err);
 out:
     plume_gguf_writer_free(w);
     free_blobs(&b);
     plume_gguf_close(g);
     return rc;
+}
+
+int model_file_retype(const char *src, const char *dst, plume_ggml_type type, plume_error *err) {
+    return model_file_copy(src, dst, (int)type, NULL, 0, err);
+}
+
+int model_file_set_u32(const char *src, const char *dst, const char *key, uint32_t value, plume_error *err) {
+    return model_file_copy(src, dst, -1, key, value, err);
 }
