@@ -90,7 +90,7 @@ int trainer_alloc_acts(plume_trainer *t, plume_error *err) {
     }
     if (!(t->rows = plume_gpu_buffer_create(t->gpu, n * sizeof(plume_gpu_row), H, err)) ||
         !(t->targets = plume_gpu_buffer_create(t->gpu, n * sizeof(plume_train_target), H, err)) ||
-        !(t->loss = buf(t, n, H, err)) || !(t->xlast = buf(t, n * d, D, err)) ||
+        !(t->loss = buf(t, n, H, err)) || !(t->tindex = buf(t, V + 1 + n, H, err)) || !(t->xlast = buf(t, n * d, D, err)) ||
         !(t->xfin = buf(t, n * d, D, err)) || !(t->logits = buf(t, n * V, D, err)) ||
         !(t->dres = buf(t, n * d, D, err)) || !(t->dxb = buf(t, n * d, D, err)) ||
         !(t->datt = buf(t, n * d, D, err)) || !(t->dq = buf(t, n * d, D, err)) ||
@@ -184,7 +184,7 @@ static int record_backward(plume_trainer *t, plume_gpu_rec *rec, plume_error *er
                                          d, eps, 1, err);
         if (rc) return plume_fail_prefix(err, "layer %d backward: ", l);
     }
-    return plume_train_embed_backward(rec, G(t->tok_embd), t->rows, t->dres, n, d, V, err);
+    return plume_train_embed_backward(rec, G(t->tok_embd), t->rows, t->tindex, t->dres, n, d, V, err);
 }
 
 int trainer_record(plume_trainer *t, plume_error *err) {
@@ -222,7 +222,7 @@ void trainer_free_device(plume_trainer *t) {
         pbuf *b[] = {A->xin, A->xa, A->q, A->k, A->v, A->att, A->xm, A->xf, A->h1, A->h3, A->hs};
         for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) plume_gpu_buffer_free(b[i]);
     }
-    pbuf *b[] = {t->rows, t->targets, t->loss, t->xlast, t->xfin, t->logits, t->dres, t->dxb, t->datt, t->dq,
+    pbuf *b[] = {t->rows, t->targets, t->loss, t->tindex, t->xlast, t->xfin, t->logits, t->dres, t->dxb, t->datt, t->dq,
                  t->dk, t->dv, t->dhs, t->dh1, t->dh3, t->ld, t->rstd};
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) plume_gpu_buffer_free(b[i]);
     free(t->params);

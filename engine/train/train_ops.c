@@ -2,6 +2,7 @@
  * Grids: one invocation per output element (matmuls, embedding), per row (rmsnorm,
  * cross-entropy), per (row, head) (attention); workgroups of WG invocations along x. */
 #include <math.h>
+#include <string.h>
 #include "train_ops.h"
 
 #define WG 64u
@@ -74,28 +75,49 @@ int plume_train_matmul_dw(plume_gpu_rec *rec, pbuf *dy, pbuf *x, pbuf *dw, uint3
     return mm(rec, 2, NULL, x, dy, dw, rows, cols, n, 1, err);
 }
 
-static int embed(plume_gpu_rec *rec, uint32_t mode, pbuf *e, pbuf *rows, pbuf *d, uint32_t n, uint32_t dim,
+void plume_train_token_index(const plume_gpu_row *rows, uint32_t n, uint32_t vocab, uint32_t *ix) {
+    uint32_t *order = ix + vocab + 1;
+    memset(ix, 0, ((size_t)vocab + 1) * sizeof *ix);
+    for (uint32_t i = 0; i < n; i++)
+        if (rows[i].token < vocab) ix[rows[i].token + 1]++;
+    for (uint32_t v = 0; v < vocab; v++) ix[v + 1] += ix[v];   /* ix[v] = where token v's rows start */
+    uint32_t placed = 0;
+    for (uint32_t i = 0; i < n; i++)                          /* rows in increasing order: stable */
+        if (rows[i].token < vocab) {
+            order[ix[rows[i].token]++] = i;
+            placed++;
+        }
+    /* each ix[v] now holds the end of token v's rows, i.e. the start of v + 1: shift back */
+    for (uint32_t v = vocab; v > 0; v--) ix[v] = ix[v - 1];
+    ix[0] = 0;
+    for (uint32_t j = placed; j < n; j++) order[j] = 0;       /* rows with bad tokens: unused */
+}
+
+static int embed(plume_gpu_rec *rec, uint32_t mode, pbuf *e, pbuf *rows, pbuf *ix, pbuf *d, uint32_t n, uint32_t dim,
                  uint32_t vocab, plume_error *err) {
     const char *op = mode ? "embed backward" : "train embed";
     if (n == 0) return 0;
     if (dim == 0 || vocab == 0) return plume_fail(err, "%s: dim and vocab must be non-zero", op);
     uint64_t eb = (uint64_t)vocab * dim * 4, db = (uint64_t)n * dim * 4;
-    if (need(e, eb, op, "table", err) || need(rows, (uint64_t)n * 16, op, "rows", err) || need(d, db, op, "rows'", err))
+    uint64_t ib = ((uint64_t)vocab + 1 + n) * 4;
+    if (need(e, eb, op, "table", err) || need(rows, (uint64_t)n * 16, op, "rows", err) ||
+        need(d, db, op, "rows'", err) || (mode && need(ix, ib, op, "token index", err)))
         return -1;
-    plume_gpu_binding b[3] = {bind(e, eb), bind(rows, (uint64_t)n * 16), bind(d, db)};
+    plume_gpu_binding b[4] = {bind(e, eb), bind(rows, (uint64_t)n * 16), bind(d, db),
+                              mode ? bind(ix, ib) : bind(rows, (uint64_t)n * 16)};
     uint32_t spec[2] = {WG, mode};
     uint32_t push[3] = {n, dim, vocab};
-    return run(rec, "embed_backward", "sss", 12, spec, 2, b, 3, push, groups(dim), mode ? vocab : n, err);
+    return run(rec, "embed_backward", "ssss", 12, spec, 2, b, 4, push, groups(dim), mode ? vocab : n, err);
 }
 
 int plume_train_embed(plume_gpu_rec *rec, pbuf *e, pbuf *rows, pbuf *out, uint32_t n, uint32_t dim, uint32_t vocab,
                       plume_error *err) {
-    return embed(rec, 0, e, rows, out, n, dim, vocab, err);
+    return embed(rec, 0, e, rows, NULL, out, n, dim, vocab, err);
 }
 
-int plume_train_embed_backward(plume_gpu_rec *rec, pbuf *de, pbuf *rows, pbuf *d, uint32_t n, uint32_t dim,
+int plume_train_embed_backward(plume_gpu_rec *rec, pbuf *de, pbuf *rows, pbuf *ix, pbuf *d, uint32_t n, uint32_t dim,
                                uint32_t vocab, plume_error *err) {
-    return embed(rec, 1, de, rows, d, n, dim, vocab, err);
+    return embed(rec, 1, de, rows, ix, d, n, dim, vocab, err);
 }
 
 int plume_train_rmsnorm_backward(plume_gpu_rec *rec, pbuf *x, pbuf *w, pbuf *dy, pbuf *dx, pbuf *rstd, pbuf *dw,

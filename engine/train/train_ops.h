@@ -30,9 +30,14 @@ PLUME_API int plume_train_matmul_dw(plume_gpu_rec *rec, pbuf *dy, pbuf *x, pbuf 
 /* out[i][:] = E[rows[i].token][:] (E: vocab x dim F32) */
 PLUME_API int plume_train_embed(plume_gpu_rec *rec, pbuf *e, pbuf *rows, pbuf *out, uint32_t n, uint32_t dim,
                                 uint32_t vocab, plume_error *err);
-/* dE[v][:] += sum over rows i holding token v of d[i][:] */
-PLUME_API int plume_train_embed_backward(plume_gpu_rec *rec, pbuf *de, pbuf *rows, pbuf *d, uint32_t n,
+/* dE[v][:] += sum over rows i holding token v of d[i][:], rows in increasing order;
+ * ix: the rows grouped by token, as plume_train_token_index makes it from the same rows. */
+PLUME_API int plume_train_embed_backward(plume_gpu_rec *rec, pbuf *de, pbuf *rows, pbuf *ix, pbuf *d, uint32_t n,
                                          uint32_t dim, uint32_t vocab, plume_error *err);
+/* A counting sort of rows by token, for the embedding's backward: ix[v] .. ix[v+1] (v <
+ * vocab) index ix[vocab + 1 + j], the rows holding token v in increasing order.
+ * ix holds vocab + 1 + n values. */
+PLUME_API void plume_train_token_index(const plume_gpu_row *rows, uint32_t n, uint32_t vocab, uint32_t *ix);
 /* Backward of y = rmsnorm(x) * w: dx (+)= ..., dw += ...; rstd: n floats of scratch. */
 PLUME_API int plume_train_rmsnorm_backward(plume_gpu_rec *rec, pbuf *x, pbuf *w, pbuf *dy, pbuf *dx, pbuf *rstd,
                                            pbuf *dw, uint32_t n, uint32_t dim, float eps, int accumulate,

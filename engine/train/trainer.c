@@ -273,6 +273,7 @@ static void fill_batch(plume_trainer *t, const int32_t **tok, const int *len, co
             rows[i] = (plume_gpu_row){token, (uint32_t)j, (uint32_t)b, 0};
             tg[i] = (plume_train_target){target >= 0 ? (uint32_t)target : 0, counts ? (float)weight : 0.0f};
         }
+    plume_train_token_index(rows, t->n, (uint32_t)t->shape.vocab_size, plume_gpu_buffer_map(t->tindex));
 }
 
 static double batch_loss(plume_trainer *t) {

@@ -43,6 +43,7 @@ struct plume_trainer {
     pbuf *rows;                     /* plume_gpu_row [n], host-visible */
     pbuf *targets;                  /* plume_train_target [n], host-visible */
     pbuf *loss;                     /* float [n], host-visible */
+    pbuf *tindex;                   /* rows grouped by token (plume_train_token_index), host-visible */
     tacts *acts;                    /* [n_layers] */
     pbuf *xlast, *xfin, *logits;
     pbuf *dres, *dxb, *datt, *dq, *dk, *dv, *dhs, *dh1, *dh3, *ld, *rstd;

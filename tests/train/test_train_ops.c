@@ -144,9 +144,17 @@ static void test_embed(void) {
     double *pre = rnd(EV * ED, 1);
     pbuf *e = up(ee, EV * ED), *de = up(pre, EV * ED), *d = up(er, EN * ED), *out = zeros(EN * ED);
     pbuf *rows = rows_buf(EN, EN, etok);
+    /* the token index, checked by hand: token 0 at rows 1, 6; 1 at 4; 2 at 7; 3 at 0, 2, 5; 5 at 3, 8 */
+    plume_gpu_row hr[EN];
+    uint32_t ix[EV + 1 + EN];
+    for (int i = 0; i < EN; i++) hr[i] = (plume_gpu_row){(uint32_t)etok[i], 0, 0, 0};
+    plume_train_token_index(hr, EN, EV, ix);
+    const uint32_t want_ix[EV + 1 + EN] = {0, 2, 3, 4, 7, 7, 9, 1, 6, 4, 7, 0, 2, 5, 3, 8};
+    CHECK(memcmp(ix, want_ix, sizeof ix) == 0);
+    pbuf *bix = t_buffer(gpu, ix, sizeof ix);
     plume_gpu_rec *rec = begin();
     T_OK(plume_train_embed(rec, e, rows, out, EN, ED, EV, &err));
-    T_OK(plume_train_embed_backward(rec, de, rows, d, EN, ED, EV, &err));
+    T_OK(plume_train_embed_backward(rec, de, rows, bix, d, EN, ED, EV, &err));
     submit(rec);
     float *go = down(out, EN * ED), *gde = down(de, EV * ED);
     int same = 1;
@@ -155,7 +163,7 @@ static void test_embed(void) {
     CHECK_MSG(same, "embedding forward copies the token's row");
     fd_check("embedding dE (accumulated)", embed_loss, ee, EV * ED, gde, pre);
     plume_gpu_buffer_free(e); plume_gpu_buffer_free(de); plume_gpu_buffer_free(d); plume_gpu_buffer_free(out);
-    plume_gpu_buffer_free(rows);
+    plume_gpu_buffer_free(rows); plume_gpu_buffer_free(bix);
     free(go); free(gde); free(ee); free(er); free(pre);
 }
 
