@@ -270,6 +270,31 @@ static void test_determinism_and_resume(void) {
     plume_trainer_free(b);
 }
 
+/* Accumulation: batch 1 x 2 micro-batches equals batch 2 x 1 (the loss is averaged over the
+ * step's target tokens either way); only the order of float sums differs. */
+static void test_accumulation(void) {
+    plume_train_params p = small_params(5), q = small_params(5);
+    p.batch = 2;
+    p.accum = 1;
+    q.batch = 1;
+    q.accum = 2;
+    plume_trainer *a = make(&p, data, 6), *b = make(&q, data, 6);
+    plume_train_stats sa, sb;
+    CHECK(steps(a, 1, &sa) == 0 && steps(b, 1, &sb) == 0);
+    CHECK(sa.tokens == sb.tokens && sa.tokens > 0);
+    CHECK_NEAR(sa.loss, sb.loss, 1e-6 * sa.loss);
+    CHECK_NEAR(sa.grad_norm, sb.grad_norm, 1e-5 * sa.grad_norm);
+    size_t na, nb;
+    float *wa = weights(a, &na), *wb = weights(b, &nb);
+    double worst = 0;
+    for (size_t i = 0; i < na && na == nb; i++) worst = fmax(worst, fabs((double)wa[i] - wb[i]));
+    CHECK_MSG(na == nb && worst < 1e-6, "one step with accumulation differs by %g", worst);
+    free(wa);
+    free(wb);
+    plume_trainer_free(a);
+    plume_trainer_free(b);
+}
+
 static void test_schedule_and_errors(void) {
     plume_train_params p;
     plume_train_params_default(&p);
@@ -334,6 +359,7 @@ int main(void) {
     make_data();
     test_schedule_and_errors();
     test_determinism_and_resume();
+    test_accumulation();
     test_memorize();
     remove(tok_gguf);
     rmdir(tmpdir);
