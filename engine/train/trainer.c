@@ -201,13 +201,35 @@ static int check_example(const plume_trainer *t, const plume_train_example *e, i
     return 0;
 }
 
+/* What of example E one sequence of seq_len tokens holds (seq_len + 1 with the last target):
+ * everything when it fits; else the start of the prompt and as much of the target as fits,
+ * at least one prompt token (BOS): the end of a long prompt is dropped first (as an
+ * encoder truncates its input's end), so the target and the prompt's beginning (the
+ * immediate context) stay. Writes the tokens to dst; returns the length, *prompt the
+ * prompt tokens kept. */
+static int view_example(const plume_train_example *e, int seq_len, int32_t *dst, int *prompt) {
+    int keep = seq_len + 1;
+    if (e->n_tokens <= keep) {
+        memcpy(dst, e->tokens, (size_t)e->n_tokens * sizeof *dst);
+        *prompt = e->n_prompt;
+        return e->n_tokens;
+    }
+    int target = e->n_tokens - e->n_prompt;
+    int head = keep - target;
+    if (head < 1) head = 1;
+    if (head > e->n_prompt) head = e->n_prompt;
+    memcpy(dst, e->tokens, (size_t)head * sizeof *dst);
+    memcpy(dst + head, e->tokens + e->n_prompt, (size_t)(keep - head) * sizeof *dst);
+    *prompt = head;
+    return keep;
+}
+
 int plume_trainer_set_data(plume_trainer *t, const plume_train_example *ex, int n, plume_error *err) {
     if (n < 1) return plume_fail(err, "train: no training examples");
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         if (check_example(t, &ex[i], i, err)) return -1;
-        int keep = ex[i].n_tokens < t->p.seq_len + 1 ? ex[i].n_tokens : t->p.seq_len + 1;
-        total += (size_t)keep;
+        total += (size_t)(ex[i].n_tokens < t->p.seq_len + 1 ? ex[i].n_tokens : t->p.seq_len + 1);
     }
     int32_t *tok = malloc(total * sizeof *tok);
     int *off = malloc((size_t)n * sizeof *off), *len = malloc((size_t)n * sizeof *len);
@@ -218,12 +240,9 @@ int plume_trainer_set_data(plume_trainer *t, const plume_train_example *ex, int 
     }
     size_t at = 0;
     for (int i = 0; i < n; i++) {
-        int keep = ex[i].n_tokens < t->p.seq_len + 1 ? ex[i].n_tokens : t->p.seq_len + 1;
-        memcpy(tok + at, ex[i].tokens, (size_t)keep * sizeof *tok);
         off[i] = (int)at;
-        len[i] = keep;
-        pr[i] = ex[i].n_prompt;
-        at += (size_t)keep;
+        len[i] = view_example(&ex[i], t->p.seq_len, tok + at, &pr[i]);
+        at += (size_t)len[i];
     }
     free(t->tok); free(t->ex_off); free(t->ex_len); free(t->ex_prompt); free(t->perm);
     t->tok = tok; t->ex_off = off; t->ex_len = len; t->ex_prompt = pr; t->perm = perm;
@@ -249,10 +268,8 @@ static int stream_example(plume_trainer *t, uint64_t k) {
     return t->perm[k % (uint64_t)t->n_ex];
 }
 
-/* Target tokens example e contributes (after truncation). */
-static long example_targets(const int32_t *tok, int len, int n_prompt, int seq_len) {
-    (void)tok;
-    if (len > seq_len + 1) len = seq_len + 1;
+/* Target tokens a viewed example (view_example) contributes. */
+static long example_targets(int len, int n_prompt) {
     long n = len - (n_prompt > 1 ? n_prompt : 1);
     return n > 0 ? n : 0;
 }
@@ -292,19 +309,20 @@ static int zero_grads(plume_trainer *t, plume_error *err) {
 /* Runs micro-batches over examples given by index list idx[0..m) with weight 1/total. */
 static int run_batches(plume_trainer *t, plume_gpu_rec *rec, const plume_train_example *ex, const int *idx, int m,
                        double weight, double *loss, plume_error *err) {
-    const int B = t->p.batch;
+    const int B = t->p.batch, T1 = t->p.seq_len + 1;
     const int32_t **tok = malloc((size_t)B * sizeof *tok);
     int *len = malloc((size_t)B * sizeof *len), *prompt = malloc((size_t)B * sizeof *prompt);
+    int32_t *scratch = ex ? malloc((size_t)B * (size_t)T1 * sizeof *scratch) : NULL;
     double sum = 0;
-    int rc = tok && len && prompt ? 0 : plume_fail(err, "train: out of memory for a batch of %d", B);
+    int rc = tok && len && prompt && (!ex || scratch) ? 0 : plume_fail(err, "train: out of memory for a batch of %d", B);
     for (int start = 0; !rc && start < m; start += B) {
         int c = m - start < B ? m - start : B;
         for (int b = 0; b < c; b++) {
             if (ex) {
                 const plume_train_example *e = &ex[idx ? idx[start + b] : start + b];
-                tok[b] = e->tokens;
-                len[b] = e->n_tokens < t->p.seq_len + 1 ? e->n_tokens : t->p.seq_len + 1;
-                prompt[b] = e->n_prompt;
+                int32_t *dst = scratch + (size_t)b * (size_t)T1;
+                len[b] = view_example(e, t->p.seq_len, dst, &prompt[b]);
+                tok[b] = dst;
             } else {
                 int k = idx[start + b];
                 tok[b] = t->tok + t->ex_off[k];
@@ -319,6 +337,7 @@ static int run_batches(plume_trainer *t, plume_gpu_rec *rec, const plume_train_e
     free(tok);
     free(len);
     free(prompt);
+    free(scratch);
     *loss = sum;
     return rc;
 }
@@ -361,7 +380,7 @@ int plume_trainer_step(plume_trainer *t, plume_train_stats *stats, plume_error *
     uint64_t k0 = (uint64_t)t->step * (uint64_t)m;
     for (int i = 0; i < m; i++) {
         idx[i] = stream_example(t, k0 + (uint64_t)i);
-        total += example_targets(NULL, t->ex_len[idx[i]], t->ex_prompt[idx[i]], t->p.seq_len);
+        total += example_targets(t->ex_len[idx[i]], t->ex_prompt[idx[i]]);
     }
     double loss = 0, norm = 0;
     int rc = zero_grads(t, err) ||
@@ -384,7 +403,11 @@ static int check_set(plume_trainer *t, const plume_train_example *ex, int n, lon
     *total = 0;
     for (int i = 0; i < n; i++) {
         if (check_example(t, &ex[i], i, err)) return -1;
-        *total += example_targets(ex[i].tokens, ex[i].n_tokens, ex[i].n_prompt, t->p.seq_len);
+        int keep = ex[i].n_tokens < t->p.seq_len + 1 ? ex[i].n_tokens : t->p.seq_len + 1;
+        int target = ex[i].n_tokens - ex[i].n_prompt, head = keep - target;
+        if (head < 1) head = 1;
+        if (head > ex[i].n_prompt) head = ex[i].n_prompt;
+        *total += example_targets(keep, head);   /* as view_example keeps it */
     }
     return 0;
 }

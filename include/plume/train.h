@@ -9,8 +9,9 @@
  * Data: examples are token sequences (BOS first, as the tokenizer gives it) split into
  * a prompt and a target; the loss is the mean cross-entropy of the target tokens only
  * (over every target token of the optimizer step, so accumulation equals a larger batch).
- * Each example is one sequence, truncated to seq_len + 1 tokens and padded (padding
- * carries no loss). The order of examples is a permutation per epoch drawn from the
+ * Each example is one sequence, padded (padding carries no loss); one longer than
+ * seq_len + 1 tokens keeps the start of its prompt (at least BOS) and as much of its
+ * target as fits: the end of the prompt is dropped first. The order of examples is a permutation per epoch drawn from the
  * seed, a function of the step number only: resuming at step k sees the same batches.
  *
  * Determinism: no kernel uses atomics and every sum runs in a fixed order, so the same

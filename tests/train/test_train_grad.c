@@ -25,24 +25,41 @@ static float frand(void) {
     return (float)((double)(rs >> 11) / 9007199254740992.0 * 2 - 1);
 }
 
-static const int32_t ex0[] = {1, 5, 9, 2, 17, 4, 4, 11, 3};  /* longer than seq_len + 1: truncated */
+static const int32_t ex0[] = {1, 5, 9, 2, 17, 4, 4, 11, 3};  /* longer than seq_len + 1: cut */
 static const int32_t ex1[] = {1, 7, 20, 13, 6};
 static const plume_train_example examples[2] = {{ex0, 9, 3}, {ex1, 5, 2}};
 enum { SEQ = 6 };
+
+/* What a sequence of SEQ tokens keeps of an example (train.h): all of it when it fits, else
+ * the prompt's start and the target, the prompt's end dropped first. ex0 (prompt 3, target 6)
+ * keeps BOS + its 6 target tokens. */
+static int view(const plume_train_example *e, int32_t *dst, int *prompt) {
+    int keep = SEQ + 1, target = e->n_tokens - e->n_prompt;
+    if (e->n_tokens <= keep) {
+        memcpy(dst, e->tokens, (size_t)e->n_tokens * sizeof *dst);
+        *prompt = e->n_prompt;
+        return e->n_tokens;
+    }
+    int head = keep - target < 1 ? 1 : keep - target > e->n_prompt ? e->n_prompt : keep - target;
+    for (int j = 0; j < keep; j++) dst[j] = j < head ? e->tokens[j] : e->tokens[e->n_prompt + j - head];
+    *prompt = head;
+    return keep;
+}
 
 /* Mean cross-entropy of the target tokens under the reference forward. */
 static double ref_loss(const ref_model *m, ref_state *s) {
     double sum = 0;
     int count = 0;
     for (int e = 0; e < 2; e++) {
-        int n = examples[e].n_tokens < SEQ + 1 ? examples[e].n_tokens : SEQ + 1;
+        int32_t tok[SEQ + 1];
+        int np, n = view(&examples[e], tok, &np);
         for (int j = 0; j + 1 < n; j++) {
-            float *z = ref_forward(m, s, examples[e].tokens[j], j);
-            if (j + 1 < examples[e].n_prompt) continue;
+            float *z = ref_forward(m, s, tok[j], j);
+            if (j + 1 < np) continue;
             double mx = z[0], l = 0;
             for (int v = 1; v < m->vocab; v++) mx = fmax(mx, z[v]);
             for (int v = 0; v < m->vocab; v++) l += exp(z[v] - mx);
-            sum += mx + log(l) - z[examples[e].tokens[j + 1]];
+            sum += mx + log(l) - z[tok[j + 1]];
             count++;
         }
     }
@@ -115,7 +132,7 @@ static void check_model(int tied) {
         if (!w || plume_trainer_read(t, i, 1, g, &err)) exit(1);
         for (int k = 0; k < 8; k++) {
             uint32_t j = (uint32_t)((k * 2654435761u + (uint32_t)i * 40503u) % (r * c));
-            if (!strcmp(name, "token_embd.weight") && k < 4) j = (uint32_t)(ex0[1 + k] * 16 + k);  /* used rows */
+            if (!strcmp(name, "token_embd.weight") && k < 4) j = (uint32_t)(ex0[3 + k] * 16 + k);  /* used rows */
             float keep = w[j], h = 1e-3f;
             w[j] = keep + h;
             double a = ref_loss(&m, &s);

@@ -295,6 +295,30 @@ static void test_accumulation(void) {
     plume_trainer_free(b);
 }
 
+/* A long example keeps the start of its prompt and its whole target: its gradient is the
+ * gradient of that shorter example, bit for bit. */
+static void test_long_prompt(void) {
+    plume_error err;
+    plume_train_params p = small_params(4);
+    p.batch = 1;
+    p.seq_len = 6;
+    plume_trainer *t = make(&p, data, 1);
+    const int32_t longer[] = {1, 40, 41, 42, 43, 44, 45, 46, 47, 50, 51, 52};   /* prompt 9, target 3 */
+    const int32_t shorter[] = {1, 40, 41, 42, 50, 51, 52};                       /* prompt 4, target 3 */
+    plume_train_example a = {longer, 12, 9}, b = {shorter, 7, 4};
+    double la, lb;
+    uint32_t r, c;
+    plume_trainer_param(t, 0, &r, &c);
+    float *ga = malloc((size_t)r * c * 4), *gb = malloc((size_t)r * c * 4);
+    CHECK(plume_trainer_gradients(t, &a, 1, &la, &err) == 0 && plume_trainer_read(t, 0, 1, ga, &err) == 0);
+    CHECK(plume_trainer_gradients(t, &b, 1, &lb, &err) == 0 && plume_trainer_read(t, 0, 1, gb, &err) == 0);
+    CHECK(la == lb && la > 0);
+    CHECK(memcmp(ga, gb, (size_t)r * c * 4) == 0);
+    free(ga);
+    free(gb);
+    plume_trainer_free(t);
+}
+
 static void test_schedule_and_errors(void) {
     plume_train_params p;
     plume_train_params_default(&p);
@@ -360,6 +384,7 @@ int main(void) {
     test_schedule_and_errors();
     test_determinism_and_resume();
     test_accumulation();
+    test_long_prompt();
     test_memorize();
     remove(tok_gguf);
     rmdir(tmpdir);
