@@ -28,6 +28,10 @@ int trainer_load_gguf(plume_trainer *t, const char *path, plume_error *err) {
         plume_fail(err, "%s: partial rotary embeddings (rope.dimension_count %u) cannot be trained", path, hp.n_rot);
         goto fail;
     }
+    if (trainer_check_shape(s, err)) {
+        plume_fail_prefix(err, "%s: ", path);
+        goto fail;
+    }
     if (trainer_alloc_params(t, err)) goto fail;
     for (int i = 0; i < t->n_params; i++) {
         tparam *p = &t->params[i];

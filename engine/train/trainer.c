@@ -89,7 +89,7 @@ static int init_random(plume_trainer *t, plume_error *err) {
 
 /* ---- creation -------------------------------------------------------------------- */
 
-static int check_shape(const plume_train_shape *s, plume_error *err) {
+int trainer_check_shape(const plume_train_shape *s, plume_error *err) {
     if (s->dim < 2 || s->dim > 65536 || s->hidden_dim < 1 || s->hidden_dim > 262144 || s->n_layers < 1 ||
         s->n_layers > 1024 || s->n_heads < 1 || s->n_kv_heads < 1 || s->n_heads % s->n_kv_heads ||
         s->dim % s->n_heads || (s->dim / s->n_heads) % 2 || s->dim / s->n_heads > 256 || s->vocab_size < 2 ||
@@ -98,6 +98,11 @@ static int check_shape(const plume_train_shape *s, plume_error *err) {
                                "not usable; hint: dim a multiple of heads with an even head size <= 256, heads a "
                                "multiple of kv heads",
                           s->dim, s->hidden_dim, s->n_layers, s->n_heads, s->n_kv_heads, s->vocab_size, s->ctx_len);
+    /* every tensor's element count must fit the kernels' 32-bit indices (with room) */
+    if ((uint64_t)s->vocab_size * (uint64_t)s->dim > (1ull << 30) ||
+        (uint64_t)s->hidden_dim * (uint64_t)s->dim > (1ull << 30))
+        return plume_fail(err, "train: a %d x %d or %d x %d matrix exceeds 2^30 elements; hint: a smaller model",
+                          s->vocab_size, s->dim, s->hidden_dim, s->dim);
     return 0;
 }
 
@@ -111,6 +116,12 @@ static int check_params(const plume_train_params *p, const plume_train_shape *s,
     if ((uint64_t)p->batch * (uint64_t)p->seq_len > 65535)
         return plume_fail(err, "train: batch %d x seq_len %d exceeds 65535 rows per micro-batch; hint: use "
                                "accumulation instead", p->batch, p->seq_len);
+    uint64_t rows = (uint64_t)p->batch * (uint64_t)p->seq_len;
+    uint64_t widest = (uint64_t)(s->vocab_size > s->hidden_dim ? s->vocab_size : s->hidden_dim);
+    if (rows * widest > (1ull << 30))
+        return plume_fail(err, "train: %llu rows x %llu logits per micro-batch exceed 2^30 values; hint: a smaller "
+                               "batch or seq_len with more accumulation", (unsigned long long)rows,
+                          (unsigned long long)widest);
     return 0;
 }
 
@@ -128,7 +139,7 @@ plume_trainer *plume_trainer_create(const plume_train_shape *shape, const char *
         t->shape = *shape;
         if (t->shape.rope_base <= 0) t->shape.rope_base = 10000.0f;
         if (t->shape.norm_eps <= 0) t->shape.norm_eps = 1e-5f;
-        if (check_shape(&t->shape, err) || check_params(p, &t->shape, err) || trainer_alloc_params(t, err) ||
+        if (trainer_check_shape(&t->shape, err) || check_params(p, &t->shape, err) || trainer_alloc_params(t, err) ||
             init_random(t, err))
             goto fail;
     } else {

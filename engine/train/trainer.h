@@ -59,6 +59,9 @@ struct plume_trainer {
     int *perm;
 };
 
+/* trainer.c */
+int trainer_check_shape(const plume_train_shape *s, plume_error *err);
+
 /* train_model.c */
 int trainer_alloc_params(plume_trainer *t, plume_error *err);
 int trainer_alloc_acts(plume_trainer *t, plume_error *err);
