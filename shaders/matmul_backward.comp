@@ -12,12 +12,19 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 16;
 layout(constant_id = 1) const uint MODE = 0;
+// VEC = 1: read 4 values per load through vec4 views of the same buffers; the host sets
+// it where every row stride involved is a multiple of 4 (MODE 0: cols; MODE 1, 2: rows
+// and cols), so each vec4 lies inside one row.
+layout(constant_id = 2) const uint VEC = 0;
 const uint TM = 4u, TN = 4u;
 
 layout(binding = 0) readonly buffer Wt { float w[]; };
 layout(binding = 1) readonly buffer X { float x[]; };
 layout(binding = 2) readonly buffer DY { float dy[]; };
 layout(binding = 3) buffer O { float o[]; };
+layout(binding = 0) readonly buffer Wt4 { vec4 w4[]; };
+layout(binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(binding = 2) readonly buffer DY4 { vec4 dy4[]; };
 layout(push_constant) uniform Push {
     uint rows, cols, n, accumulate;
 } p;
@@ -46,12 +53,49 @@ void main() {
     uint mc[TM], jc[TN];
     for (uint a = 0u; a < TM; a++) mc[a] = min(m0 + a, M - 1u);
     for (uint b = 0u; b < TN; b++) jc[b] = min(j0 + b, N - 1u);
-    for (uint k = 0u; k < K; k++) {
-        float av[TM], bv[TN];
-        for (uint a = 0u; a < TM; a++) av[a] = A(mc[a], k);
-        for (uint b = 0u; b < TN; b++) bv[b] = B(jc[b], k);
-        for (uint a = 0u; a < TM; a++)
-            for (uint b = 0u; b < TN; b++) acc[a][b] += av[a] * bv[b];
+    if (VEC != 0u && MODE == 0u) {
+        // k runs along both rows: 4 k at a time, summed in increasing k within each output
+        for (uint k = 0u; k < K; k += 4u) {
+            vec4 av[TM], bv[TN];
+            for (uint a = 0u; a < TM; a++) av[a] = x4[(mc[a] * p.cols + k) / 4u];
+            for (uint b = 0u; b < TN; b++) bv[b] = w4[(jc[b] * p.cols + k) / 4u];
+            for (uint a = 0u; a < TM; a++)
+                for (uint b = 0u; b < TN; b++) {
+                    float s = acc[a][b];
+                    s += av[a].x * bv[b].x;
+                    s += av[a].y * bv[b].y;
+                    s += av[a].z * bv[b].z;
+                    s += av[a].w * bv[b].w;
+                    acc[a][b] = s;
+                }
+        }
+    } else if (VEC != 0u) {
+        // MODE 1: B(j0..j0+3, k) is one vec4 of W's row k; MODE 2: A(m0..m0+3, k) is one
+        // vec4 of DY's row k and B(j0..j0+3, k) one of X's row k (m0, j0 multiples of 4)
+        for (uint k = 0u; k < K; k++) {
+            vec4 bv = MODE == 1u ? w4[(k * p.cols + j0) / 4u] : x4[(k * p.cols + j0) / 4u];
+            float av[TM];
+            if (MODE == 2u) {
+                vec4 a4 = dy4[(k * p.rows + m0) / 4u];
+                av[0] = a4.x; av[1] = a4.y; av[2] = a4.z; av[3] = a4.w;
+            } else {
+                for (uint a = 0u; a < TM; a++) av[a] = dy[mc[a] * p.rows + k];
+            }
+            for (uint a = 0u; a < TM; a++) {
+                acc[a][0] += av[a] * bv.x;
+                acc[a][1] += av[a] * bv.y;
+                acc[a][2] += av[a] * bv.z;
+                acc[a][3] += av[a] * bv.w;
+            }
+        }
+    } else {
+        for (uint k = 0u; k < K; k++) {
+            float av[TM], bv[TN];
+            for (uint a = 0u; a < TM; a++) av[a] = A(mc[a], k);
+            for (uint b = 0u; b < TN; b++) bv[b] = B(jc[b], k);
+            for (uint a = 0u; a < TM; a++)
+                for (uint b = 0u; b < TN; b++) acc[a][b] += av[a] * bv[b];
+        }
     }
     bool add = MODE == 2u || p.accumulate != 0u;
     for (uint a = 0u; a < TM; a++) {

@@ -44,20 +44,22 @@ static int mm(plume_gpu_rec *rec, uint32_t mode, pbuf *w, pbuf *x, pbuf *dy, pbu
     static const char *names[3] = {"train matmul", "train matmul dx", "train matmul dw"};
     if (n == 0 || rows == 0 || cols == 0) return 0;
     uint64_t wb = (uint64_t)rows * cols * 4, xb = (uint64_t)n * cols * 4, yb = (uint64_t)n * rows * 4;
+    if (o == w || o == x || o == dy) return plume_fail(err, "%s: the output must not alias an input", names[mode]);
     if ((w && need(w, wb, names[mode], "weight", err)) || (x && need(x, xb, names[mode], "x", err)) ||
         (dy && need(dy, yb, names[mode], "dy", err)) ||
         need(o, mode == 0 ? yb : mode == 1 ? xb : wb, names[mode], "output", err))
         return -1;
-    if (o == w || o == x || o == dy) return plume_fail(err, "%s: the output must not alias an input", names[mode]);
     /* unused inputs are bound to the output buffer (read-only views never read) */
     plume_gpu_binding b[4] = {bind(w ? w : o, w ? wb : 0), bind(x ? x : o, x ? xb : 0),
                               bind(dy ? dy : o, dy ? yb : 0), bind(o, mode == 0 ? yb : mode == 1 ? xb : wb)};
     /* each invocation computes a 4 x 4 tile of the output; 16 invocations per workgroup */
-    uint32_t spec[2] = {MM_WG, mode};
+    /* vec4 loads where every row stride involved is a multiple of 4 (see the shader) */
+    uint32_t vec = mode == 0 ? cols % 4 == 0 : rows % 4 == 0 && cols % 4 == 0;
+    uint32_t spec[3] = {MM_WG, mode, vec};
     uint32_t push[4] = {rows, cols, n, accumulate ? 1u : 0u};
     uint64_t out_cols = mode == 0 ? rows : cols, out_rows = mode == 2 ? rows : n;
     uint32_t gx = (uint32_t)((out_cols + 4 * MM_WG - 1) / (4 * MM_WG)), gy = (uint32_t)((out_rows + 3) / 4);
-    return run(rec, "matmul_backward", "ssss", 16, spec, 2, b, 4, push, gx, gy, err);
+    return run(rec, "matmul_backward", "ssss", 16, spec, 3, b, 4, push, gx, gy, err);
 }
 
 int plume_train_matmul(plume_gpu_rec *rec, pbuf *w, pbuf *x, pbuf *y, uint32_t rows, uint32_t cols, uint32_t n,

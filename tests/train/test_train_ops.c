@@ -78,7 +78,7 @@ static void submit(plume_gpu_rec *r) {
 }
 
 /* ---- matmul ---------------------------------------------------------------------- */
-enum { MR = 7, MC = 9, MN = 5 };
+static int MR = 7, MC = 9, MN = 5;   /* odd shapes (scalar loads), then multiples of 4 (vec4 loads) */
 static double *mw, *mx, *mr;
 static double mm_loss(void) {
     double s = 0;
@@ -90,7 +90,8 @@ static double mm_loss(void) {
         }
     return s;
 }
-static void test_matmul(void) {
+static void test_matmul(int rows, int cols, int n) {
+    MR = rows; MC = cols; MN = n;
     mw = rnd(MR * MC, 1); mx = rnd(MN * MC, 1); mr = rnd(MN * MR, 1);
     double *pre_dx = rnd(MN * MC, 1), *pre_dw = rnd(MR * MC, 1), *pre_y = rnd(MN * MR, 1);
     pbuf *w = up(mw, MR * MC), *x = up(mx, MN * MC), *dy = up(mr, MN * MR);
@@ -378,7 +379,9 @@ static void test_adamw(void) {
 
 int main(void) {
     gpu = t_open();
-    test_matmul();
+    test_matmul(7, 9, 5);
+    test_matmul(8, 12, 6);
+    test_matmul(12, 8, 3);
     test_embed();
     test_rmsnorm();
     test_rope();
