@@ -209,6 +209,7 @@ typedef struct beam_job {
     int base;              /* its first sequence in the batch */
     float *first;          /* the prompt's logits [vocab] */
     int n_pending, first_step;
+    int *fork_dst, *fork_src, *n_forks, cap_forks;  /* the group's pending copies */
     int slots[BEAM_MAX];
     int32_t last[BEAM_MAX];
 } beam_job;
@@ -223,9 +224,13 @@ static void log_softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] -= lz;
 }
 
+/* Forks are collected, then copied all in one submit before the next decode. */
 static int beam_copy(void *user, int dst, int src, plume_error *err) {
     beam_job *j = user;
-    return plume_lm_batch_copy(j->b, j->base + dst, j->base + src, err);
+    if (*j->n_forks >= j->cap_forks) return plume_fail(err, "%s: too many forks in one step", j->lm->path);
+    j->fork_dst[*j->n_forks] = j->base + dst;
+    j->fork_src[(*j->n_forks)++] = j->base + src;
+    return 0;
 }
 
 static int beam_finished(void *user, const int32_t *tokens, int n) {
@@ -250,8 +255,10 @@ static int run_beam_group(plume_lm *lm, beam_job *jobs, int G, const plume_gen_p
     float *logits = malloc((size_t)G * B * V * sizeof *logits);
     int *seqs = malloc((size_t)G * B * sizeof *seqs);
     int32_t *toks = malloc((size_t)G * B * sizeof *toks);
+    int *fork_dst = malloc((size_t)G * B * sizeof *fork_dst), *fork_src = malloc((size_t)G * B * sizeof *fork_src);
+    int n_forks = 0;
     if (!b) goto out;
-    if (!logits || !seqs || !toks) {
+    if (!logits || !seqs || !toks || !fork_dst || !fork_src) {
         plume_fail(err, "%s: out of memory for beam search", lm->path);
         goto out;
     }
@@ -259,6 +266,10 @@ static int run_beam_group(plume_lm *lm, beam_job *jobs, int G, const plume_gen_p
         beam_job *j = &jobs[k];
         j->b = b;
         j->base = k * B;
+        j->fork_dst = fork_dst;
+        j->fork_src = fork_src;
+        j->n_forks = &n_forks;
+        j->cap_forks = G * B;
         int limit = p->max_tokens < max_len - j->n_prompt ? p->max_tokens : max_len - j->n_prompt;
         plume_beam_params bp = { B, V, limit, p->ignore_eos ? -1 : lm->info.eos, p->length_penalty };
         if (!(j->s = lm_beam_create(&bp, err))) goto out;
@@ -293,6 +304,8 @@ static int run_beam_group(plume_lm *lm, beam_job *jobs, int G, const plume_gen_p
             for (int i = 0; i < j->n_pending; i++) log_softmax(lp + (size_t)i * V, V);
             if (lm_beam_advance(j->s, beam_copy, beam_finished, j, err)) goto out;
         }
+        if (n_forks && lm_batch_copy_many(b, n_forks, fork_dst, fork_src, err)) goto out;
+        n_forks = 0;
     }
     for (int k = 0; k < G; k++) {
         beam_job *j = &jobs[k];
@@ -324,6 +337,8 @@ out:
     free(logits);
     free(seqs);
     free(toks);
+    free(fork_dst);
+    free(fork_src);
     return rc;
 }
 

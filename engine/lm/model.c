@@ -31,6 +31,7 @@ struct plume_lm_batch {
     plume_gpu_buffer *xb;             /* x normalised for the next matmul [rows][dim] */
     plume_gpu_buffer *xo;             /* a block's output, to be added to x [rows][dim] */
     plume_gpu_buffer *q, *k, *v, *att, *hb;
+    plume_gpu_buffer *hb2;            /* the up projection, where gate and up are not fused */
     plume_gpu_buffer *xl;             /* the last prefill row, normalised [dim] */
     plume_gpu_buffer *logits;         /* [max(n_seqs, 1)][vocab] */
     plume_gpu_buffer *amax;           /* uint32 [n_seqs] */
@@ -67,6 +68,14 @@ static float *to_f32(const plume_gguf_tensor *t, const char *path, plume_error *
     return f;
 }
 
+/* The type a tensor has on the device: as stored where the kernels read it, else F32. */
+static plume_gpu_type upload_type(const plume_gguf_tensor *t) {
+    if (t->type == PLUME_GGML_F16) return PLUME_GPU_F16;
+    if ((t->type == PLUME_GGML_Q8_0 || t->type == PLUME_GGML_Q4_0) && t->ne[0] % 32 == 0)
+        return (plume_gpu_type)t->type;
+    return PLUME_GPU_F32;
+}
+
 static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int layer, const char *suffix,
                                      uint32_t rows, uint32_t cols, plume_error *err) {
     const plume_gguf_tensor *t = plume_llama_tensor(g, layer, suffix);
@@ -81,8 +90,7 @@ static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int laye
         return NULL;
     }
     plume_gpu_weight *w = NULL;
-    if (t->type == PLUME_GGML_F32 || t->type == PLUME_GGML_F16 ||
-        ((t->type == PLUME_GGML_Q8_0 || t->type == PLUME_GGML_Q4_0) && cols % 32 == 0)) {
+    if (upload_type(t) != PLUME_GPU_F32 || t->type == PLUME_GGML_F32) {
         note_type(lm, (plume_gpu_type)t->type);
         w = plume_gpu_weight_create(lm->gpu, (plume_gpu_type)t->type, rows, cols, t->data, err);
     } else {
@@ -174,6 +182,12 @@ int lm_model_build(plume_lm *lm, const char *path, plume_error *err) {
             !(L->w2 = load_matrix(lm, g, i, "ffn_down.weight", d, h, err)) ||
             !(L->w3 = load_matrix(lm, g, i, "ffn_up.weight", h, d, err)))
             goto fail;
+        /* the fused kernels want their weights in one type */
+        plume_gpu_type tq = upload_type(plume_llama_tensor(g, i, "attn_q.weight"));
+        L->fused_qkv = tq == upload_type(plume_llama_tensor(g, i, "attn_k.weight")) &&
+                       tq == upload_type(plume_llama_tensor(g, i, "attn_v.weight"));
+        L->fused_ffn = upload_type(plume_llama_tensor(g, i, "ffn_gate.weight")) ==
+                       upload_type(plume_llama_tensor(g, i, "ffn_up.weight"));
     }
     /* bytes read per decoded token: every layer matrix, the norms and the classifier */
     size_t bytes = plume_gpu_weight_bytes(lm->output) + (size_t)d * 4 * (1 + 2 * hp->n_layer);
@@ -235,7 +249,7 @@ void plume_lm_batch_free(plume_lm_batch *b) {
         plume_gpu_buffer_free(b->kc[l]);
         plume_gpu_buffer_free(b->vc[l]);
     }
-    plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->xo, b->q, b->k, b->v, b->att, b->hb,
+    plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->xo, b->q, b->k, b->v, b->att, b->hb, b->hb2,
                                  b->xl, b->logits, b->amax };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) plume_gpu_buffer_free(bufs[i]);
     lm_gpu_unlock();
@@ -278,6 +292,8 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
              (b->vc[l] = plume_gpu_buffer_create(gpu, cache, PLUME_GPU_BUFFER_DEVICE, err));
     }
     const uint64_t dim = (uint64_t)in->dim, hid = (uint64_t)in->hidden_dim, V = (uint64_t)in->vocab_size;
+    int all_fused = 1;
+    for (int l = 0; l < in->n_layers; l++) all_fused &= lm->layers[l].fused_ffn;
     ok = ok && (b->rows = plume_gpu_buffer_create(gpu, R * sizeof(plume_gpu_row), PLUME_GPU_BUFFER_HOST, err)) &&
          (b->x = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->xb = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
@@ -287,6 +303,7 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
          (b->v = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->hb = plume_gpu_buffer_create(gpu, R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->xo = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->hb2 = plume_gpu_buffer_create(gpu, all_fused ? 16 : R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->xl = plume_gpu_buffer_create(gpu, dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->logits = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * V * 4, PLUME_GPU_BUFFER_HOST, err)) &&
          (b->amax = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * 4, PLUME_GPU_BUFFER_HOST, err));
@@ -325,7 +342,7 @@ static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plum
     const plume_lm_info *in = &lm->info;
     const uint32_t dim = (uint32_t)in->dim;
     const uint32_t H = (uint32_t)in->n_heads, KH = (uint32_t)in->n_kv_heads, hd = (uint32_t)in->head_dim;
-    const uint32_t ctx = (uint32_t)b->max_len;
+    const uint32_t ctx = (uint32_t)b->max_len, hid = (uint32_t)in->hidden_dim;
     const float eps = lm->hp.rms_eps, theta = lm->hp.rope_freq_base;
     const int neox = lm->hp.rope_style == PLUME_ROPE_NEOX;
     if (plume_gpu_embed(rec, lm->tok_embd, b->rows, b->x, n, err) ||
@@ -335,17 +352,23 @@ static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plum
         const lm_layer *L = &lm->layers[l];
         /* the norm after this layer: the next layer's attention norm, or the final one */
         plume_gpu_buffer *next_norm = l + 1 < in->n_layers ? lm->layers[l + 1].attn_norm : lm->out_norm;
-        if (plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
-            plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
-            plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err) ||
-            plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
-                                    neox, err) ||
-            plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
-            plume_gpu_matmul(rec, L->wo, b->att, b->xo, n, err) ||
-            plume_gpu_add_rmsnorm(rec, b->x, b->xo, L->ffn_norm, b->xb, n, dim, eps, err) ||
-            plume_gpu_matmul_swiglu(rec, L->w1, L->w3, b->xb, b->hb, n, err) ||
-            plume_gpu_matmul(rec, L->w2, b->hb, b->xo, n, err) ||
-            plume_gpu_add_rmsnorm(rec, b->x, b->xo, next_norm, b->xb, n, dim, eps, err))
+        int rc = L->fused_qkv ? plume_gpu_matmul_qkv(rec, L->wq, L->wk, L->wv, b->xb, b->q, b->k, b->v, n, err)
+                              : plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
+                                    plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
+                                    plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err);
+        rc = rc ||
+             plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
+                                     neox, err) ||
+             plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
+             plume_gpu_matmul(rec, L->wo, b->att, b->xo, n, err) ||
+             plume_gpu_add_rmsnorm(rec, b->x, b->xo, L->ffn_norm, b->xb, n, dim, eps, err);
+        rc = rc || (L->fused_ffn ? plume_gpu_matmul_swiglu(rec, L->w1, L->w3, b->xb, b->hb, n, err)
+                                 : plume_gpu_matmul(rec, L->w1, b->xb, b->hb, n, err) ||
+                                       plume_gpu_matmul(rec, L->w3, b->xb, b->hb2, n, err) ||
+                                       plume_gpu_silu_mul(rec, b->hb, b->hb2, b->hb, n * hid, err));
+        rc = rc || plume_gpu_matmul(rec, L->w2, b->hb, b->xo, n, err) ||
+             plume_gpu_add_rmsnorm(rec, b->x, b->xo, next_norm, b->xb, n, dim, eps, err);
+        if (rc)
             return plume_fail_prefix(err, "layer %d: ", l);
     }
     return 0;
@@ -528,29 +551,42 @@ int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *to
     return 0;
 }
 
-int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err) {
-    if (dst < 0 || dst >= b->n_seqs || src < 0 || src >= b->n_seqs)
-        return plume_fail(err, "%s: copy of sequence %d onto %d in a batch of %d", b->lm->path, src, dst,
-                          b->n_seqs);
-    if (dst == src || b->len[src] == 0) {
-        b->len[dst] = b->len[src];
-        return 0;
-    }
+int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src, plume_error *err) {
     const plume_lm_info *in = &b->lm->info;
+    for (int i = 0; i < n; i++) {
+        if (dst[i] < 0 || dst[i] >= b->n_seqs || src[i] < 0 || src[i] >= b->n_seqs)
+            return plume_fail(err, "%s: copy of sequence %d onto %d in a batch of %d", b->lm->path, src[i], dst[i],
+                              b->n_seqs);
+        for (int j = 0; j < n; j++)  /* all copies run at once: none may read what another writes */
+            if (dst[i] == src[j] && i != j)
+                return plume_fail(err, "%s: sequence %d is both copied from and onto in one step", b->lm->path,
+                                  dst[i]);
+    }
     const uint64_t row = (uint64_t)in->head_dim * in->n_kv_heads * 4, span = (uint64_t)b->max_len * row;
-    lm_gpu_lock();
-    plume_gpu_rec *rec = plume_gpu_rec_begin(b->lm->gpu, err);
-    int rc = rec ? 0 : -1;
-    for (int l = 0; !rc && l < in->n_layers; l++)
-        rc = plume_gpu_rec_copy(rec, b->kc[l], (uint64_t)src * span, b->kc[l], (uint64_t)dst * span,
-                                (uint64_t)b->len[src] * row, err) ||
-             plume_gpu_rec_copy(rec, b->vc[l], (uint64_t)src * span, b->vc[l], (uint64_t)dst * span,
-                                (uint64_t)b->len[src] * row, err);
-    if (rec) plume_gpu_rec_barrier(rec);
-    rc = rc || plume_gpu_rec_end(rec, err) || plume_gpu_rec_submit(rec, err);
-    plume_gpu_rec_free(rec);
-    lm_gpu_unlock();
-    if (rc) return plume_fail_prefix(err, "%s: copying sequence %d onto %d: ", b->lm->path, src, dst);
-    b->len[dst] = b->len[src];
+    int copies = 0;
+    for (int i = 0; i < n; i++) copies += dst[i] != src[i] && b->len[src[i]] > 0;
+    if (copies) {
+        lm_gpu_lock();
+        plume_gpu_rec *rec = plume_gpu_rec_begin(b->lm->gpu, err);
+        int rc = rec ? 0 : -1;
+        for (int i = 0; !rc && i < n; i++) {
+            const uint64_t from = (uint64_t)src[i] * span, to = (uint64_t)dst[i] * span,
+                           bytes = (uint64_t)b->len[src[i]] * row;
+            if (dst[i] == src[i] || bytes == 0) continue;
+            for (int l = 0; !rc && l < in->n_layers; l++)
+                rc = plume_gpu_rec_copy(rec, b->kc[l], from, b->kc[l], to, bytes, err) ||
+                     plume_gpu_rec_copy(rec, b->vc[l], from, b->vc[l], to, bytes, err);
+        }
+        if (rec) plume_gpu_rec_barrier(rec);
+        rc = rc || plume_gpu_rec_end(rec, err) || plume_gpu_rec_submit(rec, err);
+        plume_gpu_rec_free(rec);
+        lm_gpu_unlock();
+        if (rc) return plume_fail_prefix(err, "%s: copying KV caches between sequences: ", b->lm->path);
+    }
+    for (int i = 0; i < n; i++) b->len[dst[i]] = b->len[src[i]];
     return 0;
+}
+
+int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err) {
+    return lm_batch_copy_many(b, 1, &dst, &src, err);
 }
