@@ -331,6 +331,55 @@ static void test_argmax(plume_gpu *gpu, uint32_t dim) {
     free(x);
 }
 
+/* The reductions' shared-memory step: on lavapipe a workgroup is one subgroup of 8, so the
+ * ops never run it. Here rmsnorm, argmax and the decode attention kernel are dispatched
+ * directly with workgroups of 4 subgroups (32 invocations), as a device whose subgroups are
+ * smaller than plume asked for would run them. */
+static void test_multi_subgroup(plume_gpu *gpu) {
+    plume_error err;
+    uint32_t sg = plume_gpu_device_info(gpu)->subgroup_size, wg = sg * 4;
+    if (wg > 128) return;
+    const uint32_t n = 3, dim = 301;
+    float *x = rand_vec((size_t)n * dim), *w = rand_vec(dim), *y = malloc((size_t)n * dim * 4);
+    x[dim + 200] = 9.0f;   /* row 1's maximum */
+    double *ref = malloc((size_t)n * dim * sizeof *ref);
+    for (uint32_t i = 0; i < n; i++) {
+        double ss = 0;
+        for (uint32_t j = 0; j < dim; j++) ss += (double)x[i * dim + j] * x[i * dim + j];
+        for (uint32_t j = 0; j < dim; j++) ref[i * dim + j] = x[i * dim + j] / sqrt(ss / dim + 1e-5) * w[j];
+    }
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *bw = t_buffer(gpu, w, dim * 4),
+                     *by = t_buffer(gpu, NULL, (uint64_t)n * dim * 4), *bo = t_buffer(gpu, NULL, n * 4);
+    uint32_t spec_norm[2] = {wg, 0}, spec_max[1] = {wg};
+    plume_gpu_kernel *kn = plume_gpu_kernel_get(gpu, "rmsnorm", "ssss", 8, spec_norm, 2, &err);
+    plume_gpu_kernel *km = kn ? plume_gpu_kernel_get(gpu, "argmax", "ss", 4, spec_max, 1, &err) : NULL;
+    T_OK(km == NULL);
+    struct {
+        uint32_t dim;
+        float eps;
+    } push = {dim, 1e-5f};
+    plume_gpu_binding bn[4] = {{bx, 0, 0}, {bw, 0, 0}, {by, 0, 0}, {bx, 0, 0}}, bm[2] = {{bx, 0, 0}, {bo, 0, 0}};
+    plume_gpu_rec *rec = begin(gpu);
+    T_OK(plume_gpu_rec_dispatch(rec, kn, bn, 4, &push, n, 1, 1, &err));
+    plume_gpu_rec_barrier(rec);   /* rmsnorm's x binding is writable (for add_rmsnorm) */
+    T_OK(plume_gpu_rec_dispatch(rec, km, bm, 2, &dim, n, 1, 1, &err));
+    plume_gpu_rec_barrier(rec);
+    run(rec);
+    t_download(by, y, (uint64_t)n * dim * 4);
+    double e = max_err(y, ref, (size_t)n * dim);
+    CHECK_MSG(e <= 1e-4, "rmsnorm with %u-invocation workgroups: max error %g", wg, e);
+    uint32_t got[3];
+    t_download(bo, got, sizeof got);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t best = 0;
+        for (uint32_t j = 1; j < dim; j++)
+            if (x[i * dim + j] > x[i * dim + best]) best = j;
+        CHECK_MSG(got[i] == best, "argmax with %u-invocation workgroups, row %u: %u, expected %u", wg, i, got[i], best);
+    }
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bw), plume_gpu_buffer_free(by), plume_gpu_buffer_free(bo);
+    free(x), free(w), free(y), free(ref);
+}
+
 int main(void) {
     plume_gpu *gpu = t_open();
     test_rmsnorm(gpu, 3, 130, 0);
@@ -352,6 +401,7 @@ int main(void) {
     test_argmax(gpu, 1000);
     test_argmax(gpu, 5);
     test_argmax(gpu, 32000);
+    test_multi_subgroup(gpu);
 
     /* Shape and size errors are refused before anything is recorded. */
     plume_error err;
