@@ -22,6 +22,8 @@ typedef struct plume_command {
     X(import,   "import a corpus: Stack Exchange Posts.xml, git log, mbox") \
     X(dataset,  "build the paper's train/val/test requests from a corpus") \
     X(generate, "continue a prompt with a GGUF llama model") \
+    X(train,    "train or fine-tune a model from a YAML description") \
+    X(bpe,      "learn a byte-level BPE tokenizer from text files") \
     X(convert,  "convert a llama2.c model and tokenizer to GGUF") \
     X(devices,  "list Vulkan devices") \
     X(bench,    "measure prompt and decode speed of a model")

@@ -756,3 +756,53 @@ int plume_detokenize(const plume_tokenizer *t, const int32_t *id, size_t n_ids, 
     if (len) *len = n;
     return 0;
 }
+
+/* ---- GPT-2 pre-tokenization alone (added for engine/train/bpe_train.c) ---- */
+
+typedef struct pretok_ctx {
+    const char *text;
+    const size_t *off;
+    int (*emit)(void *user, const char *word, size_t n);
+    void *user;
+} pretok_ctx;
+
+static int pretok_emit(void *vctx, size_t a, size_t b) {
+    pretok_ctx *c = vctx;
+    return c->emit(c->user, c->text + c->off[a], c->off[b] - c->off[a]);
+}
+
+int plume_gpt2_pretokenize(const char *text, size_t len, int (*emit)(void *user, const char *word, size_t n),
+                           void *user, plume_error *err) {
+    if (len == 0) return 0;
+    int32_t *cp = malloc(len * sizeof *cp);
+    int *cls = malloc(len * sizeof *cls);
+    size_t *off = malloc((len + 1) * sizeof *off);
+    int rc = -1;
+    if (!cp || !cls || !off) {
+        plume_fail(err, "pre-tokenizing %zu bytes: out of memory", len);
+        goto done;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &c);
+        if (k <= 0) { c = -1; k = 1; }
+        cp[n] = c;
+        cls[n] = cp_class(c);
+        off[n++] = i;
+        i += (size_t)k;
+    }
+    off[n] = len;
+    pretok_ctx ctx = { text, off, emit, user };
+    rc = gpt2_split(cp, cls, n, pretok_emit, &ctx);
+    if (rc) plume_fail(err, "pre-tokenizing: the word callback failed");
+done:
+    free(cp);
+    free(cls);
+    free(off);
+    return rc;
+}
+
+void plume_gpt2_byte_map(uint32_t byte_to_cp[256]) {
+    gpt2_byte_map(byte_to_cp);
+}

@@ -74,6 +74,14 @@ PLUME_API const char *plume_token_piece(const plume_tokenizer *t, int32_t prev, 
 PLUME_API int plume_detokenize(const plume_tokenizer *t, const int32_t *ids, size_t n_ids,
                                char **text, size_t *len, plume_error *err);
 
+/* GPT-2's pre-tokenizer alone: calls EMIT with each pre-token (bytes of TEXT) in order.
+ * For learning byte-level BPE merges (engine/train/bpe_train.c). 0, or -1 when EMIT fails. */
+PLUME_API int plume_gpt2_pretokenize(const char *text, size_t len,
+                                     int (*emit)(void *user, const char *word, size_t n), void *user,
+                                     plume_error *err);
+/* GPT-2's byte -> printable code point map (byte-level BPE vocabularies store tokens so). */
+PLUME_API void plume_gpt2_byte_map(uint32_t byte_to_cp[256]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,392 @@
+/* `plume train`: JSON Lines in, a trained GGUF out. Reads the examples (jansson) and
+ * tokenizes them, runs the trainer with periodic validation and checkpoints, and keeps
+ * the loss curve as CSV (step,train_loss,val_loss,lr,grad_norm) and an SVG drawing. */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "gguf.h"
+#include "plume/train.h"
+#include "tokenizer.h"
+
+#define JSONL_MAX_LINE (64u << 20)
+#define JSONL_MAX_EXAMPLES 10000000
+
+static int load_tokenizer(const char *path, plume_tokenizer **tok, plume_error *err) {
+    plume_gguf *g = NULL;
+    if (plume_gguf_open(&g, path, err)) return plume_fail_prefix(err, "tokenizer: ");
+    int rc = 0;
+    if (!plume_gguf_find(g, "tokenizer.ggml.model"))
+        rc = plume_fail(err, "%s: has no tokenizer.ggml.* metadata; hint: name a GGUF that carries a tokenizer", path);
+    else rc = plume_tokenizer_from_gguf(tok, g, err);
+    plume_gguf_close(g);
+    return rc;
+}
+
+void plume_train_examples_free(plume_train_example *ex, int n) {
+    for (int i = 0; ex && i < n; i++) free((void *)ex[i].tokens);
+    free(ex);
+}
+
+static int read_jsonl(const char *path, const plume_tokenizer *tok, int add_eos, plume_train_example **out, int *n_out,
+                      plume_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return plume_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    int n = 0, room = 0, rc = 0;
+    plume_train_example *ex = NULL;
+    int32_t bos = plume_tokenizer_bos(tok), eos = plume_tokenizer_eos(tok);
+    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if ((size_t)len > JSONL_MAX_LINE) {
+            rc = plume_fail(err, "%s:%ld: the line is %zd bytes, over the %u limit", path, lineno, len, JSONL_MAX_LINE);
+            break;
+        }
+        size_t k = 0;
+        while (k < (size_t)len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r' || line[k] == '\n')) k++;
+        if (k == (size_t)len) continue;
+        json_error_t je;
+        json_t *o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+        if (!o) {
+            rc = plume_fail(err, "%s:%ld:%d: %s; hint: one JSON object per line", path, lineno, je.column, je.text);
+            break;
+        }
+        json_t *p = json_object_get(o, "prompt"), *t = json_object_get(o, "target");
+        if (!json_is_object(o) || !json_is_string(p) || !json_is_string(t)) {
+            json_decref(o);
+            rc = plume_fail(err, "%s:%ld: wants an object with string fields \"prompt\" and \"target\"", path, lineno);
+            break;
+        }
+        int32_t *pi = NULL, *ti = NULL;
+        size_t np = 0, nt = 0;
+        if (plume_tokenize(tok, json_string_value(p), json_string_length(p), false, &pi, &np, err) ||
+            plume_tokenize(tok, json_string_value(t), json_string_length(t), false, &ti, &nt, err)) {
+            free(pi);
+            json_decref(o);
+            rc = plume_fail_prefix(err, "%s:%ld: ", path, lineno);
+            break;
+        }
+        json_decref(o);
+        size_t total = (bos >= 0) + np + nt + (add_eos && eos >= 0);
+        int32_t *all = malloc(total * sizeof *all + 4);
+        if (n == room) {
+            room = room ? room * 2 : 64;
+            plume_train_example *grown = n < JSONL_MAX_EXAMPLES ? realloc(ex, (size_t)room * sizeof *ex) : NULL;
+            if (!grown) {
+                free(all);
+                all = NULL;
+            } else {
+                ex = grown;
+            }
+        }
+        if (!all) {
+            free(pi);
+            free(ti);
+            rc = plume_fail(err, "%s:%ld: out of memory (or more than %d examples)", path, lineno, JSONL_MAX_EXAMPLES);
+            break;
+        }
+        size_t at = 0;
+        if (bos >= 0) all[at++] = bos;
+        memcpy(all + at, pi, np * sizeof *all);
+        at += np;
+        int n_prompt = (int)at;
+        memcpy(all + at, ti, nt * sizeof *all);
+        at += nt;
+        if (add_eos && eos >= 0) all[at++] = eos;
+        free(pi);
+        free(ti);
+        if (n_prompt < 1 || (int)at <= n_prompt) {
+            free(all);
+            rc = plume_fail(err, "%s:%ld: the %s is empty after tokenization; hint: every example needs a prompt "
+                                 "(or a BOS) and a target", path, lineno, n_prompt < 1 ? "prompt" : "target");
+            break;
+        }
+        ex[n++] = (plume_train_example){all, (int)at, n_prompt};
+    }
+    free(line);
+    if (!rc && ferror(f)) rc = plume_fail(err, "%s: read error", path);
+    fclose(f);
+    if (!rc && n == 0) rc = plume_fail(err, "%s: no examples", path);
+    if (rc) {
+        plume_train_examples_free(ex, n);
+        return -1;
+    }
+    *out = ex;
+    *n_out = n;
+    return 0;
+}
+
+int plume_train_read_jsonl(const char *path, const char *tokenizer_gguf, int add_eos, plume_train_example **ex, int *n,
+                           plume_error *err) {
+    plume_tokenizer *tok = NULL;
+    if (load_tokenizer(tokenizer_gguf, &tok, err)) return -1;
+    int rc = read_jsonl(path, tok, add_eos, ex, n, err);
+    plume_tokenizer_free(tok);
+    return rc;
+}
+
+/* ---- the loss curve ---------------------------------------------------------------- */
+
+typedef struct curve {
+    int n, cap;
+    int *step;
+    double *train, *val;
+} curve;
+
+static void curve_add(curve *c, int step, double train, double val) {
+    if (c->n == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 256;
+        int *s = realloc(c->step, (size_t)cap * sizeof *s);
+        if (s) c->step = s;
+        double *t = realloc(c->train, (size_t)cap * sizeof *t);
+        if (t) c->train = t;
+        double *v = realloc(c->val, (size_t)cap * sizeof *v);
+        if (v) c->val = v;
+        if (!s || !t || !v) return;  /* the drawing loses points, the CSV keeps them */
+        c->cap = cap;
+    }
+    c->step[c->n] = step;
+    c->train[c->n] = train;
+    c->val[c->n] = val;
+    c->n++;
+}
+
+static void curve_free(curve *c) {
+    free(c->step);
+    free(c->train);
+    free(c->val);
+}
+
+/* Reads an earlier run's CSV back (when resuming). */
+static void curve_read(curve *c, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char buf[256];
+    while (fgets(buf, sizeof buf, f)) {
+        int s;
+        double t, v = NAN;
+        char vs[64] = "";
+        if (sscanf(buf, "%d,%lf,%63[^,]", &s, &t, vs) >= 2) {
+            if (vs[0]) v = strtod(vs, NULL);
+            curve_add(c, s, t, v);
+        }
+    }
+    fclose(f);
+}
+
+static int write_svg(const curve *c, const char *path, plume_error *err) {
+    FILE *f = fopen(path, "w");
+    if (!f) return plume_fail(err, "%s: cannot write: %s", path, strerror(errno));
+    const double W = 640, H = 400, L = 60, R = 20, T = 30, B = 45;
+    double lo = INFINITY, hi = -INFINITY;
+    int s0 = c->n ? c->step[0] : 0, s1 = c->n ? c->step[c->n - 1] : 1;
+    for (int i = 0; i < c->n; i++) {
+        lo = fmin(lo, c->train[i]);
+        hi = fmax(hi, c->train[i]);
+        if (!isnan(c->val[i])) {
+            lo = fmin(lo, c->val[i]);
+            hi = fmax(hi, c->val[i]);
+        }
+    }
+    if (!(hi > lo)) {
+        lo = isfinite(lo) ? lo - 1 : 0;
+        hi = lo + 2;
+    }
+    if (s1 <= s0) s1 = s0 + 1;
+#define X(s) (L + ((s) - s0) * (W - L - R) / (double)(s1 - s0))
+#define Y(v) (T + (hi - (v)) * (H - T - B) / (hi - lo))
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" font-family=\"sans-serif\" "
+               "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
+    fprintf(f, "<text x=\"%g\" y=\"18\">loss (target tokens, cross-entropy) by step</text>\n", L);
+    fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
+    fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", L, T, L, H - B);
+    for (int k = 0; k <= 4; k++) {
+        double v = lo + (hi - lo) * k / 4;
+        fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">%.3g</text>\n", L - 4, Y(v) + 4, v);
+        int s = s0 + (int)((double)(s1 - s0) * k / 4);
+        fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", X(s), H - B + 16, s);
+    }
+    fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"");
+    for (int i = 0; i < c->n; i++) fprintf(f, "%.1f,%.1f ", X(c->step[i]), Y(c->train[i]));
+    fprintf(f, "\"/>\n<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\" points=\"");
+    for (int i = 0; i < c->n; i++)
+        if (!isnan(c->val[i])) fprintf(f, "%.1f,%.1f ", X(c->step[i]), Y(c->val[i]));
+    fprintf(f, "\"/>\n<text x=\"%g\" y=\"%g\" fill=\"#1f77b4\">train</text>\n", W - R - 110, T + 12);
+    fprintf(f, "<text x=\"%g\" y=\"%g\" fill=\"#ff7f0e\">validation</text>\n</svg>\n", W - R - 70, T + 12);
+#undef X
+#undef Y
+    if (fclose(f)) return plume_fail(err, "%s: write error", path);
+    return 0;
+}
+
+/* ---- the run ------------------------------------------------------------------------- */
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static char *join(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int file_exists(const char *p) { return access(p, R_OK) == 0; }
+
+/* mkdir -p: every missing folder of PATH. */
+static int make_dirs(const char *path) {
+    char *p = strdup(path);
+    if (!p) return -1;
+    int rc = 0;
+    for (char *s = p + 1; !rc; s++) {
+        if (*s == '/' || !*s) {
+            char keep = *s;
+            *s = 0;
+            if (mkdir(p, 0777) && errno != EEXIST) rc = -1;
+            *s = keep;
+            if (!keep) break;
+        }
+    }
+    free(p);
+    return rc;
+}
+
+typedef struct run_files {
+    char *gguf, *optim, *csv, *svg, *f16, *q8;
+} run_files;
+
+static int checkpoint(plume_trainer *t, const plume_train_config *c, const run_files *fl, const curve *cv,
+                      plume_error *err) {
+    return plume_trainer_save(t, fl->gguf, PLUME_GGML_F32, c->tokenizer, err) ||
+           plume_trainer_save_state(t, fl->optim, err) || write_svg(cv, fl->svg, err);
+}
+
+static void progress(FILE *log, int tty, int step, int steps, double loss, double lr, double rate) {
+    if (tty) {
+        char bar[31];
+        int k = (int)(30.0 * step / steps);
+        for (int i = 0; i < 30; i++) bar[i] = i < k ? '#' : '-';
+        bar[30] = 0;
+        fprintf(log, "\r[%s] %d/%d  loss %.4f  lr %.2e  %.2f steps/s ", bar, step, steps, loss, lr, rate);
+    } else {
+        fprintf(log, "step %d/%d  loss %.4f  lr %.2e  %.2f steps/s\n", step, steps, loss, lr, rate);
+    }
+    fflush(log);
+}
+
+int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
+    plume_tokenizer *tok = NULL;
+    plume_train_example *train = NULL, *val = NULL;
+    int n_train = 0, n_val = 0, rc = -1;
+    plume_trainer *t = NULL;
+    FILE *csv = NULL;
+    curve cv = {0};
+    run_files fl = {join(c->out, "model.gguf"), join(c->out, "model.optim"), join(c->out, "loss.csv"),
+                    join(c->out, "loss.svg"), join(c->out, "model-f16.gguf"), join(c->out, "model-q8_0.gguf")};
+    int tty = log && isatty(fileno(log));
+    if (!fl.gguf || !fl.optim || !fl.csv || !fl.svg || !fl.f16 || !fl.q8) {
+        plume_fail(err, "out of memory");
+        goto done;
+    }
+    if (load_tokenizer(c->tokenizer, &tok, err) || read_jsonl(c->train_data, tok, c->add_eos, &train, &n_train, err) ||
+        (c->val_data && read_jsonl(c->val_data, tok, c->add_eos, &val, &n_val, err)))
+        goto done;
+    if (make_dirs(c->out)) {
+        plume_fail(err, "%s: cannot create the output folder: %s", c->out, strerror(errno));
+        goto done;
+    }
+    int resumed = c->resume && file_exists(fl.gguf) && file_exists(fl.optim);
+    if (resumed) {
+        t = plume_trainer_create(NULL, fl.gguf, &c->params, err);
+        if (!t || plume_trainer_load_state(t, fl.optim, err)) goto done;
+    } else if (c->has_shape) {
+        plume_train_shape s = c->shape;
+        if (!s.vocab_size) s.vocab_size = plume_tokenizer_n_vocab(tok);
+        t = plume_trainer_create(&s, NULL, &c->params, err);
+    } else {
+        t = plume_trainer_create(NULL, c->init, &c->params, err);
+    }
+    if (!t) goto done;
+    if (plume_trainer_shape(t)->vocab_size < plume_tokenizer_n_vocab(tok)) {
+        plume_fail(err, "%s: the tokenizer has %d tokens but the model only %d; hint: model.shape.vocab",
+                   c->tokenizer, plume_tokenizer_n_vocab(tok), plume_trainer_shape(t)->vocab_size);
+        goto done;
+    }
+    if (plume_trainer_set_data(t, train, n_train, err)) {
+        plume_fail_prefix(err, "%s: ", c->train_data);
+        goto done;
+    }
+    if (resumed) curve_read(&cv, fl.csv);
+    if (!(csv = fopen(fl.csv, resumed ? "a" : "w"))) {
+        plume_fail(err, "%s: cannot write: %s", fl.csv, strerror(errno));
+        goto done;
+    }
+    if (!resumed) fprintf(csv, "step,train_loss,val_loss,lr,grad_norm\n");
+    const plume_train_shape *s = plume_trainer_shape(t);
+    if (log)
+        fprintf(log, "plume train: %s model dim %d, %d layers, %d/%d heads, vocab %d; %d training examples%s%s; "
+                     "%d steps of %d x %d x %d tokens%s\n",
+                resumed ? "resuming the" : c->has_shape ? "a new" : "fine-tuning the", s->dim, s->n_layers,
+                s->n_heads, s->n_kv_heads, s->vocab_size, n_train, n_val ? ", validation " : "",
+                n_val ? "set" : "", c->params.steps, c->params.accum, c->params.batch, c->params.seq_len,
+                resumed ? " (continuing)" : "");
+    double t0 = now_s();
+    int first = plume_trainer_step_count(t);
+    while (plume_trainer_step_count(t) < c->params.steps) {
+        plume_train_stats st;
+        if (plume_trainer_step(t, &st, err)) goto done;
+        double vl = NAN;
+        int last = st.step == c->params.steps;
+        if (n_val && ((c->eval_every > 0 && st.step % c->eval_every == 0) || last)) {
+            if (plume_trainer_eval(t, val, n_val, &vl, err)) {
+                plume_fail_prefix(err, "%s: ", c->val_data);
+                goto done;
+            }
+        }
+        fprintf(csv, "%d,%.6f,", st.step, st.loss);
+        if (!isnan(vl)) fprintf(csv, "%.6f", vl);
+        fprintf(csv, ",%.6g,%.6g\n", st.lr, st.grad_norm);
+        fflush(csv);
+        curve_add(&cv, st.step, st.loss, vl);
+        double rate = (st.step - first) / (now_s() - t0 + 1e-9);
+        int every = c->params.steps / 20 > 0 ? c->params.steps / 20 : 1;
+        if (log && (tty || st.step % every == 0 || last || !isnan(vl))) progress(log, tty, st.step, c->params.steps,
+                                                                                st.loss, st.lr, rate);
+        if (log && !isnan(vl)) fprintf(log, "%svalidation loss %.4f at step %d\n", tty ? "\n" : "", vl, st.step);
+        if (c->checkpoint_every > 0 && st.step % c->checkpoint_every == 0 && !last &&
+            checkpoint(t, c, &fl, &cv, err))
+            goto done;
+    }
+    double secs = now_s() - t0;
+    if (log && tty) fputc('\n', log);
+    if (checkpoint(t, c, &fl, &cv, err) ||
+        (c->export_f16 && plume_trainer_save(t, fl.f16, PLUME_GGML_F16, c->tokenizer, err)) ||
+        (c->export_q8_0 && plume_trainer_save(t, fl.q8, PLUME_GGML_Q8_0, c->tokenizer, err)))
+        goto done;
+    if (log) {
+        int done_steps = plume_trainer_step_count(t) - first;
+        fprintf(log, "plume train: %d steps in %.1f s (%.2f steps/s); wrote %s, %s, %s, %s%s%s%s%s\n", done_steps,
+                secs, done_steps / (secs + 1e-9), fl.gguf, fl.optim, fl.csv, fl.svg, c->export_f16 ? ", " : "",
+                c->export_f16 ? fl.f16 : "", c->export_q8_0 ? ", " : "", c->export_q8_0 ? fl.q8 : "");
+    }
+    rc = 0;
+done:
+    if (csv) fclose(csv);
+    curve_free(&cv);
+    plume_trainer_free(t);
+    plume_train_examples_free(train, n_train);
+    plume_train_examples_free(val, n_val);
+    plume_tokenizer_free(tok);
+    free(fl.gguf); free(fl.optim); free(fl.csv); free(fl.svg); free(fl.f16); free(fl.q8);
+    return rc;
+}
