@@ -19,6 +19,8 @@ typedef struct plume_command {
     X(graph,   "print a graph as Graphviz DOT") \
     X(run,     "run requests through a graph") \
     X(eval,    "score predictions: corpus BLEU, mean ROUGE-1/2/L") \
+    X(import,  "import a corpus: Stack Exchange Posts.xml, git log, mbox") \
+    X(dataset, "build the paper's train/val/test requests from a corpus") \
     X(convert, "convert a llama2.c model and tokenizer to GGUF")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);

@@ -1,0 +1,121 @@
+/* rank.doc_by_snippet — the paper's RankDocBySnpt: each profile document is scored by its best
+ * snippet, and documents are ranked by that score. The paper scores snippets with dense
+ * embeddings; until the language model gives embeddings, BM25 over the request's snippets is
+ * the snippet scorer (one index over every snippet of every profile document). */
+#include <stdlib.h>
+#include <string.h>
+#include "rank.h"
+
+typedef struct bysnpt_state {
+    plume_stemmer *stemmer;
+    double k1, b;
+    long long budget, snippet_chars;
+} bysnpt_state;
+
+static int bysnpt_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
+    bysnpt_state *s = state;
+    s->k1 = plume_args_float(args, "k1");
+    s->b = plume_args_float(args, "b");
+    s->snippet_chars = plume_args_int(args, "snippet_chars");
+    if (!(s->k1 >= 0) || !(s->b >= 0 && s->b <= 1))
+        return plume_fail(err, "k1 = %g, b = %g: out of range (hint: k1 >= 0 and 0 <= b <= 1; the usual values are 1.2 and 0.75)",
+                          s->k1, s->b);
+    if (s->snippet_chars < 1)
+        return plume_fail(err, "snippet_chars = %lld must be at least 1 (hint: the paper's snippets are 250)", s->snippet_chars);
+    if (rank_budget_arg(args, &s->budget, err)) return -1;
+    s->stemmer = plume_stemmer_new(err);
+    return s->stemmer ? 0 : -1;
+}
+
+static int bysnpt_score(void *state, const char *query, size_t query_len, const plume_doc *docs, size_t n,
+                        double *scores, plume_error *err) {
+    bysnpt_state *s = state;
+    plume_words *terms = NULL, q = { 0 };
+    size_t *owner = NULL, n_snip = 0, cap = 0;
+    double *snip_scores = NULL;
+    plume_bm25 *idx = NULL;
+    plume_spans sp = { 0 };
+    int *seen = NULL;
+    int rc = -1;
+    for (size_t d = 0; d < n; d++) {
+        const char *text = docs[d].text ? docs[d].text : "";
+        sp.count = 0;
+        if (plume_text_snippets(text, strlen(text), (size_t)s->snippet_chars, &sp)) goto oom;
+        for (size_t k = 0; k < sp.count; k++) {
+            if (n_snip == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                plume_words *t = realloc(terms, ncap * sizeof *t);
+                if (!t) goto oom;
+                terms = t;
+                memset(terms + cap, 0, (ncap - cap) * sizeof *terms);
+                size_t *o = realloc(owner, ncap * sizeof *o);
+                if (!o) goto oom;
+                owner = o;
+                cap = ncap;
+            }
+            owner[n_snip] = d;
+            if (rank_terms(s->stemmer, text + sp.items[k].start, sp.items[k].len, &terms[n_snip++])) goto oom;
+        }
+    }
+    if (rank_terms(s->stemmer, query, query_len, &q)) goto oom;
+    if (!(idx = plume_bm25_build(terms, n_snip, s->k1, s->b, err))) goto done;
+    if (!(snip_scores = malloc((n_snip ? n_snip : 1) * sizeof *snip_scores))) goto oom;
+    if (plume_bm25_score(idx, &q, snip_scores)) goto oom;
+    /* a document's score is its best snippet's; a document without text scores 0 */
+    for (size_t d = 0; d < n; d++) scores[d] = 0.0;
+    if (!(seen = calloc(n ? n : 1, sizeof *seen))) goto oom;
+    for (size_t k = 0; k < n_snip; k++)
+        if (!seen[owner[k]] || snip_scores[k] > scores[owner[k]]) {
+            scores[owner[k]] = snip_scores[k];
+            seen[owner[k]] = 1;
+        }
+    rc = 0;
+    goto done;
+oom:
+    plume_fail(err, "out of memory scoring the snippets of %zu documents", n);
+done:
+    plume_spans_free(&sp);
+    plume_bm25_free(idx);
+    plume_words_free(&q);
+    for (size_t k = 0; k < cap; k++) plume_words_free(&terms[k]);
+    free(terms);
+    free(owner);
+    free(snip_scores);
+    free(seen);
+    return rc;
+}
+
+static int bysnpt_run(void *state, plume_batch *batch, plume_error *err) {
+    bysnpt_state *s = state;
+    return rank_run(state, batch, s->budget, bysnpt_score);
+}
+
+static void bysnpt_destroy(void *state) {
+    bysnpt_state *s = state;
+    plume_stemmer_free(s->stemmer);
+    s->stemmer = NULL;
+}
+
+static const plume_param bysnpt_params[] = {
+    RANK_K1_PARAM,
+    RANK_B_PARAM,
+    { "snippet_chars", PLUME_INT, "250", "a snippet is sentences appended until it holds this many characters" },
+    RANK_BUDGET_PARAM,
+    { 0 },
+};
+
+const plume_stage rank_doc_by_snippet = {
+    .name = "rank.doc_by_snippet",
+    .doc = "RankDocBySnpt (the paper's document ranking by snippets): each profile document's text is cut "
+           "into snippets (sentences appended until 250 characters or the document ends); each document "
+           "scores as its best snippet, and the whole documents are ranked by that. The paper scores "
+           "snippets with dense embeddings; until the language model gives embeddings this stage scores "
+           "them with BM25 (one index over all the request's snippets). Ties by time, then id.",
+    .inputs = rank_inputs,
+    .outputs = rank_outputs,
+    .params = bysnpt_params,
+    .state_size = sizeof(bysnpt_state),
+    .create = bysnpt_create,
+    .run = bysnpt_run,
+    .destroy = bysnpt_destroy,
+};

@@ -1,0 +1,40 @@
+/* The ranking stages' shared parts: port and parameter tables, ordering, the character budget.
+ *
+ * Every ranking stage reads the immediate context (query) and the profile (the user's earlier
+ * documents), scores each profile document, and writes them as ranked entries: best first,
+ * ties broken by time (newer first) then id (byte order), so a run is deterministic; the
+ * entries' texts are then cut to budget_chars characters in all. */
+#ifndef PLUME_RANK_H
+#define PLUME_RANK_H
+
+#include "plume/stage.h"
+#include "plume/text.h"
+
+/* Port and parameter tables every ranking stage shares. */
+extern const plume_port rank_inputs[];            /* query (text), profile (docs) */
+extern const plume_port rank_inputs_optional_query[];
+extern const plume_port rank_outputs[];           /* entries (docs) */
+#define RANK_BUDGET_PARAM { "budget_chars", PLUME_INT, "2500", \
+    "characters of entry text kept in all: entries are taken in rank order and the last one is " \
+    "truncated so the total is exactly this (0: no limit)" }
+#define RANK_K1_PARAM { "k1", PLUME_FLOAT, "1.2", "BM25 term-frequency saturation (>= 0)" }
+#define RANK_B_PARAM  { "b", PLUME_FLOAT, "0.75", "BM25 length normalization (0 to 1)" }
+
+/* Sorts order[0..n) (indices into docs) by score desc, time desc, id asc. */
+void rank_order(const plume_doc *docs, const double *scores, size_t *order, size_t n);
+/* Writes docs in order[] to out with their scores, cutting texts to budget_chars characters in
+ * all (0: no cut). Returns 0, or -1 when out of memory. */
+int rank_emit(plume_value *out, const plume_doc *docs, const double *scores, const size_t *order, size_t n,
+              long long budget_chars);
+/* Scores docs, orders and emits them: the part of run() every stage shares. score() fills
+ * scores[0..n) for one record and returns 0, or -1 with a message in err. */
+typedef int (*rank_score_fn)(void *state, const char *query, size_t query_len, const plume_doc *docs, size_t n,
+                             double *scores, plume_error *err);
+int rank_run(void *state, plume_batch *batch, long long budget_chars, rank_score_fn score);
+/* Reads budget_chars from args and checks it; 0, or -1 with err set. */
+int rank_budget_arg(const plume_args *args, long long *budget, plume_error *err);
+
+/* The analysis BM25 uses on both sides: words, stopwords dropped, Snowball stems. */
+int rank_terms(plume_stemmer *st, const char *s, size_t len, plume_words *out);
+
+#endif
