@@ -14,14 +14,17 @@ typedef struct plume_command {
 /* One declaration per cmd_*.c file, in the order `plume help` lists them. */
 #define PLUME_COMMANDS(X) \
     X(version, "print plume's version and ABI") \
-    X(modules, "list the stages plume can load, or explain one") \
-    X(check,   "check a graph without running it") \
-    X(graph,   "print a graph as Graphviz DOT") \
-    X(run,     "run requests through a graph") \
-    X(eval,    "score predictions: corpus BLEU, mean ROUGE-1/2/L") \
-    X(import,  "import a corpus: Stack Exchange Posts.xml, git log, mbox") \
-    X(dataset, "build the paper's train/val/test requests from a corpus") \
-    X(convert, "convert a llama2.c model and tokenizer to GGUF")
+    X(modules,  "list the stages plume can load, or explain one") \
+    X(check,    "check a graph without running it") \
+    X(graph,    "print a graph as Graphviz DOT") \
+    X(run,      "run requests through a graph") \
+    X(eval,     "score predictions: corpus BLEU, mean ROUGE-1/2/L") \
+    X(import,   "import a corpus: Stack Exchange Posts.xml, git log, mbox") \
+    X(dataset,  "build the paper's train/val/test requests from a corpus") \
+    X(generate, "continue a prompt with a GGUF llama model") \
+    X(convert,  "convert a llama2.c model and tokenizer to GGUF") \
+    X(devices,  "list Vulkan devices") \
+    X(bench,    "measure prompt and decode speed of a model")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)

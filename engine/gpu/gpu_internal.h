@@ -1,0 +1,73 @@
+/* The device layer's private structures, shared by the files of engine/gpu/. */
+#ifndef PLUME_GPU_INTERNAL_H
+#define PLUME_GPU_INTERNAL_H
+
+#include <vulkan/vulkan.h>
+#include "plume/gpu.h"
+
+#define GPU_PROFILE_MAX 64      /* distinct kernel names in the profile table */
+
+typedef struct gpu_profile_entry {
+    char name[64];
+    double ns;
+    uint64_t count;
+} gpu_profile_entry;
+
+struct plume_gpu_kernel {
+    struct plume_gpu_kernel *next;      /* the gpu's cache list */
+    char name[64];
+    char label[64];                     /* the profile's name for it: name, or name.variant */
+    char bindings[16];
+    uint32_t push_bytes;
+    uint32_t spec[16];
+    int n_spec;
+    VkDescriptorSetLayout set_layout;
+    VkPipelineLayout layout;
+    VkPipeline pipeline;
+};
+
+struct plume_gpu_buffer {
+    plume_gpu *gpu;
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    uint64_t bytes;
+    void *mapped;                       /* NULL unless host-visible */
+};
+
+struct plume_gpu {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    VkPhysicalDevice phys;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    plume_gpu_info info;
+    VkPhysicalDeviceMemoryProperties mem;
+    uint64_t storage_align, texel_align;
+    VkCommandPool pool;
+    VkCommandBuffer oneshot;            /* uploads, downloads, fills */
+    VkFence fence;
+    plume_gpu_buffer *staging;          /* host-visible, for uploads/downloads */
+    plume_gpu_buffer *dummy;            /* a 16-byte buffer bound where a kernel ignores a binding */
+    plume_gpu_kernel *kernels;
+    uint64_t part_limit;                /* weight split size; tests lower it to exercise splitting */
+    int no_map_device;                  /* tests: leave device buffers unmapped (staged copies) */
+    int profile;
+    int validate, sync_validation;      /* PLUME_VALIDATE=1; synchronization validation on */
+    gpu_profile_entry prof[GPU_PROFILE_MAX];
+    int n_prof;
+};
+
+/* One-shot command buffer: begin, record, then submit and wait. */
+int gpu_oneshot_begin(plume_gpu *gpu, plume_error *err);
+int gpu_oneshot_submit(plume_gpu *gpu, plume_error *err);
+void gpu_profile_add(plume_gpu *gpu, const char *name, double ns);
+const char *gpu_vk_result(VkResult r);
+
+/* Tests only: split weights into parts of at most this many bytes (0 = device limits). */
+PLUME_API void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes);
+/* Tests only: device buffers created after this are not mapped even where the memory is
+ * host-visible, so uploads and downloads take the staging path a discrete GPU needs. */
+PLUME_API void plume_gpu_set_no_map(plume_gpu *gpu, int on);
+
+#endif

@@ -1,0 +1,288 @@
+/* The transformer ops: each checks shapes and buffer sizes, picks the kernel variant for
+ * this device (specialization constants), records its dispatches and a barrier.
+ *
+ * Workgroup shapes (see README.gpu.md): reductions (rmsnorm, argmax, attention) use one
+ * subgroup per workgroup so they need no barrier(); matmul uses WG = 2 x subgroup
+ * invocations (16 on lavapipe), each computing a 4-row x TB-token register tile. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "gpu_internal.h"
+#include "gpu_weight.h"
+
+#define MATMUL_TR 4         /* rows per invocation */
+#define MATMUL_TB 8         /* tokens per invocation; n <= this is the matrix-vector case */
+#define ATTN_MAX_HEAD_DIM 256
+#define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
+#define EW_WG 64            /* elementwise kernels */
+
+static uint32_t ceil_div(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
+
+static uint32_t sg_wg(const plume_gpu *gpu, uint32_t cap) {
+    uint32_t s = gpu->info.subgroup_size;
+    if (s < 1) s = 1;
+    if (s > cap) s = cap;
+    return s;
+}
+
+static uint32_t ew_groups(const plume_gpu *gpu, uint64_t count) {
+    uint64_t g = (count + EW_WG - 1) / EW_WG;
+    if (g > gpu->info.max_workgroup_count[0]) g = gpu->info.max_workgroup_count[0];  /* kernels grid-stride */
+    return g ? (uint32_t)g : 1;
+}
+
+static int need(const plume_gpu_buffer *b, uint64_t bytes, const char *op, const char *what, plume_error *err) {
+    if (!b) return plume_fail(err, "%s: %s buffer is NULL", op, what);
+    if (plume_gpu_buffer_bytes(b) < bytes)
+        return plume_fail(err, "%s: the %s buffer holds %llu bytes but this call needs %llu", op, what,
+                          (unsigned long long)plume_gpu_buffer_bytes(b), (unsigned long long)bytes);
+    return 0;
+}
+
+static plume_gpu_binding bind(plume_gpu_buffer *b, uint64_t bytes) { return (plume_gpu_binding){b, 0, bytes}; }
+
+static int finish(plume_gpu_rec *rec, int rc) {
+    if (rc == 0) plume_gpu_rec_barrier(rec);
+    return rc;
+}
+
+/* y = W x, or with w3 (SwiGLU) y = silu(W x) * (W3 x). */
+static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu_weight *w3, plume_gpu_buffer *x,
+                  plume_gpu_buffer *y, uint32_t n, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    const char *op = w3 ? "matmul_swiglu" : "matmul";
+    if (n == 0) return 0;
+    if (w3 && (w3->type != w->type || w3->rows != w->rows || w3->cols != w->cols))
+        return plume_fail(err, "matmul_swiglu: the gate (%u x %u, type %d) and up (%u x %u, type %d) weights must have "
+                          "the same shape and type", w->rows, w->cols, (int)w->type, w3->rows, w3->cols, (int)w3->type);
+    uint64_t xb = (uint64_t)n * w->cols * 4, yb = (uint64_t)n * w->rows * 4;
+    if (need(x, xb, op, "x", err) || need(y, yb, op, "y", err)) return -1;
+    if (x == y) return plume_fail(err, "%s: x and y must be different buffers", op);
+    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
+    uint32_t wg = sg_wg(gpu, 32) * 2;
+    if (wg < 16) wg = 16;
+    uint32_t tr = MATMUL_TR;
+    /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
+     * than scalar storage-buffer loads (measured, README.gpu.md). */
+    uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
+    uint32_t spec[6] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tfssttf", 24, spec, 6, err);
+    if (!k) return -1;
+    /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
+    snprintf(k->label, sizeof k->label, "%s.%s.n%u", op,
+             w->type == PLUME_GPU_F32 ? "f32" : w->type == PLUME_GPU_F16 ? "f16" : w->type == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0",
+             tb);
+    /* Same shape and type: w3 is split into the same parts as w. */
+    for (uint32_t p = 0; p < w->n_parts; p++) {
+        uint32_t r0 = p * w->rows_per_part;
+        uint32_t nr = w->rows - r0 < w->rows_per_part ? w->rows - r0 : w->rows_per_part;
+        uint32_t push[6] = {nr, w->cols, n, r0, w->rows, w->tpr};
+        const plume_gpu_weight *u = w3 ? w3 : w;
+        plume_gpu_binding b[7] = {
+            bind(w->w[p], 0),
+            bind(w->scales[p] ? w->scales[p] : gpu->dummy, 0),
+            bind(x, xb),
+            bind(y, yb),
+            xvec ? bind(x, xb) : bind(gpu->dummy, 16),
+            bind(u->w[p], 0),
+            bind(u->scales[p] ? u->scales[p] : gpu->dummy, 0),
+        };
+        if (plume_gpu_rec_dispatch(rec, k, b, 7, push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
+            return plume_fail_prefix(err, "%s %u x %u, n %u: ", op, w->rows, w->cols, n);
+    }
+    return finish(rec, 0);
+}
+
+int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y,
+                     uint32_t n, plume_error *err) {
+    return matmul(rec, w, NULL, x, y, n, err);
+}
+
+int plume_gpu_matmul_swiglu(plume_gpu_rec *rec, const plume_gpu_weight *gate, const plume_gpu_weight *up,
+                            plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n, plume_error *err) {
+    if (!up) return plume_fail(err, "matmul_swiglu: the up weight is NULL");
+    return matmul(rec, gate, up, x, y, n, err);
+}
+
+int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu_buffer *rows, plume_gpu_buffer *out,
+                    uint32_t n, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    uint64_t ob = (uint64_t)n * table->cols * 4;
+    if (need(rows, (uint64_t)n * 16, "embed", "rows", err) || need(out, ob, "embed", "out", err)) return -1;
+    uint32_t spec[2] = {EW_WG, (uint32_t)table->type};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tfss", 20, spec, 2, err);
+    if (!k) return -1;
+    for (uint32_t p = 0; p < table->n_parts; p++) {
+        uint32_t r0 = p * table->rows_per_part;
+        uint32_t nr = table->rows - r0 < table->rows_per_part ? table->rows - r0 : table->rows_per_part;
+        uint32_t push[5] = {n, table->cols, table->tpr, r0, nr};
+        plume_gpu_binding b[4] = {
+            bind(table->w[p], 0),
+            bind(table->scales[p] ? table->scales[p] : gpu->dummy, 0),
+            bind(rows, (uint64_t)n * 16),
+            bind(out, ob),
+        };
+        if (plume_gpu_rec_dispatch(rec, k, b, 4, push, ew_groups(gpu, (uint64_t)n * table->tpr), 1, 1, err))
+            return plume_fail_prefix(err, "embed: ");
+        /* Parts write disjoint rows of out; no barrier needed between them. */
+    }
+    return finish(rec, 0);
+}
+
+/* rmsnorm, after x += r where r is given. */
+static int rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *r, plume_gpu_buffer *w,
+                   plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    const char *op = r ? "add_rmsnorm" : "rmsnorm";
+    if (n == 0) return 0;
+    if (dim == 0) return plume_fail(err, "%s: dim is 0", op);
+    uint64_t xb = (uint64_t)n * dim * 4;
+    if (need(x, xb, op, "x", err) || need(w, (uint64_t)dim * 4, op, "weight", err) || need(y, xb, op, "y", err) ||
+        (r && need(r, xb, op, "residual", err)))
+        return -1;
+    if (r && (y == x || y == r || r == x)) return plume_fail(err, "add_rmsnorm: x, r and y must be three buffers");
+    uint32_t spec[2] = {sg_wg(gpu, 64), r != NULL};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "rmsnorm", "ssss", 8, spec, 2, err);
+    if (!k) return -1;
+    if (r) snprintf(k->label, sizeof k->label, "add_rmsnorm");
+    struct {
+        uint32_t dim;
+        float eps;
+    } push = {dim, eps};
+    plume_gpu_binding b[4] = {bind(x, xb), bind(w, (uint64_t)dim * 4), bind(y, xb), bind(r ? r : x, xb)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 4, &push, n, 1, 1, err));
+}
+
+int plume_gpu_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *w, plume_gpu_buffer *y, uint32_t n,
+                      uint32_t dim, float eps, plume_error *err) {
+    return rmsnorm(rec, x, NULL, w, y, n, dim, eps, err);
+}
+
+int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *r, plume_gpu_buffer *w,
+                          plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err) {
+    if (!r) return plume_fail(err, "add_rmsnorm: the residual buffer is NULL");
+    return rmsnorm(rec, x, r, w, y, n, dim, eps, err);
+}
+
+int plume_gpu_rope(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *rows, uint32_t n, uint32_t n_heads,
+                   uint32_t head_dim, float theta, int neox, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (head_dim == 0 || head_dim % 2 || n_heads == 0)
+        return plume_fail(err, "rope: head_dim (%u) must be even and non-zero, n_heads (%u) non-zero", head_dim, n_heads);
+    uint64_t xb = (uint64_t)n * n_heads * head_dim * 4;
+    if (need(x, xb, "rope", "x", err) || need(rows, (uint64_t)n * 16, "rope", "rows", err)) return -1;
+    uint32_t spec[1] = {EW_WG};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "rope", "ss", 20, spec, 1, err);
+    if (!k) return -1;
+    struct {
+        uint32_t n, n_heads, head_dim, neox;
+        float theta;
+    } push = {n, n_heads, head_dim, neox ? 1u : 0u, theta};
+    plume_gpu_binding b[2] = {bind(x, xb), bind(rows, (uint64_t)n * 16)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, &push, ew_groups(gpu, xb / 8), 1, 1, err));
+}
+
+int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_gpu_buffer *v, plume_gpu_buffer *rows,
+                       plume_gpu_buffer *kcache, plume_gpu_buffer *vcache, uint32_t n, uint32_t kv_dim, uint32_t ctx,
+                       plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (kv_dim == 0 || ctx == 0) return plume_fail(err, "kv_store: kv_dim and ctx must be non-zero");
+    uint64_t kb = (uint64_t)n * kv_dim * 4, seq_bytes = (uint64_t)ctx * kv_dim * 4;
+    if (need(k, kb, "kv_store", "k", err) || need(v, kb, "kv_store", "v", err) ||
+        need(rows, (uint64_t)n * 16, "kv_store", "rows", err) || need(kcache, seq_bytes, "kv_store", "K cache", err) ||
+        need(vcache, seq_bytes, "kv_store", "V cache", err))
+        return -1;
+    uint64_t n_seq = plume_gpu_buffer_bytes(kcache) / seq_bytes;
+    if (plume_gpu_buffer_bytes(vcache) / seq_bytes < n_seq) n_seq = plume_gpu_buffer_bytes(vcache) / seq_bytes;
+    uint32_t spec[1] = {EW_WG};
+    plume_gpu_kernel *kk = plume_gpu_kernel_get(gpu, "kv_store", "sssss", 16, spec, 1, err);
+    if (!kk) return -1;
+    uint32_t push[4] = {n, kv_dim, ctx, (uint32_t)n_seq};
+    plume_gpu_binding b[5] = {bind(k, kb), bind(v, kb), bind(rows, (uint64_t)n * 16), bind(kcache, n_seq * seq_bytes),
+                              bind(vcache, n_seq * seq_bytes)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 5, push, ew_groups(gpu, kb / 4), 1, 1, err));
+}
+
+int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
+                        plume_gpu_buffer *rows, plume_gpu_buffer *out, uint32_t n, uint32_t n_heads,
+                        uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (n_heads == 0 || n_kv_heads == 0 || n_heads % n_kv_heads || head_dim == 0 || head_dim > ATTN_MAX_HEAD_DIM ||
+        ctx == 0)
+        return plume_fail(err, "attention: n_heads %u must be a non-zero multiple of n_kv_heads %u, head_dim %u in "
+                          "1..%d, ctx %u non-zero", n_heads, n_kv_heads, head_dim, ATTN_MAX_HEAD_DIM, ctx);
+    uint32_t kv_dim = n_kv_heads * head_dim;
+    uint64_t qb = (uint64_t)n * n_heads * head_dim * 4, seq_bytes = (uint64_t)ctx * kv_dim * 4;
+    if (need(q, qb, "attention", "q", err) || need(out, qb, "attention", "out", err) ||
+        need(rows, (uint64_t)n * 16, "attention", "rows", err) ||
+        need(kcache, seq_bytes, "attention", "K cache", err) || need(vcache, seq_bytes, "attention", "V cache", err))
+        return -1;
+    if (q == out) return plume_fail(err, "attention: q and out must be different buffers");
+    uint64_t n_seq = plume_gpu_buffer_bytes(kcache) / seq_bytes;
+    if (plume_gpu_buffer_bytes(vcache) / seq_bytes < n_seq) n_seq = plume_gpu_buffer_bytes(vcache) / seq_bytes;
+    /* The caches through texel views where rows are whole texels and the view fits. */
+    uint32_t kvt = head_dim % 4 == 0 && n_seq * seq_bytes / 16 <= gpu->info.max_texel_buffer_elements;
+    /* Many rows (a prompt): one invocation per row and head. Few rows (decoding): one
+     * subgroup per row and head, splitting the positions. */
+    int many = n > ATTN_ROWS_MIN;
+    uint32_t wg = sg_wg(gpu, 32);
+    uint32_t spec[3] = {wg, head_dim, kvt};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, many ? "attention_rows" : "attention", "ssssstt", 28, spec, 3, err);
+    if (!k) return -1;
+    struct {
+        uint32_t n_heads, group, ctx, kv_dim, n_seq;
+        float scale;
+        uint32_t n;
+    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n};
+    plume_gpu_binding b[7] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
+                              bind(rows, (uint64_t)n * 16), bind(out, qb),
+                              kvt ? bind(kcache, n_seq * seq_bytes) : bind(gpu->dummy, 16),
+                              kvt ? bind(vcache, n_seq * seq_bytes) : bind(gpu->dummy, 16)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, n_heads, many ? ceil_div(n, wg) : n, 1, err));
+}
+
+int plume_gpu_silu_mul(plume_gpu_rec *rec, plume_gpu_buffer *gate, plume_gpu_buffer *up, plume_gpu_buffer *out,
+                       uint32_t count, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (count == 0) return 0;
+    uint64_t bytes = (uint64_t)count * 4;
+    if (need(gate, bytes, "silu_mul", "gate", err) || need(up, bytes, "silu_mul", "up", err) ||
+        need(out, bytes, "silu_mul", "out", err))
+        return -1;
+    uint32_t spec[1] = {EW_WG};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "silu_mul", "sss", 4, spec, 1, err);
+    if (!k) return -1;
+    plume_gpu_binding b[3] = {bind(gate, bytes), bind(up, bytes), bind(out, bytes)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 3, &count, ew_groups(gpu, count), 1, 1, err));
+}
+
+int plume_gpu_add(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t count, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (count == 0) return 0;
+    uint64_t bytes = (uint64_t)count * 4;
+    if (need(x, bytes, "add", "x", err) || need(y, bytes, "add", "y", err)) return -1;
+    if (x == y) return plume_fail(err, "add: x and y must be different buffers");
+    uint32_t spec[1] = {EW_WG};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 4, spec, 1, err);
+    if (!k) return -1;
+    plume_gpu_binding b[2] = {bind(x, bytes), bind(y, bytes)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, &count, ew_groups(gpu, count), 1, 1, err));
+}
+
+int plume_gpu_argmax(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *out, uint32_t n, uint32_t dim,
+                     plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (dim == 0) return plume_fail(err, "argmax: dim is 0");
+    uint64_t xb = (uint64_t)n * dim * 4;
+    if (need(x, xb, "argmax", "x", err) || need(out, (uint64_t)n * 4, "argmax", "out", err)) return -1;
+    uint32_t spec[1] = {sg_wg(gpu, 64)};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "argmax", "ss", 4, spec, 1, err);
+    if (!k) return -1;
+    plume_gpu_binding b[2] = {bind(x, xb), bind(out, (uint64_t)n * 4)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, &dim, n, 1, 1, err));
+}

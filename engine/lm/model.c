@@ -1,0 +1,556 @@
+/* The llama forward pass on the device.
+ *
+ * Loading: every matrix of the GGUF file becomes a plume_gpu_weight in its own type
+ * (F32, F16, Q8_0 and Q4_0 as stored; BF16 is widened to F32 on the way, since the
+ * kernels do not read it), norms become F32 buffers. The mapping of the file is
+ * closed once everything is on the device.
+ *
+ * A batch (plume_lm_batch) owns the per-layer KV caches of its sequences
+ * (F32 [n_seqs][max_len][kv_dim]) and the activation buffers for up to cap_rows
+ * token rows. A step is one recorded command buffer: embed, then per layer
+ *   rmsnorm, q/k/v matmuls, rope, kv store, attention, output matmul, residual add,
+ *   rmsnorm, gate/up matmuls, silu*up, down matmul, residual add,
+ * then the final norm, the classifier and the argmax. What changes from step to step
+ * (token, position, sequence of each row) lives in the rows buffer, so a recording is
+ * made once per row count and submitted again for every later step with that count.
+ * Decoding n <= 8 rows goes through the gpu layer's matrix-vector kernel, which reads
+ * each weight once for all rows: batched decoding costs little more than one sequence. */
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+#define PREFILL_CHUNK 128   /* rows per prefill submit: bounds the activation buffers */
+
+struct plume_lm_batch {
+    plume_lm *lm;
+    int n_seqs, max_len, cap_rows;
+    int *len;                         /* [n_seqs] tokens in each cache */
+    plume_gpu_buffer **kc, **vc;      /* [n_layers] */
+    plume_gpu_buffer *rows;           /* plume_gpu_row [cap_rows] */
+    plume_gpu_buffer *x, *xb, *q, *k, *v, *att, *hb, *hb2;
+    plume_gpu_buffer *xl, *xlb;       /* the last prefill row, before and after the final norm */
+    plume_gpu_buffer *logits;         /* [max(n_seqs, 1)][vocab] */
+    plume_gpu_buffer *amax;           /* uint32 [n_seqs] */
+    plume_gpu_rec **dec;              /* decode recordings by row count, [n_seqs + 1] */
+    plume_gpu_rec *pre;               /* the latest prefill recording */
+    int pre_n, pre_mode;
+    plume_gpu_row *rowdata;           /* host copy of rows */
+};
+
+enum { PRE_NONE, PRE_LOGITS, PRE_HIDDEN };
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static int note_type(plume_lm *lm, plume_gpu_type t) {
+    const char *name = t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : t == PLUME_GPU_Q4_0 ? "Q4_0" : "Q8_0";
+    if (!lm->type_name[0]) snprintf(lm->type_name, sizeof lm->type_name, "%s", name);
+    else if (strcmp(lm->type_name, name)) snprintf(lm->type_name, sizeof lm->type_name, "mixed");
+    return 0;
+}
+
+/* A tensor widened to F32 in a malloc'd array (the caller frees). */
+static float *to_f32(const plume_gguf_tensor *t, const char *path, plume_error *err) {
+    float *f = malloc(t->n_elements * sizeof *f);
+    if (!f) {
+        plume_fail(err, "%s: tensor '%s': out of memory widening %llu elements to F32", path, t->name,
+                   (unsigned long long)t->n_elements);
+        return NULL;
+    }
+    if (plume_ggml_to_f32(t->type, t->data, f, t->n_elements, err)) {
+        plume_fail_prefix(err, "%s: tensor '%s': ", path, t->name);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int layer, const char *suffix,
+                                     uint32_t rows, uint32_t cols, plume_error *err) {
+    const plume_gguf_tensor *t = plume_llama_tensor(g, layer, suffix);
+    if (!t) {
+        plume_fail(err, "%s: tensor '%s' (layer %d) is missing; hint: is this a llama GGUF?", lm->path,
+                   suffix, layer);
+        return NULL;
+    }
+    if ((uint64_t)t->ne[0] != cols || (uint64_t)t->ne[1] != rows) {
+        plume_fail(err, "%s: tensor '%s' has shape {%lld, %lld}, expected {%u, %u}", lm->path, t->name,
+                   (long long)t->ne[0], (long long)t->ne[1], cols, rows);
+        return NULL;
+    }
+    plume_gpu_weight *w = NULL;
+    if (t->type == PLUME_GGML_F32 || t->type == PLUME_GGML_F16 ||
+        ((t->type == PLUME_GGML_Q8_0 || t->type == PLUME_GGML_Q4_0) && cols % 32 == 0)) {
+        note_type(lm, (plume_gpu_type)t->type);
+        w = plume_gpu_weight_create(lm->gpu, (plume_gpu_type)t->type, rows, cols, t->data, err);
+    } else {
+        float *f = to_f32(t, lm->path, err);
+        if (!f) return NULL;
+        note_type(lm, PLUME_GPU_F32);
+        w = plume_gpu_weight_create(lm->gpu, PLUME_GPU_F32, rows, cols, f, err);
+        free(f);
+    }
+    if (!w) plume_fail_prefix(err, "%s: uploading tensor '%s': ", lm->path, t->name);
+    return w;
+}
+
+static plume_gpu_buffer *load_vector(plume_lm *lm, const plume_gguf *g, int layer, const char *suffix,
+                                     uint32_t n, plume_error *err) {
+    const plume_gguf_tensor *t = plume_llama_tensor(g, layer, suffix);
+    if (!t || t->n_elements != n) {
+        plume_fail(err, "%s: tensor '%s' (layer %d) is missing or does not hold %u values", lm->path, suffix,
+                   layer, n);
+        return NULL;
+    }
+    float *f = to_f32(t, lm->path, err);
+    if (!f) return NULL;
+    plume_gpu_buffer *b = plume_gpu_buffer_create(lm->gpu, (uint64_t)n * 4, PLUME_GPU_BUFFER_DEVICE, err);
+    if (b && plume_gpu_upload(b, 0, f, (uint64_t)n * 4, err)) {
+        plume_gpu_buffer_free(b);
+        b = NULL;
+    }
+    if (!b) plume_fail_prefix(err, "%s: uploading tensor '%s': ", lm->path, t->name);
+    free(f);
+    return b;
+}
+
+static int load_info(plume_lm *lm, plume_error *err) {
+    const plume_llama_hparams *hp = &lm->hp;
+    plume_lm_info *in = &lm->info;
+    in->dim = (int)hp->n_embd;
+    in->hidden_dim = (int)hp->n_ff;
+    in->n_layers = (int)hp->n_layer;
+    in->n_heads = (int)hp->n_head;
+    in->n_kv_heads = (int)hp->n_head_kv;
+    in->head_dim = (int)(hp->n_embd / hp->n_head);
+    in->vocab_size = (int)hp->n_vocab;
+    in->ctx_len = (int)hp->n_ctx;
+    in->bos = lm->tok ? plume_tokenizer_bos(lm->tok) : -1;
+    in->eos = lm->tok ? plume_tokenizer_eos(lm->tok) : -1;
+    in->path = lm->path;
+    if (hp->n_rot != hp->n_embd / hp->n_head || in->head_dim % 2)
+        return plume_fail(err, "%s: llama.rope.dimension_count %u differs from the head size %d (or the "
+                               "head size is odd); partial rotary embeddings are not supported",
+                          lm->path, hp->n_rot, in->head_dim);
+    if (in->ctx_len < 1) return plume_fail(err, "%s: llama.context_length is 0", lm->path);
+    return 0;
+}
+
+int lm_model_build(plume_lm *lm, const char *path, plume_error *err) {
+    plume_gguf *g = NULL;
+    lm->path = lm->path ? lm->path : strdup(path);
+    if (!lm->path) return plume_fail(err, "%s: out of memory", path);
+    if (plume_gguf_open(&g, path, err)) return -1;
+    if (plume_llama_read_hparams(g, &lm->hp, err)) goto fail;
+    if (plume_gguf_find(g, "tokenizer.ggml.model") && plume_tokenizer_from_gguf(&lm->tok, g, err)) {
+        plume_fail_prefix(err, "%s: tokenizer: ", path);
+        goto fail;
+    }
+    if (load_info(lm, err)) goto fail;
+
+    const plume_llama_hparams *hp = &lm->hp;
+    const uint32_t d = hp->n_embd, kv = hp->n_embd / hp->n_head * hp->n_head_kv, h = hp->n_ff;
+    lm->layers = calloc(hp->n_layer, sizeof *lm->layers);
+    if (!lm->layers) {
+        plume_fail(err, "%s: out of memory for %u layers", path, hp->n_layer);
+        goto fail;
+    }
+    if (!(lm->tok_embd = load_matrix(lm, g, -1, "token_embd.weight", hp->n_vocab, d, err))) goto fail;
+    if (!(lm->out_norm = load_vector(lm, g, -1, "output_norm.weight", d, err))) goto fail;
+    if (hp->tied_output) lm->output = lm->tok_embd;
+    else if (!(lm->output = load_matrix(lm, g, -1, "output.weight", hp->n_vocab, d, err))) goto fail;
+    for (uint32_t l = 0; l < hp->n_layer; l++) {
+        lm_layer *L = &lm->layers[l];
+        int i = (int)l;
+        if (!(L->attn_norm = load_vector(lm, g, i, "attn_norm.weight", d, err)) ||
+            !(L->ffn_norm = load_vector(lm, g, i, "ffn_norm.weight", d, err)) ||
+            !(L->wq = load_matrix(lm, g, i, "attn_q.weight", d, d, err)) ||
+            !(L->wk = load_matrix(lm, g, i, "attn_k.weight", kv, d, err)) ||
+            !(L->wv = load_matrix(lm, g, i, "attn_v.weight", kv, d, err)) ||
+            !(L->wo = load_matrix(lm, g, i, "attn_output.weight", d, d, err)) ||
+            !(L->w1 = load_matrix(lm, g, i, "ffn_gate.weight", h, d, err)) ||
+            !(L->w2 = load_matrix(lm, g, i, "ffn_down.weight", d, h, err)) ||
+            !(L->w3 = load_matrix(lm, g, i, "ffn_up.weight", h, d, err)))
+            goto fail;
+    }
+    /* bytes read per decoded token: every layer matrix, the norms and the classifier */
+    size_t bytes = plume_gpu_weight_bytes(lm->output) + (size_t)d * 4 * (1 + 2 * hp->n_layer);
+    for (uint32_t l = 0; l < hp->n_layer; l++) {
+        const lm_layer *L = &lm->layers[l];
+        bytes += plume_gpu_weight_bytes(L->wq) + plume_gpu_weight_bytes(L->wk) + plume_gpu_weight_bytes(L->wv) +
+                 plume_gpu_weight_bytes(L->wo) + plume_gpu_weight_bytes(L->w1) + plume_gpu_weight_bytes(L->w2) +
+                 plume_gpu_weight_bytes(L->w3);
+    }
+    lm->info.weight_bytes = bytes;
+    lm->info.weight_type = lm->type_name;
+    plume_gguf_close(g);
+    return 0;
+fail:
+    plume_gguf_close(g);
+    lm_model_free(lm);
+    return -1;
+}
+
+void lm_model_free(plume_lm *lm) {
+    if (lm->layers) {
+        for (uint32_t l = 0; l < lm->hp.n_layer; l++) {
+            lm_layer *L = &lm->layers[l];
+            plume_gpu_buffer_free(L->attn_norm);
+            plume_gpu_buffer_free(L->ffn_norm);
+            plume_gpu_weight_free(L->wq);
+            plume_gpu_weight_free(L->wk);
+            plume_gpu_weight_free(L->wv);
+            plume_gpu_weight_free(L->wo);
+            plume_gpu_weight_free(L->w1);
+            plume_gpu_weight_free(L->w2);
+            plume_gpu_weight_free(L->w3);
+        }
+        free(lm->layers);
+        lm->layers = NULL;
+    }
+    if (lm->output != lm->tok_embd) plume_gpu_weight_free(lm->output);
+    plume_gpu_weight_free(lm->tok_embd);
+    plume_gpu_buffer_free(lm->out_norm);
+    lm->output = lm->tok_embd = NULL;
+    lm->out_norm = NULL;
+    plume_tokenizer_free(lm->tok);
+    lm->tok = NULL;
+}
+
+/* ---- batches ------------------------------------------------------------------ */
+
+const plume_lm_info *plume_lm_get_info(const plume_lm *lm) {
+    return &lm->info;
+}
+
+void plume_lm_batch_free(plume_lm_batch *b) {
+    if (!b) return;
+    lm_gpu_lock();
+    if (b->dec)
+        for (int i = 0; i <= b->n_seqs; i++) plume_gpu_rec_free(b->dec[i]);
+    plume_gpu_rec_free(b->pre);
+    for (int l = 0; b->kc && l < b->lm->info.n_layers; l++) {
+        plume_gpu_buffer_free(b->kc[l]);
+        plume_gpu_buffer_free(b->vc[l]);
+    }
+    plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->q, b->k, b->v, b->att, b->hb, b->hb2,
+                                 b->xl, b->xlb, b->logits, b->amax };
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) plume_gpu_buffer_free(bufs[i]);
+    lm_gpu_unlock();
+    free(b->kc);
+    free(b->vc);
+    free(b->dec);
+    free(b->len);
+    free(b->rowdata);
+    free(b);
+}
+
+plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plume_error *err) {
+    const plume_lm_info *in = &lm->info;
+    if (max_len <= 0) max_len = in->ctx_len;
+    if (n_seqs < 1 || n_seqs > 4096 || max_len > in->ctx_len) {
+        plume_fail(err, "%s: a batch of %d sequences of %d tokens is out of range (1..4096 sequences, "
+                        "at most the context length %d)", lm->path, n_seqs, max_len, in->ctx_len);
+        return NULL;
+    }
+    plume_lm_batch *b = calloc(1, sizeof *b);
+    if (!b) goto oom;
+    b->lm = lm;
+    b->n_seqs = n_seqs;
+    b->max_len = max_len;
+    b->cap_rows = n_seqs > PREFILL_CHUNK ? n_seqs : PREFILL_CHUNK;
+    b->len = calloc((size_t)n_seqs, sizeof *b->len);
+    b->kc = calloc((size_t)in->n_layers, sizeof *b->kc);
+    b->vc = calloc((size_t)in->n_layers, sizeof *b->vc);
+    b->dec = calloc((size_t)n_seqs + 1, sizeof *b->dec);
+    b->rowdata = calloc((size_t)b->cap_rows, sizeof *b->rowdata);
+    if (!b->len || !b->kc || !b->vc || !b->dec || !b->rowdata) goto oom;
+
+    const uint64_t kv = (uint64_t)in->head_dim * in->n_kv_heads, R = (uint64_t)b->cap_rows;
+    const uint64_t cache = (uint64_t)n_seqs * (uint64_t)max_len * kv * 4;
+    lm_gpu_lock();
+    plume_gpu *gpu = lm->gpu;
+    int ok = 1;
+    for (int l = 0; ok && l < in->n_layers; l++) {
+        ok = (b->kc[l] = plume_gpu_buffer_create(gpu, cache, PLUME_GPU_BUFFER_DEVICE, err)) &&
+             (b->vc[l] = plume_gpu_buffer_create(gpu, cache, PLUME_GPU_BUFFER_DEVICE, err));
+    }
+    const uint64_t dim = (uint64_t)in->dim, hid = (uint64_t)in->hidden_dim, V = (uint64_t)in->vocab_size;
+    ok = ok && (b->rows = plume_gpu_buffer_create(gpu, R * sizeof(plume_gpu_row), PLUME_GPU_BUFFER_HOST, err)) &&
+         (b->x = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->xb = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->q = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->att = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->k = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->v = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->hb = plume_gpu_buffer_create(gpu, R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->hb2 = plume_gpu_buffer_create(gpu, R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->xl = plume_gpu_buffer_create(gpu, dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->xlb = plume_gpu_buffer_create(gpu, dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->logits = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * V * 4, PLUME_GPU_BUFFER_HOST, err)) &&
+         (b->amax = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * 4, PLUME_GPU_BUFFER_HOST, err));
+    lm_gpu_unlock();
+    if (!ok) {
+        plume_fail_prefix(err, "%s: a batch of %d sequences x %d tokens: ", lm->path, n_seqs, max_len);
+        plume_lm_batch_free(b);
+        return NULL;
+    }
+    return b;
+oom:
+    plume_lm_batch_free(b);
+    plume_fail(err, "%s: out of memory for a batch of %d sequences", lm->path, n_seqs);
+    return NULL;
+}
+
+int plume_lm_batch_size(const plume_lm_batch *b) {
+    return b->n_seqs;
+}
+
+int plume_lm_batch_len(const plume_lm_batch *b, int seq) {
+    return seq >= 0 && seq < b->n_seqs ? b->len[seq] : -1;
+}
+
+void plume_lm_batch_reset(plume_lm_batch *b, int seq) {
+    if (seq >= 0 && seq < b->n_seqs) b->len[seq] = 0;
+}
+
+/* ---- recording the forward pass ------------------------------------------------ */
+
+static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plume_error *err) {
+    const plume_lm *lm = b->lm;
+    const plume_lm_info *in = &lm->info;
+    const uint32_t dim = (uint32_t)in->dim, kv = (uint32_t)(in->head_dim * in->n_kv_heads);
+    const uint32_t H = (uint32_t)in->n_heads, KH = (uint32_t)in->n_kv_heads, hd = (uint32_t)in->head_dim;
+    const uint32_t ctx = (uint32_t)b->max_len, hid = (uint32_t)in->hidden_dim;
+    const float eps = lm->hp.rms_eps, theta = lm->hp.rope_freq_base;
+    const int neox = lm->hp.rope_style == PLUME_ROPE_NEOX;
+    if (plume_gpu_embed(rec, lm->tok_embd, b->rows, b->x, n, err)) return -1;
+    for (int l = 0; l < in->n_layers; l++) {
+        const lm_layer *L = &lm->layers[l];
+        if (plume_gpu_rmsnorm(rec, b->x, L->attn_norm, b->xb, n, dim, eps, err) ||
+            plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
+            plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
+            plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err) ||
+            plume_gpu_rope(rec, b->q, b->rows, n, H, hd, theta, neox, err) ||
+            plume_gpu_rope(rec, b->k, b->rows, n, KH, hd, theta, neox, err) ||
+            plume_gpu_kv_store(rec, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, kv, ctx, err) ||
+            plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
+            plume_gpu_matmul(rec, L->wo, b->att, b->xb, n, err) ||
+            plume_gpu_add(rec, b->x, b->xb, n * dim, err) ||
+            plume_gpu_rmsnorm(rec, b->x, L->ffn_norm, b->xb, n, dim, eps, err) ||
+            plume_gpu_matmul(rec, L->w1, b->xb, b->hb, n, err) ||
+            plume_gpu_matmul(rec, L->w3, b->xb, b->hb2, n, err) ||
+            plume_gpu_silu_mul(rec, b->hb, b->hb2, b->hb, n * hid, err) ||
+            plume_gpu_matmul(rec, L->w2, b->hb, b->xb, n, err) ||
+            plume_gpu_add(rec, b->x, b->xb, n * dim, err))
+            return plume_fail_prefix(err, "layer %d: ", l);
+    }
+    return 0;
+}
+
+/* Decode: all n rows go through the classifier and the argmax. */
+static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, plume_error *err) {
+    const plume_lm *lm = b->lm;
+    plume_gpu_rec *rec = plume_gpu_rec_begin(lm->gpu, err);
+    if (!rec) return NULL;
+    if (record_layers(b, rec, n, err) ||
+        plume_gpu_rmsnorm(rec, b->x, lm->out_norm, b->xb, n, (uint32_t)lm->info.dim, lm->hp.rms_eps, err) ||
+        plume_gpu_matmul(rec, lm->output, b->xb, b->logits, n, err) ||
+        plume_gpu_argmax(rec, b->logits, b->amax, n, (uint32_t)lm->info.vocab_size, err) ||
+        plume_gpu_rec_end(rec, err)) {
+        plume_gpu_rec_free(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+/* Prefill: the classifier only for the last row (PRE_LOGITS), or the final norm of every
+ * row (PRE_HIDDEN), or neither (a chunk that is not the last). */
+static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, plume_error *err) {
+    const plume_lm *lm = b->lm;
+    const uint32_t dim = (uint32_t)lm->info.dim;
+    plume_gpu_rec *rec = plume_gpu_rec_begin(lm->gpu, err);
+    if (!rec) return NULL;
+    int rc = record_layers(b, rec, n, err);
+    if (!rc && mode == PRE_LOGITS) {
+        rc = plume_gpu_rec_copy(rec, b->x, (uint64_t)(n - 1) * dim * 4, b->xl, 0, (uint64_t)dim * 4, err);
+        plume_gpu_rec_barrier(rec);
+        rc = rc || plume_gpu_rmsnorm(rec, b->xl, lm->out_norm, b->xlb, 1, dim, lm->hp.rms_eps, err) ||
+             plume_gpu_matmul(rec, lm->output, b->xlb, b->logits, 1, err) ||
+             plume_gpu_argmax(rec, b->logits, b->amax, 1, (uint32_t)lm->info.vocab_size, err);
+    } else if (!rc && mode == PRE_HIDDEN) {
+        rc = plume_gpu_rmsnorm(rec, b->x, lm->out_norm, b->xb, n, dim, lm->hp.rms_eps, err);
+    }
+    if (rc || plume_gpu_rec_end(rec, err)) {
+        plume_gpu_rec_free(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+static int upload_rows(plume_lm_batch *b, int n, plume_error *err) {
+    return plume_gpu_upload(b->rows, 0, b->rowdata, (uint64_t)n * sizeof *b->rowdata, err);
+}
+
+static int check_tokens(const plume_lm_batch *b, const int32_t *tokens, int n, plume_error *err) {
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= b->lm->info.vocab_size)
+            return plume_fail(err, "%s: token %d (at %d) is outside the vocabulary of %d", b->lm->path,
+                              tokens[i], i, b->lm->info.vocab_size);
+    return 0;
+}
+
+/* Runs tokens through sequence seq in chunks; the last chunk in mode `last_mode`
+ * (PRE_LOGITS or PRE_NONE).
+ * Called with the gpu lock held. */
+static int prefill_locked(plume_lm_batch *b, int seq, const int32_t *tokens, int n, int last_mode,
+                          float *logits, plume_error *err) {
+    const plume_lm_info *in = &b->lm->info;
+    for (int done = 0; done < n;) {
+        int m = n - done < PREFILL_CHUNK ? n - done : PREFILL_CHUNK;
+        int mode = done + m == n ? last_mode : PRE_NONE;
+        for (int i = 0; i < m; i++)
+            b->rowdata[i] = (plume_gpu_row){ (uint32_t)tokens[done + i], (uint32_t)(b->len[seq] + i),
+                                             (uint32_t)seq, 0 };
+        if (!b->pre || b->pre_n != m || b->pre_mode != mode) {
+            plume_gpu_rec_free(b->pre);
+            b->pre = record_prefill(b, (uint32_t)m, mode, err);
+            if (!b->pre) return -1;
+            b->pre_n = m;
+            b->pre_mode = mode;
+        }
+        if (upload_rows(b, m, err) || plume_gpu_rec_submit(b->pre, err)) return -1;
+        b->len[seq] += m;
+        done += m;
+    }
+    if (logits && last_mode == PRE_LOGITS &&
+        plume_gpu_download(b->logits, 0, logits, (uint64_t)in->vocab_size * 4, err))
+        return -1;
+    return 0;
+}
+
+static int check_room(const plume_lm_batch *b, int seq, int n, plume_error *err) {
+    if (seq < 0 || seq >= b->n_seqs)
+        return plume_fail(err, "%s: sequence %d does not exist (the batch has %d)", b->lm->path, seq, b->n_seqs);
+    if (n > b->max_len - b->len[seq])
+        return plume_fail(err, "%s: sequence %d holds %d tokens; %d more exceed its length %d; hint: a "
+                               "shorter prompt or fewer new tokens",
+                          b->lm->path, seq, b->len[seq], n, b->max_len);
+    return 0;
+}
+
+int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens, int n, float *logits, plume_error *err) {
+    if (n < 1) return plume_fail(err, "%s: prefill of %d tokens: nothing to do", b->lm->path, n);
+    if (check_room(b, seq, n, err) || check_tokens(b, tokens, n, err)) return -1;
+    lm_gpu_lock();
+    int rc = prefill_locked(b, seq, tokens, n, logits ? PRE_LOGITS : PRE_NONE, logits, err);
+    lm_gpu_unlock();
+    return rc;
+}
+
+int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
+                      double *sums, plume_error *err) {
+    const int D = b->lm->info.dim;
+    for (int i = 0; i < n; i++) {
+        if (check_room(b, seqs[i], lens[i], err) || check_tokens(b, tokens[i], lens[i], err)) return -1;
+        for (int j = 0; j < i; j++)
+            if (seqs[j] == seqs[i])
+                return plume_fail(err, "%s: pooled prefill names sequence %d twice", b->lm->path, seqs[i]);
+    }
+    float *h = malloc((size_t)PREFILL_CHUNK * D * sizeof *h);
+    int *owner = malloc(PREFILL_CHUNK * sizeof *owner);
+    if (!h || !owner) {
+        free(h);
+        free(owner);
+        return plume_fail(err, "%s: out of memory for pooled prefill", b->lm->path);
+    }
+    lm_gpu_lock();
+    int rc = 0, i = 0, off = 0;
+    while (!rc && i < n) {
+        /* fill one submit with rows of as many sequences as fit, each in order */
+        int m = 0;
+        while (m < PREFILL_CHUNK && i < n) {
+            int take = lens[i] - off < PREFILL_CHUNK - m ? lens[i] - off : PREFILL_CHUNK - m;
+            for (int k = 0; k < take; k++) {
+                b->rowdata[m + k] = (plume_gpu_row){ (uint32_t)tokens[i][off + k],
+                                                     (uint32_t)(b->len[seqs[i]] + off + k), (uint32_t)seqs[i], 0 };
+                owner[m + k] = i;
+            }
+            m += take;
+            off += take;
+            if (off == lens[i]) {
+                i++;
+                off = 0;
+            }
+        }
+        if (m == 0) break;
+        if (!b->pre || b->pre_n != m || b->pre_mode != PRE_HIDDEN) {
+            plume_gpu_rec_free(b->pre);
+            b->pre = record_prefill(b, (uint32_t)m, PRE_HIDDEN, err);
+            b->pre_n = m;
+            b->pre_mode = PRE_HIDDEN;
+            if (!b->pre) rc = -1;
+        }
+        rc = rc || upload_rows(b, m, err) || plume_gpu_rec_submit(b->pre, err) ||
+             plume_gpu_download(b->xb, 0, h, (uint64_t)m * D * 4, err);
+        for (int r = 0; !rc && r < m; r++)
+            for (int j = 0; j < D; j++) sums[(size_t)owner[r] * D + j] += h[(size_t)r * D + j];
+    }
+    lm_gpu_unlock();
+    if (!rc)
+        for (int k = 0; k < n; k++) b->len[seqs[k]] += lens[k];
+    free(h);
+    free(owner);
+    return rc;
+}
+
+int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens, float *logits,
+                    int32_t *argmax, plume_error *err) {
+    if (n < 1 || n > b->n_seqs)
+        return plume_fail(err, "%s: decode of %d sequences in a batch of %d", b->lm->path, n, b->n_seqs);
+    if (check_tokens(b, tokens, n, err)) return -1;
+    for (int i = 0; i < n; i++) {
+        if (check_room(b, seqs[i], 1, err)) return -1;
+        for (int j = 0; j < i; j++)
+            if (seqs[j] == seqs[i])
+                return plume_fail(err, "%s: decode names sequence %d twice", b->lm->path, seqs[i]);
+        b->rowdata[i] = (plume_gpu_row){ (uint32_t)tokens[i], (uint32_t)b->len[seqs[i]], (uint32_t)seqs[i], 0 };
+    }
+    lm_gpu_lock();
+    int rc = 0;
+    if (!b->dec[n] && !(b->dec[n] = record_decode(b, (uint32_t)n, err))) rc = -1;
+    rc = rc || upload_rows(b, n, err) || plume_gpu_rec_submit(b->dec[n], err);
+    if (!rc && logits)
+        rc = plume_gpu_download(b->logits, 0, logits, (uint64_t)n * b->lm->info.vocab_size * 4, err);
+    if (!rc && argmax) rc = plume_gpu_download(b->amax, 0, argmax, (uint64_t)n * 4, err);
+    lm_gpu_unlock();
+    if (rc) return -1;
+    for (int i = 0; i < n; i++) b->len[seqs[i]]++;
+    return 0;
+}
+
+int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err) {
+    if (dst < 0 || dst >= b->n_seqs || src < 0 || src >= b->n_seqs)
+        return plume_fail(err, "%s: copy of sequence %d onto %d in a batch of %d", b->lm->path, src, dst,
+                          b->n_seqs);
+    if (dst == src || b->len[src] == 0) {
+        b->len[dst] = b->len[src];
+        return 0;
+    }
+    const plume_lm_info *in = &b->lm->info;
+    const uint64_t row = (uint64_t)in->head_dim * in->n_kv_heads * 4, span = (uint64_t)b->max_len * row;
+    lm_gpu_lock();
+    plume_gpu_rec *rec = plume_gpu_rec_begin(b->lm->gpu, err);
+    int rc = rec ? 0 : -1;
+    for (int l = 0; !rc && l < in->n_layers; l++)
+        rc = plume_gpu_rec_copy(rec, b->kc[l], (uint64_t)src * span, b->kc[l], (uint64_t)dst * span,
+                                (uint64_t)b->len[src] * row, err) ||
+             plume_gpu_rec_copy(rec, b->vc[l], (uint64_t)src * span, b->vc[l], (uint64_t)dst * span,
+                                (uint64_t)b->len[src] * row, err);
+    if (rec) plume_gpu_rec_barrier(rec);
+    rc = rc || plume_gpu_rec_end(rec, err) || plume_gpu_rec_submit(rec, err);
+    plume_gpu_rec_free(rec);
+    lm_gpu_unlock();
+    if (rc) return plume_fail_prefix(err, "%s: copying sequence %d onto %d: ", b->lm->path, src, dst);
+    b->len[dst] = b->len[src];
+    return 0;
+}

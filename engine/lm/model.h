@@ -1,0 +1,49 @@
+/* The language model inside libplume: the loaded weights (struct plume_lm) and the
+ * device-side state of a batch of sequences (struct plume_lm_batch).
+ * model.c loads a llama GGUF onto the device and records the forward pass;
+ * lm.c shares models by path and builds generation and embeddings on top. */
+#ifndef PLUME_LM_MODEL_H
+#define PLUME_LM_MODEL_H
+
+#include "plume/gpu.h"
+#include "plume/lm.h"
+#include "gguf.h"
+#include "tokenizer.h"
+
+typedef struct lm_layer {
+    plume_gpu_buffer *attn_norm, *ffn_norm;   /* F32 [dim] */
+    plume_gpu_weight *wq, *wk, *wv, *wo;      /* [dim][dim], [kv][dim] x2, [dim][dim] */
+    plume_gpu_weight *w1, *w2, *w3;           /* gate [hidden][dim], down [dim][hidden], up [hidden][dim] */
+} lm_layer;
+
+struct plume_lm {
+    char *path;                 /* realpath, the cache key */
+    int refs;                   /* guarded by lm.c's registry lock */
+    struct plume_lm *next;
+    plume_gpu *gpu;             /* the process's device (lm.c owns it) */
+    plume_llama_hparams hp;
+    plume_lm_info info;
+    plume_tokenizer *tok;       /* NULL when the file has no tokenizer.ggml.* metadata */
+    plume_gpu_weight *tok_embd; /* [vocab][dim] */
+    plume_gpu_weight *output;   /* [vocab][dim]; == tok_embd when tied */
+    plume_gpu_buffer *out_norm; /* F32 [dim] */
+    lm_layer *layers;
+    char type_name[8];
+};
+
+/* Loads PATH's weights and tokenizer onto lm->gpu (which the caller has set). On failure
+ * everything loaded so far is freed and err names the file and the tensor. */
+int lm_model_build(plume_lm *lm, const char *path, plume_error *err);
+void lm_model_free(plume_lm *lm);
+
+/* Prefill of several sequences at once, for embeddings: the tokens of sequences seqs[i]
+ * (i < n, lens[i] each) go through in shared submits, rows of different sequences side by
+ * side, and each token's final RMS-normalised hidden state is added to sums[i*dim ..]. */
+int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
+                      double *sums, plume_error *err);
+
+/* One device, one thread at a time: every use of lm->gpu holds this lock. */
+void lm_gpu_lock(void);
+void lm_gpu_unlock(void);
+
+#endif

@@ -1,0 +1,213 @@
+/* plume — the language model.
+ *
+ * A llama-architecture transformer read from a GGUF file and run on the Vulkan
+ * device. One loaded model is shared by every stage of a process that names the
+ * same file: plume_lm_acquire() loads it the first time and counts references,
+ * plume_lm_release() frees it when the last user lets go.
+ *
+ * Three levels, from simplest to most control:
+ *   plume_lm_generate()  prompts in, texts out (sampling or beam search, stops);
+ *   plume_lm_batch_*     N sequences, each with its own KV cache on the device:
+ *                        prefill a prompt, decode one token for every sequence
+ *                        at once (the weights are read once per step for all N),
+ *                        copy a cache onto another when a beam forks;
+ *   plume_sampler / plume_beam_search  the CPU-side choice of the next token,
+ *                        usable over logits from anywhere.
+ * plume_lm_embed() gives mean-pooled final hidden states as text embeddings. */
+#ifndef PLUME_LM_H
+#define PLUME_LM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct plume_lm plume_lm;
+
+/* The model's shape, as read from the GGUF metadata. */
+typedef struct plume_lm_info {
+    int dim;            /* embedding width */
+    int hidden_dim;     /* feed-forward width */
+    int n_layers;
+    int n_heads;
+    int n_kv_heads;     /* < n_heads: grouped-query attention */
+    int head_dim;
+    int vocab_size;
+    int ctx_len;        /* the longest sequence a KV cache holds */
+    int bos, eos;       /* token ids; -1 when the model has none */
+    const char *weight_type;  /* "F32", "F16", "Q8_0", "Q4_0" or "mixed" */
+    size_t weight_bytes;      /* bytes of weights read per decoded token (the
+                                 token embedding row aside), for bandwidth figures */
+    const char *path;
+} plume_lm_info;
+
+/* ---- loading and sharing ----------------------------------------------- */
+
+/* Returns the model of this file, loading it onto the device on first use. Paths
+ * are compared after realpath(), so "./m.gguf" and "m.gguf" share one copy.
+ * Thread-safe. NULL with err set on failure (file, tensor or device named). */
+PLUME_API plume_lm *plume_lm_acquire(const char *path, plume_error *err);
+/* Drops one reference; the last one frees the device buffers. NULL is a no-op. */
+PLUME_API void plume_lm_release(plume_lm *lm);
+PLUME_API const plume_lm_info *plume_lm_get_info(const plume_lm *lm);
+/* The name of the device the model runs on ("llvmpipe (LLVM ...)" for lavapipe). */
+PLUME_API const char *plume_lm_device_name(const plume_lm *lm);
+/* The device's streaming read bandwidth in GB/s (the gpu layer's measure), for
+ * comparing with the bandwidth decoding achieves. */
+PLUME_API int plume_lm_device_bandwidth(plume_lm *lm, uint64_t bytes, int repeat, double *gbps,
+                                        plume_error *err);
+
+/* ---- tokens -------------------------------------------------------------- */
+
+/* Encodes text as the model's tokenizer does, with a BOS first when add_bos is 1
+ * (and the model has one), none when 0, and as the file says
+ * (tokenizer.ggml.add_bos_token: yes for SentencePiece, no for GPT-2) when -1.
+ * Writes at most max tokens to out and returns the count it needed, so a caller
+ * whose buffer was too small can retry; -1 on error. */
+PLUME_API int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos,
+                                int32_t *out, int max, plume_error *err);
+/* Decodes tokens to a malloc'd UTF-8 string (BOS/EOS omitted; the leading space
+ * a SentencePiece tokenizer adds to the first word is dropped when tokens[0]
+ * follows a BOS, i.e. when after_bos is set). NULL on error. */
+PLUME_API char *plume_lm_detokenize(plume_lm *lm, const int32_t *tokens, int n,
+                                    int after_bos, plume_error *err);
+
+/* ---- sequences with KV caches --------------------------------------------- */
+/* A batch is used by one thread at a time and freed before its model is released. */
+
+typedef struct plume_lm_batch plume_lm_batch;
+
+/* n_seqs sequences of at most max_len tokens each (0: the model's ctx_len);
+ * every sequence starts empty. */
+PLUME_API plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len,
+                                                plume_error *err);
+PLUME_API void plume_lm_batch_free(plume_lm_batch *b);
+PLUME_API int plume_lm_batch_size(const plume_lm_batch *b);
+/* Tokens already in sequence seq's cache. */
+PLUME_API int plume_lm_batch_len(const plume_lm_batch *b, int seq);
+/* Empties sequence seq (its cache is reused, nothing is freed). */
+PLUME_API void plume_lm_batch_reset(plume_lm_batch *b, int seq);
+
+/* Appends n tokens to sequence seq in one pass (matrix-matrix products) and, when
+ * logits is not NULL, writes the vocab_size logits after the last one. */
+PLUME_API int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens, int n,
+                               float *logits, plume_error *err);
+/* One step for several sequences at once: appends tokens[i] to sequence seqs[i]
+ * for i < n (each seq at most once), reading the weights once for all of them.
+ * Writes logits[i*vocab_size ..] when logits is not NULL and the greedy choice
+ * argmax[i] (computed on the device) when argmax is not NULL. */
+PLUME_API int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens,
+                              float *logits, int32_t *argmax, plume_error *err);
+/* Makes sequence dst a copy of sequence src (cache and length): a beam forks. */
+PLUME_API int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err);
+
+/* ---- choosing the next token (CPU, over logits) ---------------------------- */
+
+typedef struct plume_sampling {
+    float temperature;  /* <= 0: greedy (the first largest logit) */
+    int top_k;          /* keep the k most likely tokens; <= 0: all */
+    float top_p;        /* keep the smallest set whose probability reaches p; >= 1: all */
+    uint64_t seed;      /* the same seed and logits give the same tokens */
+} plume_sampling;
+
+typedef struct plume_sampler plume_sampler;
+
+PLUME_API plume_sampler *plume_sampler_create(const plume_sampling *params, int vocab_size,
+                                              plume_error *err);
+PLUME_API void plume_sampler_free(plume_sampler *s);
+/* The next token for these logits (not modified). */
+PLUME_API int32_t plume_sampler_sample(plume_sampler *s, const float *logits);
+/* The token distribution the sampler draws from after temperature, top-k and
+ * top-p (probabilities, zero for filtered tokens), for tests and inspection. */
+PLUME_API void plume_sampler_probs(plume_sampler *s, const float *logits, float *probs);
+
+/* Beam search over any scorer. The search keeps n_beams hypotheses in slots
+ * 0..n_beams-1; each step it asks the scorer for the log-probabilities of the next
+ * token of every live hypothesis, keeps the n_beams best extensions, and tells the
+ * scorer how slots were reassigned (fork) before the next step. */
+typedef struct plume_beam_scorer {
+    void *user;
+    /* logprobs[i*vocab_size + v] = log P(v | hypothesis in slots[i]) for i < n; last[i]
+     * is that hypothesis's newest token (-1 at the first step, when every slot holds
+     * only the prompt). */
+    int (*step)(void *user, int n, const int *slots, const int32_t *last, float *logprobs,
+                plume_error *err);
+    /* Slot dst becomes a copy of slot src (before the next step). */
+    int (*copy)(void *user, int dst, int src, plume_error *err);
+    /* Optional: 1 when the hypothesis (its new tokens so far) is finished, e.g. it
+     * ends in a stop string. EOS is handled by the search itself. */
+    int (*finished)(void *user, const int32_t *tokens, int n);
+} plume_beam_scorer;
+
+typedef struct plume_beam_params {
+    int n_beams;            /* >= 1 */
+    int vocab_size;
+    int max_tokens;         /* new tokens per hypothesis */
+    int32_t eos;            /* -1: none */
+    float length_penalty;   /* score = sum logp / len^length_penalty; 0: plain sum */
+} plume_beam_params;
+
+typedef struct plume_beam_result {
+    int32_t *tokens;        /* malloc'd, EOS not included */
+    int n_tokens;
+    double logprob;         /* sum of log-probabilities of the chosen tokens (EOS included) */
+    double score;           /* the length-normalised score it won with */
+    int finished;           /* 1: ended at EOS or by `finished`; 0: hit max_tokens */
+} plume_beam_result;
+
+PLUME_API int plume_beam_search(const plume_beam_scorer *scorer, const plume_beam_params *params,
+                                plume_beam_result *best, plume_error *err);
+
+/* ---- generation ------------------------------------------------------------ */
+
+typedef struct plume_gen_params {
+    int max_tokens;         /* new tokens per prompt (default 256) */
+    plume_sampling sampling;/* used when beams <= 1 (default greedy) */
+    int beams;              /* > 1: beam search with this many beams */
+    float length_penalty;   /* beam search only (default 1.0) */
+    const char *const *stop;/* stop strings (not included in the output) */
+    int n_stop;
+    int ignore_eos;         /* 1: keep going past EOS (benchmarks) */
+    int add_bos;            /* 1, 0, or -1 (default): as the tokenizer says; an empty
+                               prompt starts from BOS whenever the model has one */
+    /* Optional: called with each new piece of text of prompt i as it is decided
+     * (sampling only; beam search reports the final text once). Non-zero stops. */
+    int (*on_text)(void *user, int i, const char *piece);
+    void *user;
+} plume_gen_params;
+
+PLUME_API void plume_gen_params_default(plume_gen_params *p);
+
+typedef struct plume_gen_result {
+    char *text;             /* malloc'd, the stop string cut off */
+    int32_t *tokens;        /* malloc'd new tokens */
+    int n_tokens;
+    int n_prompt_tokens;
+    const char *stop_reason;/* "eos", "stop", "length" (static strings) */
+    double logprob;         /* beam search: the winner's log-probability */
+} plume_gen_result;
+
+/* Generates a continuation for each of n prompts; sampling decodes all prompts as
+ * one batch, beam search one prompt at a time. out[i] is filled for every prompt on
+ * success; free each with plume_gen_result_free(). A prompt that fills the context
+ * fails; one that leaves fewer than max_tokens free stops early with "length". */
+PLUME_API int plume_lm_generate(plume_lm *lm, const char *const *prompts, int n,
+                                const plume_gen_params *params, plume_gen_result *out,
+                                plume_error *err);
+PLUME_API void plume_gen_result_free(plume_gen_result *r);
+
+/* ---- embeddings ------------------------------------------------------------ */
+
+/* out[i*dim ..] = the mean over text i's tokens (BOS first, if the model has one) of the final,
+ * RMS-normalised hidden state, scaled to unit length: a text embedding for
+ * cosine-similarity retrieval. Texts are cut to ctx_len tokens. */
+PLUME_API int plume_lm_embed(plume_lm *lm, const char *const *texts, int n, float *out,
+                             plume_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

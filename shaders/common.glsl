@@ -1,0 +1,38 @@
+// Shared by the kernels: weight-type decoding and the per-row record.
+//
+// Weights are read through a uniform texel buffer viewed as RGBA32UI: one texel is 16
+// bytes, i.e. 4 F32, 8 F16 or 16 int8 (repacked Q8_0) values. On lavapipe texel fetches
+// run 2-3.5x faster than storage-buffer reads of the same data. Rows are padded to whole
+// texels at upload (the padding is zero), so texel j of row r is at r * tpr + j.
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+
+#define TYPE_F32 0u
+#define TYPE_F16 1u
+#define TYPE_Q4_0 2u
+#define TYPE_Q8_0 8u
+
+// The k-th group of 4 values of texel t (k < 1, 2, 4 or 8 for F32, F16, Q8_0, Q4_0).
+// Q8_0 bytes are little-endian within each uint: byte 0 is value 0. Q4_0 is repacked so
+// that value e of a block is nibble e % 8 of word e / 8 (the scale is applied outside).
+vec4 decode4(uint type, uvec4 t, uint k) {
+    if (type == TYPE_F32) return uintBitsToFloat(t);
+    if (type == TYPE_F16) {
+        uvec2 h = k == 0u ? t.xy : t.zw;
+        return vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
+    }
+    if (type == TYPE_Q4_0) {
+        uint u = t[k >> 1u] >> ((k & 1u) * 16u);
+        return vec4((uvec4(u) >> uvec4(0u, 4u, 8u, 12u)) & 15u) - 8.0;
+    }
+    uint u = t[k];
+    return vec4(ivec4(uvec4(u) << uvec4(24u, 16u, 8u, 0u)) >> 24);
+}
+
+// One activation row's token, position and sequence (plume_gpu_row).
+struct Row {
+    uint token;
+    uint pos;
+    uint seq;
+    uint pad;
+};

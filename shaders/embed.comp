@@ -1,0 +1,37 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// out[i][:] = table[rows[i].token][:] for the tokens in this part of the table
+// (rows r0 .. r0 + part_rows - 1); one invocation per texel.
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 0) const uint WG = 64;
+layout(constant_id = 1) const uint TYPE = 0;
+const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));
+
+layout(binding = 0) uniform usamplerBuffer W;
+layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/32], an R32F texel view
+layout(binding = 2) readonly buffer Rows { Row rows[]; };
+layout(binding = 3) writeonly buffer O { float o[]; };
+layout(push_constant) uniform Push {
+    uint n, cols, tpr, r0, part_rows;
+} p;
+
+void main() {
+    uint total = p.n * p.tpr;
+    for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * WG) {
+        uint i = idx / p.tpr, j = idx % p.tpr;
+        uint tok = rows[i].token;
+        if (tok < p.r0 || tok - p.r0 >= p.part_rows) continue;
+        uint r = tok - p.r0;
+        uvec4 t = texelFetch(W, int(r * p.tpr + j));
+        float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(r * (p.cols / 32u) + j / 2u)).r
+                : TYPE == TYPE_Q4_0 ? texelFetch(S, int(r * (p.cols / 32u) + j)).r : 1.0;
+        for (uint k = 0u; k < CH; k++) {
+            vec4 v = decode4(TYPE, t, k) * s;
+            uint c = j * CH * 4u + k * 4u;
+            for (uint e = 0u; e < 4u; e++)
+                if (c + e < p.cols) o[i * p.cols + c + e] = v[e];
+        }
+    }
+}

@@ -1,0 +1,95 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// y[i][row_offset + r] = sum_c W[r][c] x[i][c] for r < rows, i < n.
+//
+// Register tiles, no shared memory: each invocation computes TR rows x TB tokens,
+// decoding each weight texel once and using it for TB tokens (so a batch of TB <= 8
+// sequences in decoding reads W once: the matrix-vector case is TB = n). No barriers,
+// which matters on lavapipe where each one is a coroutine switch.
+// Grid: x over blocks of TR rows, y over blocks of TB tokens.
+// x is read through a texel view too where its rows are whole texels (cols % 4 == 0):
+// on lavapipe that made this kernel 3-10x faster than scalar storage-buffer loads.
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 0) const uint WG = 32;
+layout(constant_id = 1) const uint TYPE = 0;
+layout(constant_id = 2) const uint TR = 4;
+layout(constant_id = 3) const uint TB = 8;
+layout(constant_id = 4) const uint XVEC = 0;   // 1: read x through the texel view X4
+layout(constant_id = 5) const uint SWIGLU = 0; // 1: y = silu(W x) * (W3 x)
+const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));  // vec4s per texel
+const uint EPT = CH * 4u;                                            // values per texel
+
+layout(binding = 0) uniform usamplerBuffer W;
+layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/32], an R32F texel view
+layout(binding = 2) readonly buffer X { float x[]; };
+layout(binding = 4) uniform usamplerBuffer X4;   // the same x through a texel view, where cols % 4 == 0
+layout(binding = 3) writeonly buffer Y { float y[]; };
+layout(binding = 5) uniform usamplerBuffer W3;  // SwiGLU's up projection, same layout as W
+layout(binding = 6) uniform samplerBuffer S3;
+layout(push_constant) uniform Push {
+    uint rows, cols, n, row_offset, y_stride, tpr;
+} p;
+
+float acc[TR][TB];
+float acc3[TR][TB];
+vec4 w[TR][CH];
+vec4 w3[TR][CH];
+
+void step_texel(uint r0, uint t0, uint j, bool tail) {
+    for (uint r = 0u; r < TR; r++) {
+        uint rr = min(r0 + r, p.rows - 1u);
+        uvec4 t = texelFetch(W, int(rr * p.tpr + j));
+        float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(rr * (p.cols / 32u) + j / 2u)).r
+                : TYPE == TYPE_Q4_0 ? texelFetch(S, int(rr * (p.cols / 32u) + j)).r : 1.0;
+        for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k) * s;
+        if (SWIGLU != 0u) {
+            uvec4 t3 = texelFetch(W3, int(rr * p.tpr + j));
+            float s3 = TYPE == TYPE_Q8_0 ? texelFetch(S3, int(rr * (p.cols / 32u) + j / 2u)).r
+                 : TYPE == TYPE_Q4_0 ? texelFetch(S3, int(rr * (p.cols / 32u) + j)).r : 1.0;
+            for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k) * s3;
+        }
+    }
+    for (uint b = 0u; b < TB; b++) {
+        uint base = min(t0 + b, p.n - 1u) * p.cols + j * EPT;
+        for (uint k = 0u; k < CH; k++) {
+            vec4 xv;
+            if (XVEC != 0u) {
+                // cols % 4 == 0: a group of 4 lies wholly inside the row or wholly past it.
+                bool inside = !tail || j * EPT + 4u * k < p.cols;
+                xv = inside ? uintBitsToFloat(texelFetch(X4, int(base / 4u + k))) : vec4(0.0);
+            } else if (!tail) {
+                xv = vec4(x[base + 4u * k], x[base + 4u * k + 1u], x[base + 4u * k + 2u], x[base + 4u * k + 3u]);
+            } else {
+                // The last, partial texel of a row: the weight padding is zero, but x past
+                // the row's end belongs to the next row (or past the buffer): read 0 there.
+                uint c = j * EPT + 4u * k;
+                for (uint e = 0u; e < 4u; e++) xv[e] = c + e < p.cols ? x[base + 4u * k + e] : 0.0;
+            }
+            for (uint r = 0u; r < TR; r++) acc[r][b] += dot(w[r][k], xv);
+            if (SWIGLU != 0u)
+                for (uint r = 0u; r < TR; r++) acc3[r][b] += dot(w3[r][k], xv);
+        }
+    }
+}
+
+void main() {
+    uint r0 = gl_GlobalInvocationID.x * TR;
+    uint t0 = gl_GlobalInvocationID.y * TB;
+    if (r0 >= p.rows || t0 >= p.n) return;
+    for (uint r = 0u; r < TR; r++)
+        for (uint b = 0u; b < TB; b++) acc[r][b] = acc3[r][b] = 0.0;
+    uint full = p.cols / EPT;
+    for (uint j = 0u; j < full; j++) step_texel(r0, t0, j, false);
+    if (full < p.tpr) step_texel(r0, t0, full, true);
+    for (uint b = 0u; b < TB; b++) {
+        if (t0 + b >= p.n) break;
+        for (uint r = 0u; r < TR; r++)
+            if (r0 + r < p.rows) {
+                float a = acc[r][b];
+                if (SWIGLU != 0u) a = a / (1.0 + exp(-a)) * acc3[r][b];
+                y[(t0 + b) * p.y_stride + p.row_offset + r0 + r] = a;
+            }
+    }
+}

@@ -1,0 +1,120 @@
+/* bench_gpu ROWS COLS [REPS]: matmul throughput per weight type and batch size, and the
+ * read bandwidth, on the device plume picks. Not a test (timings are not deterministic):
+ * built as build/bin/bench_gpu for README.gpu.md's numbers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "plume/gpu.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of this process (all threads): on a CPU device such as lavapipe a fairer
+ * measure than the wall clock when other processes share the cores. */
+static double cpu(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec +
+           (double)u.ru_stime.tv_usec * 1e-6;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_gpu ROWS COLS [REPS]\n");
+        return 2;
+    }
+    uint32_t rows = (uint32_t)atoi(argv[1]), cols = (uint32_t)atoi(argv[2]);
+    int reps = argc > 3 ? atoi(argv[3]) : 4;
+    if (rows == 0 || cols == 0 || cols % 32 || reps < 1 || reps > 1000) {
+        fprintf(stderr, "bench_gpu: ROWS > 0, COLS a multiple of 32, 1 <= REPS <= 1000\n");
+        return 2;
+    }
+    plume_error err;
+    plume_gpu *gpu = plume_gpu_open(&err);
+    if (!gpu) {
+        fprintf(stderr, "bench_gpu: %s\n", err.msg);
+        return 1;
+    }
+    printf("device: %s\n", plume_gpu_device_info(gpu)->name);
+    double gbps;
+    if (plume_gpu_measure_bandwidth(gpu, 64u << 20, reps, &gbps, &err) == 0)
+        printf("read bandwidth (64 MiB texel view): %.2f GB/s\n", gbps);
+    const plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    const char *names[4] = {"F32", "F16", "Q8_0", "Q4_0"};
+    const uint32_t ns[4] = {1, 4, 8, 64};
+    int rc = 0;
+    for (int t = 0; t < 4 && !rc; t++) {
+        uint64_t bytes = plume_gpu_type_bytes(types[t], rows, cols);
+        uint8_t *data = malloc(bytes);
+        if (!data) return 1;
+        for (uint64_t i = 0; i < bytes; i++) data[i] = (uint8_t)((i * 7) & 0x3b);   /* finite, small */
+        plume_gpu_weight *w = plume_gpu_weight_create(gpu, types[t], rows, cols, data, &err);
+        free(data);
+        if (!w) {
+            fprintf(stderr, "bench_gpu: %s\n", err.msg);
+            rc = 1;
+            break;
+        }
+        for (int k = 0; k < 4 && !rc; k++) {
+            uint32_t n = ns[k];
+            plume_gpu_buffer *x = plume_gpu_buffer_create(gpu, (uint64_t)n * cols * 4, 0, &err);
+            plume_gpu_buffer *y = x ? plume_gpu_buffer_create(gpu, (uint64_t)n * rows * 4, 0, &err) : NULL;
+            plume_gpu_rec *rec = y ? plume_gpu_rec_begin(gpu, &err) : NULL;
+            rc = !rec || plume_gpu_fill(x, 0, (uint64_t)n * cols * 4, 0x3c000000u, &err);
+            for (int i = 0; i < reps && !rc; i++) rc = plume_gpu_matmul(rec, w, x, y, n, &err) != 0;
+            rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);   /* warm-up */
+            double t0 = now(), c0 = cpu();
+            rc = rc || plume_gpu_rec_submit(rec, &err);
+            double dt = (now() - t0) / reps, dc = (cpu() - c0) / reps;
+            if (!rc)
+                printf("matmul %-4s %ux%u n=%-2u %8.3f ms  %6.2f G MAC/s  %6.2f GB/s of weights  (%.2f G MAC per CPU-s)\n",
+                       names[t], rows, cols, n, dt * 1e3, (double)rows * cols * n / dt / 1e9, (double)bytes / dt / 1e9,
+                       (double)rows * cols * n / dc / 1e9);
+            else
+                fprintf(stderr, "bench_gpu: %s\n", err.msg);
+            plume_gpu_rec_free(rec);
+            plume_gpu_buffer_free(x);
+            plume_gpu_buffer_free(y);
+        }
+        plume_gpu_weight_free(w);
+    }
+    /* Attention: a 128-token prompt, then one decode step at position 511. */
+    for (int hd = 64; hd <= 128 && !rc; hd *= 2) {
+        const uint32_t heads = 8, kv = 4, ctx = 512, np = 128;
+        uint32_t counts[2] = {np, 1};
+        plume_gpu_buffer *q = plume_gpu_buffer_create(gpu, (uint64_t)np * heads * hd * 4, 0, &err);
+        plume_gpu_buffer *o = plume_gpu_buffer_create(gpu, (uint64_t)np * heads * hd * 4, 0, &err);
+        plume_gpu_buffer *kc = plume_gpu_buffer_create(gpu, (uint64_t)ctx * kv * hd * 4, 0, &err);
+        plume_gpu_buffer *vc = plume_gpu_buffer_create(gpu, (uint64_t)ctx * kv * hd * 4, 0, &err);
+        plume_gpu_buffer *rb = plume_gpu_buffer_create(gpu, (uint64_t)np * 16, 0, &err);
+        plume_gpu_row *r = malloc(np * sizeof *r);
+        if (!q || !o || !kc || !vc || !rb || !r) return 1;
+        for (int step = 0; step < 2 && !rc; step++) {
+            uint32_t n = counts[step];
+            for (uint32_t i = 0; i < n; i++) r[i] = (plume_gpu_row){0, step ? 511 : i, 0, 0};
+            plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+            rc = !rec || plume_gpu_upload(rb, 0, r, n * 16, &err) || plume_gpu_fill(q, 0, (uint64_t)n * heads * hd * 4, 0x3c000000u, &err) ||
+                 plume_gpu_fill(kc, 0, (uint64_t)ctx * kv * hd * 4, 0x3c000000u, &err) ||
+                 plume_gpu_fill(vc, 0, (uint64_t)ctx * kv * hd * 4, 0x3c000000u, &err);
+            for (int i = 0; i < reps && !rc; i++)
+                rc = plume_gpu_attention(rec, q, kc, vc, rb, o, n, heads, kv, (uint32_t)hd, ctx, &err) != 0;
+            rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);
+            double t0 = now(), c0 = cpu();
+            rc = rc || plume_gpu_rec_submit(rec, &err);
+            double dt = (now() - t0) / reps, dc = (cpu() - c0) / reps;
+            if (!rc) printf("attention %s heads 8/4 head_dim %d: %.3f ms (%.3f CPU-ms)\n",
+                            step ? "decode at pos 511" : "prompt of 128", hd, dt * 1e3, dc * 1e3);
+            else fprintf(stderr, "bench_gpu: %s\n", err.msg);
+            plume_gpu_rec_free(rec);
+        }
+        free(r);
+        plume_gpu_buffer_free(q), plume_gpu_buffer_free(o), plume_gpu_buffer_free(kc), plume_gpu_buffer_free(vc),
+            plume_gpu_buffer_free(rb);
+    }
+    plume_gpu_close(gpu);
+    return rc;
+}

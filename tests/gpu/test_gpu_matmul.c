@@ -1,0 +1,257 @@
+/* matmul (the same register-tiled kernel for decoding, n <= 8 in one token tile, and for prompts) and embedding lookup
+ * against plain-C references, for F32, F16, Q8_0 and Q4_0 weights, on shapes that are not
+ * multiples of the tiles (rows 67, cols 130, n 3 and 13), and with weights split into
+ * parts (as where a tensor exceeds maxTexelBufferElements). Q4_0 too.
+ *
+ * Tolerance: the reference sums in double from the same decoded weight values, so the
+ * only error is the GPU's float accumulation order: |gpu - ref| <= 1e-5 * sum|w*x| + 1e-6. */
+#include <math.h>
+#include "gpu_internal.h"
+#include "gpu_test.h"
+
+typedef struct test_weight {
+    plume_gpu_type type;
+    uint32_t rows, cols;
+    uint8_t *data;      /* ggml layout */
+    float *dense;       /* the values it encodes, rows x cols */
+} test_weight;
+
+static test_weight make_weight(plume_gpu_type type, uint32_t rows, uint32_t cols) {
+    test_weight w = {type, rows, cols, NULL, calloc((size_t)rows * cols, sizeof(float))};
+    if (type == PLUME_GPU_F32) {
+        float *d = malloc((size_t)rows * cols * 4);
+        for (size_t i = 0; i < (size_t)rows * cols; i++) d[i] = w.dense[i] = rng_f();
+        w.data = (uint8_t *)d;
+    } else if (type == PLUME_GPU_F16) {
+        uint16_t *d = malloc((size_t)rows * cols * 2);
+        for (size_t i = 0; i < (size_t)rows * cols; i++) {
+            d[i] = t_float_to_half(rng_f());
+            w.dense[i] = t_half_to_float(d[i]);
+        }
+        w.data = (uint8_t *)d;
+    } else if (type == PLUME_GPU_Q4_0) {
+        /* ggml's layout: byte j of a block holds value j (low nibble) and j + 16 (high). */
+        uint32_t nb = cols / 32;
+        w.data = malloc((size_t)rows * nb * 18);
+        for (uint32_t r = 0; r < rows; r++)
+            for (uint32_t b = 0; b < nb; b++) {
+                uint8_t *blk = w.data + ((size_t)r * nb + b) * 18;
+                uint16_t d = t_float_to_half(0.01f + 0.05f * fabsf(rng_f()));
+                blk[0] = (uint8_t)(d & 0xff);
+                blk[1] = (uint8_t)(d >> 8);
+                for (int j = 0; j < 16; j++) {
+                    uint8_t byte = (uint8_t)rng_u32();
+                    blk[2 + j] = byte;
+                    w.dense[(size_t)r * cols + b * 32 + j] = t_half_to_float(d) * (float)((byte & 15) - 8);
+                    w.dense[(size_t)r * cols + b * 32 + j + 16] = t_half_to_float(d) * (float)((byte >> 4) - 8);
+                }
+            }
+    } else {
+        uint32_t nb = cols / 32;
+        w.data = malloc((size_t)rows * nb * 34);
+        for (uint32_t r = 0; r < rows; r++)
+            for (uint32_t b = 0; b < nb; b++) {
+                uint8_t *blk = w.data + ((size_t)r * nb + b) * 34;
+                uint16_t d = t_float_to_half(0.002f + 0.01f * fabsf(rng_f()));
+                blk[0] = (uint8_t)(d & 0xff);
+                blk[1] = (uint8_t)(d >> 8);
+                for (int i = 0; i < 32; i++) {
+                    int8_t q = (int8_t)(uint8_t)rng_u32();   /* the full range, -128 included */
+                    blk[2 + i] = (uint8_t)q;
+                    w.dense[(size_t)r * cols + b * 32 + i] = t_half_to_float(d) * (float)q;
+                }
+            }
+    }
+    return w;
+}
+
+static void free_weight(test_weight *w) {
+    free(w->data);
+    free(w->dense);
+}
+
+static const char *type_name(plume_gpu_type t) {
+    return t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : t == PLUME_GPU_Q8_0 ? "Q8_0" : "Q4_0";
+}
+
+static void test_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n,
+                        uint64_t part_limit) {
+    plume_error err;
+    test_weight tw = make_weight(type, rows, cols);
+    plume_gpu_set_part_limit(gpu, part_limit);
+    plume_gpu_weight *w = plume_gpu_weight_create(gpu, type, rows, cols, tw.data, &err);
+    plume_gpu_set_part_limit(gpu, 0);
+    T_OK(w == NULL);
+    float *x = malloc((size_t)n * cols * 4), *y = malloc((size_t)n * rows * 4);
+    for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4);
+    plume_gpu_buffer *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
+    T_OK(plume_gpu_fill(by, 0, (uint64_t)n * rows * 4, 0x7fc00000u, &err));   /* NaN: unwritten outputs show */
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_matmul(rec, w, bx, by, n, &err));
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(by, y, (uint64_t)n * rows * 4);
+    int bad = 0;
+    double worst = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t r = 0; r < rows; r++) {
+            double ref = 0, mag = 0;
+            for (uint32_t c = 0; c < cols; c++) {
+                double p = (double)tw.dense[(size_t)r * cols + c] * x[(size_t)i * cols + c];
+                ref += p;
+                mag += fabs(p);
+            }
+            double got = y[(size_t)i * rows + r], e = fabs(got - ref);
+            if (!(e <= 1e-5 * mag + 1e-6)) {
+                if (!bad) fprintf(stderr, "  y[%u][%u] = %.9g, expected %.9g\n", i, r, got, ref);
+                bad++;
+            }
+            if (e > worst) worst = e;
+        }
+    CHECK_MSG(bad == 0, "matmul %s %ux%u n=%u parts=%u: %d of %u outputs off (worst %.3g)", type_name(type), rows,
+              cols, n, (unsigned)(part_limit ? 1 : 0), bad, n * rows, worst);
+    plume_gpu_rec_free(rec);
+    plume_gpu_buffer_free(bx);
+    plume_gpu_buffer_free(by);
+    plume_gpu_weight_free(w);
+    free(x);
+    free(y);
+    free_weight(&tw);
+}
+
+/* y = silu(G x) * (U x) in one dispatch. With g, u the exact products and eg, eu their
+ * bounds from the matmul tolerance: |error| <= 1.1 eg |u| + |silu(g)| eu + 1e-6
+ * (|silu'| <= 1.1). */
+static void test_swiglu(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n,
+                        uint64_t part_limit) {
+    plume_error err;
+    test_weight tg = make_weight(type, rows, cols), tu = make_weight(type, rows, cols);
+    plume_gpu_set_part_limit(gpu, part_limit);
+    plume_gpu_weight *g = plume_gpu_weight_create(gpu, type, rows, cols, tg.data, &err);
+    plume_gpu_weight *u = g ? plume_gpu_weight_create(gpu, type, rows, cols, tu.data, &err) : NULL;
+    plume_gpu_set_part_limit(gpu, 0);
+    T_OK(u == NULL);
+    float *x = malloc((size_t)n * cols * 4), *y = malloc((size_t)n * rows * 4);
+    for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_matmul_swiglu(rec, g, u, bx, by, n, &err));
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(by, y, (uint64_t)n * rows * 4);
+    int bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t r = 0; r < rows; r++) {
+            double gv = 0, uv = 0, gm = 0, um = 0;
+            for (uint32_t c = 0; c < cols; c++) {
+                double xc = x[(size_t)i * cols + c];
+                gv += tg.dense[(size_t)r * cols + c] * xc;
+                uv += tu.dense[(size_t)r * cols + c] * xc;
+                gm += fabs(tg.dense[(size_t)r * cols + c] * xc);
+                um += fabs(tu.dense[(size_t)r * cols + c] * xc);
+            }
+            double silu = gv / (1.0 + exp(-gv)), ref = silu * uv;
+            double tol = 1.1 * (1e-5 * gm + 1e-6) * fabs(uv) + fabs(silu) * (1e-5 * um + 1e-6) + 1e-6;
+            double got = y[(size_t)i * rows + r];
+            if (!(fabs(got - ref) <= tol)) {
+                if (!bad) fprintf(stderr, "  y[%u][%u] = %.9g, expected %.9g\n", i, r, got, ref);
+                bad++;
+            }
+        }
+    CHECK_MSG(bad == 0, "matmul_swiglu %s %ux%u n=%u: %d of %u outputs off", type_name(type), rows, cols, n, bad,
+              n * rows);
+    plume_gpu_rec_free(rec);
+    /* Gate and up must have the same shape and type. */
+    plume_gpu_weight *other = plume_gpu_weight_create(gpu, PLUME_GPU_F32, 1, cols, x, &err);
+    T_OK(other == NULL);
+    rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    CHECK(plume_gpu_matmul_swiglu(rec, g, other, bx, by, n, &err) < 0);
+    CHECK(strstr(err.msg, "same shape and type") != NULL);
+    plume_gpu_rec_free(rec);
+    plume_gpu_weight_free(other);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
+    plume_gpu_weight_free(g), plume_gpu_weight_free(u);
+    free(x), free(y);
+    free_weight(&tg), free_weight(&tu);
+}
+
+static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint32_t cols, uint64_t part_limit) {
+    plume_error err;
+    test_weight tw = make_weight(type, vocab, cols);
+    plume_gpu_set_part_limit(gpu, part_limit);
+    plume_gpu_weight *w = plume_gpu_weight_create(gpu, type, vocab, cols, tw.data, &err);
+    plume_gpu_set_part_limit(gpu, 0);
+    T_OK(w == NULL);
+    const uint32_t n = 5;
+    plume_gpu_row rows[5] = {{5, 0, 0, 0}, {0, 1, 0, 0}, {vocab - 1, 2, 0, 0}, {5, 3, 0, 0}, {vocab / 2, 4, 0, 0}};
+    plume_gpu_buffer *brows = t_buffer(gpu, rows, sizeof rows);
+    plume_gpu_buffer *out = t_buffer(gpu, NULL, (uint64_t)n * cols * 4);
+    float *got = malloc((size_t)n * cols * 4);
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_embed(rec, w, brows, out, n, &err));
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(out, got, (uint64_t)n * cols * 4);
+    int bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t c = 0; c < cols; c++) {
+            float ref = tw.dense[(size_t)rows[i].token * cols + c];
+            /* F32/F16 are exact copies; Q8_0 is one float multiply, also exact. */
+            if (got[(size_t)i * cols + c] != ref) bad++;
+        }
+    CHECK_MSG(bad == 0, "embed %s %ux%u: %d values differ", type_name(type), vocab, cols, bad);
+    plume_gpu_rec_free(rec);
+    plume_gpu_buffer_free(brows);
+    plume_gpu_buffer_free(out);
+    plume_gpu_weight_free(w);
+    free(got);
+    free_weight(&tw);
+}
+
+int main(void) {
+    plume_gpu *gpu = t_open();
+    plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    uint32_t ns[4] = {1, 3, 8, 13};
+    for (int t = 0; t < 4; t++) {
+        /* cols 130 (F32/F16): rows end mid-texel; Q8_0 and Q4_0 need multiples of 32. */
+        int blocked = types[t] == PLUME_GPU_Q8_0 || types[t] == PLUME_GPU_Q4_0;
+        uint32_t cols = blocked ? 160 : 130;
+        for (int i = 0; i < 4; i++) test_matmul(gpu, types[t], 67, cols, ns[i], 0);
+        test_matmul(gpu, types[t], 33, blocked ? 32 : 3, 2, 0);   /* less than one texel per row (F32/F16) */
+        if (!blocked) {   /* cols % 4 == 0: x read through a texel view */
+            test_matmul(gpu, types[t], 67, 132, 1, 0);
+            test_matmul(gpu, types[t], 67, 132, 13, 0);
+            test_matmul(gpu, types[t], 65, 36, 5, 0);   /* F16: a row ends mid-texel, x aligned */
+        }
+        test_matmul(gpu, types[t], 67, cols, 3, 4096);                               /* split into ~10 parts */
+        test_matmul(gpu, types[t], 67, cols, 13, 4096);
+        test_embed(gpu, types[t], 67, cols, 0);
+        test_embed(gpu, types[t], 67, cols, 4096);
+        test_swiglu(gpu, types[t], 67, cols, 1, 0);
+        test_swiglu(gpu, types[t], 67, cols, 13, 4096);   /* prompt tiles, split weights */
+        if (!blocked) test_swiglu(gpu, types[t], 35, 132, 3, 0);
+        plume_gpu_set_no_map(gpu, 1);   /* weights, x and y through staging copies */
+        test_matmul(gpu, types[t], 67, cols, 3, 4096);
+        plume_gpu_set_no_map(gpu, 0);
+    }
+    /* Rejections: Q8_0 columns not a multiple of 32; a row that cannot fit a part. */
+    plume_error err;
+    float dummy[64] = {0};
+    CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, 2, 48, dummy, &err) == NULL);
+    CHECK(strstr(err.msg, "multiple of 32") != NULL);
+    CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_Q4_0, 2, 40, dummy, &err) == NULL);
+    plume_gpu_set_part_limit(gpu, 16);
+    CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_F32, 2, 32, dummy, &err) == NULL);
+    CHECK(strstr(err.msg, "maxTexelBufferElements") != NULL);
+    plume_gpu_set_part_limit(gpu, 0);
+    CHECK(plume_gpu_weight_create(gpu, (plume_gpu_type)3, 2, 32, dummy, &err) == NULL);   /* Q4_1: not supported */
+    CHECK(strstr(err.msg, "type 3") != NULL);
+    plume_gpu_close(gpu);
+    CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
+    return check_finish("test_gpu_matmul");
+}

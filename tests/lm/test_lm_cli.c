@@ -1,0 +1,74 @@
+/* The commands, as a user runs them: `plume convert llama2c` then `plume generate` prints
+ * the published stories260K text; `plume bench --json` prints every figure, positive;
+ * bad arguments fail with a message and status 2. */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "check.h"
+#include "lm_test_util.h"
+
+/* Runs cmd, returns its exit status and its stdout (malloc'd) in *out. */
+static int run(const char *cmd, char **out) {
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        pclose(p);
+        return -1;
+    }
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - 1 - n, p)) > 0) n += got;
+    buf[n] = 0;
+    int st = pclose(p);
+    *out = buf;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int main(void) {
+    const char *build = getenv("PLUME_BUILD_DIR");
+    char dir[] = "/tmp/plume-lm-cli-XXXXXX", cmd[4096], spath[1024], model[1100];
+    CHECK(build != NULL && mkdtemp(dir) != NULL);
+    if (!build) return check_finish("test_lm_cli");
+    snprintf(spath, sizeof spath, "%s/stories260K/SOURCE.md", test_data_dir());
+    snprintf(model, sizeof model, "%s/s.gguf", dir);
+    char *published = read_published_text(spath), *out = NULL;
+    CHECK(published != NULL);
+
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' convert llama2c '%s/stories260K/stories260K.bin' "
+             "'%s/stories260K/tok512.bin' -o '%s' 2>&1", build, test_data_dir(), test_data_dir(), model);
+    CHECK(run(cmd, &out) == 0);
+    free(out);
+
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s' -p '' -n 256 --ignore-eos 2>/dev/null", build, model);
+    CHECK(run(cmd, &out) == 0);
+    size_t n = strlen(out);
+    CHECK(n > 0 && out[n - 1] == '\n');
+    if (n) out[n - 1] = 0;
+    CHECK_STR(out, published);
+    free(out);
+
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' bench -m '%s' --json --prompt 16 --decode 2 --batch 3 "
+             "--bandwidth-mb 8 2>&1", build, model);
+    CHECK(run(cmd, &out) == 0);
+    const char *keys[] = { "prompt_tokens_per_s", "decode_b1_tokens_per_s", "decode_batch_tokens_per_s",
+                           "decode_b1_gb_per_s", "device_read_gb_per_s", "host_memcpy_gb_per_s" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char *at = strstr(out, keys[i]);
+        double v = at ? strtod(at + strlen(keys[i]) + 3, NULL) : 0;  /* past `": ` */
+        CHECK_MSG(at && v > 0, "%s in %s", keys[i], out);
+    }
+    free(out);
+
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s' -p x --top-p 2 2>&1", build, model);
+    CHECK(run(cmd, &out) == 2 && strstr(out, "--top-p"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s/missing.gguf' -p x 2>&1", build, dir);
+    CHECK(run(cmd, &out) == 1 && strstr(out, "missing.gguf"));
+    free(out);
+
+    unlink(model);
+    rmdir(dir);
+    free(published);
+    return check_finish("test_lm_cli");
+}

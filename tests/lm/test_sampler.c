@@ -1,0 +1,115 @@
+/* The sampler: seeded determinism, top-k = 1 is greedy, temperature, top-k and
+ * top-p on a hand-made distribution (expected values worked by hand), and the
+ * frequencies of many draws against the filtered distribution. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "check.h"
+#include "plume/lm.h"
+
+static plume_sampler *make(float temp, int top_k, float top_p, uint64_t seed, int vocab) {
+    plume_sampling p = { temp, top_k, top_p, seed };
+    plume_error err;
+    plume_sampler *s = plume_sampler_create(&p, vocab, &err);
+    if (!s) fprintf(stderr, "%s\n", err.msg);
+    return s;
+}
+
+int main(void) {
+    /* p = 0.5, 0.2, 0.15, 0.1, 0.05 as logits */
+    const float p[5] = { 0.5f, 0.2f, 0.15f, 0.1f, 0.05f };
+    float logits[5], probs[5];
+    for (int i = 0; i < 5; i++) logits[i] = logf(p[i]) + 3.0f;  /* a shift must not matter */
+
+    /* temperature 1, no filter: the distribution itself */
+    plume_sampler *s = make(1.0f, 0, 1.0f, 1, 5);
+    plume_sampler_probs(s, logits, probs);
+    for (int i = 0; i < 5; i++) CHECK_NEAR(probs[i], p[i], 1e-6);
+    plume_sampler_free(s);
+
+    /* top-p 0.75: 0.5 + 0.2 = 0.7 < 0.75 <= 0.85, so three tokens, renormalised by 0.85 */
+    s = make(1.0f, 0, 0.75f, 1, 5);
+    plume_sampler_probs(s, logits, probs);
+    CHECK_NEAR(probs[0], 0.5 / 0.85, 1e-6);
+    CHECK_NEAR(probs[1], 0.2 / 0.85, 1e-6);
+    CHECK_NEAR(probs[2], 0.15 / 0.85, 1e-6);
+    CHECK(probs[3] == 0 && probs[4] == 0);
+    /* the draws follow it: 20000 draws, frequencies within 0.015 */
+    int count[5] = { 0 };
+    for (int i = 0; i < 20000; i++) count[plume_sampler_sample(s, logits)]++;
+    CHECK_NEAR(count[0] / 20000.0, 0.5 / 0.85, 0.015);
+    CHECK_NEAR(count[1] / 20000.0, 0.2 / 0.85, 0.015);
+    CHECK_NEAR(count[2] / 20000.0, 0.15 / 0.85, 0.015);
+    CHECK(count[3] == 0 && count[4] == 0);
+    plume_sampler_free(s);
+
+    /* top-p 0.4: the first token alone covers it */
+    s = make(1.0f, 0, 0.4f, 1, 5);
+    plume_sampler_probs(s, logits, probs);
+    CHECK_NEAR(probs[0], 1.0, 1e-6);
+    CHECK(probs[1] == 0 && probs[2] == 0);
+    plume_sampler_free(s);
+
+    /* top-k 2, then top-p 0.9 over the renormalised pair (0.714, 0.286): both stay */
+    s = make(1.0f, 2, 0.9f, 1, 5);
+    plume_sampler_probs(s, logits, probs);
+    CHECK_NEAR(probs[0], 0.5 / 0.7, 1e-6);
+    CHECK_NEAR(probs[1], 0.2 / 0.7, 1e-6);
+    CHECK(probs[2] == 0);
+    plume_sampler_free(s);
+
+    /* temperature 2: p^(1/2), renormalised */
+    s = make(2.0f, 0, 1.0f, 1, 5);
+    plume_sampler_probs(s, logits, probs);
+    double z = 0;
+    for (int i = 0; i < 5; i++) z += sqrt(p[i]);
+    for (int i = 0; i < 5; i++) CHECK_NEAR(probs[i], sqrt(p[i]) / z, 1e-6);
+    plume_sampler_free(s);
+
+    /* seeded determinism over a 1000-token vocabulary */
+    enum { V = 1000, N = 300 };
+    static float big[V];
+    uint32_t h = 12345;
+    for (int i = 0; i < V; i++) {
+        h = h * 1664525u + 1013904223u;
+        big[i] = (float)(h >> 8) / (float)(1u << 24) * 6.0f;
+    }
+    plume_sampler *a = make(0.9f, 50, 0.95f, 42, V), *b = make(0.9f, 50, 0.95f, 42, V),
+                  *c = make(0.9f, 50, 0.95f, 43, V);
+    int same = 1, differs = 0;
+    for (int i = 0; i < N; i++) {
+        int32_t x = plume_sampler_sample(a, big), y = plume_sampler_sample(b, big), w = plume_sampler_sample(c, big);
+        same &= x == y;
+        differs |= x != w;
+    }
+    CHECK(same);
+    CHECK(differs);
+    plume_sampler_free(a);
+    plume_sampler_free(b);
+    plume_sampler_free(c);
+
+    /* top-k 1 at any temperature is greedy; greedy takes the first of equal maxima */
+    plume_sampler *k1 = make(1.5f, 1, 1.0f, 7, V), *g = make(0.0f, 0, 1.0f, 7, V);
+    int agree = 1;
+    for (int r = 0; r < 50; r++) {
+        for (int i = 0; i < V; i++) {
+            h = h * 1664525u + 1013904223u;
+            big[i] = (float)(h >> 8) / (float)(1u << 24);
+        }
+        int32_t want = 0;
+        for (int i = 1; i < V; i++) if (big[i] > big[want]) want = i;
+        agree &= plume_sampler_sample(k1, big) == want && plume_sampler_sample(g, big) == want;
+    }
+    CHECK(agree);
+    for (int i = 0; i < V; i++) big[i] = 0.0f;
+    big[17] = big[400] = 2.0f;
+    CHECK(plume_sampler_sample(g, big) == 17);
+    CHECK(plume_sampler_sample(k1, big) == 17);
+    plume_sampler_free(k1);
+    plume_sampler_free(g);
+
+    plume_error err;
+    plume_sampling bad = { 1.0f, 0, 1.0f, 0 };
+    CHECK(plume_sampler_create(&bad, 0, &err) == NULL);
+    return check_finish("test_sampler");
+}

@@ -1,0 +1,211 @@
+/* plume bench: how fast a model runs on this device.
+ *
+ *   plume bench -m MODEL [--json] [--prompt 128] [--decode 16] [--batch 8] [--bandwidth-mb 256]
+ *
+ * Prompt processing (one prefill of --prompt tokens), decoding at batch 1 and at batch
+ * --batch (greedy, the argmax computed on the device), and beside them the bandwidth
+ * decoding achieves (weight bytes read per step x steps per second) against the
+ * device's streaming read bandwidth (the gpu layer's measure) and the host's memcpy.
+ * Each phase runs once untimed first, so pipeline creation is not counted.
+ * The tokens are pseudo-random ids: speed does not depend on what they say. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "commands.h"
+#include "plume/lm.h"
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: plume bench -m MODEL [--json] [--prompt N] [--decode N] [--batch N] [--bandwidth-mb M]\n"
+               "  --prompt N        prompt tokens to prefill (default 128)\n"
+               "  --decode N        decode steps timed at each batch size (default 16)\n"
+               "  --batch N         the larger decode batch (default 8)\n"
+               "  --bandwidth-mb M  bytes read by the bandwidth measures (default 256)\n"
+               "  --json            one JSON object instead of the table\n");
+}
+
+static int int_arg(const char *flag, const char *v, int lo, int hi, int *out) {
+    char *end;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || !*v || *end || x < lo || x > hi) {
+        fprintf(stderr, "plume bench: %s wants an integer in %d..%d, got '%s'\n", flag, lo, hi, v ? v : "");
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+static double host_memcpy_gbps(size_t bytes) {
+    char *a = malloc(bytes), *b = malloc(bytes);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return 0;
+    }
+    memset(a, 1, bytes);
+    memset(b, 2, bytes);
+    memcpy(b, a, bytes);  /* warm */
+    const int reps = 4;
+    double t0 = now_s();
+    for (int i = 0; i < reps; i++) {
+        a[i] = (char)i;
+        memcpy(b, a, bytes);
+    }
+    double t = now_s() - t0;
+    volatile char sink = b[bytes / 2];
+    (void)sink;
+    free(a);
+    free(b);
+    return (double)bytes * reps / t / 1e9;
+}
+
+static void json_str(const char *s) {
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+int cmd_bench(int argc, char **argv) {
+    const char *model = NULL;
+    int json = 0, n_prompt = 128, n_decode = 16, batch = 8, mb = 256;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+        else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) model = v, i++;
+        else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--prompt")) rc = int_arg(a, v, 1, 1 << 16, &n_prompt), i++;
+        else if (!strcmp(a, "--decode")) rc = int_arg(a, v, 1, 1 << 16, &n_decode), i++;
+        else if (!strcmp(a, "--batch")) rc = int_arg(a, v, 1, 64, &batch), i++;
+        else if (!strcmp(a, "--bandwidth-mb")) rc = int_arg(a, v, 1, 16384, &mb), i++;
+        else {
+            fprintf(stderr, "plume bench: unknown or incomplete argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        if (rc) return 2;
+    }
+    if (!model) {
+        usage(stderr);
+        return 2;
+    }
+
+    plume_error err;
+    plume_lm *lm = plume_lm_acquire(model, &err);
+    if (!lm) {
+        fprintf(stderr, "plume bench: %s\n", err.msg);
+        return 1;
+    }
+    const plume_lm_info *in = plume_lm_get_info(lm);
+    int V = in->vocab_size, rc = 1;
+    if (n_prompt + n_decode + 2 > in->ctx_len) {
+        fprintf(stderr, "plume bench: %d prompt + %d decode tokens exceed the context length %d\n", n_prompt,
+                n_decode, in->ctx_len);
+        plume_lm_release(lm);
+        return 2;
+    }
+    int32_t *tokens = malloc((size_t)n_prompt * sizeof *tokens), *amax = malloc((size_t)batch * sizeof *amax);
+    int32_t *tok = malloc((size_t)batch * sizeof *tok);
+    int *seqs = malloc((size_t)batch * sizeof *seqs);
+    plume_lm_batch *b1 = NULL, *bn = NULL;
+    double pp = 0, tg1 = 0, tgn = 0, dev = 0, host = 0;
+    if (!tokens || !amax || !tok || !seqs) {
+        fprintf(stderr, "plume bench: out of memory\n");
+        goto out;
+    }
+    uint32_t h = 2463534242u;
+    for (int i = 0; i < n_prompt; i++) {
+        h ^= h << 13, h ^= h >> 17, h ^= h << 5;
+        tokens[i] = (int32_t)(h % (uint32_t)V);
+    }
+    /* prompt */
+    if (!(b1 = plume_lm_batch_create(lm, 1, n_prompt + n_decode + 2, &err))) goto fail;
+    if (plume_lm_prefill(b1, 0, tokens, n_prompt, NULL, &err)) goto fail;  /* untimed */
+    plume_lm_batch_reset(b1, 0);
+    double t0 = now_s();
+    if (plume_lm_prefill(b1, 0, tokens, n_prompt, NULL, &err)) goto fail;
+    pp = n_prompt / (now_s() - t0);
+    /* decode, batch 1, after the prompt */
+    seqs[0] = 0;
+    tok[0] = tokens[n_prompt - 1];
+    if (plume_lm_decode(b1, 1, seqs, tok, NULL, amax, &err)) goto fail;  /* untimed */
+    t0 = now_s();
+    for (int s = 0; s < n_decode; s++) {
+        tok[0] = amax[0];
+        if (plume_lm_decode(b1, 1, seqs, tok, NULL, amax, &err)) goto fail;
+    }
+    tg1 = n_decode / (now_s() - t0);
+    plume_lm_batch_free(b1);
+    b1 = NULL;
+    /* decode, batch N, N different sequences */
+    if (!(bn = plume_lm_batch_create(lm, batch, n_decode + 2, &err))) goto fail;
+    for (int i = 0; i < batch; i++) {
+        seqs[i] = i;
+        tok[i] = tokens[i % n_prompt];
+    }
+    if (plume_lm_decode(bn, batch, seqs, tok, NULL, amax, &err)) goto fail;  /* untimed */
+    t0 = now_s();
+    for (int s = 0; s < n_decode; s++) {
+        memcpy(tok, amax, (size_t)batch * sizeof *tok);
+        if (plume_lm_decode(bn, batch, seqs, tok, NULL, amax, &err)) goto fail;
+    }
+    tgn = (double)n_decode * batch / (now_s() - t0);
+    plume_lm_batch_free(bn);
+    bn = NULL;
+    if (plume_lm_device_bandwidth(lm, (uint64_t)mb << 20, 3, &dev, &err)) goto fail;
+    host = host_memcpy_gbps((size_t)mb << 20);
+
+    const double wb = (double)in->weight_bytes;
+    if (json) {
+        printf("{\"model\": ");
+        json_str(in->path);
+        printf(", \"device\": ");
+        json_str(plume_lm_device_name(lm));
+        printf(", \"weight_type\": \"%s\", \"weight_bytes\": %.0f, \"dim\": %d, \"layers\": %d, \"vocab\": %d,\n"
+               " \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.3f, \"decode_steps\": %d,\n"
+               " \"decode_b1_tokens_per_s\": %.3f, \"decode_b1_gb_per_s\": %.3f, \"batch\": %d,\n"
+               " \"decode_batch_tokens_per_s\": %.3f, \"decode_batch_gb_per_s\": %.3f,\n"
+               " \"device_read_gb_per_s\": %.3f, \"host_memcpy_gb_per_s\": %.3f}\n",
+               in->weight_type, wb, in->dim, in->n_layers, V, n_prompt, pp, n_decode, tg1, wb * tg1 / 1e9,
+               batch, tgn, wb * tgn / batch / 1e9, dev, host);
+    } else {
+        printf("model   %s\n        %s, dim %d, %d layers, %d heads (%d kv), FFN %d, vocab %d, %.1f MB of weights "
+               "read per step\ndevice  %s\n\n",
+               in->path, in->weight_type, in->dim, in->n_layers, in->n_heads, in->n_kv_heads, in->hidden_dim, V,
+               wb / 1e6, plume_lm_device_name(lm));
+        printf("%-28s %14s %22s\n", "test", "tokens/s", "weight bandwidth GB/s");
+        printf("%-28s %14.2f %22s\n", "prompt", pp, "");
+        printf("%-28s %14.2f %22.2f\n", "decode, batch 1", tg1, wb * tg1 / 1e9);
+        char label[64];
+        snprintf(label, sizeof label, "decode, batch %d", batch);
+        printf("%-28s %14.2f %22.2f\n", label, tgn, wb * tgn / batch / 1e9);
+        printf("%-28s %14s %22.2f\n", "device streaming read", "", dev);
+        printf("%-28s %14s %22.2f\n", "host memcpy", "", host);
+        printf("\n(prompt: %d tokens in one prefill; decode: %d steps after one untimed step)\n", n_prompt,
+               n_decode);
+    }
+    rc = 0;
+    goto out;
+fail:
+    fprintf(stderr, "plume bench: %s\n", err.msg);
+out:
+    plume_lm_batch_free(b1);
+    plume_lm_batch_free(bn);
+    free(tokens);
+    free(amax);
+    free(tok);
+    free(seqs);
+    plume_lm_release(lm);
+    return rc;
+}
