@@ -1,6 +1,6 @@
 /* plume generate: text from a prompt with a GGUF llama model on the Vulkan device.
  *
- *   plume generate -m MODEL -p PROMPT [-p PROMPT ...] [-n N] [--temp T] [--top-k K]
+ *   plume generate -m MODEL -p PROMPT [-p PROMPT ...] [-f FILE] [-n N] [--temp T] [--top-k K]
  *                  [--top-p P] [--seed S] [--beams B] [--stop STR ...] [--no-bos]
  *
  * One prompt streams its continuation to stdout as it is decided; several prompts are
@@ -21,6 +21,7 @@ static void usage(FILE *f) {
             "usage: plume generate -m MODEL -p PROMPT [-p PROMPT ...] [options]\n"
             "  -m, --model FILE    a llama GGUF file (F32, F16 or Q8_0 weights)\n"
             "  -p, --prompt TEXT   the text to continue (repeat for a batch)\n"
+            "  -f, --file FILE     a prompt read from FILE (\"-\": standard input)\n"
             "  -n, --tokens N      new tokens at most (default 256)\n"
             "  --temp T            temperature; 0 = greedy (default 0)\n"
             "  --top-k K           sample among the K most likely tokens (default 0: all)\n"
@@ -41,6 +42,34 @@ static int on_text(void *user, int i, const char *piece) {
     return 0;
 }
 
+/* The whole of FILE ("-": stdin) as a malloc'd string, at most 16 MiB. */
+static char *read_prompt_file(const char *path) {
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) {
+        fprintf(stderr, "plume generate: cannot open the prompt file %s\n", path);
+        return NULL;
+    }
+    size_t cap = 4096, n = 0, got;
+    char *s = malloc(cap);
+    while (s && (got = fread(s + n, 1, cap - 1 - n, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *t = cap < (16u << 20) ? realloc(s, cap * 2) : NULL;
+            if (!t) {
+                fprintf(stderr, "plume generate: the prompt file %s is larger than 16 MiB\n", path);
+                free(s);
+                s = NULL;
+                break;
+            }
+            s = t;
+            cap *= 2;
+        }
+    }
+    if (s) s[n] = 0;
+    if (f != stdin) fclose(f);
+    return s;
+}
+
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -58,70 +87,9 @@ static int parse_num(const char *flag, const char *v, double lo, double hi, doub
     return 0;
 }
 
-int cmd_generate(int argc, char **argv) {
-    const char *model = NULL, *prompts[MAX_PROMPTS], *stops[MAX_STOPS];
-    int n_prompts = 0, n_stops = 0;
-    plume_gen_params p;
-    plume_gen_params_default(&p);
-    p.sampling.seed = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        double x = 0;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) {
-            model = v, i++;
-        } else if ((!strcmp(a, "-p") || !strcmp(a, "--prompt")) && v) {
-            if (n_prompts == MAX_PROMPTS) {
-                fprintf(stderr, "plume generate: at most %d prompts\n", MAX_PROMPTS);
-                return 2;
-            }
-            prompts[n_prompts++] = v, i++;
-        } else if (!strcmp(a, "--stop") && v) {
-            if (n_stops == MAX_STOPS) {
-                fprintf(stderr, "plume generate: at most %d stop strings\n", MAX_STOPS);
-                return 2;
-            }
-            stops[n_stops++] = v, i++;
-        } else if (!strcmp(a, "-n") || !strcmp(a, "--tokens")) {
-            if (parse_num(a, v, 1, 1 << 20, &x)) return 2;
-            p.max_tokens = (int)x, i++;
-        } else if (!strcmp(a, "--temp")) {
-            if (parse_num(a, v, 0, 100, &x)) return 2;
-            p.sampling.temperature = (float)x, i++;
-        } else if (!strcmp(a, "--top-k")) {
-            if (parse_num(a, v, 0, 1 << 24, &x)) return 2;
-            p.sampling.top_k = (int)x, i++;
-        } else if (!strcmp(a, "--top-p")) {
-            if (parse_num(a, v, 0, 1, &x)) return 2;
-            p.sampling.top_p = (float)x, i++;
-        } else if (!strcmp(a, "--seed")) {
-            if (parse_num(a, v, 0, 1e18, &x)) return 2;
-            p.sampling.seed = (uint64_t)x, i++;
-        } else if (!strcmp(a, "--beams")) {
-            if (parse_num(a, v, 1, 64, &x)) return 2;
-            p.beams = (int)x, i++;
-        } else if (!strcmp(a, "--length-penalty")) {
-            if (parse_num(a, v, 0, 10, &x)) return 2;
-            p.length_penalty = (float)x, i++;
-        } else if (!strcmp(a, "--no-bos")) {
-            p.add_bos = 0;
-        } else if (!strcmp(a, "--ignore-eos")) {
-            p.ignore_eos = 1;
-        } else {
-            fprintf(stderr, "plume generate: unknown or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!model || n_prompts == 0) {
-        usage(stderr);
-        return 2;
-    }
-    p.stop = stops;
-    p.n_stop = n_stops;
-    if (n_prompts == 1) p.on_text = on_text;
+/* Loads the model, generates, prints; the exit status. */
+static int run(const char *model, const char *const *prompts, int n_prompts, plume_gen_params *p) {
+    if (n_prompts == 1) p->on_text = on_text;
 
     plume_error err;
     double t0 = now_s();
@@ -135,7 +103,7 @@ int cmd_generate(int argc, char **argv) {
     int rc = 1;
     if (!out) {
         fprintf(stderr, "plume generate: out of memory\n");
-    } else if (plume_lm_generate(lm, prompts, n_prompts, &p, out, &err)) {
+    } else if (plume_lm_generate(lm, prompts, n_prompts, p, out, &err)) {
         fprintf(stderr, "plume generate: %s\n", err.msg);
     } else {
         double t2 = now_s();
@@ -153,5 +121,83 @@ int cmd_generate(int argc, char **argv) {
     for (int i = 0; out && i < n_prompts; i++) plume_gen_result_free(&out[i]);
     free(out);
     plume_lm_release(lm);
+    return rc;
+}
+
+int cmd_generate(int argc, char **argv) {
+    const char *model = NULL, *prompts[MAX_PROMPTS], *stops[MAX_STOPS];
+    char *owned[MAX_PROMPTS];
+    int n_prompts = 0, n_stops = 0, n_owned = 0, rc = 2;
+    plume_gen_params p;
+    plume_gen_params_default(&p);
+    p.sampling.seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double x = 0;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            rc = 0;
+            goto done;
+        } else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) {
+            model = v, i++;
+        } else if ((!strcmp(a, "-p") || !strcmp(a, "--prompt") || !strcmp(a, "-f") || !strcmp(a, "--file")) &&
+                   v) {
+            if (n_prompts == MAX_PROMPTS) {
+                fprintf(stderr, "plume generate: at most %d prompts\n", MAX_PROMPTS);
+                goto done;
+            }
+            if (a[1] == 'f' || a[2] == 'f') {
+                if (!(owned[n_owned] = read_prompt_file(v))) goto done;
+                prompts[n_prompts++] = owned[n_owned++];
+            } else {
+                prompts[n_prompts++] = v;
+            }
+            i++;
+        } else if (!strcmp(a, "--stop") && v) {
+            if (n_stops == MAX_STOPS) {
+                fprintf(stderr, "plume generate: at most %d stop strings\n", MAX_STOPS);
+                goto done;
+            }
+            stops[n_stops++] = v, i++;
+        } else if (!strcmp(a, "-n") || !strcmp(a, "--tokens")) {
+            if (parse_num(a, v, 1, 1 << 20, &x)) goto done;
+            p.max_tokens = (int)x, i++;
+        } else if (!strcmp(a, "--temp")) {
+            if (parse_num(a, v, 0, 100, &x)) goto done;
+            p.sampling.temperature = (float)x, i++;
+        } else if (!strcmp(a, "--top-k")) {
+            if (parse_num(a, v, 0, 1 << 24, &x)) goto done;
+            p.sampling.top_k = (int)x, i++;
+        } else if (!strcmp(a, "--top-p")) {
+            if (parse_num(a, v, 0, 1, &x)) goto done;
+            p.sampling.top_p = (float)x, i++;
+        } else if (!strcmp(a, "--seed")) {
+            if (parse_num(a, v, 0, 1e18, &x)) goto done;
+            p.sampling.seed = (uint64_t)x, i++;
+        } else if (!strcmp(a, "--beams")) {
+            if (parse_num(a, v, 1, 64, &x)) goto done;
+            p.beams = (int)x, i++;
+        } else if (!strcmp(a, "--length-penalty")) {
+            if (parse_num(a, v, 0, 10, &x)) goto done;
+            p.length_penalty = (float)x, i++;
+        } else if (!strcmp(a, "--no-bos")) {
+            p.add_bos = 0;
+        } else if (!strcmp(a, "--ignore-eos")) {
+            p.ignore_eos = 1;
+        } else {
+            fprintf(stderr, "plume generate: unknown or incomplete argument '%s'\n", a);
+            usage(stderr);
+            goto done;
+        }
+    }
+    if (!model || n_prompts == 0) {
+        usage(stderr);
+        goto done;
+    }
+    p.stop = stops;
+    p.n_stop = n_stops;
+    rc = run(model, prompts, n_prompts, &p);
+done:
+    for (int i = 0; i < n_owned; i++) free(owned[i]);
     return rc;
 }

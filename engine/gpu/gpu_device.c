@@ -380,6 +380,7 @@ plume_gpu *plume_gpu_open(plume_error *err) {
     if (open_device(gpu, err)) goto fail;
     if (!(gpu->staging = plume_gpu_buffer_create(gpu, 8u << 20, PLUME_GPU_BUFFER_HOST, err))) goto fail;
     if (!(gpu->dummy = plume_gpu_buffer_create(gpu, 16, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
+    if (!(gpu->dummy_out = plume_gpu_buffer_create(gpu, 16, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
     return gpu;
 fail:
     free(devs);
@@ -394,6 +395,7 @@ void plume_gpu_close(plume_gpu *gpu) {
     if (gpu->profile && gpu->n_prof) plume_gpu_profile_print(gpu, stderr);
     plume_gpu_buffer_free(gpu->staging);
     plume_gpu_buffer_free(gpu->dummy);
+    plume_gpu_buffer_free(gpu->dummy_out);
     for (plume_gpu_kernel *k = gpu->kernels, *next; k; k = next) {
         next = k->next;
         vkDestroyPipeline(gpu->device, k->pipeline, NULL);

@@ -12,6 +12,9 @@
 
 #define MATMUL_TR 4         /* rows per invocation */
 #define MATMUL_TB 8         /* tokens per invocation; n <= this is the matrix-vector case */
+/* W, its scales, x, y, x as texels, W3 (SwiGLU up / QKV k) and scales, QKV's v weight and
+ * scales, QKV's k and v outputs. */
+#define MATMUL_BINDINGS "tfssttftfss"
 #define ATTN_MAX_HEAD_DIM 256
 #define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
 #define EW_WG 64            /* elementwise kernels */
@@ -65,8 +68,8 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
      * than scalar storage-buffer loads (measured, README.gpu.md). */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
-    uint32_t spec[6] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", "tfssttf", 24, spec, 6, err);
+    uint32_t spec[7] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, 0};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 40, spec, 7, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
     snprintf(k->label, sizeof k->label, "%s.%s.n%u", op,
@@ -76,9 +79,9 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     for (uint32_t p = 0; p < w->n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
         uint32_t nr = w->rows - r0 < w->rows_per_part ? w->rows - r0 : w->rows_per_part;
-        uint32_t push[6] = {nr, w->cols, n, r0, w->rows, w->tpr};
+        uint32_t push[10] = {nr, w->cols, n, r0, w->rows, w->tpr, 0, 0, 0, 0};
         const plume_gpu_weight *u = w3 ? w3 : w;
-        plume_gpu_binding b[7] = {
+        plume_gpu_binding b[11] = {
             bind(w->w[p], 0),
             bind(w->scales[p] ? w->scales[p] : gpu->dummy, 0),
             bind(x, xb),
@@ -86,8 +89,14 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
             xvec ? bind(x, xb) : bind(gpu->dummy, 16),
             bind(u->w[p], 0),
             bind(u->scales[p] ? u->scales[p] : gpu->dummy, 0),
+            bind(gpu->dummy, 16),   /* QKV's v weight, its scales and the k, v outputs: unused */
+            bind(gpu->dummy, 16),
+            bind(gpu->dummy_out, 16),
+            bind(gpu->dummy_out, 16),
         };
-        if (plume_gpu_rec_dispatch(rec, k, b, 7, push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
+        /* Parts write disjoint rows of y; the barrier only orders the unused outputs. */
+        if (p > 0) plume_gpu_rec_barrier(rec);
+        if (plume_gpu_rec_dispatch(rec, k, b, 11, push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
             return plume_fail_prefix(err, "%s %u x %u, n %u: ", op, w->rows, w->cols, n);
     }
     return finish(rec, 0);
@@ -96,6 +105,58 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
 int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y,
                      uint32_t n, plume_error *err) {
     return matmul(rec, w, NULL, x, y, n, err);
+}
+
+int plume_gpu_matmul_qkv(plume_gpu_rec *rec, const plume_gpu_weight *wq, const plume_gpu_weight *wk,
+                         const plume_gpu_weight *wv, plume_gpu_buffer *x, plume_gpu_buffer *q, plume_gpu_buffer *k,
+                         plume_gpu_buffer *v, uint32_t n, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (!wq || !wk || !wv) return plume_fail(err, "matmul_qkv: a weight is NULL");
+    if (wk->type != wq->type || wv->type != wq->type || wk->cols != wq->cols || wv->cols != wq->cols)
+        return plume_fail(err, "matmul_qkv: q, k and v weights must have the same type and columns (%u, %u, %u)",
+                          wq->cols, wk->cols, wv->cols);
+    uint64_t xb = (uint64_t)n * wq->cols * 4, qb = (uint64_t)n * wq->rows * 4, kb = (uint64_t)n * wk->rows * 4,
+             vb = (uint64_t)n * wv->rows * 4;
+    if (need(x, xb, "matmul_qkv", "x", err) || need(q, qb, "matmul_qkv", "q", err) ||
+        need(k, kb, "matmul_qkv", "k", err) || need(v, vb, "matmul_qkv", "v", err))
+        return -1;
+    if (x == q || x == k || x == v || q == k || q == v || k == v)
+        return plume_fail(err, "matmul_qkv: x, q, k and v must be four different buffers");
+    /* Split weights (larger than one texel view) take three dispatches. */
+    if (wq->n_parts > 1 || wk->n_parts > 1 || wv->n_parts > 1)
+        return matmul(rec, wq, NULL, x, q, n, err) || matmul(rec, wk, NULL, x, k, n, err) ||
+                       matmul(rec, wv, NULL, x, v, n, err) ? -1 : 0;
+    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
+    uint32_t wg = sg_wg(gpu, 32) * 2;
+    if (wg < 16) wg = 16;
+    uint32_t tr = MATMUL_TR;
+    uint32_t xvec = wq->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
+    uint32_t spec[7] = {wg, (uint32_t)wq->type, tr, tb, xvec, 0, 1};
+    plume_gpu_kernel *kk = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 40, spec, 7, err);
+    if (!kk) return -1;
+    snprintf(kk->label, sizeof kk->label, "matmul_qkv.%s.n%u",
+             wq->type == PLUME_GPU_F32 ? "f32" : wq->type == PLUME_GPU_F16 ? "f16" : wq->type == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0",
+             tb);
+    uint32_t gq = ceil_div(ceil_div(wq->rows, tr), wg), gk = ceil_div(ceil_div(wk->rows, tr), wg),
+             gv = ceil_div(ceil_div(wv->rows, tr), wg);
+    uint32_t push[10] = {wq->rows, wq->cols, n, 0, wq->rows, wq->tpr, wk->rows, wv->rows, gq, gk};
+    plume_gpu_binding b[11] = {
+        bind(wq->w[0], 0),
+        bind(wq->scales[0] ? wq->scales[0] : gpu->dummy, 0),
+        bind(x, xb),
+        bind(q, qb),
+        xvec ? bind(x, xb) : bind(gpu->dummy, 16),
+        bind(wk->w[0], 0),
+        bind(wk->scales[0] ? wk->scales[0] : gpu->dummy, 0),
+        bind(wv->w[0], 0),
+        bind(wv->scales[0] ? wv->scales[0] : gpu->dummy, 0),
+        bind(k, kb),
+        bind(v, vb),
+    };
+    if (plume_gpu_rec_dispatch(rec, kk, b, 11, push, gq + gk + gv, ceil_div(n, tb), 1, err))
+        return plume_fail_prefix(err, "matmul_qkv: ");
+    return finish(rec, 0);
 }
 
 int plume_gpu_matmul_swiglu(plume_gpu_rec *rec, const plume_gpu_weight *gate, const plume_gpu_weight *up,
@@ -204,6 +265,40 @@ int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_gpu_buffer
     plume_gpu_binding b[5] = {bind(k, kb), bind(v, kb), bind(rows, (uint64_t)n * 16), bind(kcache, n_seq * seq_bytes),
                               bind(vcache, n_seq * seq_bytes)};
     return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 5, push, ew_groups(gpu, kb / 4), 1, 1, err));
+}
+
+int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k, plume_gpu_buffer *v,
+                            plume_gpu_buffer *rows, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache, uint32_t n,
+                            uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, float theta,
+                            int neox, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (head_dim == 0 || head_dim % 2 || n_heads == 0 || n_kv_heads == 0 || ctx == 0)
+        return plume_fail(err, "rope_kv_store: head_dim (%u) must be even and non-zero, n_heads (%u), n_kv_heads (%u) "
+                          "and ctx (%u) non-zero", head_dim, n_heads, n_kv_heads, ctx);
+    uint32_t kv_dim = n_kv_heads * head_dim;
+    uint64_t qb = (uint64_t)n * n_heads * head_dim * 4, kb = (uint64_t)n * kv_dim * 4,
+             seq_bytes = (uint64_t)ctx * kv_dim * 4;
+    if (need(q, qb, "rope_kv_store", "q", err) || need(k, kb, "rope_kv_store", "k", err) ||
+        need(v, kb, "rope_kv_store", "v", err) || need(rows, (uint64_t)n * 16, "rope_kv_store", "rows", err) ||
+        need(kcache, seq_bytes, "rope_kv_store", "K cache", err) ||
+        need(vcache, seq_bytes, "rope_kv_store", "V cache", err))
+        return -1;
+    if (q == k || q == v || k == v || kcache == vcache)
+        return plume_fail(err, "rope_kv_store: q, k, v and the two caches must be different buffers");
+    uint64_t n_seq = plume_gpu_buffer_bytes(kcache) / seq_bytes;
+    if (plume_gpu_buffer_bytes(vcache) / seq_bytes < n_seq) n_seq = plume_gpu_buffer_bytes(vcache) / seq_bytes;
+    uint32_t spec[1] = {EW_WG};
+    plume_gpu_kernel *kk = plume_gpu_kernel_get(gpu, "rope_store", "ssssss", 32, spec, 1, err);
+    if (!kk) return -1;
+    struct {
+        uint32_t n, n_heads, n_kv_heads, head_dim, neox, ctx, n_seq;
+        float theta;
+    } push = {n, n_heads, n_kv_heads, head_dim, neox ? 1u : 0u, ctx, (uint32_t)n_seq, theta};
+    plume_gpu_binding b[6] = {bind(q, qb), bind(k, kb), bind(v, kb), bind(rows, (uint64_t)n * 16),
+                              bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes)};
+    uint64_t pairs = (uint64_t)n * (n_heads + n_kv_heads) * (head_dim / 2);
+    return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 6, &push, ew_groups(gpu, pairs), 1, 1, err));
 }
 
 int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,

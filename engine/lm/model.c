@@ -7,10 +7,10 @@
  *
  * A batch (plume_lm_batch) owns the per-layer KV caches of its sequences
  * (F32 [n_seqs][max_len][kv_dim]) and the activation buffers for up to cap_rows
- * token rows. A step is one recorded command buffer: embed, then per layer
- *   rmsnorm, q/k/v matmuls, rope, kv store, attention, output matmul, residual add,
- *   rmsnorm, gate/up matmuls, silu*up, down matmul, residual add,
- * then the final norm, the classifier and the argmax. What changes from step to step
+ * token rows. A step is one recorded command buffer: embed and the first norm, then per layer
+ *   q/k/v matmuls, rope + kv store, attention, output matmul, residual add + norm,
+ *   gate/up matmuls with silu*up, down matmul, residual add + the next norm,
+ * then the classifier and the argmax. What changes from step to step
  * (token, position, sequence of each row) lives in the rows buffer, so a recording is
  * made once per row count and submitted again for every later step with that count.
  * Decoding n <= 8 rows goes through the gpu layer's matrix-vector kernel, which reads
@@ -27,8 +27,12 @@ struct plume_lm_batch {
     int *len;                         /* [n_seqs] tokens in each cache */
     plume_gpu_buffer **kc, **vc;      /* [n_layers] */
     plume_gpu_buffer *rows;           /* plume_gpu_row [cap_rows] */
-    plume_gpu_buffer *x, *xb, *q, *k, *v, *att, *hb, *hb2;
-    plume_gpu_buffer *xl, *xlb;       /* the last prefill row, before and after the final norm */
+    plume_gpu_buffer *x;              /* the residual stream [rows][dim] */
+    plume_gpu_buffer *xb;             /* x normalised for the next matmul [rows][dim] */
+    plume_gpu_buffer *xo;             /* a block's output, to be added to x [rows][dim] */
+    plume_gpu_buffer *q, *k, *v, *att, *hb;
+    plume_gpu_buffer *hb2;            /* the up projection, where gate and up are not fused */
+    plume_gpu_buffer *xl;             /* the last prefill row, normalised [dim] */
     plume_gpu_buffer *logits;         /* [max(n_seqs, 1)][vocab] */
     plume_gpu_buffer *amax;           /* uint32 [n_seqs] */
     plume_gpu_rec **dec;              /* decode recordings by row count, [n_seqs + 1] */
@@ -64,6 +68,14 @@ static float *to_f32(const plume_gguf_tensor *t, const char *path, plume_error *
     return f;
 }
 
+/* The type a tensor has on the device: as stored where the kernels read it, else F32. */
+static plume_gpu_type upload_type(const plume_gguf_tensor *t) {
+    if (t->type == PLUME_GGML_F16) return PLUME_GPU_F16;
+    if ((t->type == PLUME_GGML_Q8_0 || t->type == PLUME_GGML_Q4_0) && t->ne[0] % 32 == 0)
+        return (plume_gpu_type)t->type;
+    return PLUME_GPU_F32;
+}
+
 static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int layer, const char *suffix,
                                      uint32_t rows, uint32_t cols, plume_error *err) {
     const plume_gguf_tensor *t = plume_llama_tensor(g, layer, suffix);
@@ -78,8 +90,7 @@ static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int laye
         return NULL;
     }
     plume_gpu_weight *w = NULL;
-    if (t->type == PLUME_GGML_F32 || t->type == PLUME_GGML_F16 ||
-        ((t->type == PLUME_GGML_Q8_0 || t->type == PLUME_GGML_Q4_0) && cols % 32 == 0)) {
+    if (upload_type(t) != PLUME_GPU_F32 || t->type == PLUME_GGML_F32) {
         note_type(lm, (plume_gpu_type)t->type);
         w = plume_gpu_weight_create(lm->gpu, (plume_gpu_type)t->type, rows, cols, t->data, err);
     } else {
@@ -171,6 +182,12 @@ int lm_model_build(plume_lm *lm, const char *path, plume_error *err) {
             !(L->w2 = load_matrix(lm, g, i, "ffn_down.weight", d, h, err)) ||
             !(L->w3 = load_matrix(lm, g, i, "ffn_up.weight", h, d, err)))
             goto fail;
+        /* the fused kernels want their weights in one type */
+        plume_gpu_type tq = upload_type(plume_llama_tensor(g, i, "attn_q.weight"));
+        L->fused_qkv = tq == upload_type(plume_llama_tensor(g, i, "attn_k.weight")) &&
+                       tq == upload_type(plume_llama_tensor(g, i, "attn_v.weight"));
+        L->fused_ffn = upload_type(plume_llama_tensor(g, i, "ffn_gate.weight")) ==
+                       upload_type(plume_llama_tensor(g, i, "ffn_up.weight"));
     }
     /* bytes read per decoded token: every layer matrix, the norms and the classifier */
     size_t bytes = plume_gpu_weight_bytes(lm->output) + (size_t)d * 4 * (1 + 2 * hp->n_layer);
@@ -232,8 +249,8 @@ void plume_lm_batch_free(plume_lm_batch *b) {
         plume_gpu_buffer_free(b->kc[l]);
         plume_gpu_buffer_free(b->vc[l]);
     }
-    plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->q, b->k, b->v, b->att, b->hb, b->hb2,
-                                 b->xl, b->xlb, b->logits, b->amax };
+    plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->xo, b->q, b->k, b->v, b->att, b->hb, b->hb2,
+                                 b->xl, b->logits, b->amax };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) plume_gpu_buffer_free(bufs[i]);
     lm_gpu_unlock();
     free(b->kc);
@@ -275,6 +292,8 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
              (b->vc[l] = plume_gpu_buffer_create(gpu, cache, PLUME_GPU_BUFFER_DEVICE, err));
     }
     const uint64_t dim = (uint64_t)in->dim, hid = (uint64_t)in->hidden_dim, V = (uint64_t)in->vocab_size;
+    int all_fused = 1;
+    for (int l = 0; l < in->n_layers; l++) all_fused &= lm->layers[l].fused_ffn;
     ok = ok && (b->rows = plume_gpu_buffer_create(gpu, R * sizeof(plume_gpu_row), PLUME_GPU_BUFFER_HOST, err)) &&
          (b->x = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->xb = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
@@ -283,9 +302,9 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
          (b->k = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->v = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->hb = plume_gpu_buffer_create(gpu, R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
-         (b->hb2 = plume_gpu_buffer_create(gpu, R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->xo = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->hb2 = plume_gpu_buffer_create(gpu, all_fused ? 16 : R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->xl = plume_gpu_buffer_create(gpu, dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
-         (b->xlb = plume_gpu_buffer_create(gpu, dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->logits = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * V * 4, PLUME_GPU_BUFFER_HOST, err)) &&
          (b->amax = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * 4, PLUME_GPU_BUFFER_HOST, err));
     lm_gpu_unlock();
@@ -315,33 +334,41 @@ void plume_lm_batch_reset(plume_lm_batch *b, int seq) {
 
 /* ---- recording the forward pass ------------------------------------------------ */
 
+/* Every layer, then the final norm: afterwards xb holds the normalised final state of
+ * every row. The residual add is fused with the norm that follows it, and the gate and
+ * up projections with silu(gate)*up, where the gpu layer offers that. */
 static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plume_error *err) {
     const plume_lm *lm = b->lm;
     const plume_lm_info *in = &lm->info;
-    const uint32_t dim = (uint32_t)in->dim, kv = (uint32_t)(in->head_dim * in->n_kv_heads);
+    const uint32_t dim = (uint32_t)in->dim;
     const uint32_t H = (uint32_t)in->n_heads, KH = (uint32_t)in->n_kv_heads, hd = (uint32_t)in->head_dim;
     const uint32_t ctx = (uint32_t)b->max_len, hid = (uint32_t)in->hidden_dim;
     const float eps = lm->hp.rms_eps, theta = lm->hp.rope_freq_base;
     const int neox = lm->hp.rope_style == PLUME_ROPE_NEOX;
-    if (plume_gpu_embed(rec, lm->tok_embd, b->rows, b->x, n, err)) return -1;
+    if (plume_gpu_embed(rec, lm->tok_embd, b->rows, b->x, n, err) ||
+        plume_gpu_rmsnorm(rec, b->x, lm->layers[0].attn_norm, b->xb, n, dim, eps, err))
+        return -1;
     for (int l = 0; l < in->n_layers; l++) {
         const lm_layer *L = &lm->layers[l];
-        if (plume_gpu_rmsnorm(rec, b->x, L->attn_norm, b->xb, n, dim, eps, err) ||
-            plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
-            plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
-            plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err) ||
-            plume_gpu_rope(rec, b->q, b->rows, n, H, hd, theta, neox, err) ||
-            plume_gpu_rope(rec, b->k, b->rows, n, KH, hd, theta, neox, err) ||
-            plume_gpu_kv_store(rec, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, kv, ctx, err) ||
-            plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
-            plume_gpu_matmul(rec, L->wo, b->att, b->xb, n, err) ||
-            plume_gpu_add(rec, b->x, b->xb, n * dim, err) ||
-            plume_gpu_rmsnorm(rec, b->x, L->ffn_norm, b->xb, n, dim, eps, err) ||
-            plume_gpu_matmul(rec, L->w1, b->xb, b->hb, n, err) ||
-            plume_gpu_matmul(rec, L->w3, b->xb, b->hb2, n, err) ||
-            plume_gpu_silu_mul(rec, b->hb, b->hb2, b->hb, n * hid, err) ||
-            plume_gpu_matmul(rec, L->w2, b->hb, b->xb, n, err) ||
-            plume_gpu_add(rec, b->x, b->xb, n * dim, err))
+        /* the norm after this layer: the next layer's attention norm, or the final one */
+        plume_gpu_buffer *next_norm = l + 1 < in->n_layers ? lm->layers[l + 1].attn_norm : lm->out_norm;
+        int rc = L->fused_qkv ? plume_gpu_matmul_qkv(rec, L->wq, L->wk, L->wv, b->xb, b->q, b->k, b->v, n, err)
+                              : plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
+                                    plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
+                                    plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err);
+        rc = rc ||
+             plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
+                                     neox, err) ||
+             plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
+             plume_gpu_matmul(rec, L->wo, b->att, b->xo, n, err) ||
+             plume_gpu_add_rmsnorm(rec, b->x, b->xo, L->ffn_norm, b->xb, n, dim, eps, err);
+        rc = rc || (L->fused_ffn ? plume_gpu_matmul_swiglu(rec, L->w1, L->w3, b->xb, b->hb, n, err)
+                                 : plume_gpu_matmul(rec, L->w1, b->xb, b->hb, n, err) ||
+                                       plume_gpu_matmul(rec, L->w3, b->xb, b->hb2, n, err) ||
+                                       plume_gpu_silu_mul(rec, b->hb, b->hb2, b->hb, n * hid, err));
+        rc = rc || plume_gpu_matmul(rec, L->w2, b->hb, b->xo, n, err) ||
+             plume_gpu_add_rmsnorm(rec, b->x, b->xo, next_norm, b->xb, n, dim, eps, err);
+        if (rc)
             return plume_fail_prefix(err, "layer %d: ", l);
     }
     return 0;
@@ -353,7 +380,6 @@ static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, plume_error *
     plume_gpu_rec *rec = plume_gpu_rec_begin(lm->gpu, err);
     if (!rec) return NULL;
     if (record_layers(b, rec, n, err) ||
-        plume_gpu_rmsnorm(rec, b->x, lm->out_norm, b->xb, n, (uint32_t)lm->info.dim, lm->hp.rms_eps, err) ||
         plume_gpu_matmul(rec, lm->output, b->xb, b->logits, n, err) ||
         plume_gpu_argmax(rec, b->logits, b->amax, n, (uint32_t)lm->info.vocab_size, err) ||
         plume_gpu_rec_end(rec, err)) {
@@ -363,8 +389,8 @@ static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, plume_error *
     return rec;
 }
 
-/* Prefill: the classifier only for the last row (PRE_LOGITS), or the final norm of every
- * row (PRE_HIDDEN), or neither (a chunk that is not the last). */
+/* Prefill: the classifier only for the last row (PRE_LOGITS), or nothing more (PRE_HIDDEN
+ * leaves every row's final state in xb for the caller; PRE_NONE is a chunk before the last). */
 static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, plume_error *err) {
     const plume_lm *lm = b->lm;
     const uint32_t dim = (uint32_t)lm->info.dim;
@@ -372,13 +398,10 @@ static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, pl
     if (!rec) return NULL;
     int rc = record_layers(b, rec, n, err);
     if (!rc && mode == PRE_LOGITS) {
-        rc = plume_gpu_rec_copy(rec, b->x, (uint64_t)(n - 1) * dim * 4, b->xl, 0, (uint64_t)dim * 4, err);
+        rc = plume_gpu_rec_copy(rec, b->xb, (uint64_t)(n - 1) * dim * 4, b->xl, 0, (uint64_t)dim * 4, err);
         plume_gpu_rec_barrier(rec);
-        rc = rc || plume_gpu_rmsnorm(rec, b->xl, lm->out_norm, b->xlb, 1, dim, lm->hp.rms_eps, err) ||
-             plume_gpu_matmul(rec, lm->output, b->xlb, b->logits, 1, err) ||
+        rc = rc || plume_gpu_matmul(rec, lm->output, b->xl, b->logits, 1, err) ||
              plume_gpu_argmax(rec, b->logits, b->amax, 1, (uint32_t)lm->info.vocab_size, err);
-    } else if (!rc && mode == PRE_HIDDEN) {
-        rc = plume_gpu_rmsnorm(rec, b->x, lm->out_norm, b->xb, n, dim, lm->hp.rms_eps, err);
     }
     if (rc || plume_gpu_rec_end(rec, err)) {
         plume_gpu_rec_free(rec);
@@ -528,29 +551,42 @@ int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *to
     return 0;
 }
 
-int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err) {
-    if (dst < 0 || dst >= b->n_seqs || src < 0 || src >= b->n_seqs)
-        return plume_fail(err, "%s: copy of sequence %d onto %d in a batch of %d", b->lm->path, src, dst,
-                          b->n_seqs);
-    if (dst == src || b->len[src] == 0) {
-        b->len[dst] = b->len[src];
-        return 0;
-    }
+int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src, plume_error *err) {
     const plume_lm_info *in = &b->lm->info;
+    for (int i = 0; i < n; i++) {
+        if (dst[i] < 0 || dst[i] >= b->n_seqs || src[i] < 0 || src[i] >= b->n_seqs)
+            return plume_fail(err, "%s: copy of sequence %d onto %d in a batch of %d", b->lm->path, src[i], dst[i],
+                              b->n_seqs);
+        for (int j = 0; j < n; j++)  /* all copies run at once: none may read what another writes */
+            if (dst[i] == src[j] && i != j)
+                return plume_fail(err, "%s: sequence %d is both copied from and onto in one step", b->lm->path,
+                                  dst[i]);
+    }
     const uint64_t row = (uint64_t)in->head_dim * in->n_kv_heads * 4, span = (uint64_t)b->max_len * row;
-    lm_gpu_lock();
-    plume_gpu_rec *rec = plume_gpu_rec_begin(b->lm->gpu, err);
-    int rc = rec ? 0 : -1;
-    for (int l = 0; !rc && l < in->n_layers; l++)
-        rc = plume_gpu_rec_copy(rec, b->kc[l], (uint64_t)src * span, b->kc[l], (uint64_t)dst * span,
-                                (uint64_t)b->len[src] * row, err) ||
-             plume_gpu_rec_copy(rec, b->vc[l], (uint64_t)src * span, b->vc[l], (uint64_t)dst * span,
-                                (uint64_t)b->len[src] * row, err);
-    if (rec) plume_gpu_rec_barrier(rec);
-    rc = rc || plume_gpu_rec_end(rec, err) || plume_gpu_rec_submit(rec, err);
-    plume_gpu_rec_free(rec);
-    lm_gpu_unlock();
-    if (rc) return plume_fail_prefix(err, "%s: copying sequence %d onto %d: ", b->lm->path, src, dst);
-    b->len[dst] = b->len[src];
+    int copies = 0;
+    for (int i = 0; i < n; i++) copies += dst[i] != src[i] && b->len[src[i]] > 0;
+    if (copies) {
+        lm_gpu_lock();
+        plume_gpu_rec *rec = plume_gpu_rec_begin(b->lm->gpu, err);
+        int rc = rec ? 0 : -1;
+        for (int i = 0; !rc && i < n; i++) {
+            const uint64_t from = (uint64_t)src[i] * span, to = (uint64_t)dst[i] * span,
+                           bytes = (uint64_t)b->len[src[i]] * row;
+            if (dst[i] == src[i] || bytes == 0) continue;
+            for (int l = 0; !rc && l < in->n_layers; l++)
+                rc = plume_gpu_rec_copy(rec, b->kc[l], from, b->kc[l], to, bytes, err) ||
+                     plume_gpu_rec_copy(rec, b->vc[l], from, b->vc[l], to, bytes, err);
+        }
+        if (rec) plume_gpu_rec_barrier(rec);
+        rc = rc || plume_gpu_rec_end(rec, err) || plume_gpu_rec_submit(rec, err);
+        plume_gpu_rec_free(rec);
+        lm_gpu_unlock();
+        if (rc) return plume_fail_prefix(err, "%s: copying KV caches between sequences: ", b->lm->path);
+    }
+    for (int i = 0; i < n; i++) b->len[dst[i]] = b->len[src[i]];
     return 0;
+}
+
+int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err) {
+    return lm_batch_copy_many(b, 1, &dst, &src, err);
 }

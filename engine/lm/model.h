@@ -14,6 +14,7 @@ typedef struct lm_layer {
     plume_gpu_buffer *attn_norm, *ffn_norm;   /* F32 [dim] */
     plume_gpu_weight *wq, *wk, *wv, *wo;      /* [dim][dim], [kv][dim] x2, [dim][dim] */
     plume_gpu_weight *w1, *w2, *w3;           /* gate [hidden][dim], down [dim][hidden], up [hidden][dim] */
+    int fused_qkv, fused_ffn;                 /* q/k/v, gate/up share a type: one fused dispatch */
 } lm_layer;
 
 struct plume_lm {
@@ -41,6 +42,10 @@ void lm_model_free(plume_lm *lm);
  * side, and each token's final RMS-normalised hidden state is added to sums[i*dim ..]. */
 int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
                       double *sums, plume_error *err);
+
+/* Makes sequence dst[i] a copy of src[i] for i < n, in one submit. No sequence may be
+ * both a source and a destination (beam search's forks never are). */
+int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src, plume_error *err);
 
 /* One device, one thread at a time: every use of lm->gpu holds this lock. */
 void lm_gpu_lock(void);

@@ -7,11 +7,14 @@
  *      and submit it again later (reuse across tokens).
  *   2. Transformer ops (plume_gpu_matmul, plume_gpu_rmsnorm, ...): each records one or a
  *      few dispatches of the right kernel into a recording and ends with a barrier, so
- *      the next op sees the result. These are what the language model calls.
+ *      the next op sees the result. These are what the language model calls. Fused ops
+ *      (plume_gpu_add_rmsnorm, plume_gpu_matmul_qkv, plume_gpu_rope_kv_store,
+ *      plume_gpu_matmul_swiglu) do the same work as the plain sequences they name in fewer
+ *      dispatches, which is most of a decode step's cost for a small model on lavapipe.
  *
  * Conventions for the ops:
  *   - Activations are F32, row-major, in plain buffers: a batch of n rows of `dim` floats.
- *   - Weights are uploaded once as a plume_gpu_weight (F32, F16 or Q8_0; GGUF/ggml layout
+ *   - Weights are uploaded once as a plume_gpu_weight (F32, F16, Q8_0 or Q4_0; ggml layout
  *     in host memory, repacked at upload for the kernels).  A weight of `rows` x `cols`
  *     maps cols inputs to rows outputs: y[i][r] = sum_c W[r][c] * x[i][c].
  *   - Values that change per token (token id, position, sequence) are NOT push constants:
@@ -229,6 +232,13 @@ PLUME_API int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plu
 PLUME_API int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,
                                plume_gpu_buffer *y, uint32_t n, plume_error *err);
 
+/* The q, k and v projections of one x in one dispatch instead of three: q = Wq x,
+ * k = Wk x, v = Wv x (same type and columns; rows may differ, as with grouped-query heads).
+ * Weights split into parts fall back to three dispatches. */
+PLUME_API int plume_gpu_matmul_qkv(plume_gpu_rec *rec, const plume_gpu_weight *wq, const plume_gpu_weight *wk,
+                                   const plume_gpu_weight *wv, plume_gpu_buffer *x, plume_gpu_buffer *q,
+                                   plume_gpu_buffer *k, plume_gpu_buffer *v, uint32_t n, plume_error *err);
+
 /* The SwiGLU feed-forward's first half in one dispatch instead of three:
  * y[i][r] = silu(gate[r] . x[i]) * (up[r] . x[i]); gate and up of the same shape and type
  * (hidden x dim), x is n x dim, y is n x hidden. Equals matmul, matmul, silu_mul. */
@@ -246,6 +256,13 @@ PLUME_API int plume_gpu_rope(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_
 PLUME_API int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_gpu_buffer *v,
                                  plume_gpu_buffer *rows, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
                                  uint32_t n, uint32_t kv_dim, uint32_t ctx, plume_error *err);
+
+/* rope on q (n x n_heads*head_dim) and k (n x n_kv_heads*head_dim), both in place, then
+ * kv_store of k and v: one dispatch instead of three, same results. */
+PLUME_API int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k,
+                                      plume_gpu_buffer *v, plume_gpu_buffer *rows, plume_gpu_buffer *kcache,
+                                      plume_gpu_buffer *vcache, uint32_t n, uint32_t n_heads, uint32_t n_kv_heads,
+                                      uint32_t head_dim, uint32_t ctx, float theta, int neox, plume_error *err);
 
 /* Causal attention with grouped-query heads over the KV cache: for row i and head h,
  * out[i][h] = softmax_t(q[i][h] . K[t][h/g] / sqrt(head_dim)) V[t][h/g] over

@@ -82,6 +82,65 @@ int main(int argc, char **argv) {
         }
         plume_gpu_weight_free(w);
     }
+    /* One decode step of a small llama layer (dim 256, FFN 704, 8 heads, 4 KV heads, Q8_0),
+     * 16 layers deep, recorded with the plain ops and with the fused ones. */
+    if (!rc) {
+        const uint32_t dim = 256, hid = 704, H = 8, KH = 4, hd = 32, ctx = 128, L = 16, kvd = KH * hd;
+        uint8_t *wd = calloc(1, plume_gpu_type_bytes(PLUME_GPU_Q8_0, hid, hid));
+        plume_gpu_weight *wq = plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, dim, dim, wd, &err);
+        plume_gpu_weight *wk = plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, kvd, dim, wd, &err);
+        plume_gpu_weight *w1 = plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, hid, dim, wd, &err);
+        plume_gpu_weight *w2 = plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, dim, hid, wd, &err);
+        free(wd);
+        plume_gpu_buffer *b[12];
+        uint64_t sizes[12] = {dim * 4, dim * 4, dim * 4, kvd * 4, kvd * 4, dim * 4, hid * 4, hid * 4, dim * 4,
+                              (uint64_t)ctx * kvd * 4, (uint64_t)ctx * kvd * 4, 16};
+        for (int i = 0; i < 12; i++) {
+            b[i] = plume_gpu_buffer_create(gpu, sizes[i], 0, &err);
+            if (b[i]) plume_gpu_fill(b[i], 0, sizes[i], 0, &err);
+        }
+        plume_gpu_buffer *x = b[0], *xb = b[1], *q = b[2], *k = b[3], *v = b[4], *att = b[5], *hb = b[6], *hb2 = b[7],
+                         *nw = b[8], *kc = b[9], *vc = b[10], *rw = b[11];
+        plume_gpu_row row = {0, 100, 0, 0};
+        plume_gpu_upload(rw, 0, &row, 16, &err);
+        for (int fused = 0; fused < 2 && wq && wk && w1 && w2; fused++) {
+            plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+            int bad = !rec;
+            for (uint32_t l = 0; l < L && !bad; l++) {
+                if (!fused)
+                    bad = plume_gpu_rmsnorm(rec, x, nw, xb, 1, dim, 1e-5f, &err) || plume_gpu_matmul(rec, wq, xb, q, 1, &err) ||
+                          plume_gpu_matmul(rec, wk, xb, k, 1, &err) || plume_gpu_matmul(rec, wk, xb, v, 1, &err) ||
+                          plume_gpu_rope(rec, q, rw, 1, H, hd, 1e4f, 0, &err) ||
+                          plume_gpu_rope(rec, k, rw, 1, KH, hd, 1e4f, 0, &err) ||
+                          plume_gpu_kv_store(rec, k, v, rw, kc, vc, 1, kvd, ctx, &err) ||
+                          plume_gpu_attention(rec, q, kc, vc, rw, att, 1, H, KH, hd, ctx, &err) ||
+                          plume_gpu_matmul(rec, wq, att, xb, 1, &err) || plume_gpu_add(rec, x, xb, dim, &err) ||
+                          plume_gpu_rmsnorm(rec, x, nw, xb, 1, dim, 1e-5f, &err) || plume_gpu_matmul(rec, w1, xb, hb, 1, &err) ||
+                          plume_gpu_matmul(rec, w1, xb, hb2, 1, &err) || plume_gpu_silu_mul(rec, hb, hb2, hb, hid, &err) ||
+                          plume_gpu_matmul(rec, w2, hb, xb, 1, &err) || plume_gpu_add(rec, x, xb, dim, &err);
+                else
+                    bad = plume_gpu_add_rmsnorm(rec, x, att, nw, xb, 1, dim, 1e-5f, &err) ||
+                          plume_gpu_matmul_qkv(rec, wq, wk, wk, xb, q, k, v, 1, &err) ||
+                          plume_gpu_rope_kv_store(rec, q, k, v, rw, kc, vc, 1, H, KH, hd, ctx, 1e4f, 0, &err) ||
+                          plume_gpu_attention(rec, q, kc, vc, rw, hb2, 1, H, KH, hd, ctx, &err) ||
+                          plume_gpu_matmul(rec, wq, hb2, att, 1, &err) ||
+                          plume_gpu_add_rmsnorm(rec, x, att, nw, xb, 1, dim, 1e-5f, &err) ||
+                          plume_gpu_matmul_swiglu(rec, w1, w1, xb, hb, 1, &err) || plume_gpu_matmul(rec, w2, hb, att, 1, &err);
+            }
+            bad = bad || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);
+            double t0 = now(), c0 = cpu();
+            for (int i = 0; i < reps && !bad; i++) bad = plume_gpu_rec_submit(rec, &err);
+            if (!bad)
+                printf("decode step, %u layers of dim %u, Q8_0, %s ops: %.3f ms (%.3f CPU-ms)\n", L, dim,
+                       fused ? "fused" : "plain", (now() - t0) / reps * 1e3, (cpu() - c0) / reps * 1e3);
+            else
+                fprintf(stderr, "bench_gpu: %s\n", err.msg), rc = 1;
+            plume_gpu_rec_free(rec);
+        }
+        for (int i = 0; i < 12; i++) plume_gpu_buffer_free(b[i]);
+        plume_gpu_weight_free(wq), plume_gpu_weight_free(wk), plume_gpu_weight_free(w1), plume_gpu_weight_free(w2);
+    }
+
     /* Attention: a 128-token prompt, then one decode step at position 511. */
     for (int hd = 64; hd <= 128 && !rc; hd *= 2) {
         const uint32_t heads = 8, kv = 4, ctx = 512, np = 128;

@@ -179,6 +179,58 @@ static void test_swiglu(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint
     free_weight(&tg), free_weight(&tu);
 }
 
+/* Counts outputs off the matmul tolerance for y = W x. */
+static int count_off(const test_weight *w, const float *x, const float *y, uint32_t n) {
+    int bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t r = 0; r < w->rows; r++) {
+            double ref = 0, mag = 0;
+            for (uint32_t c = 0; c < w->cols; c++) {
+                double p = (double)w->dense[(size_t)r * w->cols + c] * x[(size_t)i * w->cols + c];
+                ref += p;
+                mag += fabs(p);
+            }
+            if (!(fabs(y[(size_t)i * w->rows + r] - ref) <= 1e-5 * mag + 1e-6)) bad++;
+        }
+    return bad;
+}
+
+/* q, k, v = Wq x, Wk x, Wv x in one dispatch (k and v with fewer rows, as with grouped-query
+ * heads); with part_limit, the three-dispatch fallback for split weights. */
+static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_t n, uint64_t part_limit) {
+    plume_error err;
+    const uint32_t rq = 67, rk = 35;
+    test_weight tq = make_weight(type, rq, cols), tk = make_weight(type, rk, cols), tv = make_weight(type, rk, cols);
+    plume_gpu_set_part_limit(gpu, part_limit);
+    plume_gpu_weight *wq = plume_gpu_weight_create(gpu, type, rq, cols, tq.data, &err);
+    plume_gpu_weight *wk = wq ? plume_gpu_weight_create(gpu, type, rk, cols, tk.data, &err) : NULL;
+    plume_gpu_weight *wv = wk ? plume_gpu_weight_create(gpu, type, rk, cols, tv.data, &err) : NULL;
+    plume_gpu_set_part_limit(gpu, 0);
+    T_OK(wv == NULL);
+    float *x = malloc((size_t)n * cols * 4), *q = malloc((size_t)n * rq * 4), *k = malloc((size_t)n * rk * 4),
+          *v = malloc((size_t)n * rk * 4);
+    for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *bq = t_buffer(gpu, NULL, (uint64_t)n * rq * 4),
+                     *bk = t_buffer(gpu, NULL, (uint64_t)n * rk * 4), *bv = t_buffer(gpu, NULL, (uint64_t)n * rk * 4);
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_matmul_qkv(rec, wq, wk, wv, bx, bq, bk, bv, n, &err));
+    CHECK(plume_gpu_matmul_qkv(rec, wq, wk, wv, bx, bq, bk, bk, n, &err) < 0);   /* k and v must differ */
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(bq, q, (uint64_t)n * rq * 4);
+    t_download(bk, k, (uint64_t)n * rk * 4);
+    t_download(bv, v, (uint64_t)n * rk * 4);
+    int bq_off = count_off(&tq, x, q, n), bk_off = count_off(&tk, x, k, n), bv_off = count_off(&tv, x, v, n);
+    CHECK_MSG(bq_off + bk_off + bv_off == 0, "matmul_qkv %s cols %u n=%u%s: %d q, %d k, %d v outputs off",
+              type_name(type), cols, n, part_limit ? " split" : "", bq_off, bk_off, bv_off);
+    plume_gpu_rec_free(rec);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bq), plume_gpu_buffer_free(bk), plume_gpu_buffer_free(bv);
+    plume_gpu_weight_free(wq), plume_gpu_weight_free(wk), plume_gpu_weight_free(wv);
+    free(x), free(q), free(k), free(v);
+    free_weight(&tq), free_weight(&tk), free_weight(&tv);
+}
+
 static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint32_t cols, uint64_t part_limit) {
     plume_error err;
     test_weight tw = make_weight(type, vocab, cols);
@@ -213,28 +265,38 @@ static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint
     free_weight(&tw);
 }
 
-int main(void) {
+/* No argument: F32 and F16; "quant": Q8_0 and Q4_0; "all": the four. ctest runs the two
+ * halves as two tests, so they can run side by side. */
+int main(int argc, char **argv) {
+    const char *which = argc > 1 ? argv[1] : "float";
+    int first = !strcmp(which, "quant") ? 2 : 0, last = !strcmp(which, "all") || !strcmp(which, "quant") ? 4 : 2;
     plume_gpu *gpu = t_open();
     plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    /* Batch sizes 1, 3, 8 and 13 give token tiles of 1, 3 and 8: each tile width and x path
+     * is a pipeline that lavapipe compiles (about a second each with a cold shader cache on a
+     * busy machine), so the cases below reuse them rather than add widths. */
     uint32_t ns[4] = {1, 3, 8, 13};
-    for (int t = 0; t < 4; t++) {
+    for (int t = first; t < last; t++) {
         /* cols 130 (F32/F16): rows end mid-texel; Q8_0 and Q4_0 need multiples of 32. */
         int blocked = types[t] == PLUME_GPU_Q8_0 || types[t] == PLUME_GPU_Q4_0;
         uint32_t cols = blocked ? 160 : 130;
         for (int i = 0; i < 4; i++) test_matmul(gpu, types[t], 67, cols, ns[i], 0);
-        test_matmul(gpu, types[t], 33, blocked ? 32 : 3, 2, 0);   /* less than one texel per row (F32/F16) */
+        test_matmul(gpu, types[t], 33, blocked ? 32 : 3, 3, 0);   /* less than one texel per row (F32/F16) */
         if (!blocked) {   /* cols % 4 == 0: x read through a texel view */
             test_matmul(gpu, types[t], 67, 132, 1, 0);
             test_matmul(gpu, types[t], 67, 132, 13, 0);
-            test_matmul(gpu, types[t], 65, 36, 5, 0);   /* F16: a row ends mid-texel, x aligned */
+            test_matmul(gpu, types[t], 65, 36, 1, 0);   /* F16: a row ends mid-texel, x aligned */
         }
         test_matmul(gpu, types[t], 67, cols, 3, 4096);                               /* split into ~10 parts */
         test_matmul(gpu, types[t], 67, cols, 13, 4096);
         test_embed(gpu, types[t], 67, cols, 0);
         test_embed(gpu, types[t], 67, cols, 4096);
+        test_qkv(gpu, types[t], cols, 1, 0);
+        test_qkv(gpu, types[t], cols, 13, 0);
+        test_qkv(gpu, types[t], cols, 3, 4096);
         test_swiglu(gpu, types[t], 67, cols, 1, 0);
         test_swiglu(gpu, types[t], 67, cols, 13, 4096);   /* prompt tiles, split weights */
-        if (!blocked) test_swiglu(gpu, types[t], 35, 132, 3, 0);
+        if (!blocked) test_swiglu(gpu, types[t], 35, 132, 1, 0);
         plume_gpu_set_no_map(gpu, 1);   /* weights, x and y through staging copies */
         test_matmul(gpu, types[t], 67, cols, 3, 4096);
         plume_gpu_set_no_map(gpu, 0);
@@ -253,5 +315,6 @@ int main(void) {
     CHECK(strstr(err.msg, "type 3") != NULL);
     plume_gpu_close(gpu);
     CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
+    printf("weight types %d..%d\n", first, last - 1);
     return check_finish("test_gpu_matmul");
 }

@@ -129,6 +129,69 @@ static void test_rope(plume_gpu *gpu, uint32_t n_heads, uint32_t head_dim, int n
     free(x), free(y), free(ref);
 }
 
+/* Rotates one head in place in double, as the reference for rope. */
+static void ref_rotate(const float *x, double *out, uint32_t head_dim, uint32_t pos, float theta, int neox) {
+    uint32_t half = head_dim / 2;
+    for (uint32_t j = 0; j < half; j++) {
+        double a = pos * pow(theta, -2.0 * j / head_dim);
+        uint32_t i0 = neox ? j : 2 * j, i1 = neox ? j + half : 2 * j + 1;
+        out[i0] = x[i0] * cos(a) - x[i1] * sin(a);
+        out[i1] = x[i0] * sin(a) + x[i1] * cos(a);
+    }
+}
+
+/* rope on q and k and the cache stores in one dispatch, against the reference rotation;
+ * cache positions no row names keep their NaN fill. */
+static void test_rope_kv_store(plume_gpu *gpu, int neox) {
+    plume_error err;
+    const uint32_t n = 5, H = 6, KH = 2, hd = 16, ctx = 256, n_seq = 2, kv_dim = KH * hd;
+    const float theta = 10000.0f;
+    plume_gpu_row rows[5] = {{0, 0, 0, 0}, {0, 3, 0, 0}, {0, 17, 1, 0}, {0, 200, 1, 0}, {0, 6, 0, 0}};
+    float *q = rand_vec((size_t)n * H * hd), *k = rand_vec((size_t)n * kv_dim), *v = rand_vec((size_t)n * kv_dim);
+    size_t cache = (size_t)n_seq * ctx * kv_dim;
+    uint32_t nan_bits = 0x7fc00000u;
+    plume_gpu_buffer *bq = t_buffer(gpu, q, (uint64_t)n * H * hd * 4), *bk = t_buffer(gpu, k, (uint64_t)n * kv_dim * 4),
+                     *bv = t_buffer(gpu, v, (uint64_t)n * kv_dim * 4), *br = t_buffer(gpu, rows, sizeof rows),
+                     *bkc = t_buffer(gpu, NULL, cache * 4), *bvc = t_buffer(gpu, NULL, cache * 4);
+    T_OK(plume_gpu_fill(bkc, 0, cache * 4, nan_bits, &err));
+    T_OK(plume_gpu_fill(bvc, 0, cache * 4, nan_bits, &err));
+    plume_gpu_rec *rec = begin(gpu);
+    T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, H, KH, hd, ctx, theta, neox, &err));
+    run(rec);
+    float *gq = malloc((size_t)n * H * hd * 4), *gk = malloc((size_t)n * kv_dim * 4), *gkc = malloc(cache * 4),
+          *gvc = malloc(cache * 4);
+    t_download(bq, gq, (uint64_t)n * H * hd * 4);
+    t_download(bk, gk, (uint64_t)n * kv_dim * 4);
+    t_download(bkc, gkc, cache * 4);
+    t_download(bvc, gvc, cache * 4);
+    double ref[16], worst = 0;
+    int cache_ok = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t h = 0; h < H; h++) {
+            ref_rotate(q + ((size_t)i * H + h) * hd, ref, hd, rows[i].pos, theta, neox);
+            double e = max_err(gq + ((size_t)i * H + h) * hd, ref, hd);
+            if (!(e <= worst)) worst = e;
+        }
+        for (uint32_t h = 0; h < KH; h++) {
+            ref_rotate(k + (size_t)i * kv_dim + h * hd, ref, hd, rows[i].pos, theta, neox);
+            double e = max_err(gk + (size_t)i * kv_dim + h * hd, ref, hd);
+            if (!(e <= worst)) worst = e;
+            size_t at = ((size_t)rows[i].seq * ctx + rows[i].pos) * kv_dim + h * hd;
+            cache_ok &= !memcmp(gkc + at, gk + (size_t)i * kv_dim + h * hd, hd * 4);   /* the rotated k */
+            cache_ok &= !memcmp(gvc + at, v + (size_t)i * kv_dim + h * hd, hd * 4);
+        }
+    }
+    CHECK_MSG(worst <= 2e-4, "rope_kv_store %s: max error %g", neox ? "neox" : "normal", worst);
+    CHECK_MSG(cache_ok, "rope_kv_store %s: cache rows differ", neox ? "neox" : "normal");
+    size_t nan_count = 0;
+    for (size_t i = 0; i < cache; i++) nan_count += isnan(gkc[i]) && isnan(gvc[i]);
+    CHECK_MSG(nan_count == cache - (size_t)n * kv_dim, "rope_kv_store: %zu untouched cache values, expected %zu", nan_count,
+              cache - (size_t)n * kv_dim);
+    plume_gpu_buffer_free(bq), plume_gpu_buffer_free(bk), plume_gpu_buffer_free(bv), plume_gpu_buffer_free(br),
+        plume_gpu_buffer_free(bkc), plume_gpu_buffer_free(bvc);
+    free(q), free(k), free(v), free(gq), free(gk), free(gkc), free(gvc);
+}
+
 /* Reference attention for one row over a host copy of the cache. */
 static void ref_attention(const float *q, const float *kc, const float *vc, plume_gpu_row r, uint32_t n_heads,
                           uint32_t n_kv, uint32_t hd, uint32_t ctx, double *out) {
@@ -278,6 +341,8 @@ int main(void) {
     test_rope(gpu, 4, 16, 0);
     test_rope(gpu, 4, 16, 1);
     test_rope(gpu, 3, 8, 1);
+    test_rope_kv_store(gpu, 0);
+    test_rope_kv_store(gpu, 1);
     test_attention(gpu, 8, 4, 8);     /* stories260K's shape: 8 heads, 4 KV heads, head_dim 8 */
     test_attention(gpu, 6, 2, 64);    /* groups of 3 */
     test_attention(gpu, 3, 3, 20);    /* plain multi-head */

@@ -27,8 +27,8 @@ static inline double max_abs_diff(const float *a, const float *b, int n) {
  * the device (one prefill, then decode steps) and the reference, and returns the largest
  * absolute logit difference seen over every step (or INFINITY on an error).
  * *scale gets the largest |logit| of the reference, to read the tolerance against. */
-static inline double compare_with_reference(plume_lm *lm, const ref_model *m, const int32_t *prompt, int n_prompt,
-                                            int steps, double *scale) {
+static inline double compare_with_reference_ex(plume_lm *lm, const ref_model *m, const int32_t *prompt,
+                                               int n_prompt, int steps, int decode_last, double *scale) {
     const int V = m->vocab;
     plume_error err;
     ref_state s;
@@ -44,7 +44,11 @@ static inline double compare_with_reference(plume_lm *lm, const ref_model *m, co
     }
     const float *ref = NULL;
     for (int i = 0; i < n_prompt; i++) ref = ref_forward(m, &s, prompt[i], i);
-    if (plume_lm_prefill(b, 0, prompt, n_prompt, logits, &err)) {
+    /* decode_last: the prompt but its last token without logits, then that token decoded */
+    int seq0 = 0;
+    if (decode_last ? plume_lm_prefill(b, 0, prompt, n_prompt - 1, NULL, &err) ||
+                          plume_lm_decode(b, 1, &seq0, &prompt[n_prompt - 1], logits, NULL, &err)
+                    : plume_lm_prefill(b, 0, prompt, n_prompt, logits, &err)) {
         fprintf(stderr, "prefill: %s\n", err.msg);
         goto out;
     }
@@ -68,6 +72,11 @@ out:
     free(logits);
     plume_lm_batch_free(b);
     return worst;
+}
+
+static inline double compare_with_reference(plume_lm *lm, const ref_model *m, const int32_t *prompt, int n_prompt,
+                                            int steps, double *scale) {
+    return compare_with_reference_ex(lm, m, prompt, n_prompt, steps, 0, scale);
 }
 
 /* A scratch directory for the test's model files. */

@@ -127,6 +127,33 @@ int main(void) {
         unlink(path);
     }
 
+    /* mixed types inside a layer (k and up in Q8_0, the rest F32): the unfused paths */
+    {
+        random_model_spec spec = { 64, 96, 2, 8, 2, 0, 256, PLUME_GGML_F32, 0, 0, 10000.0f, 99, vocab };
+        char mixed[1100];
+        snprintf(path, sizeof path, "%s/plain.gguf", dir);
+        snprintf(mixed, sizeof mixed, "%s/mixed.gguf", dir);
+        const char *only[] = { "attn_k.", "ffn_up.", NULL };
+        CHECK(random_model_write(&spec, path, &err) == 0);
+        CHECK(model_file_retype_some(path, mixed, PLUME_GGML_Q8_0, only, &err) == 0);
+        plume_lm *lm = plume_lm_acquire(mixed, &err);
+        CHECK(lm != NULL);
+        if (lm) {
+            CHECK_STR(plume_lm_get_info(lm)->weight_type, "mixed");
+            ref_model m;
+            CHECK(ref_load_gguf(&m, mixed) == 0);
+            int32_t toks[16];
+            int nt = plume_lm_tokenize(lm, texts[0], 1, toks, 16, &err);
+            double scale, d = compare_with_reference(lm, &m, toks, nt < 16 ? nt : 16, 6, &scale);
+            printf("random mixed: max |logit diff| %.3g\n", d);
+            CHECK(d <= 2e-5);
+            ref_free(&m);
+            plume_lm_release(lm);
+        }
+        unlink(mixed);
+        unlink(path);
+    }
+
     /* errors name the problem: a missing file, a token outside the vocabulary, a full sequence */
     CHECK(plume_lm_acquire("/nonexistent/model.gguf", &err) == NULL && strstr(err.msg, "/nonexistent/model.gguf"));
     CHECK(plume_lm_acquire(vocab, &err) == NULL && strstr(err.msg, "ggml-vocab-gpt-2.gguf") &&

@@ -141,9 +141,17 @@ out:
     return rc;
 }
 
-/* type < 0: keep every tensor's type; key != NULL: set that key to value. */
-static int model_file_copy(const char *src, const char *dst, int type, const char *key, uint32_t value,
-                           plume_error *err) {
+static int matches(const char *name, const char *const *only) {
+    if (!only) return 1;
+    for (; *only; only++)
+        if (strstr(name, *only)) return 1;
+    return 0;
+}
+
+/* type < 0: keep every tensor's type, else retype the 2-D tensors whose names contain one of
+ * `only` (NULL: all); key != NULL: set that key to value. */
+static int model_file_copy(const char *src, const char *dst, int type, const char *const *only, const char *key,
+                           uint32_t value, plume_error *err) {
     plume_gguf *g = NULL;
     plume_gguf_writer *w = NULL;
     blobs b = { 0 };
@@ -159,7 +167,7 @@ static int model_file_copy(const char *src, const char *dst, int type, const cha
     }
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const plume_gguf_tensor *t = &g->tensors[i];
-        if (t->n_dims != 2 || type < 0) {
+        if (t->n_dims != 2 || type < 0 || !matches(t->name, only)) {
             if (plume_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data, err)) goto out;
             continue;
         }
@@ -182,9 +190,14 @@ out:
 }
 
 int model_file_retype(const char *src, const char *dst, plume_ggml_type type, plume_error *err) {
-    return model_file_copy(src, dst, (int)type, NULL, 0, err);
+    return model_file_copy(src, dst, (int)type, NULL, NULL, 0, err);
+}
+
+int model_file_retype_some(const char *src, const char *dst, plume_ggml_type type, const char *const *only,
+                           plume_error *err) {
+    return model_file_copy(src, dst, (int)type, only, NULL, 0, err);
 }
 
 int model_file_set_u32(const char *src, const char *dst, const char *key, uint32_t value, plume_error *err) {
-    return model_file_copy(src, dst, -1, key, value, err);
+    return model_file_copy(src, dst, -1, NULL, key, value, err);
 }

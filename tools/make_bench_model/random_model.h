@@ -21,6 +21,9 @@ int random_model_write(const random_model_spec *spec, const char *path, plume_er
 /* Copies SRC to DST with every 2-D tensor stored as TYPE (Q8_0 needs rows of a multiple
  * of 32 elements; other tensors are copied as they are). */
 int model_file_retype(const char *src, const char *dst, plume_ggml_type type, plume_error *err);
+/* The same for the 2-D tensors whose names contain one of ONLY (a NULL-terminated list). */
+int model_file_retype_some(const char *src, const char *dst, plume_ggml_type type, const char *const *only,
+                           plume_error *err);
 /* Copies SRC to DST unchanged but for the metadata KEY, set to the UINT32 VALUE. */
 int model_file_set_u32(const char *src, const char *dst, const char *key, uint32_t value, plume_error *err);
 
