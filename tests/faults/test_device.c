@@ -11,6 +11,7 @@
 #include "check.h"
 #include "plume/gpu.h"
 #include "plume/lm.h"
+#include "gguf.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
@@ -80,6 +81,48 @@ static void test_memory_exhausted(const char *model) {
     plume_lm_release(lm);
 }
 
+/* The model file cut after the header, every 499 bytes of the metadata and tensor infos, at the
+ * data section, in the middle and at the end of each tensor, and one byte short (every prefix
+ * of a GGUF file goes through the reader in tests/lm_io/test_gguf.c):
+ * plume_lm_acquire, the model loader, refuses each with "truncated" and the file's name before
+ * anything reaches the device. */
+static void test_truncated_model(const char *model, const char *dir) {
+    plume_error err;
+    plume_gguf *g = NULL;
+    CHECK_MSG(plume_gguf_open(&g, model, &err) == 0, "%s", err.msg);
+    if (!g) return;
+    uint64_t cuts[256];
+    size_t n = 0;
+    cuts[n++] = 24;                                   /* magic, version, counts */
+    for (uint64_t at = 24 + 499; at < g->data_offset && n < 64; at += 499) cuts[n++] = at;   /* in the metadata */
+    cuts[n++] = g->data_offset;
+    for (uint64_t i = 0; i < g->n_tensors && n + 2 < 256; i++) {
+        cuts[n++] = g->data_offset + g->tensors[i].offset + g->tensors[i].n_bytes / 2;
+        cuts[n++] = g->data_offset + g->tensors[i].offset + g->tensors[i].n_bytes;
+    }
+    cuts[n++] = g->size - 1;
+    char cut_path[256];
+    snprintf(cut_path, sizeof cut_path, "%s/cut.gguf", dir);
+    int bad = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (cuts[k] >= g->size) continue;
+        FILE *f = fopen(cut_path, "wb");
+        if (!f || fwrite(g->base, 1, cuts[k], f) != cuts[k] || fclose(f)) {
+            CHECK_MSG(0, "cannot write %s", cut_path);
+            break;
+        }
+        plume_lm *lm = plume_lm_acquire(cut_path, &err);
+        if (lm || !strstr(err.msg, "truncated") || !strstr(err.msg, cut_path)) {
+            if (bad++ < 3) fprintf(stderr, "cut at %llu: %s\n", (unsigned long long)cuts[k], lm ? "loaded" : err.msg);
+            plume_lm_release(lm);
+        }
+    }
+    CHECK_MSG(bad == 0, "%d of %zu truncated models not refused as truncated", bad, n);
+    CHECK(n > 40);
+    remove(cut_path);
+    plume_gguf_close(g);
+}
+
 int main(void) {
     const char *build = getenv("PLUME_BUILD_DIR"), *data = getenv("PLUME_TEST_DATA");
     if (!build || !data) {
@@ -95,6 +138,7 @@ int main(void) {
     CHECK_MSG(sh(cmd, out, sizeof out) == 0, "%s", out);
     test_no_driver(plume, model);
     test_memory_exhausted(model);
+    test_truncated_model(model, dir);
     CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
