@@ -4,8 +4,10 @@
 #include <string.h>
 #include <jansson.h>
 #include "engine.h"
+#include "read_line.h"
 
 #define DOCS_FILE_MAX ((size_t)1 << 30)
+#define DOCS_LINE_MAX ((size_t)PL_LINE_MAX)   /* one document, as a request line */
 
 /* A string field, or a number written as its text (ids are often numbers). */
 static int field_text(json_t *o, const char *key, char *buf, size_t size, const char **out) {
@@ -28,8 +30,14 @@ int plume_docs_read_jsonl(const char *path, plume_value *docs, plume_error *err)
     size_t cap = 0, lineno = 0, total = 0;
     ssize_t len;
     int rc = 0;
-    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+    int too_long = 0;
+    while (rc == 0 && (len = pl_read_line(f, &line, &cap, DOCS_LINE_MAX, &too_long)) >= 0) {
         lineno++;
+        if (too_long) {
+            rc = plume_fail(err, "%s:%zu: a line longer than %zu bytes; is this a documents file?", path, lineno,
+                            DOCS_LINE_MAX);
+            break;
+        }
         total += (size_t)len;
         if (total > DOCS_FILE_MAX) {
             rc = plume_fail(err, "%s:%zu: more than %zu bytes of documents; split the file", path, lineno,
@@ -65,6 +73,7 @@ int plume_docs_read_jsonl(const char *path, plume_value *docs, plume_error *err)
         }
         json_decref(o);
     }
+    if (rc == 0 && len == -2) rc = plume_fail(err, "%s:%zu: out of memory", path, lineno + 1);
     if (rc == 0 && ferror(f)) rc = plume_fail(err, "%s: read error: %s", path, strerror(errno));
     free(line);
     fclose(f);

@@ -140,6 +140,22 @@ struct pl_run {
     pthread_mutex_t lock;         /* guards pl_record.error across concurrent stages */
 };
 
+/* resume.c: the results an interrupted run kept, for --resume. */
+typedef struct pl_resume {
+    char **ids;                   /* per earlier result line: its id, or NULL */
+    size_t count, next;           /* lines kept; requests skipped so far */
+    char *from;                   /* the file they came from */
+    int from_partial;             /* it is OUT.partial (removed once the run completes) */
+} pl_resume;
+char *pl_partial_path(const char *out);
+/* Copies the complete result lines of OUT.partial (else OUT; neither: nothing) to copy_to. */
+int pl_resume_load(pl_resume *rs, const char *out, FILE *copy_to, plume_error *err);
+/* 1: skip this request (its result was kept); 0: run it; -1: its id does not match. */
+int pl_resume_skip(pl_resume *rs, const char *request, const char *origin, plume_error *err);
+/* At the end of the requests: -1 if results were kept for requests that no longer exist. */
+int pl_resume_finish(pl_resume *rs, const char *data, plume_error *err);
+void pl_resume_free(pl_resume *rs);
+
 extern char pl_oom_error[];   /* the error of a record whose message could not be allocated */
 void pl_record_fail(pl_run *run, pl_record *rec, const char *node, const char *msg);
 

@@ -376,6 +376,34 @@ static int apply_set(plume_graph *g, const char *set, plume_error *err) {
     return 0;
 }
 
+/* libyaml's scanner spends time proportional to the flow nesting depth on every token, so a file
+ * of nothing but '[' takes time quadratic in its size (100 000 of them: half a minute; a 16 MB
+ * file: hours). A graph nests four levels. A first pass over the parser's events (which come as
+ * the scanner goes, so nothing deep is scanned) refuses deeper nesting before that cost grows. */
+#define GRAPH_DEPTH_MAX 32
+
+static int check_depth(const char *yaml, size_t len, const char *name, plume_error *err) {
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return plume_fail(err, "out of memory");
+    yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+    int depth = 0, rc = 0;
+    yaml_event_t ev;
+    while (yaml_parser_parse(&p, &ev)) {   /* a syntax error ends the pass: the load reports it */
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > GRAPH_DEPTH_MAX)
+                rc = plume_fail(err, "%s:%zu:%zu: lists and mappings nested more than %d deep; a graph needs 4",
+                                name, ev.start_mark.line + 1, ev.start_mark.column + 1, GRAPH_DEPTH_MAX);
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (rc || t == YAML_DOCUMENT_END_EVENT || t == YAML_STREAM_END_EVENT) break;   /* the load reads one document */
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 plume_graph *plume_graph_parse(plume_registry *reg, const char *yaml, size_t len, const char *name,
                                const char *dir, const char *const *sets, size_t n_sets, plume_error *err) {
     plume_graph *g = calloc(1, sizeof *g);
@@ -387,6 +415,10 @@ plume_graph *plume_graph_parse(plume_registry *reg, const char *yaml, size_t len
     if (!g->path || !g->dir) {
         plume_graph_free(g);
         return plume_fail(err, "out of memory"), NULL;
+    }
+    if (check_depth(yaml, len, name, err)) {
+        plume_graph_free(g);
+        return NULL;
     }
     parse_ctx c = { .g = g, .err = err };
     yaml_parser_t parser;

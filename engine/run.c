@@ -5,6 +5,7 @@
  * of one batch run at the same time. A stage's run() is never called twice at once (batches
  * go one after another), so a stage's state needs no lock. Results are written in input
  * order to a temporary file beside the output, which replaces the output only once complete. */
+#define _GNU_SOURCE  /* O_TMPFILE, linkat */
 #include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -83,7 +84,44 @@ typedef struct writer {
     FILE *f;
     char *tmp;                    /* the temporary file, renamed over `path` at the end */
     const char *path;
+    int anon;                     /* the file has no name yet (O_TMPFILE): `tmp` is the name it will get */
 } writer;
+
+/* The results are first written to a file with no name (O_TMPFILE, where the file system has
+ * it), so that a process that dies (a stage that crashes, SIGKILL) leaves nothing behind: the
+ * kernel frees an unnamed file. It gets its temporary name only once complete, just before the
+ * rename over the output. Elsewhere a named temporary file (mkstemp) is used. */
+static int open_unnamed(const char *dir) {
+#ifdef O_TMPFILE
+    if (access("/proc/self/fd", X_OK)) return -1;   /* naming it later goes through /proc */
+    return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+#else
+    (void)dir;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+/* Gives the unnamed file the name w->tmp (a fresh one, as mkstemp picks). 0, or -1 with errno. */
+static int name_unnamed(writer *w) {
+    if (!w->anon) return 0;
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(w->f));
+    size_t n = strlen(w->tmp);
+    for (int tries = 0; tries < 64; tries++) {
+        memcpy(w->tmp + n - 6, "XXXXXX", 6);
+        int fd = mkstemp(w->tmp);   /* picks a free name; linkat cannot replace it, so it goes again */
+        if (fd < 0) return -1;
+        close(fd);
+        unlink(w->tmp);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, w->tmp, AT_SYMLINK_FOLLOW) == 0) {
+            w->anon = 0;
+            return 0;
+        }
+        if (errno != EEXIST) return -1;
+    }
+    return -1;
+}
 
 static int writer_open(writer *w, const char *path, plume_error *err) {
     memset(w, 0, sizeof *w);
@@ -100,7 +138,9 @@ static int writer_open(writer *w, const char *path, plume_error *err) {
     if (!w->tmp) return free(copy), plume_fail(err, "out of memory");
     const char *dir = dirname(copy);
     snprintf(w->tmp, n, "%s/.%s.XXXXXX", dir, base);
-    int fd = mkstemp(w->tmp);
+    int fd = open_unnamed(dir);
+    if (fd >= 0) w->anon = 1;
+    else fd = mkstemp(w->tmp);
     if (fd < 0) {
         plume_fail(err, "%s: cannot create a temporary file in %s: %s; does the folder exist, and is it writable?",
                    path, dir, strerror(errno));
@@ -113,7 +153,7 @@ static int writer_open(writer *w, const char *path, plume_error *err) {
     fchmod(fd, 0644);
     if (!(w->f = fdopen(fd, "w"))) {
         close(fd);
-        unlink(w->tmp);
+        if (!w->anon) unlink(w->tmp);
         free(w->tmp);
         w->tmp = NULL;
         return plume_fail(err, "%s: cannot open the output: %s", path, strerror(errno));
@@ -125,14 +165,33 @@ static int writer_open(writer *w, const char *path, plume_error *err) {
 static void writer_abort(writer *w) {
     if (!w->tmp) return;
     fclose(w->f);
-    unlink(w->tmp);
+    if (!w->anon) unlink(w->tmp);
     free(w->tmp);
     w->tmp = NULL;
 }
 
+/* An interrupted run: the whole lines written so far go to OUT.partial (for --resume), the
+ * output itself stays as it was. Returns 0, or -1 (then nothing is kept). */
+static int writer_keep_partial(writer *w, const char *partial) {
+    if (!w->tmp) return fflush(w->f) ? -1 : 0;
+    if (fflush(w->f) || fsync(fileno(w->f)) || name_unnamed(w)) {
+        writer_abort(w);
+        return -1;
+    }
+    int bad = fclose(w->f) != 0;
+    w->f = NULL;
+    if (bad || rename(w->tmp, partial)) {
+        unlink(w->tmp);
+        bad = 1;
+    }
+    free(w->tmp);
+    w->tmp = NULL;
+    return bad ? -1 : 0;
+}
+
 static int writer_commit(writer *w, plume_error *err) {
     if (!w->tmp) return fflush(w->f) ? plume_fail(err, "cannot write the results: %s", strerror(errno)) : 0;
-    if (fflush(w->f) || fsync(fileno(w->f))) {
+    if (fflush(w->f) || fsync(fileno(w->f)) || name_unnamed(w)) {
         plume_fail(err, "%s: cannot write the results: %s", w->path, strerror(errno));
         writer_abort(w);
         return -1;
@@ -452,7 +511,7 @@ static void print_stats(sched *s, FILE *f, double total) {
 }
 
 int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *report, plume_error *err) {
-    plume_run_report rep = { 0, 0, 0 };
+    plume_run_report rep = { 0, 0, 0, 0 };
     if (report) *report = rep;
     size_t batch = opt->batch ? opt->batch : 8;
     if (batch > PL_BATCH_MAX) return plume_fail(err, "--batch %zu is more than %d records", batch, PL_BATCH_MAX);
@@ -481,6 +540,8 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
     int rc = 0;
     writer w = { 0 };
     int writer_ok = 0;
+    pl_resume resume = { 0 };
+    char *partial = NULL;
     if (!s.states || !s.stats || !s.dependents || !s.n_dependents || !s.finished || !s.threads || !s.threaded ||
         !recs || !s.recs) {
         rc = plume_fail(err, "out of memory");
@@ -500,11 +561,20 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
         rc = -1;
         goto done;
     }
+    if (opt->resume && !opt->out) {
+        rc = plume_fail(err, "resuming needs the results file (--out) of the run to resume");
+        goto done;
+    }
     if (writer_open(&w, opt->out, err)) {
         rc = -1;
         goto done;
     }
     writer_ok = 1;
+    if (opt->resume && pl_resume_load(&resume, opt->out, w.f, err)) {
+        rc = -1;
+        goto done;
+    }
+    rep.resumed = resume.count;
     double t0 = pl_now();
     for (int more = 1; more && rc == 0;) {
         size_t got = 0;
@@ -516,6 +586,18 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
             if (k <= 0) {
                 more = 0;
                 break;
+            }
+            if (!too_long && resume.next < resume.count) {
+                int skip = pl_resume_skip(&resume, r->line, r->origin, err);
+                free(r->line);
+                free(r->origin);
+                r->line = r->origin = NULL;
+                if (skip < 0) {
+                    rc = -1;
+                    more = 0;
+                    break;
+                }
+                continue;
             }
             s.recs[got++] = r;
             if (!(r->slots = calloc(g->n_slots, sizeof(plume_value)))) {
@@ -530,24 +612,39 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
         }
         s.n_recs = got;
         if (rc == 0 && got) rc = run_batch(&s, err);
-        if (rc == 0 && opt->cancel && *opt->cancel)
-            rc = plume_fail(err, "interrupted after %zu records; %s", rep.records + got,
-                            opt->out ? "the output file was left as it was" : "the results above are incomplete");
         for (size_t r = 0; rc == 0 && r < got; r++) {
             rc = write_result(&w, &s.run, &recs[r], err);
             rep.records++;
             if (recs[r].error) rep.failed++;
         }
         free_records(&s, recs, got);
+        if (rc == 0 && !more && opt->resume) rc = pl_resume_finish(&resume, opt->data ? opt->data : "the request", err);
+        if (rc == 0 && opt->cancel && *opt->cancel) {
+            /* the batch at hand was written: every line so far is whole, and kept for --resume */
+            size_t kept = resume.count + rep.records;
+            if (!opt->out) {
+                rc = plume_fail(err, "interrupted after %zu records; the results above are incomplete", kept);
+            } else if (!(partial = pl_partial_path(opt->out)) || writer_keep_partial(&w, partial)) {
+                rc = plume_fail(err, "interrupted after %zu records; the output file was left as it was", kept);
+            } else {
+                writer_ok = 0;
+                rc = plume_fail(err, "interrupted after %zu records; the output file was left as it was, and the "
+                                "%zu results so far are in %s: run again with --resume to finish", kept, kept, partial);
+            }
+        }
         if (opt->progress && rc == 0)  /* the total counted blank lines too: the last update says what was read */
             progress(rep.records, more && total > rep.records ? total : rep.records, pl_now() - t0, !more);
     }
     rep.seconds = pl_now() - t0;
     if (rc == 0) rc = writer_commit(&w, err);
-    else writer_abort(&w);
+    else if (writer_ok) writer_abort(&w);
+    writer_ok = 0;
+    if (rc == 0 && resume.from_partial) unlink(resume.from);   /* finished: the partial results are in OUT now */
     if (rc == 0 && opt->stats) print_stats(&s, opt->stats, rep.seconds);
 done:
     if (rc && writer_ok) writer_abort(&w);
+    pl_resume_free(&resume);
+    free(partial);
     if (s.states) destroy_states(&s);
     if (rd.f) fclose(rd.f);
     for (size_t i = 0; s.dependents && i < n; i++) free(s.dependents[i]);

@@ -12,8 +12,8 @@
 
 static volatile sig_atomic_t interrupted;
 
-/* The first Ctrl-C asks the run to stop after the batch at hand (the output stays as it was);
- * a second one stops the process at once. */
+/* The first Ctrl-C asks the run to stop after the batch at hand (the output stays as it was, the
+ * results so far are kept in OUT.partial for --resume); a second one stops the process at once. */
 static void on_interrupt(int sig) {
     if (interrupted) {
         signal(sig, SIG_DFL);
@@ -36,10 +36,12 @@ static void usage(FILE *f) {
             "  --user U, --id ID, --target TEXT   the rest of that one request\n"
             "  --batch N        records per batch (default 8)\n"
             "  --set STAGE.PARAM=VALUE   override a parameter (repeatable)\n"
+            "  --resume         after an interrupted run (Ctrl-C): keep the results it wrote to\n"
+            "                   RESULTS.jsonl.partial, skip their requests, run the rest\n"
             "  --stats          print the time spent in each stage\n"
             "  --no-progress    no progress bar (it is shown only when stderr is a terminal)\n\n"
             "Exit status: 0 all records succeeded, 1 some failed (their lines carry \"error\") or the run\n"
-            "could not finish, 2 usage error.\n");
+            "could not finish, 2 usage error, 130 interrupted.\n");
 }
 
 /* The one request of the --context form, as the JSON line a requests file would hold. */
@@ -89,6 +91,7 @@ int cmd_run(int argc, char **argv) {
             opt.batch = (size_t)n;
         } else if (missing) return 2;
         else if (!strcmp(argv[i], "--stats")) stats = 1;
+        else if (!strcmp(argv[i], "--resume")) opt.resume = 1;
         else if (!strcmp(argv[i], "--no-progress")) progress = 0;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -99,6 +102,10 @@ int cmd_run(int argc, char **argv) {
             usage(stderr);
             return 2;
         }
+    }
+    if (opt.resume && !opt.out) {
+        fprintf(stderr, "plume: --resume needs --out: the results file of the run to finish\n");
+        return 2;
     }
     if (!graph || (!opt.data == !context)) {
         fprintf(stderr, "plume: run needs a GRAPH and either --data FILE or --context TEXT\n\n");
@@ -135,7 +142,9 @@ int cmd_run(int argc, char **argv) {
         plume_run_report rep;
         if (plume_run(g, &opt, &rep, &err)) {
             fprintf(stderr, "plume: %s\n", err.msg);
+            if (interrupted) rc = 130;   /* as a shell reports a process stopped by SIGINT */
         } else {
+            if (rep.resumed) fprintf(stderr, "plume: %zu earlier results kept\n", rep.resumed);
             if (opt.out || rep.failed)
                 fprintf(stderr, "plume: %zu record%s, %zu failed, %.2f s%s%s\n", rep.records,
                         rep.records == 1 ? "" : "s", rep.failed, rep.seconds, opt.out ? " -> " : "",

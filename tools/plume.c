@@ -1,7 +1,9 @@
 /* plume — the command line: `plume SUBCOMMAND [ARGS]`. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "plume/gpu.h"
 
 static const plume_command commands[] = {
 #define X(name, summary) { #name, cmd_##name, summary },
@@ -25,8 +27,20 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    for (int i = 0; i < n_commands; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    for (int i = 0; i < n_commands; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        int rc = commands[i].run(argc - 1, argv + 1);
+        /* Under PLUME_VALIDATE=1 (every test), a Vulkan validation message fails the command, so
+         * tests that run `plume` (generate, bench, run with a model) fail on one as the C tests do. */
+        const char *v = getenv("PLUME_VALIDATE");
+        long messages = plume_gpu_validation_count();
+        if (v && strcmp(v, "0") && messages > 0) {
+            fprintf(stderr, "plume: %ld Vulkan validation message%s (PLUME_VALIDATE=%s)\n", messages,
+                    messages == 1 ? "" : "s", v);
+            if (rc == 0) rc = 1;
+        }
+        return rc;
+    }
     fprintf(stderr, "plume: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <jansson.h>
 #include "corpus.h"
+#include "corpus_internal.h"
+#include "../read_line.h"
 #include "plume/text.h"
 
 plume_dataset_options plume_dataset_defaults(void) {
@@ -84,10 +86,12 @@ static int read_corpus(const char *path, ds_doc **out, size_t *n_out, plume_data
     size_t lcap = 0;
     ssize_t got;
     int rc = 0;
-    while ((got = getline(&line, &lcap, f)) > 0) {
+    int too_long = 0;
+    while ((got = pl_read_line(f, &line, &lcap, CORPUS_MAX_LINE, &too_long)) > 0) {
         lineno++;
         json_error_t jerr;
-        json_t *o = json_loadb(line, (size_t)got, 0, &jerr);
+        json_t *o = too_long ? NULL : json_loadb(line, (size_t)got, 0, &jerr);
+        if (too_long) snprintf(jerr.text, sizeof jerr.text, "a line longer than %zu bytes", (size_t)CORPUS_MAX_LINE);
         const char *id = o ? str_field(o, "id") : NULL, *author = o ? str_field(o, "author") : NULL,
                    *title = o ? str_field(o, "title") : NULL, *text = o ? str_field(o, "text") : NULL;
         json_t *tv = o ? json_object_get(o, "time") : NULL;
@@ -126,6 +130,7 @@ static int read_corpus(const char *path, ds_doc **out, size_t *n_out, plume_data
         d->chars = plume_utf8_length(d->joined, strlen(d->joined));
     }
     free(line);
+    if (rc == 0 && got == -2) rc = plume_fail(err, "%s:%zu: out of memory", path, lineno + 1);
     if (rc == 0 && ferror(f)) rc = plume_fail(err, "%s: read error", path);
     fclose(f);
     if (rc) {

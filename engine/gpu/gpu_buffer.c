@@ -60,6 +60,21 @@ plume_gpu_buffer *plume_gpu_buffer_create(plume_gpu *gpu, uint64_t bytes, unsign
         plume_gpu_buffer_free(buf);
         return NULL;
     }
+    /* Count the allocation against its heap first: a request past the heap is refused with a
+     * clear error rather than left to the driver (which may overcommit, swap or hang). */
+    uint32_t heap = gpu->mem.memoryTypes[type].heapIndex;
+    uint64_t size = gpu->mem.memoryHeaps[heap].size;
+    uint64_t used = atomic_fetch_add(&gpu->heap_used[heap], req.size) + req.size;
+    buf->heap = heap;
+    buf->allocated = req.size;
+    if (used > size) {
+        plume_fail(err, "out of device memory on '%s': %llu more bytes would make %llu of its %llu-byte memory heap "
+                   "%u; hint: a smaller or quantized (Q8_0) model, a shorter context or a smaller batch needs less",
+                   gpu->info.name, (unsigned long long)req.size, (unsigned long long)used, (unsigned long long)size,
+                   heap);
+        plume_gpu_buffer_free(buf);
+        return NULL;
+    }
     VkMemoryAllocateInfo mai = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
         .allocationSize = req.size,
@@ -93,6 +108,7 @@ void plume_gpu_buffer_free(plume_gpu_buffer *buf) {
     if (buf->mapped) vkUnmapMemory(d, buf->memory);
     if (buf->buffer) vkDestroyBuffer(d, buf->buffer, NULL);
     if (buf->memory) vkFreeMemory(d, buf->memory, NULL);
+    if (buf->allocated) atomic_fetch_sub(&buf->gpu->heap_used[buf->heap], buf->allocated);
     free(buf);
 }
 

@@ -2,6 +2,7 @@
 #ifndef PLUME_GPU_INTERNAL_H
 #define PLUME_GPU_INTERNAL_H
 
+#include <stdatomic.h>
 #include <vulkan/vulkan.h>
 #include "plume/gpu.h"
 
@@ -32,6 +33,8 @@ struct plume_gpu_buffer {
     VkDeviceMemory memory;
     uint64_t bytes;
     void *mapped;                       /* NULL unless host-visible */
+    uint32_t heap;                      /* the memory heap it was allocated from */
+    uint64_t allocated;                 /* bytes counted against that heap (0: none yet) */
 };
 
 struct plume_gpu {
@@ -43,6 +46,9 @@ struct plume_gpu {
     uint32_t queue_family;
     plume_gpu_info info;
     VkPhysicalDeviceMemoryProperties mem;
+    /* Bytes this process holds per heap. Drivers may let allocations exceed a heap (lavapipe's
+     * is host memory, so it would swap instead of failing): plume refuses past the heap size. */
+    _Atomic uint64_t heap_used[VK_MAX_MEMORY_HEAPS];
     uint64_t storage_align, texel_align;
     VkCommandPool pool;
     VkCommandBuffer oneshot;            /* uploads, downloads, fills */

@@ -90,13 +90,18 @@ typedef struct plume_run_options {
     int progress;          /* progress bar on stderr (the caller decides: stderr is a terminal) */
     FILE *stats;           /* if not NULL, time per stage is printed there at the end */
     volatile sig_atomic_t *cancel;  /* if not NULL and set (e.g. by a SIGINT handler), the run stops
-                                       after the current batch and fails, leaving the output as it was */
+                                       after writing the current batch and fails, leaving `out` as it
+                                       was; the result lines written so far are kept, whole, in
+                                       OUT.partial (with `out` set) */
+    int resume;            /* with `out`: keep the results of OUT.partial (else of OUT), skip their
+                              requests (checking their ids), run the rest; OUT.partial goes at the end */
 } plume_run_options;
 
 typedef struct plume_run_report {
-    size_t records;        /* result lines written */
+    size_t records;        /* result lines written (with resume: the kept ones not counted) */
     size_t failed;         /* of them, lines with "error" */
     double seconds;
+    size_t resumed;        /* with resume: result lines kept from the earlier run */
 } plume_run_report;
 
 PLUME_API plume_run_options plume_run_defaults(void);

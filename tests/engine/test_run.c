@@ -148,8 +148,9 @@ static void test_atomic(void) {
     plume_run_report rep;
     plume_error err;
 
-    /* Interrupted during the second batch (as by Ctrl-C): the first batch was already written
-     * to the temporary file, which must go, and the old results must stay. */
+    /* Interrupted during the second batch (as by Ctrl-C): the old results must stay, the two
+     * finished batches are kept whole in OUT.partial (for --resume, see tests/faults), and no
+     * temporary file is left. */
     signal(SIGUSR1, on_usr1);
     plume_graph *g = graph("plume: 1\nstages:\n  i: { use: test.interrupt, in: { text: context }, out: { text: t }, "
                            "with: { at_batch: 2 } }\n");
@@ -159,11 +160,22 @@ static void test_atomic(void) {
     opt.batch = 4;
     opt.cancel = &cancel;
     CHECK(g && plume_run(g, &opt, &rep, &err) == -1);
-    CHECK_STR(err.msg, "interrupted after 8 records; the output file was left as it was");
+    char want_msg[1200];
+    snprintf(want_msg, sizeof want_msg, "interrupted after 8 records; the output file was left as it was, and the 8 "
+             "results so far are in %s.partial: run again with --resume to finish", out);
+    CHECK_STR(err.msg, want_msg);
     char *text = read_file(out);
     CHECK_STR(text, "OLD RESULTS\n");
     free(text);
-    CHECK(count_entries(test_dir) == entries);  /* no temporary file left behind */
+    CHECK(count_entries(test_dir) == entries + 1);  /* OUT.partial, and no temporary file left behind */
+    char partial[1200];
+    snprintf(partial, sizeof partial, "%s.partial", out);
+    text = read_file(partial);
+    size_t n_lines = 0;
+    for (const char *p = text; p && *p; p++) n_lines += *p == '\n';
+    CHECK(n_lines == 8 && text && text[strlen(text) - 1] == '\n');
+    free(text);
+    unlink(partial);
     plume_graph_free(g);
     cancel = 0;
 
