@@ -1,4 +1,5 @@
 /* The generation parameters and the batched call shared by the model-calling stages. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "gen_common.h"
@@ -150,4 +151,84 @@ done:
     free(live);
     free(rec);
     return rc;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* head + passages[0..keep) + tail as one malloc'd string; NULL when out of memory. */
+static char *assemble(const char *head, const char *passages, size_t keep, const char *tail) {
+    size_t hl = strlen(head), tl = strlen(tail);
+    char *s = malloc(hl + keep + tl + 1);
+    if (!s) return NULL;
+    memcpy(s, head, hl);
+    memcpy(s + hl, passages, keep);
+    memcpy(s + hl + keep, tail, tl + 1);
+    return s;
+}
+
+char *gen_entries_prompt(gen_config *g, const char *instruction, const char *context, const plume_value *entries,
+                         const char *cue, plume_error *err) {
+    size_t cap = strlen(instruction) + strlen(context) + 64, n = 0;
+    if (entries->type == PLUME_DOCS)
+        for (size_t i = 0; i < entries->as.docs.count; i++) {
+            const plume_doc *d = &entries->as.docs.items[i];
+            cap += (d->title ? strlen(d->title) : 0) + (d->text ? strlen(d->text) : 0) + 8;
+        }
+    char *head = malloc(cap), *pass = malloc(cap), *tail = malloc(strlen(cue) + 2), *out = NULL;
+    if (!head || !pass || !tail) {
+        plume_fail(err, "%s: out of memory", g->stage);
+        goto done;
+    }
+    snprintf(head, cap, "%s%spassage start: %s\npast passages: ", instruction, instruction[0] ? "\n" : "", context);
+    pass[0] = '\0';
+    if (entries->type == PLUME_DOCS)
+        for (size_t i = 0; i < entries->as.docs.count; i++) {
+            const plume_doc *d = &entries->as.docs.items[i];
+            if (i) strcat(pass + n, " | "), n += 3;
+            if (d->title && d->title[0]) {
+                strcpy(pass + n, d->title);
+                n += strlen(d->title);
+                strcpy(pass + n, ": ");
+                n += 2;
+            }
+            strcpy(pass + n, d->text ? d->text : "");
+            n += strlen(pass + n);
+        }
+    snprintf(tail, strlen(cue) + 2, "\n%s", cue);
+    /* the longest prefix of the passages that fits: tokens grow with the prefix, so a binary
+     * search over its length in bytes finds it in a few tokenizations */
+    const int room = g->ctx_len - g->params.max_tokens;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        while (mid > lo && ((unsigned char)pass[mid] & 0xC0) == 0x80) mid--;   /* whole characters */
+        if (mid == lo) {
+            /* no character boundary above lo: step over the character at lo instead */
+            mid = lo + 1;
+            while (mid < hi && ((unsigned char)pass[mid] & 0xC0) == 0x80) mid++;
+        }
+        char *p = assemble(head, pass, mid, tail);
+        if (!p) {
+            plume_fail(err, "%s: out of memory", g->stage);
+            goto done;
+        }
+        int nt = plume_lm_tokenize(g->lm, p, g->params.add_bos, NULL, 0, err);
+        free(p);
+        if (nt < 0) goto done;
+        if (nt <= room) lo = mid;
+        else hi = mid - 1;
+    }
+    size_t keep = lo;
+    if (keep < n) {   /* cut inside the passages: back off to a word boundary */
+        size_t k = keep;
+        while (k > 0 && !is_space(pass[k])) k--;
+        while (k > 0 && is_space(pass[k - 1])) k--;
+        keep = k;
+    }
+    if (!(out = assemble(head, pass, keep, tail))) plume_fail(err, "%s: out of memory", g->stage);
+done:
+    free(head);
+    free(pass);
+    free(tail);
+    return out;
 }

@@ -11,7 +11,7 @@
 #include "plume/stage.h"
 
 /* The parameter rows every generating stage declares (after its own). */
-#define GEN_PARAM_ROWS(max_tokens_, beams_)                                                               \
+#define GEN_PARAM_ROWS(max_tokens_, beams_, stop_)                                                               \
     { "model", PLUME_MODEL, NULL, "the language model (an entry of the graph's models:)" },             \
     { "max_tokens", PLUME_INT, max_tokens_, "new tokens per record, at most" },                         \
     { "beams", PLUME_INT, beams_, "beam search width (the paper: 4); 1: sampling / greedy" },            \
@@ -20,7 +20,7 @@
     { "top_p", PLUME_FLOAT, "1", "sampling only: nucleus mass (1: all)" },                              \
     { "seed", PLUME_INT, "0", "sampling only: the same seed gives the same text" },                     \
     { "length_penalty", PLUME_FLOAT, "1", "beam search: score = log-prob / length^this" },               \
-    { "stop", PLUME_STRING, "", "stop strings separated by '|' (write \\| for a literal bar); the "     \
+    { "stop", PLUME_STRING, stop_, "stop strings separated by '|' (write \\| for a literal bar); the "     \
                                 "text ends before the first one found (\"\": none)" }
 
 typedef struct gen_config {
@@ -43,6 +43,16 @@ void gen_config_free(gen_config *g);
  * (plume_batch_fail). Returns 0, or -1 with err set when the model call itself fails. */
 int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, size_t n, char **texts,
               plume_error *err);
+
+/* The prompt of the model-based aids (summarize.ctx, synthesize.ctx):
+ *     INSTRUCTION
+ *     passage start: CONTEXT
+ *     past passages: TITLE: TEXT | TEXT | ...
+ *     CUE
+ * with the past passages cut (at a word boundary, lowest-ranked text first) so that the prompt
+ * plus max_tokens new tokens fit the model's context. malloc'd; NULL with err set. */
+char *gen_entries_prompt(gen_config *g, const char *instruction, const char *context, const plume_value *entries,
+                         const char *cue, plume_error *err);
 
 /* Splits "a|b\|c" into {"a", "b|c"}. 0, or -1 when out of memory. */
 int gen_split_stops(const char *spec, char ***out, int *n);

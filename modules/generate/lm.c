@@ -30,7 +30,7 @@ static const plume_port genlm_outputs[] = {
     { 0 },
 };
 static const plume_param genlm_params[] = {
-    GEN_PARAM_ROWS("128", "4"),
+    GEN_PARAM_ROWS("128", "4", ""),
     { "sep", PLUME_STRING, "", "put between the context and the continuation (the model's continuation "
                                "usually starts with its own space)" },
     { 0 },
