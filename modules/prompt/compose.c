@@ -148,7 +148,7 @@ static int render(const compose_state *s, const str *head_ctx, const part *const
     out->n = 0;
     if (out->s) out->s[0] = '\0';
     if (s->instruction[0] && (str_puts(out, s->instruction) || str_puts(out, "\n"))) return -1;
-    int first = !s->instruction[0];
+    int first = 1;   /* no newline needed before the next line */
     if (!s->context_last) {
         if (str_puts(out, "passage start: ") || str_put(out, head_ctx->s, head_ctx->n)) return -1;
         first = 0;
