@@ -37,7 +37,7 @@ static void experiment_usage(FILE *f) {
             "Runs every graph over the same requests and scores each against the requests' targets:\n"
             "corpus BLEU and mean ROUGE-1/2/L F, as `plume eval` does. Prints the table (Markdown) and\n"
             "writes DIR/results.md, results.csv, results.svg, and per graph NAME.results.jsonl and\n"
-            "NAME.pairs.jsonl. A graph's row is named after its file (graphs/paper/rankdoc_bm25.yaml:\n"
+            "NAME.pairs.jsonl. A graph's row is named after its file (graphs/rankdoc_bm25.yaml:\n"
             "rankdoc_bm25).\n"
             "  --limit N     the first N requests only\n"
             "  --out-dir DIR where the files go (default: experiment)\n"
