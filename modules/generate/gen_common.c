@@ -184,15 +184,10 @@ char *gen_entries_prompt(gen_config *g, const char *instruction, const char *con
     if (entries->type == PLUME_DOCS)
         for (size_t i = 0; i < entries->as.docs.count; i++) {
             const plume_doc *d = &entries->as.docs.items[i];
-            if (i) strcat(pass + n, " | "), n += 3;
-            if (d->title && d->title[0]) {
-                strcpy(pass + n, d->title);
-                n += strlen(d->title);
-                strcpy(pass + n, ": ");
-                n += 2;
-            }
-            strcpy(pass + n, d->text ? d->text : "");
-            n += strlen(pass + n);
+            /* cap counted every piece written here, so the copies stay inside pass */
+            if (i) n += (size_t)sprintf(pass + n, " | ");
+            if (d->title && d->title[0]) n += (size_t)sprintf(pass + n, "%s: ", d->title);
+            n += (size_t)sprintf(pass + n, "%s", d->text ? d->text : "");
         }
     snprintf(tail, strlen(cue) + 2, "\n%s", cue);
     /* the longest prefix of the passages that fits: tokens grow with the prefix, so a binary
