@@ -26,7 +26,8 @@ typedef struct plume_command {
     X(bpe,      "learn a byte-level BPE tokenizer from text files") \
     X(convert,  "convert a llama2.c model and tokenizer to GGUF") \
     X(devices,  "list Vulkan devices") \
-    X(bench,    "measure prompt and decode speed of a model")
+    X(bench,    "measure prompt and decode speed of a model") \
+    X(experiment, "run several graphs over one test split and tabulate BLEU/ROUGE")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 PLUME_COMMANDS(X)

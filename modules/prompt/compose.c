@@ -13,15 +13,20 @@
  * last words dropped first). A part cut to nothing is left out, prefix and all. The instruction
  * and the context are never cut, so a context longer than the budget still comes out whole.
  *
- * The budget counts characters (code points) for now. `budget_unit: tokens` is reserved for the
- * generator's tokenizer (include/plume/lm.h, not merged yet) and is refused until then. */
+ * The budget counts characters (code points), or with `budget_unit: tokens` the tokens of the
+ * `model`'s tokenizer (a BOS included when the tokenizer adds one), so that a prompt fits the
+ * generator's context. With `context_last`, the "passage start:" line comes last: a decoder-only
+ * generator continues the end of its prompt, and that must be the document it is writing. */
 #include <stdlib.h>
 #include <string.h>
+#include "plume/lm.h"
 #include "plume/stage.h"
 
 typedef struct compose_state {
     char *instruction;
     size_t budget;   /* 0: none */
+    plume_lm *lm;    /* budget_unit tokens: the tokenizer; NULL: chars */
+    int context_last;
 } compose_state;
 
 enum { IN_CONTEXT, IN_SUMMARY, IN_KEYWORDS, IN_ENTRIES };
@@ -41,7 +46,10 @@ static const plume_param compose_params[] = {
     { "instruction", PLUME_STRING, "Finish the passage in the user voice",
       "task instruction, the first line (\"\": none)" },
     { "budget", PLUME_INT, "0", "longest prompt in budget_unit; 0: no limit" },
-    { "budget_unit", PLUME_STRING, "chars", "chars (code points); tokens is reserved for the LM tokenizer" },
+    { "budget_unit", PLUME_STRING, "chars", "chars (code points) or tokens (of model's tokenizer)" },
+    { "model", PLUME_STRING, "", "budget_unit tokens: the model (an entry of models:) whose tokenizer counts" },
+    { "context_last", PLUME_BOOL, "false", "put the \"passage start:\" line last, where a decoder-only "
+                                           "generator continues it" },
     { 0 },
 };
 
@@ -110,13 +118,18 @@ static int compose_create(void *state, const plume_args *args, plume_host *host,
     const char *unit = plume_args_string(args, "budget_unit");
     long long budget = plume_args_int(args, "budget");
     if (budget < 0) return plume_fail(err, "prompt.compose: budget must be >= 0 (got %lld)", budget);
-    if (strcmp(unit, "chars") != 0) {
-        if (!strcmp(unit, "tokens"))
-            return plume_fail(err, "prompt.compose: budget_unit 'tokens' needs the generator's tokenizer, which this "
-                                   "build does not have yet (hint: use budget_unit: chars)");
+    if (strcmp(unit, "chars") != 0 && strcmp(unit, "tokens") != 0)
         return plume_fail(err, "prompt.compose: budget_unit '%s' is not one of chars, tokens", unit);
-    }
     s->budget = (size_t)budget;
+    s->context_last = plume_args_bool(args, "context_last");
+    if (!strcmp(unit, "tokens")) {
+        const char *model = plume_args_string(args, "model");
+        const char *path = model[0] ? plume_host_model_path(host, model) : NULL;
+        if (!path)
+            return plume_fail(err, "prompt.compose: budget_unit tokens needs model: the name of an entry of the "
+                                   "graph's models: whose tokenizer counts (got '%s')", model);
+        if (!(s->lm = plume_lm_acquire(path, err))) return -1;
+    }
     s->instruction = strdup(plume_args_string(args, "instruction"));
     if (!s->instruction) return plume_fail(err, "prompt.compose: out of memory");
     return 0;
@@ -126,6 +139,66 @@ static void compose_destroy(void *state) {
     compose_state *s = state;
     free(s->instruction);
     s->instruction = NULL;
+    plume_lm_release(s->lm);
+    s->lm = NULL;
+}
+
+/* The prompt from its parts, in output order. -1 when out of memory. */
+static int render(const compose_state *s, const str *head_ctx, const part *const parts[3], str *out) {
+    out->n = 0;
+    if (out->s) out->s[0] = '\0';
+    if (s->instruction[0] && (str_puts(out, s->instruction) || str_puts(out, "\n"))) return -1;
+    int first = 1;   /* no newline needed before the next line */
+    if (!s->context_last) {
+        if (str_puts(out, "passage start: ") || str_put(out, head_ctx->s, head_ctx->n)) return -1;
+        first = 0;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!parts[i]->body.n) continue;
+        if ((!first && str_puts(out, "\n")) || str_puts(out, parts[i]->prefix) ||
+            str_put(out, parts[i]->body.s, parts[i]->body.n))
+            return -1;
+        first = 0;
+    }
+    if (s->context_last &&
+        ((!first && str_puts(out, "\n")) || str_puts(out, "passage start: ") || str_put(out, head_ctx->s, head_ctx->n)))
+        return -1;
+    return out->s ? 0 : str_put(out, "", 0);
+}
+
+/* Tokens of text as the generator will see it (its BOS included); SIZE_MAX on error. */
+static size_t count_tokens(const compose_state *s, const char *text) {
+    plume_error e;
+    int n = plume_lm_tokenize(s->lm, text, -1, NULL, 0, &e);
+    return n < 0 ? (size_t)-1 : (size_t)n;
+}
+
+/* budget_unit tokens: cuts part p's body so the prompt loses about `over` tokens: the body's
+ * tokens minus `over` are decoded and the body cut, at a word boundary, to that many characters.
+ * Always shortens a non-empty body by at least one character, so the caller's loop ends. */
+static int cut_tokens(const compose_state *s, part *p, size_t over) {
+    plume_error e;
+    int nb = plume_lm_tokenize(s->lm, p->body.s, 0, NULL, 0, &e);
+    if (nb < 0) return -1;
+    size_t before = u8_count(p->body.s, p->body.n), keep_chars = 0;
+    if ((size_t)nb > over) {
+        int32_t *t = malloc((size_t)nb * sizeof *t);
+        if (!t) return -1;
+        plume_lm_tokenize(s->lm, p->body.s, 0, t, nb, &e);
+        char *kept = plume_lm_detokenize(s->lm, t, nb - (int)over, 0, &e);
+        free(t);
+        if (!kept) return -1;
+        /* SentencePiece decodes the body's first word with the space it adds in front */
+        const char *k = kept;
+        if (*k == ' ' && p->body.n && p->body.s[0] != ' ') k++;
+        keep_chars = u8_count(k, strlen(k));
+        free(kept);
+    }
+    if (keep_chars >= before) keep_chars = before ? before - 1 : 0;
+    if (keep_chars == 0) p->body.n = 0;
+    else cut_words(&p->body, keep_chars);
+    if (p->body.n == 0 && p->body.s) p->body.s[0] = '\0';
+    return 0;
 }
 
 /* Builds one record's prompt into out. -1 when out of memory. */
@@ -146,23 +219,33 @@ static int compose_one(const compose_state *s, const plume_value *in[4], str *ou
             if (str_puts(&passages.body, d->text ? d->text : "")) goto done;
         }
     }
-    /* Fixed head: instruction and context. */
-    str head = { 0 };
-    if (s->instruction[0] && (str_puts(&head, s->instruction) || str_puts(&head, "\n"))) goto head_fail;
-    if (str_puts(&head, "passage start: ") ||
-        str_put(&head, in[IN_CONTEXT]->as.text.str, in[IN_CONTEXT]->as.text.len))
-        goto head_fail;
+    /* The context is fixed; the optional parts are cut until the rendered prompt fits. */
+    str head = { 0 }, full = { 0 };
+    const part *const parts[3] = { &summary, &words, &passages };
+    if (str_put(&head, in[IN_CONTEXT]->as.text.str, in[IN_CONTEXT]->as.text.len)) goto head_fail;
     for (;;) {   /* important words, rendered from the first n_words terms */
         words.body.n = 0;
         for (size_t i = 0; i < n_words; i++)
             if ((i && str_puts(&words.body, ", ")) || str_puts(&words.body, in[IN_KEYWORDS]->as.terms.items[i].word))
                 goto head_fail;
         if (!s->budget) break;
-        size_t total = u8_count(head.s, head.n) + part_chars(&summary) + part_chars(&words) + part_chars(&passages);
+        size_t total;
+        if (s->lm) {
+            if (render(s, &head, parts, &full)) goto head_fail;
+            if ((total = count_tokens(s, full.s)) == (size_t)-1) goto head_fail;
+        } else {
+            total = u8_count(s->instruction, strlen(s->instruction)) + (s->instruction[0] ? 1 : 0) +
+                    u8_count("passage start: ", 15) + u8_count(head.s, head.n) + part_chars(&summary) +
+                    part_chars(&words) + part_chars(&passages);
+        }
         if (total <= s->budget) break;
         size_t over = total - s->budget;
         part *cut = passages.body.n ? &passages : summary.body.n ? &summary : NULL;
         if (cut) {
+            if (s->lm) {
+                if (cut_tokens(s, cut, over)) goto head_fail;
+                continue;
+            }
             size_t pc = part_chars(cut), fixed = pc - u8_count(cut->body.s, cut->body.n);
             if (pc <= over || pc - over <= fixed) cut->body.n = 0;   /* nothing of the body fits */
             else cut_words(&cut->body, pc - over - fixed);
@@ -172,14 +255,10 @@ static int compose_one(const compose_state *s, const plume_value *in[4], str *ou
         if (n_words == 0) break;   /* only the head is left: never cut */
         n_words--;
     }
-    rc = str_put(out, head.s, head.n);
-    part *parts[3] = { &summary, &words, &passages };
-    for (int i = 0; rc == 0 && i < 3; i++) {
-        if (!parts[i]->body.n) continue;
-        rc = str_puts(out, "\n") || str_puts(out, parts[i]->prefix) || str_put(out, parts[i]->body.s, parts[i]->body.n);
-    }
+    rc = render(s, &head, parts, &full) || str_put(out, full.s, full.n);
 head_fail:
     free(head.s);
+    free(full.s);
 done:
     free(summary.body.s);
     free(words.body.s);

@@ -1,7 +1,7 @@
 /* rank.doc_by_snippet — the paper's RankDocBySnpt: each profile document is scored by its best
- * snippet, and documents are ranked by that score. The paper scores snippets with dense
- * embeddings; until the language model gives embeddings, BM25 over the request's snippets is
- * the snippet scorer (one index over every snippet of every profile document). */
+ * snippet, and documents are ranked by that score. With `model`, snippets are scored as in the
+ * paper, by the cosine similarity of the model's embeddings; without, by BM25 over the request's
+ * snippets (one index over every snippet of every profile document). */
 #include <stdlib.h>
 #include <string.h>
 #include "rank.h"
@@ -10,6 +10,7 @@ typedef struct bysnpt_state {
     plume_stemmer *stemmer;
     double k1, b;
     long long budget, snippet_chars;
+    plume_lm *lm;   /* NULL: BM25 */
 } bysnpt_state;
 
 static int bysnpt_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
@@ -23,13 +24,62 @@ static int bysnpt_create(void *state, const plume_args *args, plume_host *host, 
     if (s->snippet_chars < 1)
         return plume_fail(err, "snippet_chars = %lld must be at least 1 (hint: the paper's snippets are 250)", s->snippet_chars);
     if (rank_budget_arg(args, &s->budget, err)) return -1;
+    if (plume_args_string(args, "model")[0] && rank_model_acquire(args, host, "rank.doc_by_snippet", &s->lm, err))
+        return -1;
     s->stemmer = plume_stemmer_new(err);
     return s->stemmer ? 0 : -1;
+}
+
+/* Dense: a document scores as its best snippet's cosine; one without text scores -1, the lowest
+ * cosine there is, so it comes after every document with text. */
+static int bysnpt_dense(bysnpt_state *s, const char *query, const plume_doc *docs, size_t n, double *scores,
+                        plume_error *err) {
+    plume_spans sp = { 0 };
+    char **texts = NULL;
+    size_t *owner = NULL, n_snip = 0, cap = 0;
+    double *snip = NULL;
+    int rc = -1;
+    for (size_t d = 0; d < n; d++) {
+        const char *text = docs[d].text ? docs[d].text : "";
+        sp.count = 0;
+        if (plume_text_snippets(text, strlen(text), (size_t)s->snippet_chars, &sp)) goto oom;
+        for (size_t k = 0; k < sp.count; k++) {
+            if (n_snip == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                char **t = realloc(texts, ncap * sizeof *t);
+                if (!t) goto oom;
+                texts = t;
+                size_t *o = realloc(owner, ncap * sizeof *o);
+                if (!o) goto oom;
+                owner = o;
+                cap = ncap;
+            }
+            if (!(texts[n_snip] = strndup(text + sp.items[k].start, sp.items[k].len))) goto oom;
+            owner[n_snip++] = d;
+        }
+    }
+    if (!(snip = malloc((n_snip ? n_snip : 1) * sizeof *snip))) goto oom;
+    if (rank_dense_scores(s->lm, query, (const char *const *)texts, n_snip, snip, err)) goto done;
+    for (size_t d = 0; d < n; d++) scores[d] = -1.0;
+    for (size_t k = 0; k < n_snip; k++)
+        if (snip[k] > scores[owner[k]]) scores[owner[k]] = snip[k];
+    rc = 0;
+    goto done;
+oom:
+    plume_fail(err, "out of memory scoring the snippets of %zu documents", n);
+done:
+    plume_spans_free(&sp);
+    for (size_t k = 0; k < n_snip; k++) free(texts[k]);
+    free(texts);
+    free(owner);
+    free(snip);
+    return rc;
 }
 
 static int bysnpt_score(void *state, const char *query, size_t query_len, const plume_doc *docs, size_t n,
                         double *scores, plume_error *err) {
     bysnpt_state *s = state;
+    if (s->lm) return bysnpt_dense(s, query, docs, n, scores, err);
     plume_words *terms = NULL, q = { 0 };
     size_t *owner = NULL, n_snip = 0, cap = 0;
     double *snip_scores = NULL;
@@ -94,6 +144,8 @@ static void bysnpt_destroy(void *state) {
     bysnpt_state *s = state;
     plume_stemmer_free(s->stemmer);
     s->stemmer = NULL;
+    plume_lm_release(s->lm);
+    s->lm = NULL;
 }
 
 static const plume_param bysnpt_params[] = {
@@ -101,6 +153,8 @@ static const plume_param bysnpt_params[] = {
     RANK_B_PARAM,
     { "snippet_chars", PLUME_INT, "250", "a snippet is sentences appended until it holds this many characters" },
     RANK_BUDGET_PARAM,
+    { "model", PLUME_STRING, "", "score snippets by cosine similarity of this model's embeddings (an entry "
+                                 "of models:); \"\": by BM25" },
     { 0 },
 };
 
@@ -109,8 +163,9 @@ const plume_stage rank_doc_by_snippet = {
     .doc = "RankDocBySnpt (the paper's document ranking by snippets): each profile document's text is cut "
            "into snippets (sentences appended until 250 characters or the document ends); each document "
            "scores as its best snippet, and the whole documents are ranked by that. The paper scores "
-           "snippets with dense embeddings; until the language model gives embeddings this stage scores "
-           "them with BM25 (one index over all the request's snippets). Ties by time, then id.",
+           "snippets with dense embeddings, as this stage does with `model` set (cosine of the model's "
+           "embeddings; a document without text scores -1); without it, snippets are scored with BM25 "
+           "(one index over all the request's snippets). Ties by time, then id.",
     .inputs = rank_inputs,
     .outputs = rank_outputs,
     .params = bysnpt_params,

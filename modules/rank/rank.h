@@ -7,6 +7,7 @@
 #ifndef PLUME_RANK_H
 #define PLUME_RANK_H
 
+#include "plume/lm.h"
 #include "plume/stage.h"
 #include "plume/text.h"
 
@@ -36,5 +37,16 @@ int rank_budget_arg(const plume_args *args, long long *budget, plume_error *err)
 
 /* The analysis BM25 uses on both sides: words, stopwords dropped, Snowball stems. */
 int rank_terms(plume_stemmer *st, const char *s, size_t len, plume_words *out);
+
+/* ---- dense scoring (dense_common.c) ---- */
+/* Acquires the model named by the stage's `model` parameter. 0, or -1 with err set. */
+int rank_model_acquire(const plume_args *args, plume_host *host, const char *stage, plume_lm **lm,
+                       plume_error *err);
+/* scores[i] = cosine similarity of the embeddings of query and texts[i] (0 when either text is
+ * empty), all embedded in one call. 0, or -1 with err set. */
+int rank_dense_scores(plume_lm *lm, const char *query, const char *const *texts, size_t n, double *scores,
+                      plume_error *err);
+/* A document's searchable text, "title\ntext" (or either alone), malloc'd; NULL when out of memory. */
+char *rank_doc_text(const plume_doc *d);
 
 #endif

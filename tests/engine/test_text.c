@@ -91,13 +91,18 @@ int main(void) {
     snprintf(want, sizeof want, "%s:2: malformed JSON: unexpected token near end of file", docs);
     CHECK_STR(err.msg, want);
 
-    /* The main job: graphs/default.yaml over tests/data/requests.jsonl. The first line, written
-     * out from the first request: its context, the separator, its two documents with titles. */
+    /* The main job: graphs/default.yaml (the paper's pipeline, generating with the shipped model)
+     * over tests/data/requests.jsonl. The first line: the prediction starts with the request's
+     * context, and the per-record scores follow. Short decoding keeps the test fast. */
     {
-        char graph_path[600], data[600], out[600];
+        char graph_path[600], data[600], out[600], model[600];
         snprintf(graph_path, sizeof graph_path, "%s/graphs/default.yaml", getenv("PLUME_SOURCE_DIR"));
+        snprintf(model, sizeof model, "%s/models/default.gguf", getenv("PLUME_SOURCE_DIR"));
         snprintf(data, sizeof data, "%s/requests.jsonl", getenv("PLUME_TEST_DATA"));
         snprintf(out, sizeof out, "%s/default.jsonl", test_dir);
+        setenv("PLUME_MODEL", model, 1);
+        setenv("PLUME_MAX_TOKENS", "4", 1);
+        setenv("PLUME_BEAMS", "1", 1);
         plume_graph *g = plume_graph_load(reg, graph_path, NULL, 0, &err);
         CHECK_MSG(g != NULL, "%s", err.msg);
         plume_run_options opt = plume_run_defaults();
@@ -106,11 +111,10 @@ int main(void) {
         plume_run_report rep;
         CHECK(g && plume_run(g, &opt, &rep, &err) == 0 && rep.records == 15 && rep.failed == 0);
         char *text = read_file(out);
-        const char *first = "{\"id\":\"beer-1\",\"prompt\":\"How long should I age a barleywine before opening it?"
-                            "\\n\\npast passages:\\nAging stouts: I keep imperial stouts in a cool cellar for a year "
-                            "before the first bottle.\\n\\nBottle conditioning: Priming sugar at 5 g per litre gives my "
-                            "ales a soft carbonation.\"}\n";
+        const char *first = "{\"id\":\"beer-1\",\"output\":\"How long should I age a barleywine before opening it?";
         CHECK(text && strncmp(text, first, strlen(first)) == 0);
+        const char *nl = text ? strchr(text, '\n') : NULL, *score = text ? strstr(text, "\"rouge1\":") : NULL;
+        CHECK(nl && score && score < nl && strstr(text, "\"bleu\":") < nl);
         free(text);
         plume_graph_free(g);
     }

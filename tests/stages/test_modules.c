@@ -31,7 +31,8 @@ static void check_module(const char *name, const char *const *stages, size_t n_s
             for (const plume_port *p = s->outputs; p && p->name; p++)
                 CHECK(p->type >= PLUME_TEXT && p->type <= PLUME_NUMBER && p->doc && !(p->flags & PLUME_PORT_OPTIONAL));
             for (const plume_param *p = s->params; p && p->name; p++)
-                CHECK(p->type >= PLUME_INT && p->type <= PLUME_MODEL && p->doc && p->fallback);
+                /* only a model may be required: nothing else has a value a graph must choose */
+                CHECK(p->type >= PLUME_INT && p->type <= PLUME_MODEL && p->doc && (p->fallback || p->type == PLUME_MODEL));
         }
     }
     dlclose(h);
@@ -43,12 +44,14 @@ int main(void) {
         return 1;
     }
     static const char *const ev[] = { "eval.metrics" };
-    static const char *const syn[] = { "synthesize.ctx_independent", "synthesize.weak_labels" };
-    static const char *const sum[] = { "summarize.ctx_independent", "summarize.weak_labels" };
+    static const char *const syn[] = { "synthesize.ctx_independent", "synthesize.weak_labels", "synthesize.ctx" };
+    static const char *const sum[] = { "summarize.ctx_independent", "summarize.weak_labels", "summarize.ctx" };
     static const char *const pr[] = { "prompt.compose" };
+    static const char *const gen[] = { "generate.lm" };
     check_module("eval", ev, 1);
-    check_module("synthesize", syn, 2);
-    check_module("summarize", sum, 2);
+    check_module("synthesize", syn, 3);
+    check_module("summarize", sum, 3);
+    check_module("generate", gen, 1);
     check_module("prompt", pr, 1);
     return check_finish("test_modules");
 }

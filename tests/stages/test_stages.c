@@ -342,7 +342,7 @@ static void test_prompt(void) {
     CHECK_STR(out[0].as.text.str, "passage start: Dear team,");
     clear_all(out, 1);
     clear_all(only, 4);
-    /* A token budget is refused until the tokenizer exists. */
+    /* A token budget without a model to count with is refused, naming the tokenizer. */
     const char *tok[] = { "budget=100", "budget_unit=tokens", NULL };
     CHECK(harness_run(&prompt_compose, tok, 1, in, out, NULL, &err) == -1);
     CHECK(strstr(err.msg, "tokenizer") != NULL);

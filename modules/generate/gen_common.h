@@ -1,0 +1,60 @@
+/* What every model-calling stage shares (generate.lm, summarize.ctx, synthesize.ctx): the
+ * generation parameters, the model handle, and one call that generates for every live record of
+ * a batch at once, so the device decodes the whole batch together.
+ *
+ * A prompt longer than the model's context fails its record alone, with the hint to budget the
+ * prompt in tokens; the batch's other records go on. */
+#ifndef PLUME_GEN_COMMON_H
+#define PLUME_GEN_COMMON_H
+
+#include "plume/lm.h"
+#include "plume/stage.h"
+
+/* The parameter rows every generating stage declares (after its own). */
+#define GEN_PARAM_ROWS(max_tokens_, beams_, stop_)                                                               \
+    { "model", PLUME_MODEL, NULL, "the language model (an entry of the graph's models:)" },             \
+    { "max_tokens", PLUME_INT, max_tokens_, "new tokens per record, at most" },                         \
+    { "beams", PLUME_INT, beams_, "beam search width (the paper: 4); 1: sampling / greedy" },            \
+    { "temperature", PLUME_FLOAT, "0", "sampling only (beams 1): 0 is greedy" },                        \
+    { "top_k", PLUME_INT, "0", "sampling only: keep the k most likely tokens (0: all)" },               \
+    { "top_p", PLUME_FLOAT, "1", "sampling only: nucleus mass (1: all)" },                              \
+    { "seed", PLUME_INT, "0", "sampling only: the same seed gives the same text" },                     \
+    { "length_penalty", PLUME_FLOAT, "1", "beam search: score = log-prob / length^this" },               \
+    { "stop", PLUME_STRING, stop_, "stop strings separated by '|' (write \\| for a literal bar); the "     \
+                                "text ends before the first one found (\"\": none)" }
+
+typedef struct gen_config {
+    plume_lm *lm;
+    plume_gen_params params;
+    char **stops;          /* the parsed stop strings */
+    int n_stops;
+    int ctx_len;
+    const char *stage;     /* the stage kind, for messages */
+} gen_config;
+
+/* Reads the GEN_PARAM_ROWS parameters and acquires the model. 0, or -1 with err set. */
+int gen_config_create(gen_config *g, const plume_args *args, plume_host *host, const char *stage,
+                      plume_error *err);
+void gen_config_free(gen_config *g);
+
+/* Generates a continuation of prompts[r] for every record r < n with a non-NULL prompt, all in
+ * one plume_lm_generate call. texts[r] becomes a malloc'd string (NULL for records skipped or
+ * failed). A record whose prompt does not fit the model's context fails alone
+ * (plume_batch_fail). Returns 0, or -1 with err set when the model call itself fails. */
+int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, size_t n, char **texts,
+              plume_error *err);
+
+/* The prompt of the model-based aids (summarize.ctx, synthesize.ctx):
+ *     INSTRUCTION
+ *     passage start: CONTEXT
+ *     past passages: TITLE: TEXT | TEXT | ...
+ *     CUE
+ * with the past passages cut (at a word boundary, lowest-ranked text first) so that the prompt
+ * plus max_tokens new tokens fit the model's context. malloc'd; NULL with err set. */
+char *gen_entries_prompt(gen_config *g, const char *instruction, const char *context, const plume_value *entries,
+                         const char *cue, plume_error *err);
+
+/* Splits "a|b\|c" into {"a", "b|c"}. 0, or -1 when out of memory. */
+int gen_split_stops(const char *spec, char ***out, int *n);
+
+#endif

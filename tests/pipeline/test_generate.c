@@ -1,0 +1,149 @@
+/* generate.lm: a batch gives what each record gives alone (greedy and beam search); the greedy
+ * continuation equals a hand-rolled greedy decode over plume_lm_prefill/plume_lm_decode; the text is
+ * context + continuation; stop strings cut the text; a prompt too long for the model fails its record
+ * alone, as does a malformed request line. */
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "pipe.h"
+#include "../../modules/generate/gen_common.h"
+
+static const char *GRAPH =
+    "plume: 1\n"
+    "models: { writer: \"${MODEL}\" }\n"
+    "stages:\n"
+    "  prompt: { use: prompt.compose, in: { context: context }, out: { text: prompt },\n"
+    "            with: { budget_unit: tokens, model: writer, budget: 400, context_last: true } }\n"
+    "  gen: { use: generate.lm, in: { prompt: prompt, context: context }, out: { text: output, continuation: cont },\n"
+    "         with: { model: writer, max_tokens: 12, beams: %d, stop: \"%s\" } }\n"
+    "output: [prompt, output, cont]\n";
+
+static json_t *run(int beams, const char *stop, const char *requests, size_t batch) {
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, GRAPH, beams, stop);
+    return pipe_run(yaml, requests, batch);
+}
+
+static const char *str(json_t *results, size_t i, const char *key) {
+    return json_string_value(json_object_get(json_array_get(results, i), key));
+}
+
+/* Greedy decoding by hand: prefill the prompt, then append the argmax until EOS or max tokens. */
+static char *greedy_reference(const char *prompt, int max_tokens) {
+    plume_lm *lm = pipe_lm();
+    const plume_lm_info *info = plume_lm_get_info(lm);
+    plume_error err = { { 0 } };
+    int n = plume_lm_tokenize(lm, prompt, -1, NULL, 0, &err);
+    int32_t *tok = malloc((size_t)(n + max_tokens) * sizeof *tok), out[64];
+    float *logits = malloc((size_t)info->vocab_size * sizeof *logits);
+    plume_lm_tokenize(lm, prompt, -1, tok, n, &err);
+    plume_lm_batch *b = plume_lm_batch_create(lm, 1, n + max_tokens, &err);
+    int n_out = 0;
+    if (b && plume_lm_prefill(b, 0, tok, n, logits, &err) == 0) {
+        for (int step = 0; step < max_tokens; step++) {
+            int best = 0;
+            for (int v = 1; v < info->vocab_size; v++)
+                if (logits[v] > logits[best]) best = v;
+            if (best == info->eos) break;
+            out[n_out++] = best;
+            int seq = 0;
+            if (step + 1 < max_tokens && plume_lm_decode(b, 1, &seq, &out[n_out - 1], logits, NULL, &err)) break;
+        }
+    }
+    char *text = plume_lm_detokenize(lm, out, n_out, 0, &err);
+    plume_lm_batch_free(b);
+    free(tok);
+    free(logits);
+    return text;
+}
+
+static void test_batched_equals_alone(const char *requests) {
+    for (int beams = 1; beams <= 4; beams += 3) {
+        json_t *together = run(beams, "", requests, 3), *alone = run(beams, "", requests, 1);
+        CHECK(together && alone);
+        if (!together || !alone) return;
+        CHECK(json_array_size(together) == 3 && json_array_size(alone) == 3);
+        for (size_t i = 0; i < json_array_size(together); i++) {
+            CHECK(str(together, i, "cont") && strlen(str(together, i, "cont")) > 0);
+            CHECK_STR(str(together, i, "output"), str(alone, i, "output"));
+            if (beams == 1) {
+                char *ref = greedy_reference(str(together, i, "prompt"), 12);
+                CHECK_STR(str(together, i, "cont"), ref);
+                free(ref);
+            }
+            /* the prompt ends with the context, and the output is the context then the continuation */
+            const char *prompt = str(together, i, "prompt"), *out = str(together, i, "output");
+            const char *cont = str(together, i, "cont");
+            size_t pl = strlen(prompt), ol = strlen(out), cl = strlen(cont);
+            CHECK(ol > cl && !strcmp(out + ol - cl, cont));
+            CHECK(ol - cl <= pl && !strncmp(prompt + pl - (ol - cl), out, ol - cl));
+        }
+        json_decref(together);
+        json_decref(alone);
+    }
+}
+
+static void test_stop(const char *requests) {
+    json_t *plain = run(1, "", requests, 3);
+    const char *cont = plain ? str(plain, 0, "cont") : NULL;
+    CHECK(cont && strlen(cont) > 8);
+    if (!cont) return;
+    /* stop at a piece of the greedy continuation: the text ends just before its first occurrence */
+    char stop[8];
+    memcpy(stop, cont + 4, 3);
+    stop[3] = '\0';
+    if (strchr(stop, '"') || strchr(stop, '\\') || strchr(stop, '|') || strchr(stop, '\n')) strcpy(stop, "e");
+    json_t *cut = run(1, stop, requests, 3);
+    const char *got = cut ? str(cut, 0, "cont") : NULL;
+    size_t at = (size_t)(strstr(cont, stop) - cont);
+    CHECK(got && strlen(got) == at && !strncmp(got, cont, at));
+    json_decref(plain);
+    json_decref(cut);
+}
+
+static void test_failures(void) {
+    /* record 2: a context far longer than the model's 512 tokens; record 3: not JSON */
+    size_t big = 6000;
+    char *text = malloc(big + 4096);
+    strcpy(text, "{\"id\":\"a\",\"context\":\"Dear Ann, the meeting\"}\n{\"id\":\"b\",\"context\":\"");
+    size_t n = strlen(text);
+    for (size_t i = 0; i < big; i++) text[n++] = "word "[i % 5];
+    strcpy(text + n, "\"}\n{\"id\": \"c\", \"context\": \n{\"id\":\"d\",\"context\":\"Hello Bob\"}\n");
+    const char *path = pipe_tmp("bad.jsonl");
+    CHECK(pipe_write(path, text) == 0);
+    free(text);
+    json_t *res = run(1, "", path, 8);
+    CHECK(res && json_array_size(res) == 4);
+    if (!res) return;
+    CHECK(str(res, 0, "output") && !json_object_get(json_array_get(res, 0), "error"));
+    const char *e1 = str(res, 1, "error"), *e2 = str(res, 2, "error");
+    CHECK_MSG(e1 && strstr(e1, "the model's context holds 512") && strstr(e1, "budget_unit: tokens"), "%s", e1);
+    CHECK_MSG(e2 && strstr(e2, "bad.jsonl:3"), "%s", e2);
+    CHECK(str(res, 3, "output") && !strncmp(str(res, 3, "output"), "Hello Bob", 9));
+    json_decref(res);
+}
+
+static void test_split_stops(void) {
+    char **s;
+    int n;
+    CHECK(gen_split_stops("a|b\\|c||\n", &s, &n) == 0);
+    CHECK(n == 3);
+    if (n == 3) {
+        CHECK_STR(s[0], "a");
+        CHECK_STR(s[1], "b|c");
+        CHECK_STR(s[2], "\n");
+    }
+    for (int i = 0; i < n; i++) free(s[i]);
+    free(s);
+    CHECK(gen_split_stops("", &s, &n) == 0 && n == 0 && s == NULL);
+}
+
+int main(void) {
+    const char *requests = pipe_email_requests(3);
+    test_split_stops();
+    test_batched_equals_alone(requests);
+    test_stop(requests);
+    test_failures();
+    pipe_done();
+    return check_finish("test_generate");
+}
