@@ -82,7 +82,7 @@ int plume_keywords_profile(const plume_doc *docs, size_t n, const plume_keyword_
         if (k.idf < opts->min_idf) continue;
         stats[kept++] = k;
     }
-    qsort(stats, kept, sizeof *stats, cmp_kw);
+    if (kept > 1) qsort(stats, kept, sizeof *stats, cmp_kw);  /* stats is NULL for an empty profile */
     if (plume_value_set_terms(out)) goto oom;
     for (size_t i = 0; i < kept && i < opts->max_terms; i++)
         if (plume_terms_push(out, stats[i].word, (double)stats[i].count)) goto oom;

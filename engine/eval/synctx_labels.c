@@ -121,7 +121,7 @@ int plume_synctx_labels(const plume_doc *entries, size_t n_entries, const char *
         s.word = words.words[id];
         stats[kept++] = s;
     }
-    qsort(stats, kept, sizeof *stats, cmp_label);
+    if (kept > 1) qsort(stats, kept, sizeof *stats, cmp_label);  /* stats may be NULL when nothing matched */
     if (plume_value_set_terms(out)) goto oom;
     for (size_t i = 0; i < kept && i < opts->max_terms; i++)
         if (plume_terms_push(out, stats[i].word, (double)stats[i].count)) goto oom;
