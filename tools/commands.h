@@ -24,6 +24,7 @@ typedef struct plume_command {
     X(generate, "continue a prompt with a GGUF llama model") \
     X(train,    "train or fine-tune a model from a YAML description") \
     X(bpe,      "learn a byte-level BPE tokenizer from text files") \
+    X(examples, "training examples from a pipeline run: generation + author pairs") \
     X(convert,  "convert a llama2.c model and tokenizer to GGUF") \
     X(devices,  "list Vulkan devices") \
     X(bench,    "measure prompt and decode speed of a model") \

@@ -1,0 +1,511 @@
+/* plume examples: training examples for the generator, from a pipeline run over the train split.
+ *
+ *   plume examples RESULTS.jsonl --requests TRAIN.jsonl -o OUT.jsonl [--ratio R] [--seed S]
+ *                  [--passage-chars N] [--holdout REQUESTS.jsonl]...
+ *
+ * The generation examples come from `plume run`'s result lines (a graph that stops at
+ * prompt.compose and outputs prompt, context and target), so the prompts the model learns from
+ * are the ones it sees at inference. The target is what a decoder-only model writes after its
+ * prompt: the request's target (the whole document, whose start is the immediate context) minus
+ * that context, which is how generate.lm uses it (it prepends the context to the continuation).
+ *
+ * The author-distinction examples (the paper's multitask AuthorPred) pair two passages of the
+ * training requests' users (their profile documents and targets): half from one author ("true"),
+ * half from two ("false"). Their count is round(R x generation examples), made even so the halves
+ * are exact. Users of --holdout request files (validation, test) are never drawn. The draws come
+ * from a seeded generator, so one seed gives the same file. Generation examples are written first,
+ * in input order, then the author examples; the trainer shuffles. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "commands.h"
+
+#define EX_MAX_LINE (64u << 20)     /* as plume run: a longer line is refused */
+#define EX_MAX_DOCS 10000000u
+#define EX_MAX_USERS 1000000u
+#define EX_MAX_HOLDOUT 64
+
+static const char AUTHOR_INSTRUCTION[] = "Predict whether two passages are from the same author";
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: plume examples RESULTS.jsonl --requests TRAIN.jsonl -o OUT.jsonl [options]\n"
+               "  RESULTS.jsonl        result lines of plume run with prompt, context and target\n"
+               "  --requests FILE      the requests run (their users' documents make the author pairs)\n"
+               "  -o FILE              the examples to write, {\"prompt\",\"target\"} per line\n"
+               "  --ratio R            author-distinction examples per generation example (default 1; 0: none)\n"
+               "  --seed S             the pairs' random draws (default 1)\n"
+               "  --passage-chars N    each passage cut to N characters at a word boundary (default 300)\n"
+               "  --holdout FILE       requests whose users must never be drawn (repeatable: val, test)\n");
+}
+
+/* ---- a small seeded generator (splitmix64): the same on every platform ---- */
+static uint64_t rng_next(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+/* uniform in [0, n), n > 0, without modulo bias */
+static uint64_t rng_below(uint64_t *s, uint64_t n) {
+    uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
+    do x = rng_next(s); while (x >= lim);
+    return x % n;
+}
+
+/* ---- reading JSON Lines: each line an object, errors as FILE:LINE ---- */
+typedef struct jsonl {
+    FILE *f;
+    const char *path;
+    long line;
+    char *buf;
+    size_t cap;
+} jsonl;
+
+static int jsonl_open(jsonl *j, const char *path) {
+    memset(j, 0, sizeof *j);
+    j->path = path;
+    if (!(j->f = fopen(path, "rb"))) {
+        fprintf(stderr, "plume examples: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+static void jsonl_close(jsonl *j) {
+    if (j->f) fclose(j->f);
+    free(j->buf);
+}
+/* The next non-blank line as an object: 1, 0 at the end, -1 on an error (printed). */
+static int jsonl_next(jsonl *j, json_t **out) {
+    for (;;) {
+        ssize_t n = getline(&j->buf, &j->cap, j->f);
+        if (n < 0) {
+            if (ferror(j->f)) {
+                fprintf(stderr, "plume examples: %s: read error after line %ld\n", j->path, j->line);
+                return -1;
+            }
+            return 0;
+        }
+        j->line++;
+        if ((size_t)n > EX_MAX_LINE) {
+            fprintf(stderr, "plume examples: %s:%ld: line longer than %u bytes\n", j->path, j->line, EX_MAX_LINE);
+            return -1;
+        }
+        size_t k = strspn(j->buf, " \t\r\n");
+        if (k == (size_t)n) continue;
+        json_error_t e;
+        json_t *v = json_loadb(j->buf, (size_t)n, JSON_REJECT_DUPLICATES, &e);
+        if (!v) {
+            fprintf(stderr, "plume examples: %s:%ld:%d: not valid JSON: %s\n", j->path, j->line, e.column, e.text);
+            return -1;
+        }
+        if (!json_is_object(v)) {
+            fprintf(stderr, "plume examples: %s:%ld: expected a JSON object\n", j->path, j->line);
+            json_decref(v);
+            return -1;
+        }
+        *out = v;
+        return 1;
+    }
+}
+
+static const char *get_text(jsonl *j, json_t *o, const char *field, const char *hint) {
+    json_t *v = json_object_get(o, field);
+    if (!json_is_string(v)) {
+        fprintf(stderr, "plume examples: %s:%ld: field \"%s\" is %s (hint: %s)\n", j->path, j->line, field,
+                v ? "not a string" : "missing", hint);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* ---- the author pools ---- */
+typedef struct passage { char *id; char *text; } passage;
+typedef struct user { char *name; passage *docs; size_t n, cap; } user;
+typedef struct pools { user *u; size_t n, cap; size_t total; } pools;
+
+static void free_pools(pools *p) {
+    for (size_t i = 0; i < p->n; i++) {
+        for (size_t k = 0; k < p->u[i].n; k++) {
+            free(p->u[i].docs[k].id);
+            free(p->u[i].docs[k].text);
+        }
+        free(p->u[i].docs);
+        free(p->u[i].name);
+    }
+    free(p->u);
+}
+
+static user *find_user(pools *p, const char *name, int create) {
+    for (size_t i = 0; i < p->n; i++)
+        if (!strcmp(p->u[i].name, name)) return &p->u[i];
+    if (!create) return NULL;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        user *u = cap <= EX_MAX_USERS ? realloc(p->u, cap * sizeof *u) : NULL;
+        if (!u) return NULL;
+        p->u = u;
+        p->cap = cap;
+    }
+    user *u = &p->u[p->n];
+    memset(u, 0, sizeof *u);
+    if (!(u->name = strdup(name))) return NULL;
+    p->n++;
+    return u;
+}
+
+/* A document id as text (ids may be strings or integers); NULL if neither. */
+static char *id_text(json_t *v) {
+    char tmp[32];
+    if (json_is_string(v)) return strdup(json_string_value(v));
+    if (json_is_integer(v)) {
+        snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
+        return strdup(tmp);
+    }
+    return NULL;
+}
+
+/* Adds a document to the user's pool unless its id is there already (a user's profile repeats
+ * across their requests). Returns 0, or -1 out of memory / over the cap. */
+static int add_doc(pools *p, user *u, json_t *idv, const char *text) {
+    char *id = id_text(idv);
+    if (!id) return 1;   /* no usable id: skipped by the caller's check */
+    for (size_t k = 0; k < u->n; k++)
+        if (!strcmp(u->docs[k].id, id)) {
+            free(id);
+            return 0;
+        }
+    if (!text[0]) {
+        free(id);
+        return 0;
+    }
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 8;
+        passage *d = p->total < EX_MAX_DOCS ? realloc(u->docs, cap * sizeof *d) : NULL;
+        if (!d) {
+            free(id);
+            return -1;
+        }
+        u->docs = d;
+        u->cap = cap;
+    }
+    if (!(u->docs[u->n].text = strdup(text))) {
+        free(id);
+        return -1;
+    }
+    u->docs[u->n++].id = id;
+    p->total++;
+    return 0;
+}
+
+/* Users of a request file, into `held` (names only). */
+static int read_holdout(const char *path, pools *held) {
+    jsonl j;
+    if (jsonl_open(&j, path)) return -1;
+    json_t *o;
+    int r;
+    while ((r = jsonl_next(&j, &o)) == 1) {
+        const char *name = get_text(&j, o, "user", "a holdout request needs its user");
+        if (!name || !find_user(held, name, 1)) {
+            if (name) fprintf(stderr, "plume examples: %s:%ld: out of memory\n", path, j.line);
+            json_decref(o);
+            r = -1;
+            break;
+        }
+        json_decref(o);
+    }
+    jsonl_close(&j);
+    return r < 0 ? -1 : 0;
+}
+
+static int read_pools(const char *path, const pools *held, pools *p) {
+    jsonl j;
+    if (jsonl_open(&j, path)) return -1;
+    json_t *o;
+    int r;
+    while ((r = jsonl_next(&j, &o)) == 1) {
+        const char *name = get_text(&j, o, "user", "the author pairs need each request's user");
+        r = name ? 0 : -1;
+        if (name && find_user((pools *)held, name, 0)) {   /* a held-out user: never drawn */
+            json_decref(o);
+            continue;
+        }
+        user *u = name ? find_user(p, name, 1) : NULL;
+        if (name && !u) {
+            fprintf(stderr, "plume examples: %s:%ld: out of memory or more than %u users\n", path, j.line,
+                    EX_MAX_USERS);
+            r = -1;
+        }
+        json_t *prof = u ? json_object_get(o, "profile") : NULL;
+        if (u && prof && !json_is_array(prof)) {
+            fprintf(stderr, "plume examples: %s:%ld: \"profile\" is not a list\n", path, j.line);
+            r = -1;
+        }
+        size_t i;
+        json_t *d;
+        if (u && r == 0) json_array_foreach(prof, i, d) {
+            /* a profile document as the dataset writes a target: its title, a newline, its text */
+            json_t *t = json_object_get(d, "text"), *ti = json_object_get(d, "title");
+            const char *title = json_is_string(ti) ? json_string_value(ti) : "";
+            char *doc = NULL;
+            int a = 1;
+            if (json_is_string(t)) {
+                size_t len = strlen(title) + strlen(json_string_value(t)) + 2;
+                a = (doc = malloc(len)) ? 0 : -1;
+                if (doc) snprintf(doc, len, "%s%s%s", title, title[0] ? "\n" : "", json_string_value(t));
+            }
+            if (a == 0) a = add_doc(p, u, json_object_get(d, "id"), doc);
+            free(doc);
+            if (a) {
+                fprintf(stderr, "plume examples: %s:%ld: profile document %zu: %s\n", path, j.line, i + 1,
+                        a > 0 ? "needs a string or integer id and a text" : "out of memory");
+                r = -1;
+                break;
+            }
+        }
+        json_t *tg = json_object_get(o, "target");
+        if (u && r == 0 && json_is_string(tg)) {
+            int a = add_doc(p, u, json_object_get(o, "id"), json_string_value(tg));
+            if (a) {
+                fprintf(stderr, "plume examples: %s:%ld: %s\n", path, j.line,
+                        a > 0 ? "the request needs a string or integer id" : "out of memory");
+                r = -1;
+            }
+        }
+        json_decref(o);
+        if (r) break;
+    }
+    jsonl_close(&j);
+    return r < 0 ? -1 : 0;
+}
+
+/* The first `max` code points of s, ended at the last white space if there is one in the second
+ * half (a word is not cut in two), trailing white space dropped. Returns a new string. */
+static char *cut_passage(const char *s, size_t max) {
+    size_t n = 0, cps = 0;
+    while (s[n] && cps < max) {
+        n++;
+        while (((unsigned char)s[n] & 0xC0) == 0x80) n++;   /* the rest of a UTF-8 sequence */
+        cps++;
+    }
+    if (s[n]) {   /* cut: go back to a word boundary */
+        size_t k = n;
+        while (k > n / 2 && !strchr(" \t\r\n", s[k])) k--;
+        if (k > n / 2) n = k;
+    }
+    while (n > 0 && strchr(" \t\r\n", s[n - 1])) n--;
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    memcpy(out, s, n);
+    out[n] = 0;
+    return out;
+}
+
+static int write_example(FILE *f, const char *prompt, const char *target) {
+    json_t *o = json_pack("{s:s, s:s}", "prompt", prompt, "target", target);
+    if (!o) return -1;
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (!s) return -1;
+    int bad = fputs(s, f) < 0 || fputc('\n', f) < 0;
+    free(s);
+    return bad ? -1 : 0;
+}
+
+/* One author pair: two passages cut to `chars`, in the prompt the paper's instruction starts. */
+static int write_pair(FILE *f, const passage *a, const passage *b, size_t chars, int same) {
+    char *x = cut_passage(a->text, chars), *y = cut_passage(b->text, chars);
+    int r = -1;
+    if (x && y) {
+        size_t len = strlen(AUTHOR_INSTRUCTION) + strlen(x) + strlen(y) + 64;
+        char *prompt = malloc(len);
+        if (prompt) {
+            snprintf(prompt, len, "%s\npassage 1: %s\npassage 2: %s\nsame author: ", AUTHOR_INSTRUCTION, x, y);
+            r = write_example(f, prompt, same ? "true" : "false");
+            free(prompt);
+        }
+    }
+    free(x);
+    free(y);
+    return r;
+}
+
+int cmd_examples(int argc, char **argv) {
+    const char *results = NULL, *requests = NULL, *out = NULL;
+    const char *holdout[EX_MAX_HOLDOUT];
+    int n_holdout = 0;
+    double ratio = 1.0;
+    unsigned long long seed = 1;
+    long chars = 300;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *end;
+        int has = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--requests") && has) {
+            requests = argv[++i];
+        } else if (!strcmp(a, "-o") && has) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--holdout") && has) {
+            if (n_holdout == EX_MAX_HOLDOUT) {
+                fprintf(stderr, "plume examples: at most %d --holdout files\n", EX_MAX_HOLDOUT);
+                return 2;
+            }
+            holdout[n_holdout++] = argv[++i];
+        } else if (!strcmp(a, "--ratio") && has) {
+            errno = 0;
+            ratio = strtod(argv[++i], &end);
+            if (*end || errno || !(ratio >= 0 && ratio <= 100)) {
+                fprintf(stderr, "plume examples: --ratio wants a number 0..100, got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--seed") && has) {
+            errno = 0;
+            seed = strtoull(argv[++i], &end, 10);
+            if (*end || errno || argv[i][0] == '-') {
+                fprintf(stderr, "plume examples: --seed wants a non-negative integer, got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--passage-chars") && has) {
+            errno = 0;
+            chars = strtol(argv[++i], &end, 10);
+            if (*end || errno || chars < 1 || chars > 1000000) {
+                fprintf(stderr, "plume examples: --passage-chars wants 1..1000000, got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "plume examples: unknown option or missing value '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!results) {
+            results = a;
+        } else {
+            fprintf(stderr, "plume examples: one results file, got '%s' too\n", a);
+            return 2;
+        }
+    }
+    if (!results || !out || (ratio > 0 && !requests)) {
+        fprintf(stderr, "plume examples: %s\n", !results ? "a results file is required"
+                                              : !out     ? "-o OUT.jsonl is required"
+                                                         : "--requests is required for author pairs (or --ratio 0)");
+        usage(stderr);
+        return 2;
+    }
+
+    pools held = { 0 }, p = { 0 };
+    FILE *f = NULL;
+    int rc = 1;
+    for (int h = 0; h < n_holdout; h++)
+        if (read_holdout(holdout[h], &held)) goto done;
+    if (ratio > 0 && read_pools(requests, &held, &p)) goto done;
+
+    /* write to a temporary file, renamed over OUT at the end: a failed run leaves no half file */
+    size_t tl = strlen(out) + 8;
+    char *tmp = malloc(tl);
+    if (!tmp) goto done;
+    snprintf(tmp, tl, "%s.tmp", out);
+    if (!(f = fopen(tmp, "wb"))) {
+        fprintf(stderr, "plume examples: %s: %s\n", tmp, strerror(errno));
+        free(tmp);
+        goto done;
+    }
+
+    /* generation examples, in input order */
+    jsonl j;
+    long n_gen = 0;
+    if (jsonl_open(&j, results)) goto fail;
+    json_t *o;
+    int r;
+    while ((r = jsonl_next(&j, &o)) == 1) {
+        json_t *e = json_object_get(o, "error");
+        if (e) {
+            fprintf(stderr, "plume examples: %s:%ld: the record failed in the run: %s\n", results, j.line,
+                    json_is_string(e) ? json_string_value(e) : "(no message)");
+            r = -1;
+        }
+        const char *hint = "the graph's output: must list prompt, context and target";
+        const char *prompt = r == 1 ? get_text(&j, o, "prompt", hint) : NULL;
+        const char *ctx = prompt ? get_text(&j, o, "context", hint) : NULL;
+        const char *target = ctx ? get_text(&j, o, "target", hint) : NULL;
+        if (!target) r = -1;
+        if (r == 1) {
+            /* what follows the context in the document; a target that does not start with its
+             * context is learnt whole */
+            size_t cl = strlen(ctx);
+            const char *cont = strncmp(target, ctx, cl) ? target : target + cl;
+            if (!cont[0]) {   /* nothing to learn after the context: skipped */
+                json_decref(o);
+                continue;
+            }
+            if (write_example(f, prompt, cont)) {
+                fprintf(stderr, "plume examples: %s: write error\n", tmp);
+                r = -1;
+            }
+            n_gen++;
+        }
+        json_decref(o);
+        if (r < 0) break;
+    }
+    jsonl_close(&j);
+    if (r < 0) goto fail;
+
+    /* author pairs: an even count, exactly half from one author */
+    long n_pairs = 2 * (long)llround(ratio * (double)n_gen / 2.0);
+    size_t n_multi = 0;
+    for (size_t u = 0; u < p.n; u++) n_multi += p.u[u].n >= 2;
+    if (n_pairs > 0 && (n_multi == 0 || p.n < 2)) {
+        fprintf(stderr, "plume examples: %s: author pairs need a user with two documents and two users "
+                        "(found %zu users, %zu with two documents or more)\n", requests, p.n, n_multi);
+        goto fail;
+    }
+    uint64_t s = seed;
+    for (long k = 0; k < n_pairs; k++) {
+        int same = k % 2 == 0;   /* alternating: exactly half each */
+        const passage *a, *b;
+        if (same) {
+            size_t pick = (size_t)rng_below(&s, n_multi), u = 0;
+            for (;; u++)
+                if (p.u[u].n >= 2 && pick-- == 0) break;
+            size_t x = (size_t)rng_below(&s, p.u[u].n), y = (size_t)rng_below(&s, p.u[u].n - 1);
+            if (y >= x) y++;
+            a = &p.u[u].docs[x];
+            b = &p.u[u].docs[y];
+        } else {
+            size_t u = (size_t)rng_below(&s, p.n), v = (size_t)rng_below(&s, p.n - 1);
+            if (v >= u) v++;
+            a = &p.u[u].docs[rng_below(&s, p.u[u].n)];
+            b = &p.u[v].docs[rng_below(&s, p.u[v].n)];
+        }
+        if (write_pair(f, a, b, (size_t)chars, same)) {
+            fprintf(stderr, "plume examples: %s: write error or out of memory\n", tmp);
+            goto fail;
+        }
+    }
+    if (fflush(f) || ferror(f)) {
+        fprintf(stderr, "plume examples: %s: write error\n", tmp);
+        goto fail;
+    }
+    fclose(f);
+    f = NULL;
+    if (rename(tmp, out)) {
+        fprintf(stderr, "plume examples: renaming %s to %s: %s\n", tmp, out, strerror(errno));
+        goto fail;
+    }
+    fprintf(stderr, "plume examples: %s: %ld generation examples, %ld author pairs (%ld same, %ld different) "
+                    "from %zu users\n", out, n_gen, n_pairs, n_pairs / 2, n_pairs / 2, p.n);
+    rc = 0;
+fail:
+    if (f) fclose(f);
+    if (rc) remove(tmp);
+    free(tmp);
+done:
+    free_pools(&p);
+    free_pools(&held);
+    return rc;
+}
