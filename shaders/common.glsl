@@ -29,6 +29,13 @@ vec4 decode4(uint type, uvec4 t, uint k) {
     return vec4(ivec4(uvec4(u) << uvec4(24u, 16u, 8u, 0u)) >> 24);
 }
 
+// Weights (and their scales) are stored with rows interleaved in groups of 8
+// (engine/gpu/gpu_weight.c): element j of n per row of row r is at this index, so that
+// 8 neighbouring rows' element j are 8 neighbouring texels.
+uint wtexel(uint r, uint j, uint n) {
+    return ((r >> 3u) * n + j) * 8u + (r & 7u);
+}
+
 // One activation row's token, position and sequence (plume_gpu_row).
 struct Row {
     uint token;

@@ -24,9 +24,9 @@ void main() {
         uint tok = rows[i].token;
         if (tok < p.r0 || tok - p.r0 >= p.part_rows) continue;
         uint r = tok - p.r0;
-        uvec4 t = texelFetch(W, int(r * p.tpr + j));
-        float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(r * (p.cols / 32u) + j / 2u)).r
-                : TYPE == TYPE_Q4_0 ? texelFetch(S, int(r * (p.cols / 32u) + j)).r : 1.0;
+        uvec4 t = texelFetch(W, int(wtexel(r, j, p.tpr)));
+        float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(wtexel(r, j / 2u, p.cols / 32u))).r
+                : TYPE == TYPE_Q4_0 ? texelFetch(S, int(wtexel(r, j, p.cols / 32u))).r : 1.0;
         for (uint k = 0u; k < CH; k++) {
             vec4 v = decode4(TYPE, t, k) * s;
             uint c = j * CH * 4u + k * 4u;

@@ -6,7 +6,8 @@
 // decoding each weight texel once and using it for TB tokens (so a batch of TB <= 8
 // sequences in decoding reads W once: the matrix-vector case is TB = n). No barriers,
 // which matters on lavapipe where each one is a coroutine switch.
-// Grid: x over blocks of TR rows, y over blocks of TB tokens.
+// Grid: x over blocks of WG x TR rows (invocation i holds rows i, i + WG, ...), y over
+// blocks of TB tokens.
 // x is read through a texel view too where its rows are whole texels (cols % 4 == 0):
 // on lavapipe that made this kernel 3-10x faster than scalar storage-buffer loads.
 #include "common.glsl"
@@ -49,7 +50,7 @@ uvec4 fetch_w(uint m, uint i) {
 
 float fetch_scale(uint m, uint row, uint j) {
     if (TYPE != TYPE_Q8_0 && TYPE != TYPE_Q4_0) return 1.0;
-    int i = int(row * (p.cols / 32u) + (TYPE == TYPE_Q8_0 ? j / 2u : j));
+    int i = int(wtexel(row, TYPE == TYPE_Q8_0 ? j / 2u : j, p.cols / 32u));
     if (m == 0u) return texelFetch(S, i).r;
     if (m == 1u) return texelFetch(S3, i).r;
     return texelFetch(SV, i).r;
@@ -62,12 +63,12 @@ vec4 w3[TR][CH];
 
 void step_texel(uint r0, uint t0, uint j, bool tail) {
     for (uint r = 0u; r < TR; r++) {
-        uint rr = min(r0 + r, ROWS - 1u);
-        uvec4 t = fetch_w(M, rr * p.tpr + j);
+        uint rr = min(r0 + r * WG, ROWS - 1u);
+        uvec4 t = fetch_w(M, wtexel(rr, j, p.tpr));
         float s = fetch_scale(M, rr, j);
         for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k) * s;
         if (SWIGLU != 0u) {
-            uvec4 t3 = fetch_w(1u, rr * p.tpr + j);
+            uvec4 t3 = fetch_w(1u, wtexel(rr, j, p.tpr));
             float s3 = fetch_scale(1u, rr, j);
             for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k) * s3;
         }
@@ -96,7 +97,9 @@ void step_texel(uint r0, uint t0, uint j, bool tail) {
 }
 
 void main() {
-    uint r0 = gl_GlobalInvocationID.x * TR;
+    // Row r of an invocation's TR rows is r0 + r * WG: neighbouring invocations hold
+    // neighbouring rows, which the interleaved weight layout stores side by side.
+    uint r0 = gl_WorkGroupID.x * WG * TR + gl_LocalInvocationID.x;
     uint t0 = gl_GlobalInvocationID.y * TB;
     ROWS = p.rows;
     if (QKV != 0u) {   // the workgroup's matrix: uniform across it, so no divergence
@@ -110,7 +113,7 @@ void main() {
             first = p.groups_q;
             ROWS = p.rows_k;
         }
-        r0 = ((wid - first) * WG + gl_LocalInvocationID.x) * TR;
+        r0 = (wid - first) * WG * TR + gl_LocalInvocationID.x;
     }
     if (r0 >= ROWS || t0 >= p.n) return;
     for (uint r = 0u; r < TR; r++)
@@ -120,13 +123,15 @@ void main() {
     if (full < p.tpr) step_texel(r0, t0, full, true);
     for (uint b = 0u; b < TB; b++) {
         if (t0 + b >= p.n) break;
-        for (uint r = 0u; r < TR; r++)
-            if (r0 + r < ROWS) {
+        for (uint r = 0u; r < TR; r++) {
+            uint row = r0 + r * WG;
+            if (row < ROWS) {
                 float a = acc[r][b];
                 if (SWIGLU != 0u) a = a / (1.0 + exp(-a)) * acc3[r][b];
-                if (M == 0u) y[(t0 + b) * p.y_stride + p.row_offset + r0 + r] = a;
-                else if (M == 1u) yk[(t0 + b) * ROWS + r0 + r] = a;
-                else yv[(t0 + b) * ROWS + r0 + r] = a;
+                if (M == 0u) y[(t0 + b) * p.y_stride + p.row_offset + row] = a;
+                else if (M == 1u) yk[(t0 + b) * ROWS + row] = a;
+                else yv[(t0 + b) * ROWS + row] = a;
             }
+        }
     }
 }

@@ -7,10 +7,14 @@
  * decoding achieves (weight bytes read per step x steps per second) against the
  * device's streaming read bandwidth (the gpu layer's measure) and the host's memcpy.
  * Each phase runs once untimed first, so pipeline creation is not counted.
+ * Beside wall-clock rates it gives tokens per CPU-second of this process (all threads,
+ * the device's included on a CPU device such as lavapipe) and the load average: on a
+ * shared machine the wall clock says more about the other jobs than about plume.
  * The tokens are pseudo-random ids: speed does not depend on what they say. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include "commands.h"
 #include "plume/lm.h"
@@ -19,6 +23,29 @@ static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of this process, all threads: lavapipe's worker threads count too. */
+static double cpu_s(void) {
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec * 1e-6;
+}
+
+/* A phase's rates: tokens per wall second and per CPU second. */
+typedef struct {
+    double t0, c0, per_s, per_cpu_s;
+} phase;
+
+static void phase_start(phase *p) {
+    p->t0 = now_s();
+    p->c0 = cpu_s();
+}
+
+static void phase_stop(phase *p, double tokens) {
+    double dt = now_s() - p->t0, dc = cpu_s() - p->c0;
+    p->per_s = dt > 0 ? tokens / dt : 0;
+    p->per_cpu_s = dc > 0 ? tokens / dc : 0;
 }
 
 static void usage(FILE *f) {
@@ -119,7 +146,9 @@ int cmd_bench(int argc, char **argv) {
     int32_t *tok = malloc((size_t)batch * sizeof *tok);
     int *seqs = malloc((size_t)batch * sizeof *seqs);
     plume_lm_batch *b1 = NULL, *bn = NULL;
-    double pp = 0, tg1 = 0, tgn = 0, dev = 0, host = 0;
+    double dev = 0, host = 0, load[3] = {0, 0, 0};
+    phase pp = {0}, tg1 = {0}, tgn = {0};
+    if (getloadavg(load, 3) < 1) load[0] = -1;   /* not available: printed as -1 */
     if (!tokens || !amax || !tok || !seqs) {
         fprintf(stderr, "plume bench: out of memory\n");
         goto out;
@@ -133,19 +162,19 @@ int cmd_bench(int argc, char **argv) {
     if (!(b1 = plume_lm_batch_create(lm, 1, n_prompt + n_decode + 2, &err))) goto fail;
     if (plume_lm_prefill(b1, 0, tokens, n_prompt, NULL, &err)) goto fail;  /* untimed */
     plume_lm_batch_reset(b1, 0);
-    double t0 = now_s();
+    phase_start(&pp);
     if (plume_lm_prefill(b1, 0, tokens, n_prompt, NULL, &err)) goto fail;
-    pp = n_prompt / (now_s() - t0);
+    phase_stop(&pp, n_prompt);
     /* decode, batch 1, after the prompt */
     seqs[0] = 0;
     tok[0] = tokens[n_prompt - 1];
     if (plume_lm_decode(b1, 1, seqs, tok, NULL, amax, &err)) goto fail;  /* untimed */
-    t0 = now_s();
+    phase_start(&tg1);
     for (int s = 0; s < n_decode; s++) {
         tok[0] = amax[0];
         if (plume_lm_decode(b1, 1, seqs, tok, NULL, amax, &err)) goto fail;
     }
-    tg1 = n_decode / (now_s() - t0);
+    phase_stop(&tg1, n_decode);
     plume_lm_batch_free(b1);
     b1 = NULL;
     /* decode, batch N, N different sequences */
@@ -155,12 +184,12 @@ int cmd_bench(int argc, char **argv) {
         tok[i] = tokens[i % n_prompt];
     }
     if (plume_lm_decode(bn, batch, seqs, tok, NULL, amax, &err)) goto fail;  /* untimed */
-    t0 = now_s();
+    phase_start(&tgn);
     for (int s = 0; s < n_decode; s++) {
         memcpy(tok, amax, (size_t)batch * sizeof *tok);
         if (plume_lm_decode(bn, batch, seqs, tok, NULL, amax, &err)) goto fail;
     }
-    tgn = (double)n_decode * batch / (now_s() - t0);
+    phase_stop(&tgn, (double)n_decode * batch);
     plume_lm_batch_free(bn);
     bn = NULL;
     if (plume_lm_device_bandwidth(lm, (uint64_t)mb << 20, 3, &dev, &err)) goto fail;
@@ -176,24 +205,28 @@ int cmd_bench(int argc, char **argv) {
                " \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.3f, \"decode_steps\": %d,\n"
                " \"decode_b1_tokens_per_s\": %.3f, \"decode_b1_gb_per_s\": %.3f, \"batch\": %d,\n"
                " \"decode_batch_tokens_per_s\": %.3f, \"decode_batch_gb_per_s\": %.3f,\n"
-               " \"device_read_gb_per_s\": %.3f, \"host_memcpy_gb_per_s\": %.3f}\n",
-               in->weight_type, wb, in->dim, in->n_layers, V, n_prompt, pp, n_decode, tg1, wb * tg1 / 1e9,
-               batch, tgn, wb * tgn / batch / 1e9, dev, host);
+               " \"device_read_gb_per_s\": %.3f, \"host_memcpy_gb_per_s\": %.3f,\n"
+               " \"prompt_tokens_per_cpu_s\": %.3f, \"decode_b1_tokens_per_cpu_s\": %.3f,"
+               " \"decode_batch_tokens_per_cpu_s\": %.3f, \"load_average\": %.2f}\n",
+               in->weight_type, wb, in->dim, in->n_layers, V, n_prompt, pp.per_s, n_decode, tg1.per_s,
+               wb * tg1.per_s / 1e9, batch, tgn.per_s, wb * tgn.per_s / batch / 1e9, dev, host, pp.per_cpu_s,
+               tg1.per_cpu_s, tgn.per_cpu_s, load[0]);
     } else {
         printf("model   %s\n        %s, dim %d, %d layers, %d heads (%d kv), FFN %d, vocab %d, %.1f MB of weights "
                "read per step\ndevice  %s\n\n",
                in->path, in->weight_type, in->dim, in->n_layers, in->n_heads, in->n_kv_heads, in->hidden_dim, V,
                wb / 1e6, plume_lm_device_name(lm));
-        printf("%-28s %14s %22s\n", "test", "tokens/s", "weight bandwidth GB/s");
-        printf("%-28s %14.2f %22s\n", "prompt", pp, "");
-        printf("%-28s %14.2f %22.2f\n", "decode, batch 1", tg1, wb * tg1 / 1e9);
+        printf("%-28s %10s %14s %22s\n", "test", "tokens/s", "tokens/CPU-s", "weight bandwidth GB/s");
+        printf("%-28s %10.2f %14.2f %22s\n", "prompt", pp.per_s, pp.per_cpu_s, "");
+        printf("%-28s %10.2f %14.2f %22.2f\n", "decode, batch 1", tg1.per_s, tg1.per_cpu_s, wb * tg1.per_s / 1e9);
         char label[64];
         snprintf(label, sizeof label, "decode, batch %d", batch);
-        printf("%-28s %14.2f %22.2f\n", label, tgn, wb * tgn / batch / 1e9);
-        printf("%-28s %14s %22.2f\n", "device streaming read", "", dev);
-        printf("%-28s %14s %22.2f\n", "host memcpy", "", host);
-        printf("\n(prompt: %d tokens in one prefill; decode: %d steps after one untimed step)\n", n_prompt,
-               n_decode);
+        printf("%-28s %10.2f %14.2f %22.2f\n", label, tgn.per_s, tgn.per_cpu_s, wb * tgn.per_s / batch / 1e9);
+        printf("%-28s %10s %14s %22.2f\n", "device streaming read", "", "", dev);
+        printf("%-28s %10s %14s %22.2f\n", "host memcpy", "", "", host);
+        printf("\n(prompt: %d tokens in one prefill; decode: %d steps after one untimed step;\n"
+               " load average %.2f when it started: tokens/CPU-s x cores is what an idle machine could give)\n",
+               n_prompt, n_decode, load[0]);
     }
     rc = 0;
     goto out;

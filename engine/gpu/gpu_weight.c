@@ -8,7 +8,14 @@
  * scales, [rows][cols/32]: on lavapipe that runs 3-4x faster than decoding the blocks.
  * Q4_0's block {f16 d; 16 bytes of nibbles} becomes one texel of nibbles, reordered so
  * that value e is nibble e % 8 of word e / 8 (4 consecutive values = 16 consecutive bits),
- * plus the same f32 scale array. */
+ * plus the same f32 scale array.
+ *
+ * Rows are interleaved in groups of RG = 8: texel j of row r is at
+ * ((r / 8) * tpr + j) * 8 + r % 8 within its part (a scale likewise, with cols/32 per row),
+ * and a part is padded with zero rows to a multiple of 8. matmul gives neighbouring
+ * invocations neighbouring rows, so at each step the 8 SIMD lanes of a lavapipe subgroup
+ * read 128 contiguous bytes (one stream per subgroup) instead of 8 rows a row apart (8
+ * streams): the weights of a model do not fit the caches and are streamed every token. */
 #include <stdlib.h>
 #include <string.h>
 #include "gpu_internal.h"
@@ -56,36 +63,54 @@ static uint64_t row_texels(plume_gpu_type type, uint32_t cols) {
     return (bytes + 15) / 16;
 }
 
-/* Writes rows [r0, r0 + nr) of the ggml-layout data into repacked dst (and scales). */
+#define RG 8u   /* rows interleaved per group (shaders/common.glsl's wtexel) */
+
+static uint64_t round_rows(uint64_t nr) { return (nr + RG - 1) / RG * RG; }
+
+/* Index of element j (of n per row) of row r in the interleaved layout. */
+static size_t ileave(uint32_t r, uint64_t j, uint64_t n) { return ((size_t)(r / RG) * n + j) * RG + r % RG; }
+
+/* Writes rows [r0, r0 + nr) of the ggml-layout data into repacked dst (and scales), in
+ * the interleaved order; texels past a row's end and rows past nr stay zero. */
 static void repack(plume_gpu_type type, uint32_t cols, uint64_t tpr, const uint8_t *src, uint32_t r0, uint32_t nr,
                    uint8_t *dst, float *scales) {
-    memset(dst, 0, (size_t)(nr * tpr * 16));
+    uint8_t *out = dst;
+    memset(dst, 0, (size_t)(round_rows(nr) * tpr * 16));
+    if (scales) memset(scales, 0, (size_t)(round_rows(nr) * (cols / 32) * 4));
     for (uint32_t r = 0; r < nr; r++) {
-        uint8_t *out = dst + (size_t)r * tpr * 16;
-        if (type == PLUME_GPU_F32) {
-            memcpy(out, src + (size_t)(r0 + r) * cols * 4, (size_t)cols * 4);
-        } else if (type == PLUME_GPU_F16) {
-            memcpy(out, src + (size_t)(r0 + r) * cols * 2, (size_t)cols * 2);
+        /* Copy the texels of row r one by one to their interleaved places. */
+        uint8_t row[16 * 64];   /* F32/F16 rows go through in chunks of 64 texels */
+        if (type == PLUME_GPU_F32 || type == PLUME_GPU_F16) {
+            uint64_t bytes = (uint64_t)cols * (type == PLUME_GPU_F32 ? 4 : 2);
+            const uint8_t *in = src + (size_t)(r0 + r) * bytes;
+            for (uint64_t j0 = 0; j0 < tpr; j0 += 64) {
+                uint64_t nb = bytes - j0 * 16 < sizeof row ? bytes - j0 * 16 : sizeof row;
+                memset(row, 0, sizeof row);
+                memcpy(row, in + j0 * 16, (size_t)nb);
+                for (uint64_t j = j0; j < tpr && j < j0 + 64; j++)
+                    memcpy(out + ileave(r, j, tpr) * 16, row + (j - j0) * 16, 16);
+            }
         } else if (type == PLUME_GPU_Q4_0) {
             uint32_t nb = cols / 32;
             const uint8_t *blocks = src + (size_t)(r0 + r) * nb * 18;
             for (uint32_t b = 0; b < nb; b++) {
                 const uint8_t *blk = blocks + (size_t)b * 18;
-                scales[(size_t)r * nb + b] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
+                scales[ileave(r, b, nb)] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
                 uint32_t words[4] = {0, 0, 0, 0};
                 for (uint32_t e = 0; e < 32; e++) {
                     uint32_t nib = e < 16 ? blk[2 + e] & 15u : blk[2 + e - 16] >> 4;
                     words[e / 8] |= nib << (4 * (e % 8));
                 }
-                memcpy(out + (size_t)b * 16, words, 16);
+                memcpy(out + ileave(r, b, tpr) * 16, words, 16);
             }
         } else {
             uint32_t nb = cols / 32;
             const uint8_t *blocks = src + (size_t)(r0 + r) * nb * 34;
             for (uint32_t b = 0; b < nb; b++) {
                 const uint8_t *blk = blocks + (size_t)b * 34;
-                scales[(size_t)r * nb + b] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
-                memcpy(out + (size_t)b * 32, blk + 2, 32);
+                scales[ileave(r, b, nb)] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
+                memcpy(out + ileave(r, 2 * (uint64_t)b, tpr) * 16, blk + 2, 16);
+                memcpy(out + ileave(r, 2 * (uint64_t)b + 1, tpr) * 16, blk + 18, 16);
             }
         }
     }
@@ -121,7 +146,21 @@ plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, u
                    (unsigned long long)gpu->info.max_allocation_bytes);
         return NULL;
     }
+    if (per_part >= RG) per_part -= per_part % RG;   /* whole groups of interleaved rows */
     if (per_part > rows) per_part = rows;
+    /* A part is padded to whole groups: that must still fit the device's own limits (a
+     * lowered test limit may be exceeded by the padding, the device's may not). */
+    uint64_t real = gpu->info.max_texel_buffer_elements * 16;
+    if (real > gpu->info.max_allocation_bytes) real = gpu->info.max_allocation_bytes;
+    if (round_rows(per_part) > real / row_bytes ||
+        (scale_row && round_rows(per_part) > gpu->info.max_storage_buffer_range / scale_row)) {
+        plume_fail(err, "%u rows of a %u x %u weight (%llu bytes each, interleaved in groups of %u) exceed what this "
+                   "device can bind (maxTexelBufferElements %llu texels of 16 bytes, maxMemoryAllocationSize %llu bytes)",
+                   RG, rows, cols, (unsigned long long)row_bytes, RG,
+                   (unsigned long long)gpu->info.max_texel_buffer_elements,
+                   (unsigned long long)gpu->info.max_allocation_bytes);
+        return NULL;
+    }
     uint32_t n_parts = (uint32_t)((rows + per_part - 1) / per_part);
     plume_gpu_weight *w = calloc(1, sizeof *w);
     if (!w || !(w->w = calloc(n_parts, sizeof *w->w)) || !(w->scales = calloc(n_parts, sizeof *w->scales))) {
@@ -139,7 +178,7 @@ plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, u
     for (uint32_t p = 0; p < n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
         uint32_t nr = rows - r0 < w->rows_per_part ? rows - r0 : w->rows_per_part;
-        uint64_t wbytes = nr * row_bytes, sbytes = nr * scale_row;
+        uint64_t wbytes = round_rows(nr) * row_bytes, sbytes = round_rows(nr) * scale_row;
         if (!(w->w[p] = plume_gpu_buffer_create(gpu, wbytes, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
         if (sbytes && !(w->scales[p] = plume_gpu_buffer_create(gpu, sbytes, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
         w->bytes += wbytes + sbytes;

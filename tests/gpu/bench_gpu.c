@@ -3,6 +3,8 @@
  * built as build/bin/bench_gpu for README.gpu.md's numbers. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include "plume/gpu.h"
@@ -24,7 +26,7 @@ static double cpu(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_gpu ROWS COLS [REPS]\n");
+        fprintf(stderr, "usage: bench_gpu ROWS COLS [REPS [N [TYPE]]]  (N: one batch size only; TYPE: f32|f16|q8_0|q4_0 only)\n");
         return 2;
     }
     uint32_t rows = (uint32_t)atoi(argv[1]), cols = (uint32_t)atoi(argv[2]);
@@ -45,9 +47,13 @@ int main(int argc, char **argv) {
         printf("read bandwidth (64 MiB texel view): %.2f GB/s\n", gbps);
     const plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
     const char *names[4] = {"F32", "F16", "Q8_0", "Q4_0"};
+    /* Optional filters, so that variants of one kernel can be compared quickly. */
+    uint32_t only_n = argc > 4 ? (uint32_t)atoi(argv[4]) : 0;
+    const char *only_t = argc > 5 ? argv[5] : NULL;
     const uint32_t ns[4] = {1, 4, 8, 64};
     int rc = 0;
     for (int t = 0; t < 4 && !rc; t++) {
+        if (only_t && strcasecmp(only_t, names[t]) != 0) continue;
         uint64_t bytes = plume_gpu_type_bytes(types[t], rows, cols);
         uint8_t *data = malloc(bytes);
         if (!data) return 1;
@@ -61,6 +67,7 @@ int main(int argc, char **argv) {
         }
         for (int k = 0; k < 4 && !rc; k++) {
             uint32_t n = ns[k];
+            if (only_n && n != only_n) continue;
             plume_gpu_buffer *x = plume_gpu_buffer_create(gpu, (uint64_t)n * cols * 4, 0, &err);
             plume_gpu_buffer *y = x ? plume_gpu_buffer_create(gpu, (uint64_t)n * rows * 4, 0, &err) : NULL;
             plume_gpu_rec *rec = y ? plume_gpu_rec_begin(gpu, &err) : NULL;

@@ -289,6 +289,13 @@ int main(int argc, char **argv) {
         }
         test_matmul(gpu, types[t], 67, cols, 3, 4096);                               /* split into ~10 parts */
         test_matmul(gpu, types[t], 67, cols, 13, 4096);
+        /* Longer prompts: 35 tokens end mid-tile; 300 rows span several workgroups of
+         * interleaved rows, the last partial. */
+        test_matmul(gpu, types[t], 67, cols, 35, 0);
+        test_matmul(gpu, types[t], 300, cols, 19, 0);
+        test_matmul(gpu, types[t], 67, cols, 35, 4096);
+        if (!blocked) test_matmul(gpu, types[t], 67, 132, 35, 0);
+        test_qkv(gpu, types[t], cols, 35, 0);
         test_embed(gpu, types[t], 67, cols, 0);
         test_embed(gpu, types[t], 67, cols, 4096);
         test_qkv(gpu, types[t], cols, 1, 0);

@@ -52,7 +52,8 @@ int main(void) {
              "--bandwidth-mb 8 2>&1", build, model);
     CHECK(run(cmd, &out) == 0);
     const char *keys[] = { "prompt_tokens_per_s", "decode_b1_tokens_per_s", "decode_batch_tokens_per_s",
-                           "decode_b1_gb_per_s", "device_read_gb_per_s", "host_memcpy_gb_per_s" };
+                           "decode_b1_gb_per_s", "device_read_gb_per_s", "host_memcpy_gb_per_s",
+                           "prompt_tokens_per_cpu_s", "decode_b1_tokens_per_cpu_s", "decode_batch_tokens_per_cpu_s" };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char *at = strstr(out, keys[i]);
         double v = at ? strtod(at + strlen(keys[i]) + 3, NULL) : 0;  /* past `": ` */
