@@ -498,12 +498,19 @@ static void progress(size_t done, size_t total, double elapsed, int final) {
 }
 
 static void print_stats(sched *s, FILE *f, double total) {
-    fprintf(f, "%-16s %-22s %7s %9s %12s %6s\n", "stage", "uses", "batches", "seconds", "ms/record", "share");
+    /* Columns as wide as the longest stage and kind names, so the table stays aligned. */
+    int wn = (int)strlen("stage"), wu = (int)strlen("uses");
+    for (size_t i = 0; i < s->g->n_nodes; i++) {
+        int a = (int)strlen(s->g->nodes[i].name), b = (int)strlen(s->g->nodes[i].stage->name);
+        if (a > wn) wn = a;
+        if (b > wu) wu = b;
+    }
+    fprintf(f, "%-*s  %-*s %7s %9s %12s %6s\n", wn, "stage", wu, "uses", "batches", "seconds", "ms/record", "share");
     for (size_t k = 0; k < s->g->n_nodes; k++) {
         int i = s->g->order[k];
         const pl_node *n = &s->g->nodes[i];
         const node_stats *st = &s->stats[i];
-        fprintf(f, "%-16s %-22s %7zu %9.3f %12.3f %5.1f%%\n", n->name, n->stage->name, st->calls, st->seconds,
+        fprintf(f, "%-*s  %-*s %7zu %9.3f %12.3f %5.1f%%\n", wn, n->name, wu, n->stage->name, st->calls, st->seconds,
                 st->records ? 1e3 * st->seconds / (double)st->records : 0.0,
                 total > 0 ? 100.0 * st->seconds / total : 0.0);
     }
