@@ -1,7 +1,7 @@
 /* The transformer ops: each checks shapes and buffer sizes, picks the kernel variant for
  * this device (specialization constants), records its dispatches and a barrier.
  *
- * Workgroup shapes (see README.gpu.md): reductions (rmsnorm, argmax, attention) use one
+ * Workgroup shapes (see README.md, "The GPU layer"): reductions (rmsnorm, argmax, attention) use one
  * subgroup per workgroup so they need no barrier(); matmul uses WG = 2 x subgroup
  * invocations (16 on lavapipe), each computing a 4-row x TB-token register tile. */
 #include <math.h>
@@ -66,7 +66,7 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     if (wg < 16) wg = 16;
     uint32_t tr = MATMUL_TR;
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
-     * than scalar storage-buffer loads (measured, README.gpu.md). */
+     * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
     uint32_t spec[7] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, 0};
     plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 40, spec, 7, err);
