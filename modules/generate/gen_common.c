@@ -227,3 +227,42 @@ done:
     free(tail);
     return out;
 }
+
+int gen_aid_run(gen_config *g, const char *instruction, const char *cue, size_t prompt_port, plume_batch *batch,
+                gen_aid_store store, void *user, plume_error *err) {
+    size_t n = plume_batch_count(batch);
+    char **prompts = calloc(n ? n : 1, sizeof *prompts), **texts = calloc(n ? n : 1, sizeof *texts);
+    int rc = 0;
+    if (!prompts || !texts) {
+        free(prompts);
+        free(texts);
+        return plume_fail(err, "%s: out of memory for a batch of %zu", g->stage, n);
+    }
+    for (size_t r = 0; r < n; r++) {
+        if (plume_batch_failed(batch, r)) continue;
+        const plume_value *c = plume_batch_in(batch, r, 0), *e = plume_batch_in(batch, r, 1);
+        if (c->type != PLUME_TEXT || e->type != PLUME_DOCS) {
+            plume_batch_fail(batch, r, "%s: context must be text and entries docs, got %s and %s", g->stage,
+                             plume_type_name(c->type), plume_type_name(e->type));
+            continue;
+        }
+        plume_error pe = { { 0 } };
+        if (!(prompts[r] = gen_entries_prompt(g, instruction, c->as.text.str, e, cue, &pe)))
+            plume_batch_fail(batch, r, "%s", pe.msg);
+        else if (plume_value_set_text(plume_batch_out(batch, r, prompt_port), prompts[r], strlen(prompts[r])))
+            plume_batch_fail(batch, r, "%s: out of memory", g->stage);
+    }
+    if (gen_batch(g, batch, (const char *const *)prompts, n, texts, err)) {
+        rc = -1;
+    } else {
+        for (size_t r = 0; r < n; r++)
+            if (texts[r] && store(batch, r, texts[r], user)) plume_batch_fail(batch, r, "%s: out of memory", g->stage);
+    }
+    for (size_t r = 0; r < n; r++) {
+        free(prompts[r]);
+        free(texts[r]);
+    }
+    free(prompts);
+    free(texts);
+    return rc;
+}

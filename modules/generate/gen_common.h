@@ -54,6 +54,15 @@ int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, siz
 char *gen_entries_prompt(gen_config *g, const char *instruction, const char *context, const plume_value *entries,
                          const char *cue, plume_error *err);
 
+/* Stores what the model wrote for record r into the stage's outputs. 0, or -1 when out of memory. */
+typedef int (*gen_aid_store)(plume_batch *batch, size_t r, const char *text, void *user);
+
+/* The run() of a model-based aid: inputs 0 (context, text) and 1 (entries, docs); for every live
+ * record, the gen_entries_prompt() with `cue`, written to output port `prompt_port`; one
+ * gen_batch() for all of them; then store() for each record that got text. */
+int gen_aid_run(gen_config *g, const char *instruction, const char *cue, size_t prompt_port, plume_batch *batch,
+                gen_aid_store store, void *user, plume_error *err);
+
 /* Splits "a|b\|c" into {"a", "b|c"}. 0, or -1 when out of memory. */
 int gen_split_stops(const char *spec, char ***out, int *n);
 

@@ -46,49 +46,17 @@ static void sumctx_destroy(void *state) {
     s->instruction = NULL;
 }
 
+/* The summary is the model's output with the white space around it trimmed. */
+static int sumctx_store(plume_batch *batch, size_t r, const char *text, void *user) {
+    const char *b = text, *e = b + strlen(b);
+    while (b < e && (*b == ' ' || *b == '\n' || *b == '\t' || *b == '\r')) b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\t' || e[-1] == '\r')) e--;
+    return plume_value_set_text(plume_batch_out(batch, r, 0), b, (size_t)(e - b));
+}
+
 static int sumctx_run(void *state, plume_batch *batch, plume_error *err) {
     sumctx_state *s = state;
-    size_t n = plume_batch_count(batch);
-    char **prompts = calloc(n ? n : 1, sizeof *prompts), **texts = calloc(n ? n : 1, sizeof *texts);
-    int rc = 0;
-    if (!prompts || !texts) {
-        free(prompts);
-        free(texts);
-        return plume_fail(err, "summarize.ctx: out of memory for a batch of %zu", n);
-    }
-    for (size_t r = 0; r < n; r++) {
-        if (plume_batch_failed(batch, r)) continue;
-        const plume_value *c = plume_batch_in(batch, r, 0), *e = plume_batch_in(batch, r, 1);
-        if (c->type != PLUME_TEXT || e->type != PLUME_DOCS) {
-            plume_batch_fail(batch, r, "summarize.ctx: context must be text and entries docs, got %s and %s",
-                             plume_type_name(c->type), plume_type_name(e->type));
-            continue;
-        }
-        plume_error pe = { { 0 } };
-        if (!(prompts[r] = gen_entries_prompt(&s->gen, s->instruction, c->as.text.str, e, "summary:", &pe)))
-            plume_batch_fail(batch, r, "%s", pe.msg);
-        else if (plume_value_set_text(plume_batch_out(batch, r, 1), prompts[r], strlen(prompts[r])))
-            plume_batch_fail(batch, r, "summarize.ctx: out of memory");
-    }
-    if (gen_batch(&s->gen, batch, (const char *const *)prompts, n, texts, err)) {
-        rc = -1;
-    } else {
-        for (size_t r = 0; r < n; r++) {
-            if (!texts[r]) continue;
-            const char *b = texts[r], *e = b + strlen(b);
-            while (b < e && (*b == ' ' || *b == '\n' || *b == '\t' || *b == '\r')) b++;
-            while (e > b && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\t' || e[-1] == '\r')) e--;
-            if (plume_value_set_text(plume_batch_out(batch, r, 0), b, (size_t)(e - b)))
-                plume_batch_fail(batch, r, "summarize.ctx: out of memory");
-        }
-    }
-    for (size_t r = 0; r < n; r++) {
-        free(prompts[r]);
-        free(texts[r]);
-    }
-    free(prompts);
-    free(texts);
-    return rc;
+    return gen_aid_run(&s->gen, s->instruction, "summary:", 1, batch, sumctx_store, NULL, err);
 }
 
 const plume_stage summarize_ctx = {

@@ -74,47 +74,16 @@ done:
     return rc;
 }
 
+/* The words parsed from the model's output become the terms; the raw output is kept too. */
+static int synctx_store(plume_batch *batch, size_t r, const char *text, void *user) {
+    const synctx_state *s = user;
+    if (parse_terms(text, s->max_terms, plume_batch_out(batch, r, 0))) return -1;
+    return plume_value_set_text(plume_batch_out(batch, r, 1), text, strlen(text));
+}
+
 static int synctx_run(void *state, plume_batch *batch, plume_error *err) {
     synctx_state *s = state;
-    size_t n = plume_batch_count(batch);
-    char **prompts = calloc(n ? n : 1, sizeof *prompts), **texts = calloc(n ? n : 1, sizeof *texts);
-    int rc = 0;
-    if (!prompts || !texts) {
-        free(prompts);
-        free(texts);
-        return plume_fail(err, "synthesize.ctx: out of memory for a batch of %zu", n);
-    }
-    for (size_t r = 0; r < n; r++) {
-        if (plume_batch_failed(batch, r)) continue;
-        const plume_value *c = plume_batch_in(batch, r, 0), *e = plume_batch_in(batch, r, 1);
-        if (c->type != PLUME_TEXT || e->type != PLUME_DOCS) {
-            plume_batch_fail(batch, r, "synthesize.ctx: context must be text and entries docs, got %s and %s",
-                             plume_type_name(c->type), plume_type_name(e->type));
-            continue;
-        }
-        plume_error pe = { { 0 } };
-        if (!(prompts[r] = gen_entries_prompt(&s->gen, s->instruction, c->as.text.str, e, "important words:", &pe)))
-            plume_batch_fail(batch, r, "%s", pe.msg);
-        else if (plume_value_set_text(plume_batch_out(batch, r, 2), prompts[r], strlen(prompts[r])))
-            plume_batch_fail(batch, r, "synthesize.ctx: out of memory");
-    }
-    if (gen_batch(&s->gen, batch, (const char *const *)prompts, n, texts, err)) {
-        rc = -1;
-    } else {
-        for (size_t r = 0; r < n; r++) {
-            if (!texts[r]) continue;
-            if (parse_terms(texts[r], s->max_terms, plume_batch_out(batch, r, 0)) ||
-                plume_value_set_text(plume_batch_out(batch, r, 1), texts[r], strlen(texts[r])))
-                plume_batch_fail(batch, r, "synthesize.ctx: out of memory");
-        }
-    }
-    for (size_t r = 0; r < n; r++) {
-        free(prompts[r]);
-        free(texts[r]);
-    }
-    free(prompts);
-    free(texts);
-    return rc;
+    return gen_aid_run(&s->gen, s->instruction, "important words:", 2, batch, synctx_store, s, err);
 }
 
 const plume_stage synthesize_ctx = {
