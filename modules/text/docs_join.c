@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plume/stage.h"
+#include "plume/text.h"
 
 typedef struct docs_join {
     const char *sep;
@@ -38,14 +39,6 @@ static int docs_join_create(void *state, const plume_args *args, plume_host *hos
     return 0;
 }
 
-/* Bytes of the first n code points of s (all of it when shorter); see text.truncate. */
-static size_t prefix_bytes(const char *s, size_t len, long long n) {
-    long long seen = 0;
-    for (size_t i = 0; i < len; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80 && seen++ == n) return i;
-    return len;
-}
-
 static int docs_join_run(void *state, plume_batch *b, plume_error *err) {
     const docs_join *s = state;
     for (size_t r = 0; r < plume_batch_count(b); r++) {
@@ -74,7 +67,7 @@ static int docs_join_run(void *state, plume_batch *b, plume_error *err) {
             memcpy(buf + len, d->text, xl);
             len += xl;
         }
-        if (s->max_chars > 0) len = prefix_bytes(buf, len, s->max_chars);
+        if (s->max_chars > 0) len = plume_utf8_prefix(buf, len, (size_t)s->max_chars);
         if (plume_value_set_text(plume_batch_out(b, r, 0), buf, len)) plume_batch_fail(b, r, "out of memory");
         free(buf);
     }

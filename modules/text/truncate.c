@@ -1,6 +1,7 @@
 /* text.truncate: at most N characters (Unicode code points), cut on a UTF-8 boundary,
  * as the paper cuts the ranked entries to 2,500 characters. */
 #include "plume/stage.h"
+#include "plume/text.h"
 
 typedef struct truncate {
     long long max_chars;
@@ -28,20 +29,11 @@ static int truncate_create(void *state, const plume_args *args, plume_host *host
     return 0;
 }
 
-/* Bytes of the first n code points: stop before the lead byte of code point n+1
- * (continuation bytes are 10xxxxxx), so a multi-byte character is never split. */
-static size_t prefix_bytes(const char *s, size_t len, long long n) {
-    long long seen = 0;
-    for (size_t i = 0; i < len; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80 && seen++ == n) return i;
-    return len;
-}
-
 static int truncate_run(void *state, plume_batch *b, plume_error *err) {
     const truncate *s = state;
     for (size_t r = 0; r < plume_batch_count(b); r++) {
         const plume_value *in = plume_batch_in(b, r, 0);
-        size_t keep = prefix_bytes(in->as.text.str, in->as.text.len, s->max_chars);
+        size_t keep = plume_utf8_prefix(in->as.text.str, in->as.text.len, (size_t)s->max_chars);
         if (plume_value_set_text(plume_batch_out(b, r, 0), in->as.text.str, keep)) plume_batch_fail(b, r, "out of memory");
     }
     return 0;
