@@ -133,7 +133,7 @@ static size_t native_size(plume_gguf_type t) {
     }
 }
 
-static void free_value(plume_gguf_value *v) {
+void plume_gguf_value_free(plume_gguf_value *v) {
     if (v->type == PLUME_GGUF_STRING) free(v->v.str.data);
     if (v->type == PLUME_GGUF_ARRAY) {
         if (v->v.arr.type == PLUME_GGUF_STRING && v->v.arr.data)
@@ -186,7 +186,7 @@ static int rd_value(cursor *c, uint32_t type, plume_gguf_value *v) {
             c->pos += min_each;
             store_elem((plume_gguf_type)et, v->v.arr.data, i, &e);
         }
-        v->v.arr.n = i + 1;   /* what free_value must release if a later element fails */
+        v->v.arr.n = i + 1;   /* what plume_gguf_value_free must release if a later element fails */
     }
     return 0;
 }
@@ -195,7 +195,7 @@ void plume_gguf_close(plume_gguf *g) {
     if (!g) return;
     for (uint64_t i = 0; i < g->n_kv; i++) {
         free(g->kv[i].key.data);
-        free_value(&g->kv[i].value);
+        plume_gguf_value_free(&g->kv[i].value);
     }
     free(g->kv);
     for (uint64_t i = 0; i < g->n_tensors; i++) free(g->tensors[i].name);

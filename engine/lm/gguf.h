@@ -139,6 +139,9 @@ PLUME_API int plume_gguf_open(plume_gguf **out, const char *path, plume_error *e
 PLUME_API int plume_gguf_open_memory(plume_gguf **out, const void *data, size_t size,
                                      const char *name, plume_error *err);
 PLUME_API void plume_gguf_close(plume_gguf *g);
+/* Frees what a value owns (its string, or an array and its strings) and zeroes it; the reader
+ * and the writer both hold values made this way. */
+void plume_gguf_value_free(plume_gguf_value *v);
 
 /* Lookups. NULL when absent. */
 PLUME_API const plume_gguf_kv *plume_gguf_find(const plume_gguf *g, const char *key);

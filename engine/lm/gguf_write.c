@@ -33,20 +33,11 @@ plume_gguf_writer *plume_gguf_writer_new(void) {
     return w;
 }
 
-static void free_value(plume_gguf_value *v) {
-    if (v->type == PLUME_GGUF_STRING) free(v->v.str.data);
-    if (v->type == PLUME_GGUF_ARRAY) {
-        if (v->v.arr.type == PLUME_GGUF_STRING && v->v.arr.data)
-            for (uint64_t i = 0; i < v->v.arr.n; i++) free(((plume_gguf_str *)v->v.arr.data)[i].data);
-        free(v->v.arr.data);
-    }
-}
-
 void plume_gguf_writer_free(plume_gguf_writer *w) {
     if (!w) return;
     for (size_t i = 0; i < w->n_kv; i++) {
         free(w->kv[i].key.data);
-        free_value(&w->kv[i].value);
+        plume_gguf_value_free(&w->kv[i].value);
     }
     free(w->kv);
     for (size_t i = 0; i < w->n_t; i++) free(w->t[i].name);
@@ -115,7 +106,7 @@ static int copy_value(plume_gguf_value *dst, const plume_gguf_value *v, const ch
     }
     return 0;
 oom:
-    free_value(dst);
+    plume_gguf_value_free(dst);
     memset(dst, 0, sizeof *dst);
     return plume_fail(err, "gguf writer: out of memory copying key '%s'", key);
 }
@@ -133,20 +124,20 @@ int plume_gguf_writer_set(plume_gguf_writer *w, const char *key, const plume_ggu
     if (copy_value(&copy, v, key, err)) return -1;
     for (size_t i = 0; i < w->n_kv; i++)
         if (!strcmp(w->kv[i].key.data, key)) {
-            free_value(&w->kv[i].value);
+            plume_gguf_value_free(&w->kv[i].value);
             w->kv[i].value = copy;
             if (!strcmp(key, "general.alignment")) w->alignment = (uint32_t)copy.v.u64;
             return 0;
         }
     if (w->n_kv == PLUME_GGUF_MAX_KV) {
-        free_value(&copy);
+        plume_gguf_value_free(&copy);
         return plume_fail(err, "gguf writer: more than %u metadata keys", PLUME_GGUF_MAX_KV);
     }
     if (w->n_kv == w->cap_kv) {
         size_t cap = w->cap_kv ? w->cap_kv * 2 : 16;
         plume_gguf_kv *kv = realloc(w->kv, cap * sizeof *kv);
         if (!kv) {
-            free_value(&copy);
+            plume_gguf_value_free(&copy);
             return plume_fail(err, "gguf writer: out of memory");
         }
         w->kv = kv;
@@ -154,7 +145,7 @@ int plume_gguf_writer_set(plume_gguf_writer *w, const char *key, const plume_ggu
     }
     plume_gguf_kv *kv = &w->kv[w->n_kv];
     if (copy_str(&kv->key, key, klen)) {
-        free_value(&copy);
+        plume_gguf_value_free(&copy);
         return plume_fail(err, "gguf writer: out of memory");
     }
     kv->value = copy;
