@@ -72,6 +72,12 @@ int trainer_alloc_params(plume_trainer *t, plume_error *err) {
     return 0;
 }
 
+/* floats in the largest matrix (the forward transposes each into t->wt) */
+static uint64_t widest_weight(const plume_train_shape *s) {
+    uint64_t d = (uint64_t)s->dim, big = d * (uint64_t)s->hidden_dim, out = d * (uint64_t)s->vocab_size;
+    return big > out ? big : out;
+}
+
 int trainer_alloc_acts(plume_trainer *t, plume_error *err) {
     const plume_train_shape *s = &t->shape;
     const uint64_t n = t->n, d = (uint64_t)s->dim, h = (uint64_t)s->hidden_dim, V = (uint64_t)s->vocab_size;
@@ -97,7 +103,7 @@ int trainer_alloc_acts(plume_trainer *t, plume_error *err) {
         !(t->dk = buf(t, n * kv, D, err)) || !(t->dv = buf(t, n * kv, D, err)) ||
         !(t->dhs = buf(t, n * h, D, err)) || !(t->dh1 = buf(t, n * h, D, err)) ||
         !(t->dh3 = buf(t, n * h, D, err)) || !(t->ld = buf(t, n * (uint64_t)s->n_heads * 2, D, err)) ||
-        !(t->rstd = buf(t, n, D, err)))
+        !(t->rstd = buf(t, n, D, err)) || !(t->wt = buf(t, widest_weight(s), D, err)))
         return -1;
     return 0;
 }
@@ -116,28 +122,28 @@ static int record_forward(plume_trainer *t, plume_gpu_rec *rec, plume_error *err
         tacts *A = &t->acts[l];
         pbuf *xout = l + 1 < s->n_layers ? t->acts[l + 1].xin : t->xlast;
         int rc = plume_gpu_rmsnorm(rec, A->xin, W(L->attn_norm), A->xa, n, d, s->norm_eps, err) ||
-                 plume_train_matmul(rec, W(L->wq), A->xa, A->q, d, d, n, 0, err) ||
-                 plume_train_matmul(rec, W(L->wk), A->xa, A->k, kv, d, n, 0, err) ||
-                 plume_train_matmul(rec, W(L->wv), A->xa, A->v, kv, d, n, 0, err) ||
+                 plume_train_matmul(rec, W(L->wq), A->xa, A->q, t->wt, d, d, n, 0, err) ||
+                 plume_train_matmul(rec, W(L->wk), A->xa, A->k, t->wt, kv, d, n, 0, err) ||
+                 plume_train_matmul(rec, W(L->wv), A->xa, A->v, t->wt, kv, d, n, 0, err) ||
                  plume_gpu_rope(rec, A->q, t->rows, n, H, hd, s->rope_base, s->rope_neox, err) ||
                  plume_gpu_rope(rec, A->k, t->rows, n, KH, hd, s->rope_base, s->rope_neox, err) ||
                  plume_gpu_attention(rec, A->q, A->k, A->v, t->rows, A->att, n, H, KH, hd, T, err) ||
                  plume_gpu_rec_copy(rec, A->xin, 0, A->xm, 0, (uint64_t)n * d * 4, err);
         if (rc) return plume_fail_prefix(err, "layer %d: ", l);
         plume_gpu_rec_barrier(rec);
-        rc = plume_train_matmul(rec, W(L->wo), A->att, A->xm, d, d, n, 1, err) ||
+        rc = plume_train_matmul(rec, W(L->wo), A->att, A->xm, t->wt, d, d, n, 1, err) ||
              plume_gpu_rmsnorm(rec, A->xm, W(L->ffn_norm), A->xf, n, d, s->norm_eps, err) ||
-             plume_train_matmul(rec, W(L->w1), A->xf, A->h1, h, d, n, 0, err) ||
-             plume_train_matmul(rec, W(L->w3), A->xf, A->h3, h, d, n, 0, err) ||
+             plume_train_matmul(rec, W(L->w1), A->xf, A->h1, t->wt, h, d, n, 0, err) ||
+             plume_train_matmul(rec, W(L->w3), A->xf, A->h3, t->wt, h, d, n, 0, err) ||
              plume_gpu_silu_mul(rec, A->h1, A->h3, A->hs, n * h, err) ||
              plume_gpu_rec_copy(rec, A->xm, 0, xout, 0, (uint64_t)n * d * 4, err);
         if (rc) return plume_fail_prefix(err, "layer %d: ", l);
         plume_gpu_rec_barrier(rec);
-        if (plume_train_matmul(rec, W(L->w2), A->hs, xout, d, h, n, 1, err))
+        if (plume_train_matmul(rec, W(L->w2), A->hs, xout, t->wt, d, h, n, 1, err))
             return plume_fail_prefix(err, "layer %d: ", l);
     }
     return plume_gpu_rmsnorm(rec, t->xlast, W(t->out_norm), t->xfin, n, d, s->norm_eps, err) ||
-           plume_train_matmul(rec, W(t->output), t->xfin, t->logits, V, d, n, 0, err) ||
+           plume_train_matmul(rec, W(t->output), t->xfin, t->logits, t->wt, V, d, n, 0, err) ||
            plume_train_cross_entropy(rec, t->logits, t->targets, t->loss, n, V, err);
 }
 
@@ -223,7 +229,7 @@ void trainer_free_device(plume_trainer *t) {
         for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) plume_gpu_buffer_free(b[i]);
     }
     pbuf *b[] = {t->rows, t->targets, t->loss, t->tindex, t->xlast, t->xfin, t->logits, t->dres, t->dxb, t->datt, t->dq,
-                 t->dk, t->dv, t->dhs, t->dh1, t->dh3, t->ld, t->rstd};
+                 t->dk, t->dv, t->dhs, t->dh1, t->dh3, t->ld, t->rstd, t->wt};
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) plume_gpu_buffer_free(b[i]);
     free(t->params);
     free(t->layers);

@@ -7,6 +7,10 @@
 
 #define WG 64u
 #define MM_WG 16u   /* matmul: invocations per workgroup (each a 4 x 4 tile) */
+#define ATT_WG 8u       /* attention backward: rows per workgroup, one head */
+#define MM_FAST_WG 8u   /* the fast matmul: one subgroup of 8 (see matmul_backward.comp) */
+#define MM_FAST_TM 4u   /* its output rows per workgroup in MODE 0 and 1 (TM there) */
+#define MM_FAST_TM2 2u  /* and in MODE 2 (TM2) */
 
 static uint32_t groups(uint64_t count) {
     uint64_t g = (count + WG - 1) / WG;
@@ -39,42 +43,65 @@ static int run(plume_gpu_rec *rec, const char *shader, const char *bindings, uin
     return 0;
 }
 
-static int mm(plume_gpu_rec *rec, uint32_t mode, pbuf *w, pbuf *x, pbuf *dy, pbuf *o, uint32_t rows, uint32_t cols,
-              uint32_t n, int accumulate, plume_error *err) {
+/* out[c][r] = in[r][c] */
+static int transpose(plume_gpu_rec *rec, pbuf *in, pbuf *out, uint32_t rows, uint32_t cols, plume_error *err) {
+    uint64_t bytes = (uint64_t)rows * cols * 4;
+    plume_gpu_binding b[2] = {bind(in, bytes), bind(out, bytes)};
+    uint32_t spec[1] = {WG}, push[2] = {rows, cols};
+    return run(rec, "transpose", "ss", 8, spec, 1, b, 2, push, groups(rows), cols, err);
+}
+
+static int mm(plume_gpu_rec *rec, uint32_t mode, pbuf *w, pbuf *x, pbuf *dy, pbuf *o, pbuf *scratch, uint32_t rows,
+              uint32_t cols, uint32_t n, int accumulate, plume_error *err) {
     static const char *names[3] = {"train matmul", "train matmul dx", "train matmul dw"};
     if (n == 0 || rows == 0 || cols == 0) return 0;
     uint64_t wb = (uint64_t)rows * cols * 4, xb = (uint64_t)n * cols * 4, yb = (uint64_t)n * rows * 4;
-    if (o == w || o == x || o == dy) return plume_fail(err, "%s: the output must not alias an input", names[mode]);
+    if (o == w || o == x || o == dy || (scratch && (scratch == w || scratch == x || scratch == o)))
+        return plume_fail(err, "%s: the output and the scratch must not alias an input", names[mode]);
     if ((w && need(w, wb, names[mode], "weight", err)) || (x && need(x, xb, names[mode], "x", err)) ||
         (dy && need(dy, yb, names[mode], "dy", err)) ||
         need(o, mode == 0 ? yb : mode == 1 ? xb : wb, names[mode], "output", err))
         return -1;
-    /* unused inputs are bound to the output buffer (read-only views never read) */
-    plume_gpu_binding b[4] = {bind(w ? w : o, w ? wb : 0), bind(x ? x : o, x ? xb : 0),
-                              bind(dy ? dy : o, dy ? yb : 0), bind(o, mode == 0 ? yb : mode == 1 ? xb : wb)};
-    /* each invocation computes a 4 x 4 tile of the output; 16 invocations per workgroup */
-    /* vec4 loads where every row stride involved is a multiple of 4 (see the shader) */
-    uint32_t vec = mode == 0 ? cols % 4 == 0 : rows % 4 == 0 && cols % 4 == 0;
-    uint32_t spec[3] = {MM_WG, mode, vec};
+    /* The fast path (see the shader) reads 16-byte texels along rows, so every stride
+     * involved must be a multiple of 4; it broadcasts within subgroups of 8 or more; and
+     * the forward reads W transposed, from the scratch buffer. */
+    uint32_t fast = cols % 4 == 0 && rows % 4 == 0 &&
+                    plume_gpu_device_info(plume_gpu_rec_gpu(rec))->subgroup_size >= MM_FAST_WG &&
+                    (mode != 0 || (scratch && plume_gpu_buffer_bytes(scratch) >= wb));
+    if (fast && mode == 0 && transpose(rec, w, scratch, rows, cols, err)) return -1;
+    /* unused inputs are bound to one that is there (read-only views never read) */
+    pbuf *some = w ? w : x;
+    plume_gpu_binding b[7] = {bind(w ? w : some, w ? wb : 0), bind(x ? x : some, x ? xb : 0),
+                              bind(dy ? dy : some, dy ? yb : 0), bind(o, mode == 0 ? yb : mode == 1 ? xb : wb),
+                              /* the fast path's texel views: B, X, A */
+                              mode == 0 && fast ? bind(scratch, wb) : bind(w ? w : some, w ? wb : 0),
+                              bind(x ? x : some, x ? xb : 0),
+                              mode == 0 ? bind(x, xb) : bind(dy, yb)};
+    uint32_t wg = fast ? MM_FAST_WG : MM_WG;
+    uint32_t spec[3] = {wg, mode, fast};
     uint32_t push[4] = {rows, cols, n, accumulate ? 1u : 0u};
     uint64_t out_cols = mode == 0 ? rows : cols, out_rows = mode == 2 ? rows : n;
-    uint32_t gx = (uint32_t)((out_cols + 4 * MM_WG - 1) / (4 * MM_WG)), gy = (uint32_t)((out_rows + 3) / 4);
-    return run(rec, "matmul_backward", "ssss", 16, spec, 3, b, 4, push, gx, gy, err);
+    /* each invocation: 4 output columns; each workgroup: MM_FAST_TM or MM_FAST_TM2 (fast)
+     * or 4 (each invocation a 4 x 4 tile) output rows */
+    uint64_t per_group = !fast ? 4 : mode == 2 ? MM_FAST_TM2 : MM_FAST_TM;
+    uint32_t gx = (uint32_t)((out_cols + 4 * wg - 1) / (4 * wg));
+    uint32_t gy = (uint32_t)((out_rows + per_group - 1) / per_group);
+    return run(rec, "matmul_backward", "ssssttt", 16, spec, 3, b, 7, push, gx, gy, err);
 }
 
-int plume_train_matmul(plume_gpu_rec *rec, pbuf *w, pbuf *x, pbuf *y, uint32_t rows, uint32_t cols, uint32_t n,
-                       int accumulate, plume_error *err) {
-    return mm(rec, 0, w, x, NULL, y, rows, cols, n, accumulate, err);
+int plume_train_matmul(plume_gpu_rec *rec, pbuf *w, pbuf *x, pbuf *y, pbuf *scratch, uint32_t rows, uint32_t cols,
+                       uint32_t n, int accumulate, plume_error *err) {
+    return mm(rec, 0, w, x, NULL, y, scratch, rows, cols, n, accumulate, err);
 }
 
 int plume_train_matmul_dx(plume_gpu_rec *rec, pbuf *w, pbuf *dy, pbuf *dx, uint32_t rows, uint32_t cols, uint32_t n,
                           int accumulate, plume_error *err) {
-    return mm(rec, 1, w, NULL, dy, dx, rows, cols, n, accumulate, err);
+    return mm(rec, 1, w, NULL, dy, dx, NULL, rows, cols, n, accumulate, err);
 }
 
 int plume_train_matmul_dw(plume_gpu_rec *rec, pbuf *dy, pbuf *x, pbuf *dw, uint32_t rows, uint32_t cols, uint32_t n,
                           plume_error *err) {
-    return mm(rec, 2, NULL, x, dy, dw, rows, cols, n, 1, err);
+    return mm(rec, 2, NULL, x, dy, dw, NULL, rows, cols, n, 1, err);
 }
 
 void plume_train_token_index(const plume_gpu_row *rows, uint32_t n, uint32_t vocab, uint32_t *ix) {
@@ -196,13 +223,16 @@ int plume_train_attention_backward(plume_gpu_rec *rec, pbuf *q, pbuf *k, pbuf *v
         uint32_t n, n_heads, group, seq_len, kv_dim;
         float scale;
     } push = {n, n_heads, n_heads / n_kv_heads, seq_len, n_kv_heads * head_dim, 1.0f / sqrtf((float)head_dim)};
-    plume_gpu_binding b[9] = {bind(q, qb), bind(k, kb), bind(v, kb), bind(o, qb), bind(dout, qb),
-                              bind(ld, lb), bind(dq, qb), bind(dk, kb), bind(dv, kb)};
-    uint32_t spec0[3] = {WG, 0, head_dim}, spec1[3] = {WG, 1, head_dim};
-    return run(rec, "attention_backward", "sssssssss", 24, spec0, 3, b, 9, &push, groups((uint64_t)n * n_heads), 1,
-               err) ||
-           run(rec, "attention_backward", "sssssssss", 24, spec1, 3, b, 9, &push,
-               groups((uint64_t)n * n_kv_heads), 1, err);
+    plume_gpu_binding b[13] = {bind(q, qb), bind(k, kb), bind(v, kb), bind(o, qb), bind(dout, qb), bind(ld, lb),
+                               bind(dq, qb), bind(dk, kb), bind(dv, kb), bind(q, qb), bind(k, kb), bind(v, kb),
+                               bind(dout, qb)};
+    /* texel reads of whole 16-byte groups: head_dim (and so every row width) a multiple of 4 */
+    uint32_t tex = head_dim % 4 == 0;
+    uint32_t spec0[4] = {ATT_WG, 0, head_dim, tex}, spec1[4] = {ATT_WG, 1, head_dim, tex};
+    uint32_t row_groups = (n + ATT_WG - 1) / ATT_WG;
+    return run(rec, "attention_backward", "ssssssssstttt", 24, spec0, 4, b, 13, &push, n_heads, row_groups, err) ||
+           run(rec, "attention_backward", "ssssssssstttt", 24, spec1, 4, b, 13, &push, n_kv_heads, row_groups,
+               err);
 }
 
 int plume_train_cross_entropy(plume_gpu_rec *rec, pbuf *logits, pbuf *targets, pbuf *loss, uint32_t n,

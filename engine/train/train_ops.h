@@ -18,9 +18,10 @@
 
 typedef plume_gpu_buffer pbuf;
 
-/* y[i][r] (+)= sum_c W[r][c] x[i][c] */
-PLUME_API int plume_train_matmul(plume_gpu_rec *rec, pbuf *w, pbuf *x, pbuf *y, uint32_t rows, uint32_t cols,
-                                 uint32_t n, int accumulate, plume_error *err);
+/* y[i][r] (+)= sum_c W[r][c] x[i][c]. scratch: rows x cols floats that the fast path
+ * (all of rows, cols multiples of 4) transposes W into first; NULL takes the slow path. */
+PLUME_API int plume_train_matmul(plume_gpu_rec *rec, pbuf *w, pbuf *x, pbuf *y, pbuf *scratch, uint32_t rows,
+                                 uint32_t cols, uint32_t n, int accumulate, plume_error *err);
 /* dx[i][c] (+)= sum_r dy[i][r] W[r][c] */
 PLUME_API int plume_train_matmul_dx(plume_gpu_rec *rec, pbuf *w, pbuf *dy, pbuf *dx, uint32_t rows, uint32_t cols,
                                     uint32_t n, int accumulate, plume_error *err);

@@ -47,6 +47,7 @@ struct plume_trainer {
     tacts *acts;                    /* [n_layers] */
     pbuf *xlast, *xfin, *logits;
     pbuf *dres, *dxb, *datt, *dq, *dk, *dv, *dhs, *dh1, *dh3, *ld, *rstd;
+    pbuf *wt;                       /* the forward matmuls' transposed weight (the largest) */
     plume_gpu_rec *rec_train;       /* forward + backward */
     plume_gpu_rec *rec_eval;        /* forward + loss */
     plume_gpu_rec *rec_norm;        /* squared-norm partials of every gradient */

@@ -96,9 +96,12 @@ static void test_matmul(int rows, int cols, int n) {
     double *pre_dx = rnd(MN * MC, 1), *pre_dw = rnd(MR * MC, 1), *pre_y = rnd(MN * MR, 1);
     pbuf *w = up(mw, MR * MC), *x = up(mx, MN * MC), *dy = up(mr, MN * MR);
     pbuf *y = up(pre_y, MN * MR), *y2 = up(pre_y, MN * MR), *dx = up(pre_dx, MN * MC), *dw = up(pre_dw, MR * MC);
+    /* y takes the fast path where rows and cols are multiples of 4 (W transposed into the
+     * scratch), y2 the plain one; dx and dW take the fast path there too */
+    pbuf *scratch = up(pre_dw, MR * MC);
     plume_gpu_rec *rec = begin();
-    T_OK(plume_train_matmul(rec, w, x, y, MR, MC, MN, 0, &err));
-    T_OK(plume_train_matmul(rec, w, x, y2, MR, MC, MN, 1, &err));
+    T_OK(plume_train_matmul(rec, w, x, y, scratch, MR, MC, MN, 0, &err));
+    T_OK(plume_train_matmul(rec, w, x, y2, NULL, MR, MC, MN, 1, &err));
     T_OK(plume_train_matmul_dx(rec, w, dy, dx, MR, MC, MN, 1, &err));
     T_OK(plume_train_matmul_dw(rec, dy, x, dw, MR, MC, MN, &err));
     submit(rec);
@@ -123,8 +126,10 @@ static void test_matmul(int rows, int cols, int n) {
     fd_check("matmul dx", mm_loss, mx, MN * MC, gdx, NULL);
     /* an aliased output is refused */
     rec = begin();
-    CHECK(plume_train_matmul(rec, w, x, x, MR, MC, MN, 0, &err) == -1 && strstr(err.msg, "alias"));
+    CHECK(plume_train_matmul(rec, w, x, x, NULL, MR, MC, MN, 0, &err) == -1 && strstr(err.msg, "alias"));
+    CHECK(plume_train_matmul(rec, w, x, y, w, MR, MC, MN, 0, &err) == -1 && strstr(err.msg, "alias"));
     plume_gpu_rec_free(rec);
+    plume_gpu_buffer_free(scratch);
     plume_gpu_buffer_free(w); plume_gpu_buffer_free(x); plume_gpu_buffer_free(dy); plume_gpu_buffer_free(y);
     plume_gpu_buffer_free(y2); plume_gpu_buffer_free(dx); plume_gpu_buffer_free(dw);
     free(gy); free(gy2); free(gdx); free(gdw); free(mw); free(mx); free(mr); free(pre_dx); free(pre_dw); free(pre_y);
@@ -256,7 +261,8 @@ static void test_silu(void) {
 }
 
 /* ---- attention ------------------------------------------------------------------------ */
-enum { AT = 5, AS = 2, AN = AT * AS, AH = 4, AKH = 2, AHD = 4 };
+enum { AT = 5, AS = 2, AN = AT * AS, AH = 4, AKH = 2, AHD_MAX = 6 };
+static int AHD;   /* 4: the texel path; 3 and 6: scalar loads (see attention_backward.comp) */
 static double *aq, *ak, *av, *ar;
 static void attn_forward(double *o) {
     const int qd = AH * AHD, kd = AKH * AHD, g = AH / AKH;
@@ -279,12 +285,13 @@ static void attn_forward(double *o) {
         }
 }
 static double attn_loss(void) {
-    double o[AN * AH * AHD], s = 0;
+    double o[AN * AH * AHD_MAX], s = 0;
     attn_forward(o);
     for (int i = 0; i < AN * AH * AHD; i++) s += ar[i] * o[i];
     return s;
 }
-static void test_attention(void) {
+static void test_attention(int head_dim) {
+    AHD = head_dim;
     const int qn = AN * AH * AHD, kn = AN * AKH * AHD;
     aq = rnd(qn, 1.5); ak = rnd(kn, 1.5); av = rnd(kn, 1); ar = rnd(qn, 1);
     pbuf *q = up(aq, qn), *k = up(ak, kn), *v = up(av, kn), *d = up(ar, qn), *o = zeros(qn);
@@ -295,7 +302,7 @@ static void test_attention(void) {
     T_OK(plume_train_attention_backward(rec, q, k, v, o, d, ld, dq, dk, dv, AN, AH, AKH, AHD, AT, &err));
     submit(rec);
     float *go = down(o, qn), *gdq = down(dq, qn), *gdk = down(dk, kn), *gdv = down(dv, kn);
-    double ref[AN * AH * AHD], worst = 0;
+    double ref[AN * AH * AHD_MAX], worst = 0;
     attn_forward(ref);
     for (int i = 0; i < qn; i++) worst = fmax(worst, fabs(go[i] - ref[i]));
     CHECK_MSG(worst < 1e-5, "attention forward over a training batch off by %g", worst);
@@ -382,11 +389,15 @@ int main(void) {
     test_matmul(7, 9, 5);
     test_matmul(8, 12, 6);
     test_matmul(12, 8, 3);
+    test_matmul(36, 44, 13);   /* the fast path: partial workgroups in rows, columns and k */
+    test_matmul(40, 8, 17);
     test_embed();
     test_rmsnorm();
     test_rope();
     test_silu();
-    test_attention();
+    test_attention(4);
+    test_attention(3);
+    test_attention(6);
     test_cross_entropy();
     test_adamw();
     plume_gpu_close(gpu);
