@@ -40,7 +40,10 @@ static void usage(FILE *f) {
                "  --ratio R            author-distinction examples per generation example (default 1; 0: none)\n"
                "  --seed S             the pairs' random draws (default 1)\n"
                "  --passage-chars N    each passage cut to N characters at a word boundary (default 300)\n"
-               "  --holdout FILE       requests whose users must never be drawn (repeatable: val, test)\n");
+               "  --holdout FILE       requests whose users must never be drawn (repeatable: val, test)\n"
+               "  --text-chars N       also every document of the --requests users as plain text (empty\n"
+               "                       prompt, the loss on every token), in pieces of at most N characters:\n"
+               "                       language-model pretraining data; RESULTS.jsonl may then be left out\n");
 }
 
 /* ---- a small seeded generator (splitmix64): the same on every platform ---- */
@@ -283,9 +286,9 @@ static int read_pools(const char *path, const pools *held, pools *p) {
     return r < 0 ? -1 : 0;
 }
 
-/* The first `max` code points of s, ended at the last white space if there is one in the second
- * half (a word is not cut in two), trailing white space dropped. Returns a new string. */
-static char *cut_passage(const char *s, size_t max) {
+/* The bytes of s's first `max` code points, ended at the last white space if there is one in
+ * the second half (a word is not cut in two). */
+static size_t passage_end(const char *s, size_t max) {
     size_t n = 0, cps = 0;
     while (s[n] && cps < max) {
         n++;
@@ -297,6 +300,12 @@ static char *cut_passage(const char *s, size_t max) {
         while (k > n / 2 && !strchr(" \t\r\n", s[k])) k--;
         if (k > n / 2) n = k;
     }
+    return n;
+}
+
+/* s cut by passage_end, trailing white space dropped. Returns a new string. */
+static char *cut_passage(const char *s, size_t max) {
+    size_t n = passage_end(s, max);
     while (n > 0 && strchr(" \t\r\n", s[n - 1])) n--;
     char *out = malloc(n + 1);
     if (!out) return NULL;
@@ -314,6 +323,26 @@ static int write_example(FILE *f, const char *prompt, const char *target) {
     int bad = fputs(s, f) < 0 || fputc('\n', f) < 0;
     free(s);
     return bad ? -1 : 0;
+}
+
+/* A document as plain-text examples (empty prompt: the loss on every token) of at most `chars`
+ * code points each, cut at white space. Returns the count written, or -1 on a write error. */
+static long write_text(FILE *f, const char *doc, size_t chars) {
+    long n = 0;
+    while (*doc) {
+        while (*doc && strchr(" \t\r\n", *doc)) doc++;
+        if (!*doc) break;
+        size_t len = passage_end(doc, chars);
+        char *piece = cut_passage(doc, chars);
+        if (!piece || write_example(f, "", piece)) {
+            free(piece);
+            return -1;
+        }
+        free(piece);
+        doc += len;
+        n++;
+    }
+    return n;
 }
 
 /* One author pair: two passages cut to `chars`, in the prompt the paper's instruction starts. */
@@ -340,7 +369,7 @@ int cmd_examples(int argc, char **argv) {
     int n_holdout = 0;
     double ratio = 1.0;
     unsigned long long seed = 1;
-    long chars = 300;
+    long chars = 300, text_chars = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *end;
@@ -379,6 +408,13 @@ int cmd_examples(int argc, char **argv) {
                 fprintf(stderr, "plume examples: --passage-chars wants 1..1000000, got '%s'\n", argv[i]);
                 return 2;
             }
+        } else if (!strcmp(a, "--text-chars") && has) {
+            errno = 0;
+            text_chars = strtol(argv[++i], &end, 10);
+            if (*end || errno || text_chars < 16 || text_chars > 1000000) {
+                fprintf(stderr, "plume examples: --text-chars wants 16..1000000, got '%s'\n", argv[i]);
+                return 2;
+            }
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "plume examples: unknown option or missing value '%s'\n", a);
             usage(stderr);
@@ -390,10 +426,11 @@ int cmd_examples(int argc, char **argv) {
             return 2;
         }
     }
-    if (!results || !out || (ratio > 0 && !requests)) {
-        fprintf(stderr, "plume examples: %s\n", !results ? "a results file is required"
-                                              : !out     ? "-o OUT.jsonl is required"
-                                                         : "--requests is required for author pairs (or --ratio 0)");
+    if ((!results && !text_chars) || !out || ((ratio > 0 || text_chars) && !requests)) {
+        fprintf(stderr, "plume examples: %s\n",
+                !results && !text_chars ? "a results file is required (or --text-chars)"
+                : !out                  ? "-o OUT.jsonl is required"
+                                        : "--requests is required for author pairs and --text-chars (or --ratio 0)");
         usage(stderr);
         return 2;
     }
@@ -403,7 +440,7 @@ int cmd_examples(int argc, char **argv) {
     int rc = 1;
     for (int h = 0; h < n_holdout; h++)
         if (read_holdout(holdout[h], &held)) goto done;
-    if (ratio > 0 && read_pools(requests, &held, &p)) goto done;
+    if ((ratio > 0 || text_chars) && read_pools(requests, &held, &p)) goto done;
 
     /* write to a temporary file, renamed over OUT at the end: a failed run leaves no half file */
     size_t tl = strlen(out) + 8;
@@ -418,11 +455,11 @@ int cmd_examples(int argc, char **argv) {
 
     /* generation examples, in input order */
     jsonl j;
-    long n_gen = 0;
-    if (jsonl_open(&j, results)) goto fail;
+    long n_gen = 0, n_text = 0;
     json_t *o;
-    int r;
-    while ((r = jsonl_next(&j, &o)) == 1) {
+    int r = 0;
+    if (results && jsonl_open(&j, results)) goto fail;
+    while (results && (r = jsonl_next(&j, &o)) == 1) {
         json_t *e = json_object_get(o, "error");
         if (e) {
             fprintf(stderr, "plume examples: %s:%ld: the record failed in the run: %s\n", results, j.line,
@@ -452,8 +489,19 @@ int cmd_examples(int argc, char **argv) {
         json_decref(o);
         if (r < 0) break;
     }
-    jsonl_close(&j);
+    if (results) jsonl_close(&j);
     if (r < 0) goto fail;
+
+    /* plain text: every pooled document (train users only, each once), users in input order */
+    for (size_t u = 0; text_chars && u < p.n; u++)
+        for (size_t k = 0; k < p.u[u].n; k++) {
+            long w = write_text(f, p.u[u].docs[k].text, (size_t)text_chars);
+            if (w < 0) {
+                fprintf(stderr, "plume examples: %s: write error or out of memory\n", tmp);
+                goto fail;
+            }
+            n_text += w;
+        }
 
     /* author pairs: an even count, exactly half from one author */
     long n_pairs = 2 * (long)llround(ratio * (double)n_gen / 2.0);
@@ -497,8 +545,10 @@ int cmd_examples(int argc, char **argv) {
         fprintf(stderr, "plume examples: renaming %s to %s: %s\n", tmp, out, strerror(errno));
         goto fail;
     }
-    fprintf(stderr, "plume examples: %s: %ld generation examples, %ld author pairs (%ld same, %ld different) "
-                    "from %zu users\n", out, n_gen, n_pairs, n_pairs / 2, n_pairs / 2, p.n);
+    fprintf(stderr, "plume examples: %s: %ld generation examples, %ld author pairs (%ld same, %ld different)%s",
+            out, n_gen, n_pairs, n_pairs / 2, n_pairs / 2, text_chars ? ", " : "");
+    if (text_chars) fprintf(stderr, "%ld plain-text pieces", n_text);
+    fprintf(stderr, " from %zu users\n", p.n);
     rc = 0;
 fail:
     if (f) fclose(f);

@@ -160,6 +160,30 @@ int main(void) {
     CHECK(a && b && !strcmp(a, b));
     CHECK(a && c && strcmp(a, c));
 
+    /* plain text: every train user's document once (d1 and a1 repeat), in pieces of at most 16
+     * code points cut at white space where there is some in the second half; vicx held out */
+    CHECK(run("--requests train.jsonl --holdout holdout.jsonl --text-chars 16 -o text.jsonl") == 0);
+    char *text = slurp("text.jsonl");
+    CHECK_STR(text, "{\"prompt\":\"\",\"target\":\"T-annx-1\\nannx hi\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"T-annx-2\\nannx\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"wrote longerword\"}\n"   /* no white space to cut at */
+                    "{\"prompt\":\"\",\"target\":\"s here\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"T-annx-3\\nannx\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"bye\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"bobx ok\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"T-bobx-1\\nbobx\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"fine\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"T-cyx-1\\ncyx\"}\n"
+                    "{\"prompt\":\"\",\"target\":\"\\u00E9\\u00E9\\u00E9\\u00E9\\u00E9\"}\n");
+    free(text);
+    /* with results too: the generation examples first, then the text */
+    CHECK(run("results.jsonl --requests train.jsonl --holdout holdout.jsonl --ratio 0 --text-chars 16 -o both.jsonl") == 0);
+    text = slurp("both.jsonl");
+    CHECK(text && gen && !strncmp(text, gen, strlen(gen)) && strstr(text, "\"target\":\"bye\"") && !strstr(text, "vicx"));
+    free(text);
+    CHECK(run("--text-chars 16 -o x.jsonl") == 2);   /* the text comes from --requests */
+    CHECK(run("--requests train.jsonl --text-chars 3 -o x.jsonl") == 2);
+
     /* a failed record and a missing field stop the run, naming the line; no output is left */
     put("bad.jsonl", "{\"id\":\"r1\",\"prompt\":\"P\",\"context\":\"c\",\"target\":\"cx\"}\n{\"id\":\"r2\",\"error\":\"stage 'rank': boom\"}\n");
     CHECK(run("bad.jsonl --ratio 0 -o bad-out.jsonl") == 1);
