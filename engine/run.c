@@ -361,11 +361,11 @@ void pl_run_print_stats(const plume_graph *g, const pl_stage_stats *stats, FILE 
         const pl_stage_stats *st = &stats[i];
         fprintf(f, "%-*s  %-*s %7zu %9.3f %12.3f %5.1f%%\n", wn, n->name, wu, n->stage->name, st->calls, st->seconds,
                 st->records ? 1e3 * st->seconds / (double)st->records : 0.0,
-                total > 0 ? 100.0 * st->seconds / total : 0.0);
+                total > 0 ? 100.0 * st->seconds / (total * ranks) : 0.0);
     }
     if (ranks > 1)  /* the seconds are summed over the ranks, the share is of all ranks' wall time */
-        fprintf(f, "(summed over %d MPI ranks; stages of one batch overlap, so the shares can add up to more than "
-                "100%%; wall time %.3f s)\n", ranks, total);
+        fprintf(f, "(batches and seconds summed over %d MPI ranks, shares of %d x the wall time; stages of one batch "
+                "overlap, so the shares can add up to more than 100%%; wall time %.3f s)\n", ranks, ranks, total);
     else
         fprintf(f, "(stages of one batch overlap, so the shares can add up to more than 100%%; wall time %.3f s)\n",
                 total);
@@ -379,7 +379,8 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
     if (batch > PL_BATCH_MAX) return plume_fail(err, "--batch %zu is more than %d records", batch, PL_BATCH_MAX);
     if (!opt->data && !opt->request) return plume_fail(err, "no requests: give a requests file (--data)");
     if (opt->shards > 1 && opt->shard >= opt->shards)
-        return plume_fail(err, "shard %zu of %zu: shards are numbered 0..%zu", opt->shard, opt->shards, opt->shards - 1);
+        return plume_fail(err, "shard %zu of %zu: shards are numbered 0..%zu", opt->shard, opt->shards,
+                          opt->shards - 1);
     if (opt->checkpoint && !opt->out) return plume_fail(err, "checkpointing needs the results file (--out)");
     reader rd = { NULL, opt->data, 0, opt->data ? NULL : opt->request, 0 };
     if (opt->data && !(rd.f = fopen(opt->data, "rb")))

@@ -44,7 +44,7 @@ static void test_identical(void) {
     CHECK(mt_entries() == before + 1);   /* two.jsonl, and no shard file left */
     /* rank 0 alone reports the totals over both ranks */
     CHECK_MSG(log && occurrences(log, "15 records, 0 failed") == 1, "%s", log);
-    CHECK_MSG(log && strstr(log, "summed over 2 MPI ranks"), "%s", log);
+    CHECK_MSG(log && strstr(log, "summed over 2 MPI ranks, shares of 2 x the wall time"), "%s", log);
     /* --stats: 8 + 7 requests in batches of 4 are 2 + 2 batches of each stage */
     const char *row = log ? strstr(log, "\ngenerate ") : NULL;
     unsigned batches = 0;
