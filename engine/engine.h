@@ -140,6 +140,35 @@ struct pl_run {
     pthread_mutex_t lock;         /* guards pl_record.error across concurrent stages */
 };
 
+/* run.c: one process's run (plume_run is it, or, in an MPI job, run_shard.c's wrapper of it). */
+typedef struct pl_stage_stats {
+    double seconds;
+    size_t calls, records;
+} pl_stage_stats;
+/* As plume_run, on this process alone; stats_out (g->n_nodes entries, may be NULL) gets the
+ * time per stage of a run that finished. */
+int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report *report, pl_stage_stats *stats_out,
+                 plume_error *err);
+/* The --stats table; `ranks` > 1: the seconds are sums over that many ranks. */
+void pl_run_print_stats(const plume_graph *g, const pl_stage_stats *stats, FILE *f, double total, int ranks);
+
+/* run_writer.c: the results file, written atomically (see there). */
+typedef struct pl_writer {
+    FILE *f;
+    char *tmp;                    /* the temporary file, renamed over `path` at the end */
+    const char *path;             /* NULL: stdout */
+    int anon;                     /* the file has no name yet (O_TMPFILE): `tmp` is the name it will get */
+    int published;                /* checkpoint mode: `tmp` is OUT.partial, kept on failure */
+} pl_writer;
+int pl_writer_open(pl_writer *w, const char *path, plume_error *err);
+int pl_writer_publish(pl_writer *w, const char *partial, plume_error *err);
+int pl_writer_sync(pl_writer *w, plume_error *err);
+/* An interrupted run: the whole lines so far go to `partial`, the output stays as it was. 0 or -1. */
+int pl_writer_keep_partial(pl_writer *w, const char *partial);
+int pl_writer_commit(pl_writer *w, plume_error *err);
+/* Nothing half-written is left (a published checkpoint stays: it holds whole lines). */
+void pl_writer_abort(pl_writer *w);
+
 /* resume.c: the results an interrupted run kept, for --resume. */
 typedef struct pl_resume {
     char **ids;                   /* per earlier result line: its id, or NULL */

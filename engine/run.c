@@ -5,7 +5,6 @@
  * of one batch run at the same time. A stage's run() is never called twice at once (batches
  * go one after another), so a stage's state needs no lock. Results are written in input
  * order to a temporary file beside the output, which replaces the output only once complete. */
-#define _GNU_SOURCE  /* O_TMPFILE, linkat */
 #include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -80,151 +79,6 @@ static int read_request(reader *rd, char **text, char **origin, int *too_long, p
 
 /* ---- results ---- */
 
-typedef struct writer {
-    FILE *f;
-    char *tmp;                    /* the temporary file, renamed over `path` at the end */
-    const char *path;
-    int anon;                     /* the file has no name yet (O_TMPFILE): `tmp` is the name it will get */
-} writer;
-
-/* The results are first written to a file with no name (O_TMPFILE, where the file system has
- * it), so that a process that dies (a stage that crashes, SIGKILL) leaves nothing behind: the
- * kernel frees an unnamed file. It gets its temporary name only once complete, just before the
- * rename over the output. Elsewhere a named temporary file (mkstemp) is used. */
-static int open_unnamed(const char *dir) {
-#ifdef O_TMPFILE
-    if (access("/proc/self/fd", X_OK)) return -1;   /* naming it later goes through /proc */
-    return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-#else
-    (void)dir;
-    errno = EOPNOTSUPP;
-    return -1;
-#endif
-}
-
-/* Gives the unnamed file the name w->tmp (a fresh one, as mkstemp picks). 0, or -1 with errno. */
-static int name_unnamed(writer *w) {
-    if (!w->anon) return 0;
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(w->f));
-    size_t n = strlen(w->tmp);
-    for (int tries = 0; tries < 64; tries++) {
-        memcpy(w->tmp + n - 6, "XXXXXX", 6);
-        int fd = mkstemp(w->tmp);   /* picks a free name; linkat cannot replace it, so it goes again */
-        if (fd < 0) return -1;
-        close(fd);
-        unlink(w->tmp);
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, w->tmp, AT_SYMLINK_FOLLOW) == 0) {
-            w->anon = 0;
-            return 0;
-        }
-        if (errno != EEXIST) return -1;
-    }
-    return -1;
-}
-
-static int writer_open(writer *w, const char *path, plume_error *err) {
-    memset(w, 0, sizeof *w);
-    if (!path) {
-        w->f = stdout;
-        return 0;
-    }
-    w->path = path;
-    char *copy = pl_strdup(path);
-    if (!copy) return plume_fail(err, "out of memory");
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    size_t n = strlen(path) + 32;
-    w->tmp = malloc(n);
-    if (!w->tmp) return free(copy), plume_fail(err, "out of memory");
-    const char *dir = dirname(copy);
-    snprintf(w->tmp, n, "%s/.%s.XXXXXX", dir, base);
-    int fd = open_unnamed(dir);
-    if (fd >= 0) w->anon = 1;
-    else fd = mkstemp(w->tmp);
-    if (fd < 0) {
-        plume_fail(err, "%s: cannot create a temporary file in %s: %s; does the folder exist, and is it writable?",
-                   path, dir, strerror(errno));
-        free(copy);
-        free(w->tmp);
-        w->tmp = NULL;
-        return -1;
-    }
-    free(copy);
-    fchmod(fd, 0644);
-    if (!(w->f = fdopen(fd, "w"))) {
-        close(fd);
-        if (!w->anon) unlink(w->tmp);
-        free(w->tmp);
-        w->tmp = NULL;
-        return plume_fail(err, "%s: cannot open the output: %s", path, strerror(errno));
-    }
-    return 0;
-}
-
-/* Nothing half-written is left: the temporary file goes, the old output stays. */
-static void writer_abort(writer *w) {
-    if (!w->tmp) return;
-    fclose(w->f);
-    if (!w->anon) unlink(w->tmp);
-    free(w->tmp);
-    w->tmp = NULL;
-}
-
-/* An interrupted run: the whole lines written so far go to OUT.partial (for --resume), the
- * output itself stays as it was. Returns 0, or -1 (then nothing is kept). */
-static int writer_keep_partial(writer *w, const char *partial) {
-    if (!w->tmp) return fflush(w->f) ? -1 : 0;
-    if (fflush(w->f) || fsync(fileno(w->f)) || name_unnamed(w)) {
-        writer_abort(w);
-        return -1;
-    }
-    int bad = fclose(w->f) != 0;
-    w->f = NULL;
-    if (bad || rename(w->tmp, partial)) {
-        unlink(w->tmp);
-        bad = 1;
-    }
-    free(w->tmp);
-    w->tmp = NULL;
-    return bad ? -1 : 0;
-}
-
-static int writer_commit(writer *w, plume_error *err) {
-    if (!w->tmp) return fflush(w->f) ? plume_fail(err, "cannot write the results: %s", strerror(errno)) : 0;
-    if (fflush(w->f) || fsync(fileno(w->f)) || name_unnamed(w)) {
-        plume_fail(err, "%s: cannot write the results: %s", w->path, strerror(errno));
-        writer_abort(w);
-        return -1;
-    }
-    if (fclose(w->f)) {
-        w->f = NULL;
-        unlink(w->tmp);
-        free(w->tmp);
-        w->tmp = NULL;
-        return plume_fail(err, "%s: cannot write the results: %s", w->path, strerror(errno));
-    }
-    if (rename(w->tmp, w->path)) {
-        plume_fail(err, "%s: cannot replace it with the results: %s", w->path, strerror(errno));
-        unlink(w->tmp);
-        free(w->tmp);
-        w->tmp = NULL;
-        return -1;
-    }
-    free(w->tmp);
-    w->tmp = NULL;
-    /* the rename itself must reach the disk too */
-    char *copy = pl_strdup(w->path);
-    if (copy) {
-        int dfd = open(dirname(copy), O_RDONLY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(copy);
-    }
-    return 0;
-}
-
 static json_t *value_json(const plume_value *v) {
     switch (v->type) {
     case PLUME_TEXT:
@@ -262,7 +116,7 @@ static json_t *value_json(const plume_value *v) {
 }
 
 /* One line: {"id": ..., each output slot ..., "error": ...}. A failed record carries only its id and error. */
-static int write_result(writer *w, pl_run *run, pl_record *rec, plume_error *err) {
+static int write_result(pl_writer *w, pl_run *run, pl_record *rec, plume_error *err) {
     const plume_graph *g = run->graph;
     json_t *o = json_object();
     if (!o) return plume_fail(err, "out of memory");
@@ -294,16 +148,11 @@ static int write_result(writer *w, pl_run *run, pl_record *rec, plume_error *err
 
 /* ---- scheduling one batch ---- */
 
-typedef struct node_stats {
-    double seconds;
-    size_t calls, records;
-} node_stats;
-
 typedef struct sched {
     pl_run run;
     plume_graph *g;
     void **states;
-    node_stats *stats;
+    pl_stage_stats *stats;
     int **dependents;             /* per node: the nodes that wait for it */
     size_t *n_dependents;
     /* per batch */
@@ -497,36 +346,47 @@ static void progress(size_t done, size_t total, double elapsed, int final) {
     fflush(stderr);
 }
 
-static void print_stats(sched *s, FILE *f, double total) {
+void pl_run_print_stats(const plume_graph *g, const pl_stage_stats *stats, FILE *f, double total, int ranks) {
     /* Columns as wide as the longest stage and kind names, so the table stays aligned. */
     int wn = (int)strlen("stage"), wu = (int)strlen("uses");
-    for (size_t i = 0; i < s->g->n_nodes; i++) {
-        int a = (int)strlen(s->g->nodes[i].name), b = (int)strlen(s->g->nodes[i].stage->name);
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        int a = (int)strlen(g->nodes[i].name), b = (int)strlen(g->nodes[i].stage->name);
         if (a > wn) wn = a;
         if (b > wu) wu = b;
     }
     fprintf(f, "%-*s  %-*s %7s %9s %12s %6s\n", wn, "stage", wu, "uses", "batches", "seconds", "ms/record", "share");
-    for (size_t k = 0; k < s->g->n_nodes; k++) {
-        int i = s->g->order[k];
-        const pl_node *n = &s->g->nodes[i];
-        const node_stats *st = &s->stats[i];
+    for (size_t k = 0; k < g->n_nodes; k++) {
+        int i = g->order[k];
+        const pl_node *n = &g->nodes[i];
+        const pl_stage_stats *st = &stats[i];
         fprintf(f, "%-*s  %-*s %7zu %9.3f %12.3f %5.1f%%\n", wn, n->name, wu, n->stage->name, st->calls, st->seconds,
                 st->records ? 1e3 * st->seconds / (double)st->records : 0.0,
-                total > 0 ? 100.0 * st->seconds / total : 0.0);
+                total > 0 ? 100.0 * st->seconds / (total * ranks) : 0.0);
     }
-    fprintf(f, "(stages of one batch overlap, so the shares can add up to more than 100%%; wall time %.3f s)\n", total);
+    if (ranks > 1)  /* the seconds are summed over the ranks, the share is of all ranks' wall time */
+        fprintf(f, "(batches and seconds summed over %d MPI ranks, shares of %d x the wall time; stages of one batch "
+                "overlap, so the shares can add up to more than 100%%; wall time %.3f s)\n", ranks, ranks, total);
+    else
+        fprintf(f, "(stages of one batch overlap, so the shares can add up to more than 100%%; wall time %.3f s)\n",
+                total);
 }
 
-int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *report, plume_error *err) {
+int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report *report, pl_stage_stats *stats_out,
+                 plume_error *err) {
     plume_run_report rep = { 0, 0, 0, 0 };
     if (report) *report = rep;
     size_t batch = opt->batch ? opt->batch : 8;
     if (batch > PL_BATCH_MAX) return plume_fail(err, "--batch %zu is more than %d records", batch, PL_BATCH_MAX);
     if (!opt->data && !opt->request) return plume_fail(err, "no requests: give a requests file (--data)");
+    if (opt->shards > 1 && opt->shard >= opt->shards)
+        return plume_fail(err, "shard %zu of %zu: shards are numbered 0..%zu", opt->shard, opt->shards,
+                          opt->shards - 1);
+    if (opt->checkpoint && !opt->out) return plume_fail(err, "checkpointing needs the results file (--out)");
     reader rd = { NULL, opt->data, 0, opt->data ? NULL : opt->request, 0 };
     if (opt->data && !(rd.f = fopen(opt->data, "rb")))
         return plume_fail(err, "%s: cannot open the requests: %s", opt->data, strerror(errno));
     size_t total = opt->progress && opt->data ? count_lines(opt->data) : 1;
+    if (opt->shards > 1) total = (total + opt->shards - 1 - opt->shard) / opt->shards;  /* this shard's part */
 
     size_t n = g->n_nodes;
     sched s;
@@ -536,7 +396,7 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
     pthread_mutex_init(&s.run.lock, NULL);
     pthread_cond_init(&s.cond, NULL);
     s.states = calloc(n, sizeof(void *));
-    s.stats = calloc(n, sizeof(node_stats));
+    s.stats = calloc(n, sizeof(pl_stage_stats));
     s.dependents = calloc(n, sizeof(int *));
     s.n_dependents = calloc(n, sizeof(size_t));
     s.finished = calloc(n, sizeof(int));
@@ -545,7 +405,7 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
     pl_record *recs = calloc(batch, sizeof(pl_record));
     s.recs = calloc(batch, sizeof(pl_record *));
     int rc = 0;
-    writer w = { 0 };
+    pl_writer w = { 0 };
     int writer_ok = 0;
     pl_resume resume = { 0 };
     char *partial = NULL;
@@ -572,7 +432,7 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
         rc = plume_fail(err, "resuming needs the results file (--out) of the run to resume");
         goto done;
     }
-    if (writer_open(&w, opt->out, err)) {
+    if (pl_writer_open(&w, opt->out, err)) {
         rc = -1;
         goto done;
     }
@@ -581,8 +441,13 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
         rc = -1;
         goto done;
     }
+    if (opt->checkpoint && (!(partial = pl_partial_path(opt->out)) || pl_writer_publish(&w, partial, err))) {
+        rc = partial ? -1 : plume_fail(err, "out of memory");
+        goto done;
+    }
     rep.resumed = resume.count;
     double t0 = pl_now();
+    size_t index = 0;   /* requests read so far: request i belongs to shard i mod shards */
     for (int more = 1; more && rc == 0;) {
         size_t got = 0;
         while (got < batch) {
@@ -593,6 +458,12 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
             if (k <= 0) {
                 more = 0;
                 break;
+            }
+            if (opt->shards > 1 && index++ % opt->shards != opt->shard) {   /* another shard's */
+                free(r->line);
+                free(r->origin);
+                r->line = r->origin = NULL;
+                continue;
             }
             if (!too_long && resume.next < resume.count) {
                 int skip = pl_resume_skip(&resume, r->line, r->origin, err);
@@ -625,13 +496,14 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
             if (recs[r].error) rep.failed++;
         }
         free_records(&s, recs, got);
+        if (rc == 0 && opt->checkpoint) rc = pl_writer_sync(&w, err);
         if (rc == 0 && !more && opt->resume) rc = pl_resume_finish(&resume, opt->data ? opt->data : "the request", err);
         if (rc == 0 && opt->cancel && *opt->cancel) {
             /* the batch at hand was written: every line so far is whole, and kept for --resume */
             size_t kept = resume.count + rep.records;
             if (!opt->out) {
                 rc = plume_fail(err, "interrupted after %zu records; the results above are incomplete", kept);
-            } else if (!(partial = pl_partial_path(opt->out)) || writer_keep_partial(&w, partial)) {
+            } else if ((!partial && !(partial = pl_partial_path(opt->out))) || pl_writer_keep_partial(&w, partial)) {
                 rc = plume_fail(err, "interrupted after %zu records; the output file was left as it was", kept);
             } else {
                 writer_ok = 0;
@@ -643,13 +515,15 @@ int plume_run(plume_graph *g, const plume_run_options *opt, plume_run_report *re
             progress(rep.records, more && total > rep.records ? total : rep.records, pl_now() - t0, !more);
     }
     rep.seconds = pl_now() - t0;
-    if (rc == 0) rc = writer_commit(&w, err);
-    else if (writer_ok) writer_abort(&w);
+    if (rc == 0) rc = pl_writer_commit(&w, err);
+    else if (writer_ok) pl_writer_abort(&w);
     writer_ok = 0;
-    if (rc == 0 && resume.from_partial) unlink(resume.from);   /* finished: the partial results are in OUT now */
-    if (rc == 0 && opt->stats) print_stats(&s, opt->stats, rep.seconds);
+    /* finished: the partial results are in OUT now (a checkpoint's OUT.partial became OUT) */
+    if (rc == 0 && resume.from_partial && !opt->checkpoint) unlink(resume.from);
+    if (rc == 0 && opt->stats) pl_run_print_stats(g, s.stats, opt->stats, rep.seconds, 1);
+    if (rc == 0 && stats_out) memcpy(stats_out, s.stats, n * sizeof *stats_out);
 done:
-    if (rc && writer_ok) writer_abort(&w);
+    if (rc && writer_ok) pl_writer_abort(&w);
     pl_resume_free(&resume);
     free(partial);
     if (s.states) destroy_states(&s);

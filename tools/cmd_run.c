@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "cli.h"
 #include "commands.h"
+#include "plume/dist.h"
 #include "plume/plume.h"
 
 static volatile sig_atomic_t interrupted;
@@ -39,6 +40,10 @@ static void usage(FILE *f) {
             "  --resume         after an interrupted run (Ctrl-C): keep the results it wrote to\n"
             "                   RESULTS.jsonl.partial, skip their requests, run the rest\n"
             "  --stats          print the time spent in each stage\n"
+            "  --shard R/N      run only requests i with i mod N = R (from 0) into RESULTS.jsonl.shard-R-of-N;\n"
+            "                   --merge N then joins the N shard files into RESULTS.jsonl, in input order.\n"
+            "                   Under `mpirun -n N` this happens by itself: rank R runs shard R, rank 0 merges\n"
+            "  --merge N        join RESULTS.jsonl.shard-*-of-N into RESULTS.jsonl (needs only --out)\n"
             "  --no-progress    no progress bar (it is shown only when stderr is a terminal)\n\n"
             "Exit status: 0 all records succeeded, 1 some failed (their lines carry \"error\") or the run\n"
             "could not finish, 2 usage error, 130 interrupted.\n");
@@ -69,6 +74,7 @@ int cmd_run(int argc, char **argv) {
     const char *graph = NULL, *id = "cli", *user = "", *context = NULL, *target = "", *profile = NULL;
     plume_run_options opt = plume_run_defaults();
     int stats = 0, progress = isatty(2);
+    long merge = 0;
     for (int i = 1; i < argc; i++) {
         int missing = 0, k = cli_take_set(argc, argv, &i, &sets);
         const char *v;
@@ -89,6 +95,22 @@ int cmd_run(int argc, char **argv) {
                 return 2;
             }
             opt.batch = (size_t)n;
+        } else if ((v = cli_value(argc, argv, &i, "--shard", &missing))) {
+            unsigned long r, n;
+            int used = 0;
+            if (sscanf(v, "%lu/%lu%n", &r, &n, &used) != 2 || v[used] || n < 1 || n > 65536 || r >= n) {
+                fprintf(stderr, "plume: --shard takes R/N with 0 <= R < N <= 65536, not '%s'\n", v);
+                return 2;
+            }
+            opt.shard = r;
+            opt.shards = n;
+        } else if ((v = cli_value(argc, argv, &i, "--merge", &missing))) {
+            char *end;
+            merge = strtol(v, &end, 10);
+            if (*end || merge < 1 || merge > 65536) {
+                fprintf(stderr, "plume: --merge takes the number of shards, 1 to 65536, not '%s'\n", v);
+                return 2;
+            }
         } else if (missing) return 2;
         else if (!strcmp(argv[i], "--stats")) stats = 1;
         else if (!strcmp(argv[i], "--resume")) opt.resume = 1;
@@ -103,6 +125,22 @@ int cmd_run(int argc, char **argv) {
             return 2;
         }
     }
+    if (merge) {
+        plume_error merr;
+        if (!opt.out) {
+            fprintf(stderr, "plume: --merge needs --out: the results file the shards were written for\n");
+            return 2;
+        }
+        if (plume_run_merge(opt.out, (size_t)merge, &merr)) {
+            fprintf(stderr, "plume: %s\n", merr.msg);
+            return 1;
+        }
+        return 0;
+    }
+    if (opt.shards > 1 && (!opt.out || !opt.data)) {
+        fprintf(stderr, "plume: --shard needs --data and --out\n");
+        return 2;
+    }
     if (opt.resume && !opt.out) {
         fprintf(stderr, "plume: --resume needs --out: the results file of the run to finish\n");
         return 2;
@@ -114,6 +152,18 @@ int cmd_run(int argc, char **argv) {
     }
     plume_error err;
     char *request = NULL;
+    char *shard_out = NULL;
+    if (opt.shards > 1) {   /* this shard's results go beside the output, for --merge */
+        if (!(shard_out = plume_run_shard_path(opt.out, opt.shard, opt.shards))) {
+            fprintf(stderr, "plume: out of memory\n");
+            return 1;
+        }
+        opt.out = shard_out;
+    }
+    /* In an MPI job every rank speaks for itself; rank 0 alone reports the totals. */
+    int rank = plume_dist_rank(), size = plume_dist_size();
+    char who[64] = "plume";
+    if (size > 1) snprintf(who, sizeof who, "plume (rank %d of %d)", rank, size);
     if (context && !(request = single_request(id, user, context, target, profile, &err))) {
         fprintf(stderr, "plume: %s\n", err.msg);
         return 1;
@@ -130,8 +180,9 @@ int cmd_run(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     plume_registry *reg = plume_registry_open(&err);
     if (!reg) {
-        fprintf(stderr, "plume: %s\n", err.msg);
+        fprintf(stderr, "%s: %s\n", who, err.msg);
         free(request);
+        free(shard_out);
         return 1;
     }
     int rc = 1;
@@ -141,11 +192,11 @@ int cmd_run(int argc, char **argv) {
     } else {
         plume_run_report rep;
         if (plume_run(g, &opt, &rep, &err)) {
-            fprintf(stderr, "plume: %s\n", err.msg);
+            fprintf(stderr, "%s: %s\n", who, err.msg);
             if (interrupted) rc = 130;   /* as a shell reports a process stopped by SIGINT */
         } else {
-            if (rep.resumed) fprintf(stderr, "plume: %zu earlier results kept\n", rep.resumed);
-            if (opt.out || rep.failed)
+            if (rep.resumed && rank == 0) fprintf(stderr, "plume: %zu earlier results kept\n", rep.resumed);
+            if ((opt.out || rep.failed) && rank == 0)
                 fprintf(stderr, "plume: %zu record%s, %zu failed, %.2f s%s%s\n", rep.records,
                         rep.records == 1 ? "" : "s", rep.failed, rep.seconds, opt.out ? " -> " : "",
                         opt.out ? opt.out : "");
@@ -155,5 +206,6 @@ int cmd_run(int argc, char **argv) {
     plume_graph_free(g);
     plume_registry_close(reg);
     free(request);
+    free(shard_out);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "plume/dist.h"
 #include "plume/gpu.h"
 
 static const plume_command commands[] = {
@@ -29,6 +30,12 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < n_commands; i++) {
         if (strcmp(argv[1], commands[i].name)) continue;
+        /* Under mpirun this process joins the MPI job (plume/dist.h); otherwise nothing happens. */
+        plume_error err;
+        if (plume_dist_init(&argc, &argv, &err)) {
+            fprintf(stderr, "plume: %s\n", err.msg);
+            return 1;
+        }
         int rc = commands[i].run(argc - 1, argv + 1);
         /* Under PLUME_VALIDATE=1 (every test), a Vulkan validation message fails the command, so
          * tests that run `plume` (generate, bench, run with a model) fail on one as the C tests do. */
@@ -39,6 +46,7 @@ int main(int argc, char **argv) {
                     messages == 1 ? "" : "s", v);
             if (rc == 0) rc = 1;
         }
+        plume_dist_finalize();
         return rc;
     }
     fprintf(stderr, "plume: unknown command '%s'\n\n", argv[1]);

@@ -5,7 +5,8 @@ set -eu
 packages="build-essential cmake pkg-config
   libyaml-dev libjansson-dev libvulkan-dev glslang-tools
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
-  libxml2-dev libgmime-3.0-dev libstemmer-dev libutf8proc-dev wordnet wordnet-base graphviz"
+  libxml2-dev libgmime-3.0-dev libstemmer-dev libutf8proc-dev wordnet wordnet-base graphviz
+  libopenmpi-dev openmpi-bin"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=""
 for p in $packages; do

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gpu_internal.h"
+#include "plume/dist.h"
 
 #define NO_DEVICE_HINT "install a Vulkan driver: on Debian `apt-get install mesa-vulkan-drivers` gives lavapipe, " \
                        "a CPU device that works everywhere"
@@ -298,6 +299,14 @@ static int choose(const plume_gpu_info *info, uint32_t n, plume_error *err) {
     if (best < 0)
         return plume_fail(err, "none of the %u Vulkan devices has what plume needs (Vulkan 1.2, a compute queue, "
                           "subgroup arithmetic); hint: %s", n, NO_DEVICE_HINT);
+    /* Several MPI ranks on one machine with several devices of the best kind: rank k of the
+     * machine takes the (k mod count)-th, so the ranks spread over the GPUs (one device: all
+     * share it, as on lavapipe). */
+    int peers = 0;
+    for (uint32_t i = 0; i < n; i++) peers += info[i].usable && info[i].kind == info[best].kind;
+    int want_k = peers > 1 ? plume_dist_local_rank() % peers : 0;
+    for (uint32_t i = 0; i < n && want_k >= 0; i++)
+        if (info[i].usable && info[i].kind == info[best].kind && want_k-- == 0) best = (int)i;
     return best;
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "gguf.h"
+#include "plume/dist.h"
 #include "plume/train.h"
 #include "tokenizer.h"
 
@@ -261,14 +262,29 @@ static int make_dirs(const char *path) {
     return rc;
 }
 
+/* In an MPI job: 0 when rc is 0 on every rank, else -1 on all (err says which rank failed,
+ * where it was not this one). */
+static int all_ranks(int rc, const char *what, plume_error *err) {
+    int bad;
+    if (plume_dist_all_ok(rc == 0, &bad)) return 0;
+    if (rc == 0) plume_fail(err, "%s failed on rank %d of %d (its message is above)", what, bad, plume_dist_size());
+    return -1;
+}
+
 typedef struct run_files {
     char *gguf, *optim, *csv, *svg, *f16, *q8;
 } run_files;
 
+/* Rank 0 writes (every rank holds the same weights, checked here); the others wait to hear
+ * whether it could. */
 static int checkpoint(plume_trainer *t, const plume_train_config *c, const run_files *fl, const curve *cv,
                       plume_error *err) {
-    return plume_trainer_save(t, fl->gguf, PLUME_GGML_F32, c->tokenizer, err) ||
-           plume_trainer_save_state(t, fl->optim, err) || write_svg(cv, fl->svg, err);
+    int rc = plume_trainer_check_replicas(t, err);
+    if (rc) return rc;
+    if (plume_dist_rank() == 0)
+        rc = plume_trainer_save(t, fl->gguf, PLUME_GGML_F32, c->tokenizer, err) ||
+             plume_trainer_save_state(t, fl->optim, err) || write_svg(cv, fl->svg, err);
+    return all_ranks(rc, "writing the checkpoint", err);
 }
 
 static void progress(FILE *log, int tty, int step, int steps, double loss, double lr, double rate) {
@@ -293,6 +309,11 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
     curve cv = {0};
     run_files fl = {join(c->out, "model.gguf"), join(c->out, "model.optim"), join(c->out, "loss.csv"),
                     join(c->out, "loss.svg"), join(c->out, "model-f16.gguf"), join(c->out, "model-q8_0.gguf")};
+    /* In an MPI job every rank trains (data-parallel, see plume_trainer_step); rank 0 alone
+     * prints and writes files. Until the trainer runs, every rank does the same reading, so
+     * they fail alike; a vote after the start catches what can fail on one alone (the device). */
+    int rank = plume_dist_rank(), ranks = plume_dist_size();
+    if (rank != 0) log = NULL;
     int tty = log && isatty(fileno(log));
     if (!fl.gguf || !fl.optim || !fl.csv || !fl.svg || !fl.f16 || !fl.q8) {
         plume_fail(err, "out of memory");
@@ -301,14 +322,14 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
     if (load_tokenizer(c->tokenizer, &tok, err) || read_jsonl(c->train_data, tok, c->add_eos, &train, &n_train, err) ||
         (c->val_data && read_jsonl(c->val_data, tok, c->add_eos, &val, &n_val, err)))
         goto done;
-    if (make_dirs(c->out)) {
-        plume_fail(err, "%s: cannot create the output folder: %s", c->out, strerror(errno));
-        goto done;
-    }
+    int made = rank != 0 || make_dirs(c->out) == 0;
+    if (!made) plume_fail(err, "%s: cannot create the output folder: %s", c->out, strerror(errno));
+    if (all_ranks(made ? 0 : -1, "creating the output folder", err)) goto done;
+    int started = -1;   /* -1 until every step below has succeeded */
     int resumed = c->resume && file_exists(fl.gguf) && file_exists(fl.optim);
     if (resumed) {
         t = plume_trainer_create(NULL, fl.gguf, &c->params, err);
-        if (!t || plume_trainer_load_state(t, fl.optim, err)) goto done;
+        if (!t || plume_trainer_load_state(t, fl.optim, err)) goto started;
     } else if (c->has_shape) {
         plume_train_shape s = c->shape;
         if (!s.vocab_size) s.vocab_size = plume_tokenizer_n_vocab(tok);
@@ -316,30 +337,35 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
     } else {
         t = plume_trainer_create(NULL, c->init, &c->params, err);
     }
-    if (!t) goto done;
+    if (!t) goto started;
     if (plume_trainer_shape(t)->vocab_size < plume_tokenizer_n_vocab(tok)) {
         plume_fail(err, "%s: the tokenizer has %d tokens but the model only %d; hint: model.shape.vocab",
                    c->tokenizer, plume_tokenizer_n_vocab(tok), plume_trainer_shape(t)->vocab_size);
-        goto done;
+        goto started;
     }
     if (plume_trainer_set_data(t, train, n_train, err)) {
         plume_fail_prefix(err, "%s: ", c->train_data);
-        goto done;
+        goto started;
     }
     if (resumed) curve_read(&cv, fl.csv);
-    if (!(csv = fopen(fl.csv, resumed ? "a" : "w"))) {
+    if (rank == 0 && !(csv = fopen(fl.csv, resumed ? "a" : "w"))) {
         plume_fail(err, "%s: cannot write: %s", fl.csv, strerror(errno));
-        goto done;
+        goto started;
     }
-    if (!resumed) fprintf(csv, "step,train_loss,val_loss,lr,grad_norm\n");
+    started = 0;
+started:
+    if (all_ranks(started, "starting the trainer", err)) goto done;
+    if (csv && !resumed) fprintf(csv, "step,train_loss,val_loss,lr,grad_norm\n");
     const plume_train_shape *s = plume_trainer_shape(t);
     if (log)
         fprintf(log, "plume train: %s model dim %d, %d layers, %d/%d heads, vocab %d; %d training examples%s%s; "
-                     "%d steps of %d x %d x %d tokens%s\n",
+                     "%d steps of %d x %d x %d tokens%s",
                 resumed ? "resuming the" : c->has_shape ? "a new" : "fine-tuning the", s->dim, s->n_layers,
                 s->n_heads, s->n_kv_heads, s->vocab_size, n_train, n_val ? ", validation " : "",
                 n_val ? "set" : "", c->params.steps, c->params.accum, c->params.batch, c->params.seq_len,
                 resumed ? " (continuing)" : "");
+    if (log && ranks > 1) fprintf(log, "; data-parallel over %d MPI ranks", ranks);
+    if (log) fputc('\n', log);
     double t0 = now_s();
     int first = plume_trainer_step_count(t);
     while (plume_trainer_step_count(t) < c->params.steps) {
@@ -353,10 +379,12 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
                 goto done;
             }
         }
-        fprintf(csv, "%d,%.6f,", st.step, st.loss);
-        if (!isnan(vl)) fprintf(csv, "%.6f", vl);
-        fprintf(csv, ",%.6g,%.6g\n", st.lr, st.grad_norm);
-        fflush(csv);
+        if (csv) {
+            fprintf(csv, "%d,%.6f,", st.step, st.loss);
+            if (!isnan(vl)) fprintf(csv, "%.6f", vl);
+            fprintf(csv, ",%.6g,%.6g\n", st.lr, st.grad_norm);
+            fflush(csv);
+        }
         curve_add(&cv, st.step, st.loss, vl);
         double rate = (st.step - first) / (now_s() - t0 + 1e-9);
         int every = c->params.steps / 20 > 0 ? c->params.steps / 20 : 1;
@@ -369,10 +397,11 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
     }
     double secs = now_s() - t0;
     if (log && tty) fputc('\n', log);
-    if (checkpoint(t, c, &fl, &cv, err) ||
-        (c->export_f16 && plume_trainer_save(t, fl.f16, PLUME_GGML_F16, c->tokenizer, err)) ||
-        (c->export_q8_0 && plume_trainer_save(t, fl.q8, PLUME_GGML_Q8_0, c->tokenizer, err)))
-        goto done;
+    if (checkpoint(t, c, &fl, &cv, err)) goto done;
+    int exported = rank != 0 ||
+                   !((c->export_f16 && plume_trainer_save(t, fl.f16, PLUME_GGML_F16, c->tokenizer, err)) ||
+                     (c->export_q8_0 && plume_trainer_save(t, fl.q8, PLUME_GGML_Q8_0, c->tokenizer, err)));
+    if (all_ranks(exported ? 0 : -1, "exporting the model", err)) goto done;
     if (log) {
         int done_steps = plume_trainer_step_count(t) - first;
         fprintf(log, "plume train: %d steps in %.1f s (%.2f steps/s); wrote %s, %s, %s, %s%s%s%s%s\n", done_steps,

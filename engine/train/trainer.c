@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "plume/dist.h"
 #include "trainer.h"
 
 /* ---- the schedule --------------------------------------------------------------- */
@@ -353,6 +354,84 @@ static int run_batches(plume_trainer *t, plume_gpu_rec *rec, const plume_train_e
     return rc;
 }
 
+/* ---- data parallelism (MPI ranks, plume/dist.h) -------------------------------------- */
+
+/* This rank's part [*lo, *hi) of m examples: contiguous slices, as equal as can be. In a
+ * job of one process: all of them. */
+static void my_slice(int m, int *lo, int *hi) {
+    long r = plume_dist_rank(), n = plume_dist_size();
+    *lo = (int)((long)m * r / n);
+    *hi = (int)((long)m * (r + 1) / n);
+}
+
+/* After work that may fail on some ranks only: all go on, or all fail (so none is left
+ * waiting in the next collective). */
+static int vote(int rc, const char *what, plume_error *err) {
+    int bad;
+    if (plume_dist_all_ok(rc == 0, &bad)) return 0;
+    if (rc == 0) plume_fail(err, "%s failed on rank %d of %d (its message is above)", what, bad, plume_dist_size());
+    return -1;
+}
+
+/* Every rank's gradient (each over its slice, already weighted by 1 / the step's global
+ * target-token count) summed into every rank's: the full batch's gradient. On host memory
+ * (MPI_Allreduce): mapped directly where the device shares memory with the host (lavapipe,
+ * integrated GPUs), else through a download and an upload. */
+static int reduce_grads(plume_trainer *t, plume_error *err) {
+    float *scratch = NULL;
+    int rc = 0;
+    for (int i = 0; !rc && i < t->n_params; i++) {
+        tparam *p = &t->params[i];
+        float *g = plume_gpu_buffer_map(p->g);
+        if (!g) {
+            if (!scratch) {
+                uint32_t most = 0;
+                for (int k = 0; k < t->n_params; k++)
+                    if (t->params[k].count > most) most = t->params[k].count;
+                if (!(scratch = malloc((size_t)most * 4))) return plume_fail(err, "train: out of memory");
+            }
+            rc = plume_gpu_download(p->g, 0, scratch, (uint64_t)p->count * 4, err);
+        }
+        rc = rc || plume_dist_sum_f32(g ? g : scratch, p->count, err);
+        if (!rc && !g) rc = plume_gpu_upload(p->g, 0, scratch, (uint64_t)p->count * 4, err);
+    }
+    free(scratch);
+    return rc;
+}
+
+/* FNV-1a over every weight's bytes: equal on every rank, or the replicas diverged. */
+static int weights_hash(plume_trainer *t, uint64_t *h, plume_error *err) {
+    *h = 1469598103934665603ull;
+    for (int i = 0; i < t->n_params; i++) {
+        tparam *p = &t->params[i];
+        const unsigned char *w = plume_gpu_buffer_map(p->w);
+        unsigned char *copy = NULL;
+        if (!w) {
+            if (!(copy = malloc((size_t)p->count * 4))) return plume_fail(err, "train: out of memory");
+            if (plume_gpu_download(p->w, 0, copy, (uint64_t)p->count * 4, err)) return free(copy), -1;
+            w = copy;
+        }
+        for (size_t k = 0; k < (size_t)p->count * 4; k++) *h = (*h ^ w[k]) * 1099511628211ull;
+        free(copy);
+    }
+    return 0;
+}
+
+int plume_trainer_check_replicas(plume_trainer *t, plume_error *err) {
+    if (plume_dist_size() == 1) return 0;
+    uint64_t h = 0;
+    int rc = vote(weights_hash(t, &h, err), "hashing the weights", err);
+    if (rc) return rc;
+    /* the hash's halves are exact in doubles: the largest equals the smallest on every rank */
+    double v[4] = {(double)(h >> 32), (double)(h & 0xffffffffu), -(double)(h >> 32), -(double)(h & 0xffffffffu)};
+    if (plume_dist_max_f64(v, 4, err)) return -1;
+    if (v[0] != -v[2] || v[1] != -v[3])
+        return plume_fail(err, "train step %d: the ranks' weights differ (rank %d's hash %016llx); the replicas "
+                          "diverged, which is a bug: please report it", t->step, plume_dist_rank(),
+                          (unsigned long long)h);
+    return 0;
+}
+
 static int global_norm(plume_trainer *t, double *norm, plume_error *err) {
     if (plume_gpu_rec_submit(t->rec_norm, err)) return -1;
     double s = 0;
@@ -394,9 +473,18 @@ int plume_trainer_step(plume_trainer *t, plume_train_stats *stats, plume_error *
         total += example_targets(t->ex_len[idx[i]], t->ex_prompt[idx[i]]);
     }
     double loss = 0, norm = 0;
+    /* In a job of N ranks each computes the gradient of its slice of the step's examples with
+     * the weight of the whole step (1 / all its target tokens), and the sum over the ranks is
+     * then the gradient of the whole batch: the same step as one process, up to the order of
+     * the float additions. Every rank then clips by the same global norm and applies the same
+     * update, so the replicas stay identical. */
+    int lo, hi;
+    my_slice(m, &lo, &hi);
     int rc = zero_grads(t, err) ||
-             run_batches(t, t->rec_train, NULL, idx, m, total ? 1.0 / (double)total : 0.0, &loss, err) ||
-             global_norm(t, &norm, err);
+             run_batches(t, t->rec_train, NULL, idx + lo, hi - lo, total ? 1.0 / (double)total : 0.0, &loss, err);
+    if (plume_dist_size() > 1)
+        rc = vote(rc, "the gradient", err) || reduce_grads(t, err) || plume_dist_sum_f64(&loss, 1, err);
+    rc = rc || global_norm(t, &norm, err);
     free(idx);
     if (rc) return plume_fail_prefix(err, "train step %d: ", t->step + 1);
     if (!isfinite(norm))
@@ -428,7 +516,12 @@ int plume_trainer_eval(plume_trainer *t, const plume_train_example *ex, int n, d
     if (n < 1) return plume_fail(err, "train: evaluation on no examples");
     if (check_set(t, ex, n, &total, err)) return -1;
     if (total == 0) return plume_fail(err, "train: the evaluation examples have no target tokens");
-    return run_batches(t, t->rec_eval, ex, NULL, n, 1.0 / (double)total, loss, err);
+    /* over several ranks: each its slice, weighted by the whole set's target count, summed */
+    int lo, hi;
+    my_slice(n, &lo, &hi);
+    int rc = run_batches(t, t->rec_eval, ex + lo, NULL, hi - lo, 1.0 / (double)total, loss, err);
+    if (plume_dist_size() > 1) rc = vote(rc, "the evaluation", err) || plume_dist_sum_f64(loss, 1, err);
+    return rc;
 }
 
 int plume_trainer_gradients(plume_trainer *t, const plume_train_example *ex, int n, double *loss, plume_error *err) {

@@ -95,6 +95,14 @@ typedef struct plume_run_options {
                                        OUT.partial (with `out` set) */
     int resume;            /* with `out`: keep the results of OUT.partial (else of OUT), skip their
                               requests (checking their ids), run the rest; OUT.partial goes at the end */
+    size_t shard, shards;  /* shards > 1: run only request i (counted from 0, blank lines not counted)
+                              with i mod shards == shard; `out` gets this shard's results in order and
+                              plume_run_merge interleaves the shards. In an MPI job of N ranks (see
+                              plume/dist.h) plume_run does this itself when shards is 0: rank r runs
+                              shard r into OUT.shard-r-of-N, checkpointed, and rank 0 merges into `out` */
+    int checkpoint;        /* with `out`: the results are in OUT.partial from the start and synced to
+                              the disk after every batch, so even a process that is killed leaves its
+                              whole lines there for `resume`; OUT.partial becomes OUT at the end */
 } plume_run_options;
 
 typedef struct plume_run_report {
@@ -112,6 +120,13 @@ PLUME_API plume_run_options plume_run_defaults(void);
  * output file is left as it was before the run (no partial file). */
 PLUME_API int plume_run(plume_graph *graph, const plume_run_options *opt, plume_run_report *report,
                         plume_error *err);
+/* OUT.shard-R-of-N: where shard R of N puts its results (a string to free). */
+PLUME_API char *plume_run_shard_path(const char *out, size_t shard, size_t shards);
+/* Joins the result files of shards 0..shards-1 (plume_run_shard_path) into `out`, in input
+ * order (line i from shard i mod shards), written atomically, then removes the shard files.
+ * Fails, leaving everything as it was, when a shard file is missing, a line is cut short, or
+ * the line counts do not fit one requests file. */
+PLUME_API int plume_run_merge(const char *out, size_t shards, plume_error *err);
 
 /* ---- helpers for modules and tools ---- */
 

@@ -101,15 +101,22 @@ PLUME_API int plume_trainer_step_count(const plume_trainer *t);
 /* The training set (copied). Every example needs 2 <= n_tokens, 1 <= n_prompt < n_tokens
  * and tokens inside the vocabulary; -1 naming the example otherwise. */
 PLUME_API int plume_trainer_set_data(plume_trainer *t, const plume_train_example *ex, int n, plume_error *err);
-/* One optimizer step over the next batch * accum examples. */
+/* One optimizer step over the next batch * accum examples. In an MPI job (plume/dist.h) every
+ * rank calls it: each computes the gradient of its slice of those examples, the gradients are
+ * summed over the ranks (MPI_Allreduce), and every rank applies the same update, so the global
+ * batch and the result are those of one process (up to float rounding: the sums' order). */
 PLUME_API int plume_trainer_step(plume_trainer *t, plume_train_stats *stats, plume_error *err);
-/* Mean target-token cross-entropy over EX (no update). */
+/* Mean target-token cross-entropy over EX (no update); in an MPI job, EX split over the ranks. */
 PLUME_API int plume_trainer_eval(plume_trainer *t, const plume_train_example *ex, int n, double *loss,
                                  plume_error *err);
 /* Gradients of the mean target-token loss over EX (at most batch examples), without an
  * update: for gradient checks. *loss may be NULL. */
 PLUME_API int plume_trainer_gradients(plume_trainer *t, const plume_train_example *ex, int n, double *loss,
                                       plume_error *err);
+
+/* In an MPI job: checks that every rank holds bitwise the same weights (a hash compared over
+ * the ranks; every rank calls it); -1 with err when they differ. 0 at once in one process. */
+PLUME_API int plume_trainer_check_replicas(plume_trainer *t, plume_error *err);
 
 /* The parameters, in GGUF names ("token_embd.weight", "blk.0.attn_q.weight", ...). */
 PLUME_API int plume_trainer_n_params(const plume_trainer *t);
