@@ -414,6 +414,7 @@ const plume_gpu_info *plume_gpu_device_info(const plume_gpu *gpu) { return &gpu-
 
 void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes) { gpu->part_limit = bytes; }
 void plume_gpu_set_no_map(plume_gpu *gpu, int on) { gpu->no_map_device = on; }
+void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions) { gpu->attn_chunk = positions; }
 
 int gpu_oneshot_begin(plume_gpu *gpu, plume_error *err) {
     VkCommandBufferBeginInfo bi = {

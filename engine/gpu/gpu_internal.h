@@ -59,6 +59,7 @@ struct plume_gpu {
     plume_gpu_kernel *kernels;
     uint64_t part_limit;                /* weight split size; tests lower it to exercise splitting */
     int no_map_device;                  /* tests: leave device buffers unmapped (staged copies) */
+    uint32_t attn_chunk;                /* decode attention's positions per split (0: chosen per device) */
     int profile;
     int validate, sync_validation;      /* PLUME_VALIDATE=1; synchronization validation on */
     gpu_profile_entry prof[GPU_PROFILE_MAX];
@@ -68,6 +69,9 @@ struct plume_gpu {
 /* One-shot command buffer: begin, record, then submit and wait. */
 int gpu_oneshot_begin(plume_gpu *gpu, plume_error *err);
 int gpu_oneshot_submit(plume_gpu *gpu, plume_error *err);
+/* A device buffer owned by the recording (freed with it): the partial results an op
+ * passes between two of its dispatches, e.g. split attention's softmax states. */
+plume_gpu_buffer *gpu_rec_scratch(plume_gpu_rec *rec, uint64_t bytes, plume_error *err);
 void gpu_profile_add(plume_gpu *gpu, const char *name, double ns);
 const char *gpu_vk_result(VkResult r);
 
@@ -76,5 +80,8 @@ PLUME_API void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes);
 /* Tests only: device buffers created after this are not mapped even where the memory is
  * host-visible, so uploads and downloads take the staging path a discrete GPU needs. */
 PLUME_API void plume_gpu_set_no_map(plume_gpu *gpu, int on);
+/* Tests and benchmarks: decode attention splits the context into chunks of this many
+ * positions, merged by a second pass (0: the device's choice). */
+PLUME_API void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions);
 
 #endif

@@ -17,6 +17,8 @@
 #define MATMUL_BINDINGS "tfssttftfss"
 #define ATTN_MAX_HEAD_DIM 256
 #define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
+#define ATTN_SPLITS 16      /* decode attention cuts the context into at most this many splits */
+#define ATTN_CHUNK_MIN 32   /* of at least this many positions */
 #define EW_WG 64            /* elementwise kernels */
 
 static uint32_t ceil_div(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
@@ -321,23 +323,57 @@ int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffe
     if (plume_gpu_buffer_bytes(vcache) / seq_bytes < n_seq) n_seq = plume_gpu_buffer_bytes(vcache) / seq_bytes;
     /* The caches through texel views where rows are whole texels and the view fits. */
     uint32_t kvt = head_dim % 4 == 0 && n_seq * seq_bytes / 16 <= gpu->info.max_texel_buffer_elements;
-    /* Many rows (a prompt): one invocation per row and head. Few rows (decoding): one
-     * subgroup per row and head, splitting the positions. */
-    int many = n > ATTN_ROWS_MIN;
-    uint32_t wg = sg_wg(gpu, 32);
-    uint32_t spec[3] = {wg, head_dim, kvt};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, many ? "attention_rows" : "attention", "ssssstt", 28, spec, 3, err);
-    if (!k) return -1;
     struct {
         uint32_t n_heads, group, ctx, kv_dim, n_seq;
         float scale;
-        uint32_t n;
-    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n};
+        uint32_t n, chunk;
+    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n, 0};
     plume_gpu_binding b[7] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
                               bind(rows, (uint64_t)n * 16), bind(out, qb),
                               kvt ? bind(kcache, n_seq * seq_bytes) : bind(gpu->dummy, 16),
                               kvt ? bind(vcache, n_seq * seq_bytes) : bind(gpu->dummy, 16)};
-    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, n_heads, many ? ceil_div(n, wg) : n, 1, err));
+    if (n > ATTN_ROWS_MIN) {
+        /* Many rows (a prompt): one invocation per row and head, neighbouring invocations
+         * the rows of one head (they read the same K and V rows). */
+        uint32_t wg = sg_wg(gpu, 32);
+        uint32_t spec[3] = {wg, head_dim, kvt};
+        plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention_rows", "ssssstt", 28, spec, 3, err);
+        if (!k) return -1;
+        return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, n_heads, ceil_div(n, wg), 1, err));
+    }
+    /* Few rows (decoding): flash-decoding. The positions are cut into splits of `chunk`,
+     * one invocation per (row, head, split) walks its split alone and writes its partial
+     * softmax state, and a second pass merges the splits. The grid covers the whole
+     * context because a recording is replayed at later positions; splits past a row's
+     * position return at once. */
+    uint32_t chunk = ceil_div(ctx, ATTN_SPLITS);
+    if (chunk < ATTN_CHUNK_MIN) chunk = ATTN_CHUNK_MIN;
+    /* On a CPU device the (row, head) pairs alone give enough workgroups for its cores,
+     * and every extra workgroup and the merge dispatch cost more than they save:
+     * one split (measured, README.md "Speed on lavapipe"). */
+    if (gpu->info.kind == PLUME_GPU_KIND_CPU) chunk = ctx;
+    if (gpu->attn_chunk) chunk = gpu->attn_chunk;
+    if (chunk > ctx) chunk = ctx;
+    uint32_t splits = ceil_div(ctx, chunk), pairs = n * n_heads;
+    uint32_t wg = sg_wg(gpu, 32);
+    uint32_t spec[4] = {wg, head_dim, kvt, splits == 1};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention_split", "ssssstt", 32, spec, 4, err);
+    if (!k) return -1;
+    push.chunk = chunk;
+    if (splits == 1) return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, ceil_div(pairs, wg), 1, 1, err));
+    uint64_t part_bytes = (uint64_t)splits * pairs * (head_dim + 2) * 4;
+    plume_gpu_buffer *part = gpu_rec_scratch(rec, part_bytes, err);
+    if (!part) return plume_fail_prefix(err, "attention: ");
+    b[4] = bind(part, part_bytes);
+    if (plume_gpu_rec_dispatch(rec, k, b, 7, &push, ceil_div(pairs, wg), splits, 1, err)) return -1;
+    plume_gpu_rec_barrier(rec);
+    uint32_t mspec[2] = {EW_WG, head_dim};
+    plume_gpu_kernel *km = plume_gpu_kernel_get(gpu, "attention_merge", "sfs", 20, mspec, 2, err);
+    if (!km) return -1;
+    uint32_t mpush[5] = {n_heads, ctx, (uint32_t)n_seq, n, chunk};
+    plume_gpu_binding mb[3] = {bind(rows, (uint64_t)n * 16), bind(part, part_bytes), bind(out, qb)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, km, mb, 3, mpush, ceil_div((uint64_t)pairs * head_dim, EW_WG), 1,
+                                              1, err));
 }
 
 int plume_gpu_silu_mul(plume_gpu_rec *rec, plume_gpu_buffer *gate, plume_gpu_buffer *up, plume_gpu_buffer *out,
