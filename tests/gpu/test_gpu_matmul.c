@@ -195,8 +195,10 @@ static int count_off(const test_weight *w, const float *x, const float *y, uint3
     return bad;
 }
 
-/* q, k, v = Wq x, Wk x, Wv x in one dispatch (k and v with fewer rows, as with grouped-query
- * heads); with part_limit, the three-dispatch fallback for split weights. */
+/* q, k, v = Wq x, Wk x, Wv x (k and v with fewer rows, as with grouped-query heads): three
+ * dispatches from three weights (plume_gpu_matmul_qkv), and one from the three stacked
+ * (plume_gpu_matmul_stacked; 67 q rows, so k's and v's rows start inside an 8-row group);
+ * with part_limit the weights are split into parts, the stacked one across the boundaries. */
 static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_t n, uint64_t part_limit) {
     plume_error err;
     const uint32_t rq = 67, rk = 35;
@@ -205,8 +207,15 @@ static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_
     plume_gpu_weight *wq = plume_gpu_weight_create(gpu, type, rq, cols, tq.data, &err);
     plume_gpu_weight *wk = wq ? plume_gpu_weight_create(gpu, type, rk, cols, tk.data, &err) : NULL;
     plume_gpu_weight *wv = wk ? plume_gpu_weight_create(gpu, type, rk, cols, tv.data, &err) : NULL;
+    uint64_t bq_bytes = plume_gpu_type_bytes(type, rq, cols), bk_bytes = plume_gpu_type_bytes(type, rk, cols);
+    uint8_t *stack = malloc(bq_bytes + 2 * bk_bytes);
+    memcpy(stack, tq.data, bq_bytes);
+    memcpy(stack + bq_bytes, tk.data, bk_bytes);
+    memcpy(stack + bq_bytes + bk_bytes, tv.data, bk_bytes);
+    plume_gpu_weight *ws = wv ? plume_gpu_weight_create(gpu, type, rq + 2 * rk, cols, stack, &err) : NULL;
+    free(stack);
     plume_gpu_set_part_limit(gpu, 0);
-    T_OK(wv == NULL);
+    T_OK(ws == NULL);
     float *x = malloc((size_t)n * cols * 4), *q = malloc((size_t)n * rq * 4), *k = malloc((size_t)n * rk * 4),
           *v = malloc((size_t)n * rk * 4);
     for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
@@ -225,6 +234,25 @@ static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_
     CHECK_MSG(bq_off + bk_off + bv_off == 0, "matmul_qkv %s cols %u n=%u%s: %d q, %d k, %d v outputs off",
               type_name(type), cols, n, part_limit ? " split" : "", bq_off, bk_off, bv_off);
     plume_gpu_rec_free(rec);
+    /* The stacked weight, outputs cleared first. */
+    T_OK(plume_gpu_fill(bq, 0, (uint64_t)n * rq * 4, 0x7fc00000u, &err));
+    T_OK(plume_gpu_fill(bk, 0, (uint64_t)n * rk * 4, 0x7fc00000u, &err));
+    T_OK(plume_gpu_fill(bv, 0, (uint64_t)n * rk * 4, 0x7fc00000u, &err));
+    rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_matmul_stacked(rec, ws, rq, rk, bx, bq, bk, bv, n, &err));
+    CHECK(plume_gpu_matmul_stacked(rec, ws, rq, 2 * rk, bx, bq, bk, bv, n, &err) < 0);   /* no v rows left */
+    CHECK(plume_gpu_matmul_stacked(rec, ws, rq, rk, bx, bq, bk, bk, n, &err) < 0);       /* k and v must differ */
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(bq, q, (uint64_t)n * rq * 4);
+    t_download(bk, k, (uint64_t)n * rk * 4);
+    t_download(bv, v, (uint64_t)n * rk * 4);
+    bq_off = count_off(&tq, x, q, n), bk_off = count_off(&tk, x, k, n), bv_off = count_off(&tv, x, v, n);
+    CHECK_MSG(bq_off + bk_off + bv_off == 0, "matmul_stacked %s cols %u n=%u%s: %d q, %d k, %d v outputs off",
+              type_name(type), cols, n, part_limit ? " split" : "", bq_off, bk_off, bv_off);
+    plume_gpu_rec_free(rec);
+    plume_gpu_weight_free(ws);
     plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bq), plume_gpu_buffer_free(bk), plume_gpu_buffer_free(bv);
     plume_gpu_weight_free(wq), plume_gpu_weight_free(wk), plume_gpu_weight_free(wv);
     free(x), free(q), free(k), free(v);
