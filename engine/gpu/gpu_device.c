@@ -375,6 +375,8 @@ plume_gpu *plume_gpu_open(plume_error *err) {
     vkGetPhysicalDeviceProperties(gpu->phys, &props);
     gpu->storage_align = props.limits.minStorageBufferOffsetAlignment;
     gpu->texel_align = props.limits.minTexelBufferOffsetAlignment;
+    gpu->driver_version = props.driverVersion;
+    for (unsigned i = 0; i < VK_UUID_SIZE; i++) snprintf(gpu->cache_uuid + 2 * i, 3, "%02x", props.pipelineCacheUUID[i]);
     vkGetPhysicalDeviceMemoryProperties(gpu->phys, &gpu->mem);
     if (gpu->info.timestamp_period_ns == 0) gpu->profile = 0;
     if (open_device(gpu, err)) goto fail;

@@ -10,7 +10,6 @@
 #include "gpu_internal.h"
 #include "gpu_weight.h"
 
-#define MATMUL_TR 4         /* rows per invocation */
 #define MATMUL_TB 8         /* tokens per invocation; n <= this is the matrix-vector case */
 /* W, its scales, x, y, x as texels, W3 (SwiGLU up) and its scales, the k and v outputs of
  * a stacked q/k/v weight. */
@@ -69,10 +68,8 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     if (qkv && (need(yk, kb, op, "k", err) || need(yv, vb, op, "v", err))) return -1;
     if (x == y || (qkv && (x == yk || x == yv || y == yk || y == yv || yk == yv)))
         return plume_fail(err, "%s: x and the outputs must be different buffers", op);
-    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
-    uint32_t wg = sg_wg(gpu, 32) * 2;
-    if (wg < 16) wg = 16;
-    uint32_t tr = MATMUL_TR;
+    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB, wg, tr;
+    gpu_matmul_shape(gpu, w->type, tb, &wg, &tr);
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
      * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;

@@ -6,6 +6,7 @@
  * Tolerance: the reference sums in double from the same decoded weight values, so the
  * only error is the GPU's float accumulation order: |gpu - ref| <= 1e-5 * sum|w*x| + 1e-6. */
 #include <math.h>
+#include <unistd.h>
 #include "gpu_internal.h"
 #include "gpu_test.h"
 
@@ -293,10 +294,130 @@ static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint
     free_weight(&tw);
 }
 
-/* No argument: F32 and F16; "quant": Q8_0 and Q4_0; "all": the four. ctest runs the two
- * halves as two tests, so they can run side by side. */
+/* y = W x with the default matmul shape and with each shape the autotune may choose:
+ * each row is accumulated in the same order whatever the shape, so the outputs must be
+ * bit-identical (the shapes are also checked against the reference in test_variants). */
+static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n) {
+    plume_error err;
+    test_weight tw = make_weight(type, rows, cols);
+    plume_gpu_weight *w = plume_gpu_weight_create(gpu, type, rows, cols, tw.data, &err);
+    T_OK(w == NULL);
+    float *x = malloc((size_t)n * cols * 4), *y0 = malloc((size_t)n * rows * 4), *y = malloc((size_t)n * rows * 4);
+    for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
+    uint32_t wg[8], tr[8];
+    int nv = plume_gpu_matmul_variants(gpu, wg, tr, 8);
+    CHECK(nv >= 2);
+    for (int v = 0; v < nv; v++) {
+        plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
+        T_OK(plume_gpu_fill(by, 0, (uint64_t)n * rows * 4, 0x7fc00000u, &err));
+        plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+        T_OK(rec == NULL);
+        T_OK(plume_gpu_matmul(rec, w, bx, by, n, &err));
+        T_OK(plume_gpu_rec_end(rec, &err));
+        T_OK(plume_gpu_rec_submit(rec, &err));
+        plume_gpu_rec_free(rec);
+        t_download(by, v ? y : y0, (uint64_t)n * rows * 4);
+        if (v)
+            CHECK_MSG(!memcmp(y, y0, (size_t)n * rows * 4), "matmul %s %ux%u n=%u: shape %u x %u rows differs from "
+                      "the default %u x %u", type_name(type), rows, cols, n, wg[v], tr[v], wg[0], tr[0]);
+    }
+    plume_gpu_set_matmul_shape(gpu, 0, 0);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
+    plume_gpu_weight_free(w);
+    free(x), free(y0), free(y);
+    free_weight(&tw);
+}
+
+/* Every shape the autotune may choose, on the float and the quantized decode paths:
+ * against the reference (plain, SwiGLU, stacked q/k/v; one token and a tile of 8 with a
+ * partial one), and bit for bit against the default shape. */
+static void test_variants(plume_gpu *gpu) {
+    uint32_t wg[8], tr[8];
+    int nv = plume_gpu_matmul_variants(gpu, wg, tr, 8);
+    const plume_gpu_type types[2] = {PLUME_GPU_F16, PLUME_GPU_Q8_0};
+    for (int t = 0; t < 2; t++) {
+        uint32_t cols = types[t] == PLUME_GPU_Q8_0 ? 160 : 130;
+        test_variant_exact(gpu, types[t], 67, cols, 1);
+        test_variant_exact(gpu, types[t], 300, cols, 13);
+        for (int v = 1; v < nv; v++) {
+            plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
+            test_matmul(gpu, types[t], 67, cols, 1, 0);
+            test_matmul(gpu, types[t], 300, cols, 13, 0);
+            test_swiglu(gpu, types[t], 67, cols, 1, 0);
+            test_qkv(gpu, types[t], cols, 1, 0);
+            plume_gpu_set_matmul_shape(gpu, 0, 0);
+        }
+    }
+}
+
+/* The autotune itself, in a fresh cache folder: the first matmul of a class times the
+ * candidates and writes the cache file; a second gpu reads it instead of timing again; a
+ * hand-edited line naming a shape this build does not try is ignored (timed again). */
+static void test_tune(void) {
+    char dir[512], path[1024], line[256];
+    const char *build = getenv("PLUME_BUILD_DIR");
+    snprintf(dir, sizeof dir, "%s/test-tune-%ld", build && *build ? build : "/tmp", (long)getpid());
+    setenv("PLUME_TUNE_DIR", dir, 1);
+    setenv("PLUME_TUNE", "1", 1);
+    plume_error err;
+    test_weight tw = make_weight(PLUME_GPU_Q8_0, 40, 64);
+    for (int round = 0; round < 3; round++) {
+        plume_gpu *gpu = t_open();
+        plume_gpu_weight *w = plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, 40, 64, tw.data, &err);
+        plume_gpu_buffer *bx = t_buffer(gpu, NULL, 64 * 4), *by = t_buffer(gpu, NULL, 40 * 4);
+        plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+        T_OK(w == NULL || rec == NULL);
+        T_OK(plume_gpu_matmul(rec, w, bx, by, 1, &err));
+        T_OK(plume_gpu_matmul(rec, w, by, bx, 1, &err) == 0);   /* 64 x 40 against 40 columns: refused */
+        plume_gpu_rec_free(rec);
+        CHECK_MSG(plume_gpu_tune_runs(gpu) == (round == 1 ? 0 : 1), "tune round %d: %d timings", round,
+                  plume_gpu_tune_runs(gpu));
+        if (round == 0) {
+            /* The file names the chosen shape, one of the candidates. */
+            snprintf(path, sizeof path, "%s/tune-%04x-%04x-%08x-%s.txt", dir, plume_gpu_device_info(gpu)->vendor_id,
+                     plume_gpu_device_info(gpu)->device_id, gpu->driver_version, gpu->cache_uuid);
+            FILE *f = fopen(path, "r");
+            CHECK_MSG(f != NULL, "no tune file %s", path);
+            int found = 0;
+            while (f && fgets(line, sizeof line, f)) {
+                unsigned a, b;
+                if (sscanf(line, "matmul.q8_0.n1 %u %u", &a, &b) != 2) continue;
+                uint32_t wg[8], tr[8];
+                int nv = plume_gpu_matmul_variants(gpu, wg, tr, 8);
+                for (int v = 0; v < nv; v++) found |= wg[v] == a && tr[v] == b;
+            }
+            if (f) fclose(f);
+            CHECK_MSG(found, "the tune file %s has no valid matmul.q8_0.n1 line", path);
+        }
+        if (round == 1) {   /* a shape outside the candidates: ignored */
+            FILE *f = fopen(path, "w");
+            T_OK(f == NULL);
+            fprintf(f, "matmul.q8_0.n1 3 7\n");
+            fclose(f);
+        }
+        plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
+        plume_gpu_weight_free(w);
+        plume_gpu_close(gpu);
+    }
+    free_weight(&tw);
+    unlink(path);
+    rmdir(dir);
+    setenv("PLUME_TUNE", "0", 1);
+}
+
+/* No argument: F32 and F16; "quant": Q8_0 and Q4_0; "all": the four; "variants": the
+ * autotune's shapes and the autotune. ctest runs them as three tests, side by side. */
 int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "float";
+    if (!strcmp(which, "variants")) {
+        plume_gpu *gpu = t_open();
+        test_variants(gpu);
+        plume_gpu_close(gpu);
+        test_tune();
+        CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
+        return check_finish("test_gpu_matmul variants");
+    }
     int first = !strcmp(which, "quant") ? 2 : 0, last = !strcmp(which, "all") || !strcmp(which, "quant") ? 4 : 2;
     plume_gpu *gpu = t_open();
     plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};

@@ -1,0 +1,234 @@
+/* Autotune: the matmul kernel's shape (workgroup size x rows per invocation, both
+ * specialization constants) chosen per device by a short timing at first use, and cached
+ * on disk per device and driver build.
+ *
+ * Why: what suits lavapipe (8-lane subgroups, 2 workgroups of 16 per core, 4 rows each to
+ * share every x fetch) would leave a real GPU's compute units idle (it wants 64-256
+ * invocations per workgroup, 1-2 rows each), and the best shape differs between drivers.
+ *
+ * The candidates only spread the work differently: each row is still accumulated by one
+ * invocation over the texels in order, so every candidate gives bit-identical results
+ * (test_gpu_matmul checks each one against the default, bit for bit, and all against the
+ * plain-C reference).
+ *
+ * First use of a (weight type, batch class) — batch class 1 is the matrix-vector product
+ * of decoding one sequence, 8 the register tile of batches and prompts — times each
+ * candidate on a 2048 x 1024 matrix of that type (best of 3 submits of 6 products, after
+ * one warm-up) and keeps the fastest; the default stays unless another is 5% faster, so
+ * timing noise does not flip between near-equal shapes. On lavapipe this costs about a
+ * second per class, mostly pipeline compilation.
+ *
+ * The cache file: $XDG_CACHE_HOME/plume (else $HOME/.cache/plume) /tune-V-D-DRIVER-UUID.txt
+ * (vendor, device, driver version and the pipeline-cache UUID, which Mesa derives from its
+ * build), one line per tuned class: "matmul.q8_0.n1 WG TR". It is rewritten whole through
+ * a temporary file and rename(). A missing, unreadable or malformed file, or one that
+ * cannot be written, only means tuning again; nothing fails because of it.
+ * PLUME_TUNE=0 turns the timing off (the defaults are used; the test suite sets it).
+ * PLUME_TUNE_DIR overrides the cache folder. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "gpu_internal.h"
+
+#define TUNE_ROWS 2048
+#define TUNE_COLS 1024
+#define TUNE_REPS 6
+#define TUNE_ROUNDS 3
+
+static const char *type_name(plume_gpu_type t) {
+    return t == PLUME_GPU_F32 ? "f32" : t == PLUME_GPU_F16 ? "f16" : t == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0";
+}
+
+int plume_gpu_matmul_variants(const plume_gpu *gpu, uint32_t *wg, uint32_t *tr, int max) {
+    uint32_t sg = gpu->info.subgroup_size ? gpu->info.subgroup_size : 1;
+    if (sg > 32) sg = 32;
+    uint32_t base = sg * 2 < 16 ? 16 : sg * 2;
+    /* The default first: base x 4 rows (16 x 4 on lavapipe). */
+    const uint32_t cand[4][2] = {{base, 4}, {base, 2}, {base * 2, 2}, {base * 4, 1}};
+    int n = 0;
+    for (int i = 0; i < 4 && n < max; i++) {
+        if (cand[i][0] > gpu->info.max_workgroup_invocations) continue;
+        wg[n] = cand[i][0];
+        tr[n] = cand[i][1];
+        n++;
+    }
+    return n;
+}
+
+static const char *cache_dir(char *buf, size_t size) {
+    const char *d = getenv("PLUME_TUNE_DIR");
+    if (d && *d) {
+        snprintf(buf, size, "%s", d);
+        return buf;
+    }
+    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (x && *x) snprintf(buf, size, "%s/plume", x);
+    else if (h && *h) snprintf(buf, size, "%s/.cache/plume", h);
+    else return NULL;
+    return buf;
+}
+
+static int make_dirs(char *path) {
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        int rc = mkdir(path, 0755);
+        *p = '/';
+        if (rc && errno != EEXIST) return -1;
+    }
+    return mkdir(path, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static int cache_file(const plume_gpu *gpu, char *buf, size_t size) {
+    char dir[4096];
+    if (!cache_dir(dir, sizeof dir)) return -1;
+    int n = snprintf(buf, size, "%s/tune-%04x-%04x-%08x-%s.txt", dir, gpu->info.vendor_id, gpu->info.device_id,
+                     gpu->driver_version, gpu->cache_uuid);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* Reads the cache file once (entries the file has, that this gpu does not). */
+static void load_cache(plume_gpu *gpu) {
+    gpu->tune_loaded = 1;
+    char path[4200];
+    if (cache_file(gpu, path, sizeof path)) return;
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[256];
+    while (gpu->n_tune < GPU_TUNE_MAX && fgets(line, sizeof line, f)) {
+        gpu_tune_entry e;
+        char key[sizeof e.key];
+        unsigned wg, tr;
+        if (sscanf(line, "%39s %u %u", key, &wg, &tr) != 3) continue;
+        /* Only shapes this build would try itself: a hand-edited file cannot ask for more. */
+        uint32_t cw[8], ct[8];
+        int nc = plume_gpu_matmul_variants(gpu, cw, ct, 8), ok = 0;
+        for (int i = 0; i < nc; i++) ok |= cw[i] == wg && ct[i] == tr;
+        if (!ok) continue;
+        snprintf(e.key, sizeof e.key, "%s", key);
+        e.wg = wg;
+        e.tr = tr;
+        gpu->tune[gpu->n_tune++] = e;
+    }
+    fclose(f);
+}
+
+static void save_cache(const plume_gpu *gpu) {
+    char path[4200], tmp[4300], dir[4096];
+    if (cache_file(gpu, path, sizeof path) || !cache_dir(dir, sizeof dir) || make_dirs(dir)) return;
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    fprintf(f, "# plume autotune for %s (engine/gpu/gpu_tune.c); delete to re-tune\n", gpu->info.name);
+    for (int i = 0; i < gpu->n_tune; i++) fprintf(f, "%s %u %u\n", gpu->tune[i].key, gpu->tune[i].wg, gpu->tune[i].tr);
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) unlink(tmp);
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Seconds for TUNE_REPS products with shape (wg, tr), best of TUNE_ROUNDS; < 0 on error. */
+static double time_shape(plume_gpu *gpu, plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n,
+                         uint32_t wg, uint32_t tr) {
+    plume_error err;
+    uint32_t fw = gpu->force_wg, ft = gpu->force_tr;
+    gpu->force_wg = wg;
+    gpu->force_tr = tr;
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    int rc = !rec;
+    for (int i = 0; i < TUNE_REPS && !rc; i++) rc = plume_gpu_matmul(rec, w, x, y, n, &err) != 0;
+    gpu->force_wg = fw;
+    gpu->force_tr = ft;
+    rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);   /* warm-up */
+    double best = -1;
+    for (int r = 0; r < TUNE_ROUNDS && !rc; r++) {
+        double t0 = now_s();
+        rc = plume_gpu_rec_submit(rec, &err) != 0;
+        double dt = now_s() - t0;
+        if (!rc && (best < 0 || dt < best)) best = dt;
+    }
+    plume_gpu_rec_free(rec);
+    return rc ? -1 : best;
+}
+
+static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tune_entry *e) {
+    plume_error err;
+    uint32_t cw[8], ct[8];
+    int nc = plume_gpu_matmul_variants(gpu, cw, ct, 8);
+    e->wg = cw[0];
+    e->tr = ct[0];
+    uint64_t bytes = plume_gpu_type_bytes(type, TUNE_ROWS, TUNE_COLS);
+    uint8_t *data = malloc(bytes);
+    if (!data) return;
+    /* Finite, small values in every type (the F32/F16 bit patterns of these bytes). */
+    for (uint64_t i = 0; i < bytes; i++) data[i] = (uint8_t)((i * 7) & 0x3b);
+    plume_gpu_weight *w = plume_gpu_weight_create(gpu, type, TUNE_ROWS, TUNE_COLS, data, &err);
+    free(data);
+    plume_gpu_buffer *x = w ? plume_gpu_buffer_create(gpu, (uint64_t)n * TUNE_COLS * 4, PLUME_GPU_BUFFER_DEVICE, &err)
+                            : NULL;
+    plume_gpu_buffer *y = x ? plume_gpu_buffer_create(gpu, (uint64_t)n * TUNE_ROWS * 4, PLUME_GPU_BUFFER_DEVICE, &err)
+                            : NULL;
+    if (y && plume_gpu_fill(x, 0, (uint64_t)n * TUNE_COLS * 4, 0x3c000000u, &err) == 0) {
+        double t_default = time_shape(gpu, w, x, y, n, cw[0], ct[0]), best = t_default;
+        for (int i = 1; i < nc && t_default > 0; i++) {
+            double t = time_shape(gpu, w, x, y, n, cw[i], ct[i]);
+            if (t > 0 && t < best && t < 0.95 * t_default) {
+                best = t;
+                e->wg = cw[i];
+                e->tr = ct[i];
+            }
+        }
+    }
+    plume_gpu_buffer_free(x);
+    plume_gpu_buffer_free(y);
+    plume_gpu_weight_free(w);
+}
+
+void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t *wg, uint32_t *tr) {
+    uint32_t cw[8], ct[8];
+    plume_gpu_matmul_variants(gpu, cw, ct, 8);
+    *wg = cw[0];
+    *tr = ct[0];
+    if (gpu->force_wg && gpu->force_tr) {   /* tests, and the timing itself */
+        *wg = gpu->force_wg;
+        *tr = gpu->force_tr;
+        return;
+    }
+    const char *env = getenv("PLUME_TUNE");
+    if (env && !strcmp(env, "0")) return;
+    uint32_t n = tb == 1 ? 1 : 8;
+    char key[40];
+    snprintf(key, sizeof key, "matmul.%s.n%u", type_name(type), n);
+    if (!gpu->tune_loaded) load_cache(gpu);
+    for (int i = 0; i < gpu->n_tune; i++)
+        if (!strcmp(gpu->tune[i].key, key)) {
+            *wg = gpu->tune[i].wg;
+            *tr = gpu->tune[i].tr;
+            return;
+        }
+    if (gpu->n_tune == GPU_TUNE_MAX) return;
+    gpu_tune_entry e;
+    snprintf(e.key, sizeof e.key, "%s", key);
+    tune_matmul(gpu, type, n, &e);
+    gpu->tune[gpu->n_tune++] = e;
+    gpu->tune_runs++;
+    save_cache(gpu);
+    *wg = e.wg;
+    *tr = e.tr;
+}
+
+void plume_gpu_set_matmul_shape(plume_gpu *gpu, uint32_t wg, uint32_t tr) {
+    gpu->force_wg = wg;
+    gpu->force_tr = tr;
+}
+
+int plume_gpu_tune_runs(const plume_gpu *gpu) { return gpu->tune_runs; }
