@@ -84,10 +84,10 @@ int gpu_oneshot_submit(plume_gpu *gpu, plume_error *err);
 /* A device buffer owned by the recording (freed with it): the partial results an op
  * passes between two of its dispatches, e.g. split attention's softmax states. */
 plume_gpu_buffer *gpu_rec_scratch(plume_gpu_rec *rec, uint64_t bytes, plume_error *err);
-/* The matmul shape (workgroup size, rows per invocation) for this weight type and token
- * tile: forced, cached, or timed now on first use (gpu_tune.c). Never fails: the
+/* The matmul shape (workgroup size, rows per invocation) for this weight type and number
+ * of tokens: forced, cached, or timed now on first use (gpu_tune.c). Never fails: the
  * defaults stand in for anything that goes wrong. */
-void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t *wg, uint32_t *tr);
+void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t n_tokens, uint32_t *wg, uint32_t *tr);
 void gpu_profile_add(plume_gpu *gpu, const char *name, double ns);
 const char *gpu_vk_result(VkResult r);
 
@@ -99,9 +99,10 @@ PLUME_API void plume_gpu_set_no_map(plume_gpu *gpu, int on);
 /* Tests and benchmarks: decode attention splits the context into chunks of this many
  * positions, merged by a second pass (0: the device's choice). */
 PLUME_API void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions);
-/* Tests: the matmul shapes the autotune chooses among (the default first): fills up to max
- * entries of wg and tr, returns how many. */
-PLUME_API int plume_gpu_matmul_variants(const plume_gpu *gpu, uint32_t *wg, uint32_t *tr, int max);
+/* Tests: the matmul shapes the autotune chooses among for this weight type and token tile
+ * (the default first): fills up to max entries of wg and tr, returns how many. */
+PLUME_API int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t *wg,
+                                        uint32_t *tr, int max);
 /* Tests: every matmul takes this shape (0, 0: the tuned or default one again). */
 PLUME_API void plume_gpu_set_matmul_shape(plume_gpu *gpu, uint32_t wg, uint32_t tr);
 /* Tests: how many kernel classes this gpu has timed (not found in the cache). */

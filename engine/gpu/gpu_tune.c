@@ -11,12 +11,13 @@
  * (test_gpu_matmul checks each one against the default, bit for bit, and all against the
  * plain-C reference).
  *
- * First use of a (weight type, batch class) — batch class 1 is the matrix-vector product
- * of decoding one sequence, 8 the register tile of batches and prompts — times each
- * candidate on a 2048 x 1024 matrix of that type (best of 3 submits of 6 products, after
- * one warm-up) and keeps the fastest; the default stays unless another is 5% faster, so
- * timing noise does not flip between near-equal shapes. On lavapipe this costs about a
- * second per class, mostly pipeline compilation.
+ * First use of a (weight type, batch class) times each candidate on a 2048 x 1024 matrix
+ * of that type (best of 3 submits of 6 products, 2 for prompts, after one warm-up) and
+ * keeps the fastest; the default stays unless another is 5% faster, so timing noise does
+ * not flip between near-equal shapes. The classes: 1 token (decoding one sequence), 2-8
+ * (a decoding batch, one register tile of tokens; timed at 8) and more (a prompt, many
+ * tiles; timed at 64): on lavapipe 8 rows per invocation win by 15-20% at 8 tokens and
+ * lose by 10-25% at 64. On lavapipe a class costs 1-3 s, mostly pipeline compilation.
  *
  * The cache file: $XDG_CACHE_HOME/plume (else $HOME/.cache/plume) /tune-V-D-DRIVER-UUID.txt
  * (vendor, device, driver version and the pipeline-cache UUID, which Mesa derives from its
@@ -43,21 +44,40 @@ static const char *type_name(plume_gpu_type t) {
     return t == PLUME_GPU_F32 ? "f32" : t == PLUME_GPU_F16 ? "f16" : t == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0";
 }
 
-int plume_gpu_matmul_variants(const plume_gpu *gpu, uint32_t *wg, uint32_t *tr, int max) {
+int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t *wg, uint32_t *tr,
+                              int max) {
     uint32_t sg = gpu->info.subgroup_size ? gpu->info.subgroup_size : 1;
     if (sg > 32) sg = 32;
     uint32_t base = sg * 2 < 16 ? 16 : sg * 2;
-    /* The default first: base x 4 rows (16 x 4 on lavapipe). */
-    const uint32_t cand[4][2] = {{base, 4}, {base, 2}, {base * 2, 2}, {base * 4, 1}};
+    /* The default first: base x 4 rows (16 x 4 on lavapipe). 8 rows share each x fetch
+     * between twice the rows (+15-20% for tiles of 8 tokens on lavapipe), but LLVM takes
+     * long to compile Q4_0's 8-row x 8-token SwiGLU tile (about 12 s, against 4 for the 4-row
+     * one): not a candidate there. */
+    const uint32_t cand[5][2] = {{base, 4}, {base, 8}, {base, 2}, {base * 2, 2}, {base * 4, 1}};
     int n = 0;
-    for (int i = 0; i < 4 && n < max; i++) {
+    for (int i = 0; i < 5 && n < max; i++) {
         if (cand[i][0] > gpu->info.max_workgroup_invocations) continue;
+        if (cand[i][1] == 8 && type == PLUME_GPU_Q4_0 && tb > 1) continue;
         wg[n] = cand[i][0];
         tr[n] = cand[i][1];
         n++;
     }
     return n;
 }
+
+/* The weight type and batch class a cache key names ("matmul.q4_0.n8"). */
+static plume_gpu_type key_type(const char *key) {
+    return strstr(key, ".f32.") ? PLUME_GPU_F32 : strstr(key, ".f16.") ? PLUME_GPU_F16 : strstr(key, ".q8_0.") ? PLUME_GPU_Q8_0
+                                                                                                              : PLUME_GPU_Q4_0;
+}
+
+static uint32_t key_tb(const char *key) {
+    const char *n = strrchr(key, 'n');
+    return n && n[1] == '1' && n[2] == 0 ? 1 : 8;
+}
+
+/* The batch class of n tokens, and the n it is timed at. */
+static uint32_t batch_class(uint32_t n) { return n <= 1 ? 1 : n <= 8 ? 8 : 64; }
 
 static const char *cache_dir(char *buf, size_t size) {
     const char *d = getenv("PLUME_TUNE_DIR");
@@ -106,7 +126,7 @@ static void load_cache(plume_gpu *gpu) {
         if (sscanf(line, "%39s %u %u", key, &wg, &tr) != 3) continue;
         /* Only shapes this build would try itself: a hand-edited file cannot ask for more. */
         uint32_t cw[8], ct[8];
-        int nc = plume_gpu_matmul_variants(gpu, cw, ct, 8), ok = 0;
+        int nc = plume_gpu_matmul_variants(gpu, key_type(key), key_tb(key), cw, ct, 8), ok = 0;
         for (int i = 0; i < nc; i++) ok |= cw[i] == wg && ct[i] == tr;
         if (!ok) continue;
         snprintf(e.key, sizeof e.key, "%s", key);
@@ -145,7 +165,8 @@ static double time_shape(plume_gpu *gpu, plume_gpu_weight *w, plume_gpu_buffer *
     gpu->force_tr = tr;
     plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
     int rc = !rec;
-    for (int i = 0; i < TUNE_REPS && !rc; i++) rc = plume_gpu_matmul(rec, w, x, y, n, &err) != 0;
+    int reps = n > 8 ? 2 : TUNE_REPS;
+    for (int i = 0; i < reps && !rc; i++) rc = plume_gpu_matmul(rec, w, x, y, n, &err) != 0;
     gpu->force_wg = fw;
     gpu->force_tr = ft;
     rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);   /* warm-up */
@@ -163,7 +184,7 @@ static double time_shape(plume_gpu *gpu, plume_gpu_weight *w, plume_gpu_buffer *
 static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tune_entry *e) {
     plume_error err;
     uint32_t cw[8], ct[8];
-    int nc = plume_gpu_matmul_variants(gpu, cw, ct, 8);
+    int nc = plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, cw, ct, 8);
     e->wg = cw[0];
     e->tr = ct[0];
     uint64_t bytes = plume_gpu_type_bytes(type, TUNE_ROWS, TUNE_COLS);
@@ -193,9 +214,9 @@ static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tun
     plume_gpu_weight_free(w);
 }
 
-void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t *wg, uint32_t *tr) {
-    uint32_t cw[8], ct[8];
-    plume_gpu_matmul_variants(gpu, cw, ct, 8);
+void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t n_tokens, uint32_t *wg, uint32_t *tr) {
+    uint32_t cw[8], ct[8], n = batch_class(n_tokens);
+    plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, cw, ct, 8);
     *wg = cw[0];
     *tr = ct[0];
     if (gpu->force_wg && gpu->force_tr) {   /* tests, and the timing itself */
@@ -205,7 +226,6 @@ void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t
     }
     const char *env = getenv("PLUME_TUNE");
     if (env && !strcmp(env, "0")) return;
-    uint32_t n = tb == 1 ? 1 : 8;
     char key[40];
     snprintf(key, sizeof key, "matmul.%s.n%u", type_name(type), n);
     if (!gpu->tune_loaded) load_cache(gpu);

@@ -306,7 +306,7 @@ static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t row
     for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
     uint32_t wg[8], tr[8];
-    int nv = plume_gpu_matmul_variants(gpu, wg, tr, 8);
+    int nv = plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, wg, tr, 8);
     CHECK(nv >= 2);
     for (int v = 0; v < nv; v++) {
         plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
@@ -332,21 +332,23 @@ static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t row
 /* Every shape the autotune may choose, on the float and the quantized decode paths:
  * against the reference (plain, SwiGLU, stacked q/k/v; one token and a tile of 8 with a
  * partial one), and bit for bit against the default shape. */
-static void test_variants(plume_gpu *gpu) {
+static void test_variants(plume_gpu *gpu, int quant) {
     uint32_t wg[8], tr[8];
-    int nv = plume_gpu_matmul_variants(gpu, wg, tr, 8);
-    const plume_gpu_type types[2] = {PLUME_GPU_F16, PLUME_GPU_Q8_0};
-    for (int t = 0; t < 2; t++) {
-        uint32_t cols = types[t] == PLUME_GPU_Q8_0 ? 160 : 130;
+    const plume_gpu_type types[3] = {PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    for (int t = quant ? 1 : 0; t < (quant ? 3 : 1); t++) {
+        uint32_t cols = types[t] == PLUME_GPU_F16 ? 130 : 160;
         test_variant_exact(gpu, types[t], 67, cols, 1);
         test_variant_exact(gpu, types[t], 300, cols, 13);
-        for (int v = 1; v < nv; v++) {
-            plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
-            test_matmul(gpu, types[t], 67, cols, 1, 0);
-            test_matmul(gpu, types[t], 300, cols, 13, 0);
-            test_swiglu(gpu, types[t], 67, cols, 1, 0);
-            test_qkv(gpu, types[t], cols, 1, 0);
-            plume_gpu_set_matmul_shape(gpu, 0, 0);
+        for (int tile = 1; tile <= 8; tile += 7) {   /* one token, and tiles of 8 */
+            int nv = plume_gpu_matmul_variants(gpu, types[t], (uint32_t)tile, wg, tr, 8);
+            for (int v = 1; v < nv; v++) {
+                plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
+                uint32_t n = tile == 1 ? 1 : 13;
+                test_matmul(gpu, types[t], tile == 1 ? 67 : 300, cols, n, 0);
+                test_swiglu(gpu, types[t], 67, cols, n, 0);
+                test_qkv(gpu, types[t], cols, n, 0);
+                plume_gpu_set_matmul_shape(gpu, 0, 0);
+            }
         }
     }
 }
@@ -384,7 +386,7 @@ static void test_tune(void) {
                 unsigned a, b;
                 if (sscanf(line, "matmul.q8_0.n1 %u %u", &a, &b) != 2) continue;
                 uint32_t wg[8], tr[8];
-                int nv = plume_gpu_matmul_variants(gpu, wg, tr, 8);
+                int nv = plume_gpu_matmul_variants(gpu, PLUME_GPU_Q8_0, 1, wg, tr, 8);
                 for (int v = 0; v < nv; v++) found |= wg[v] == a && tr[v] == b;
             }
             if (f) fclose(f);
@@ -407,16 +409,19 @@ static void test_tune(void) {
 }
 
 /* No argument: F32 and F16; "quant": Q8_0 and Q4_0; "all": the four; "variants": the
- * autotune's shapes and the autotune. ctest runs them as three tests, side by side. */
+ * autotune's shapes on F16, and the autotune; "variants-quant": its shapes on Q8_0 and
+ * Q4_0. ctest runs them as four tests, side by side. */
 int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "float";
-    if (!strcmp(which, "variants")) {
+    if (!strncmp(which, "variants", 8)) {
+        int quant = !strcmp(which, "variants-quant");
         plume_gpu *gpu = t_open();
-        test_variants(gpu);
+        test_variants(gpu, quant);
         plume_gpu_close(gpu);
-        test_tune();
+        if (!quant) test_tune();
+
         CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
-        return check_finish("test_gpu_matmul variants");
+        return check_finish(quant ? "test_gpu_matmul variants-quant" : "test_gpu_matmul variants");
     }
     int first = !strcmp(which, "quant") ? 2 : 0, last = !strcmp(which, "all") || !strcmp(which, "quant") ? 4 : 2;
     plume_gpu *gpu = t_open();
