@@ -85,9 +85,10 @@ int gpu_oneshot_submit(plume_gpu *gpu, plume_error *err);
  * passes between two of its dispatches, e.g. split attention's softmax states. */
 plume_gpu_buffer *gpu_rec_scratch(plume_gpu_rec *rec, uint64_t bytes, plume_error *err);
 /* The matmul shape (workgroup size, rows per invocation) for this weight type and number
- * of tokens: forced, cached, or timed now on first use (gpu_tune.c). Never fails: the
- * defaults stand in for anything that goes wrong. */
-void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t n_tokens, uint32_t *wg, uint32_t *tr);
+ * of tokens, for a matrix of `weights` values: forced, cached, or timed now on first use
+ * (gpu_tune.c). Never fails: the defaults stand in for anything that goes wrong. */
+void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint64_t weights, uint32_t n_tokens, uint32_t *wg,
+                      uint32_t *tr);
 void gpu_profile_add(plume_gpu *gpu, const char *name, double ns);
 const char *gpu_vk_result(VkResult r);
 

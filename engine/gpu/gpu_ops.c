@@ -69,7 +69,7 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     if (x == y || (qkv && (x == yk || x == yv || y == yk || y == yv || yk == yv)))
         return plume_fail(err, "%s: x and the outputs must be different buffers", op);
     uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB, wg, tr;
-    gpu_matmul_shape(gpu, w->type, n, &wg, &tr);
+    gpu_matmul_shape(gpu, w->type, (uint64_t)w->rows * w->cols, n, &wg, &tr);
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
      * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;

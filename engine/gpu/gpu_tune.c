@@ -18,6 +18,9 @@
  * (a decoding batch, one register tile of tokens; timed at 8) and more (a prompt, many
  * tiles; timed at 64): on lavapipe 8 rows per invocation win by 15-20% at 8 tokens and
  * lose by 10-25% at 64. On lavapipe a class costs 1-3 s, mostly pipeline compilation.
+ * Matrices under TUNE_MIN_WEIGHTS (a model like stories260K) take what the cache holds or
+ * the default, and never start a timing: their products cost little, and what does cost
+ * (the dispatches) does not depend on the shape.
  *
  * The cache file: $XDG_CACHE_HOME/plume (else $HOME/.cache/plume) /tune-V-D-DRIVER-UUID.txt
  * (vendor, device, driver version and the pipeline-cache UUID, which Mesa derives from its
@@ -39,6 +42,7 @@
 #define TUNE_COLS 1024
 #define TUNE_REPS 6
 #define TUNE_ROUNDS 3
+#define TUNE_MIN_WEIGHTS (256u * 1024u)
 
 static const char *type_name(plume_gpu_type t) {
     return t == PLUME_GPU_F32 ? "f32" : t == PLUME_GPU_F16 ? "f16" : t == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0";
@@ -214,7 +218,8 @@ static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tun
     plume_gpu_weight_free(w);
 }
 
-void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t n_tokens, uint32_t *wg, uint32_t *tr) {
+void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint64_t weights, uint32_t n_tokens, uint32_t *wg,
+                      uint32_t *tr) {
     uint32_t cw[8], ct[8], n = batch_class(n_tokens);
     plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, cw, ct, 8);
     *wg = cw[0];
@@ -235,7 +240,7 @@ void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint32_t n_tokens, ui
             *tr = gpu->tune[i].tr;
             return;
         }
-    if (gpu->n_tune == GPU_TUNE_MAX) return;
+    if (gpu->n_tune == GPU_TUNE_MAX || weights < TUNE_MIN_WEIGHTS) return;
     gpu_tune_entry e;
     snprintf(e.key, sizeof e.key, "%s", key);
     tune_matmul(gpu, type, n, &e);
