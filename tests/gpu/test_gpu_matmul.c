@@ -329,9 +329,10 @@ static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t row
     free_weight(&tw);
 }
 
-/* Every shape the autotune may choose, on the float and the quantized decode paths:
- * against the reference (plain, SwiGLU, stacked q/k/v; one token and a tile of 8 with a
- * partial one), and bit for bit against the default shape. */
+/* Every shape the autotune may choose, on the float and the quantized decode paths: bit
+ * for bit against the default shape (F16, Q8_0, Q4_0), and against the reference (F16 and
+ * Q8_0: plain and SwiGLU for one token and for tiles of 8 with a partial one, the stacked
+ * q/k/v for one token). */
 static void test_variants(plume_gpu *gpu, int quant) {
     uint32_t wg[8], tr[8];
     const plume_gpu_type types[3] = {PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
@@ -339,6 +340,9 @@ static void test_variants(plume_gpu *gpu, int quant) {
         uint32_t cols = types[t] == PLUME_GPU_F16 ? 130 : 160;
         test_variant_exact(gpu, types[t], 67, cols, 1);
         test_variant_exact(gpu, types[t], 300, cols, 13);
+        /* Q4_0: bit for bit against the default (which test_gpu_matmul_quant holds to the
+         * reference); its SwiGLU pipelines are the slowest to compile. */
+        if (types[t] == PLUME_GPU_Q4_0) continue;
         for (int tile = 1; tile <= 8; tile += 7) {   /* one token, and tiles of 8 */
             int nv = plume_gpu_matmul_variants(gpu, types[t], (uint32_t)tile, wg, tr, 8);
             for (int v = 1; v < nv; v++) {
@@ -346,7 +350,7 @@ static void test_variants(plume_gpu *gpu, int quant) {
                 uint32_t n = tile == 1 ? 1 : 13;
                 test_matmul(gpu, types[t], tile == 1 ? 67 : 300, cols, n, 0);
                 test_swiglu(gpu, types[t], 67, cols, n, 0);
-                test_qkv(gpu, types[t], cols, n, 0);
+                if (tile == 1) test_qkv(gpu, types[t], cols, n, 0);   /* the row routing: tile-independent */
                 plume_gpu_set_matmul_shape(gpu, 0, 0);
             }
         }
