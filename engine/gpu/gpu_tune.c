@@ -12,8 +12,8 @@
  * plain-C reference).
  *
  * First use of a (weight type, batch class) times each candidate on a 2048 x 1024 matrix
- * of that type (best of 3 submits of 6 products, 2 for prompts, after one warm-up) and
- * keeps the fastest; the default stays unless another is 5% faster, so timing noise does
+ * of that type (best of 5 rounds that each submit every candidate's 6 products, 2 for
+ * prompts, once; after a warm-up) and keeps the fastest; the default stays unless another is 5% faster, so timing noise does
  * not flip between near-equal shapes. The classes: 1 token (decoding one sequence), 2-8
  * (a decoding batch, one register tile of tokens; timed at 8) and more (a prompt, many
  * tiles; timed at 64): on lavapipe 8 rows per invocation win by 15-20% at 8 tokens and
@@ -41,7 +41,7 @@
 #define TUNE_ROWS 2048
 #define TUNE_COLS 1024
 #define TUNE_REPS 6
-#define TUNE_ROUNDS 3
+#define TUNE_ROUNDS 5
 #define TUNE_MIN_WEIGHTS (256u * 1024u)
 
 static const char *type_name(plume_gpu_type t) {
@@ -154,35 +154,31 @@ static void save_cache(const plume_gpu *gpu) {
     if (bad || rename(tmp, path)) unlink(tmp);
 }
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* Seconds for TUNE_REPS products with shape (wg, tr), best of TUNE_ROUNDS; < 0 on error. */
-static double time_shape(plume_gpu *gpu, plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n,
-                         uint32_t wg, uint32_t tr) {
+/* A recording of TUNE_REPS products (2 for prompt-sized n) with shape (wg, tr), submitted
+ * once to warm it up; NULL on error. */
+static plume_gpu_rec *record_shape(plume_gpu *gpu, plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y,
+                                   uint32_t n, uint32_t wg, uint32_t tr) {
     plume_error err;
     uint32_t fw = gpu->force_wg, ft = gpu->force_tr;
     gpu->force_wg = wg;
     gpu->force_tr = tr;
     plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    int rc = !rec;
-    int reps = n > 8 ? 2 : TUNE_REPS;
+    int rc = !rec, reps = n > 8 ? 2 : TUNE_REPS;
     for (int i = 0; i < reps && !rc; i++) rc = plume_gpu_matmul(rec, w, x, y, n, &err) != 0;
     gpu->force_wg = fw;
     gpu->force_tr = ft;
-    rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);   /* warm-up */
-    double best = -1;
-    for (int r = 0; r < TUNE_ROUNDS && !rc; r++) {
-        double t0 = now_s();
-        rc = plume_gpu_rec_submit(rec, &err) != 0;
-        double dt = now_s() - t0;
-        if (!rc && (best < 0 || dt < best)) best = dt;
+    rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);
+    if (rc) {
+        plume_gpu_rec_free(rec);
+        return NULL;
     }
-    plume_gpu_rec_free(rec);
-    return rc ? -1 : best;
+    return rec;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tune_entry *e) {
@@ -202,17 +198,37 @@ static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tun
                             : NULL;
     plume_gpu_buffer *y = x ? plume_gpu_buffer_create(gpu, (uint64_t)n * TUNE_ROWS * 4, PLUME_GPU_BUFFER_DEVICE, &err)
                             : NULL;
-    if (y && plume_gpu_fill(x, 0, (uint64_t)n * TUNE_COLS * 4, 0x3c000000u, &err) == 0) {
-        double t_default = time_shape(gpu, w, x, y, n, cw[0], ct[0]), best = t_default;
-        for (int i = 1; i < nc && t_default > 0; i++) {
-            double t = time_shape(gpu, w, x, y, n, cw[i], ct[i]);
-            if (t > 0 && t < best && t < 0.95 * t_default) {
-                best = t;
+    plume_gpu_rec *rec[8] = {NULL};
+    double best[8];
+    int ok = y && plume_gpu_fill(x, 0, (uint64_t)n * TUNE_COLS * 4, 0x3c000000u, &err) == 0;
+    for (int i = 0; i < nc && ok; i++) {
+        best[i] = -1;
+        ok = (rec[i] = record_shape(gpu, w, x, y, n, cw[i], ct[i])) != NULL || i > 0;
+    }
+    /* Rounds visit every candidate in turn, so a change in the machine's load during the
+     * timing touches all of them alike; each keeps its best round. */
+    for (int r = 0; r < TUNE_ROUNDS && ok; r++)
+        for (int i = 0; i < nc; i++) {
+            if (!rec[i]) continue;
+            double t0 = now_s();
+            if (plume_gpu_rec_submit(rec[i], &err)) {
+                plume_gpu_rec_free(rec[i]);
+                rec[i] = NULL;
+                continue;
+            }
+            double dt = now_s() - t0;
+            if (best[i] < 0 || dt < best[i]) best[i] = dt;
+        }
+    if (ok && rec[0]) {
+        double t = best[0];
+        for (int i = 1; i < nc; i++)
+            if (rec[i] && best[i] > 0 && best[i] < t && best[i] < 0.95 * best[0]) {
+                t = best[i];
                 e->wg = cw[i];
                 e->tr = ct[i];
             }
-        }
     }
+    for (int i = 0; i < nc; i++) plume_gpu_rec_free(rec[i]);
     plume_gpu_buffer_free(x);
     plume_gpu_buffer_free(y);
     plume_gpu_weight_free(w);
