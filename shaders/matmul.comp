@@ -19,7 +19,7 @@ layout(constant_id = 2) const uint TR = 4;
 layout(constant_id = 3) const uint TB = 8;
 layout(constant_id = 4) const uint XVEC = 0;   // 1: read x through the texel view X4
 layout(constant_id = 5) const uint SWIGLU = 0; // 1: y = silu(W x) * (W3 x)
-layout(constant_id = 6) const uint QKV = 0;    // 1: y = W x, yk = W3 x, yv = WV x, one matrix per workgroup
+layout(constant_id = 6) const uint QKV = 0;    // 1: W is q, k and v stacked; its rows go to y, yk, yv
 const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));  // vec4s per texel
 const uint EPT = CH * 4u;                                            // values per texel
 
@@ -28,53 +28,58 @@ layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/
 layout(binding = 2) readonly buffer X { float x[]; };
 layout(binding = 4) uniform usamplerBuffer X4;   // the same x through a texel view, where cols % 4 == 0
 layout(binding = 3) writeonly buffer Y { float y[]; };
-layout(binding = 5) uniform usamplerBuffer W3;  // SwiGLU's up projection, or QKV's k weight
+layout(binding = 5) uniform usamplerBuffer W3;  // SwiGLU's up projection
 layout(binding = 6) uniform samplerBuffer S3;
-layout(binding = 7) uniform usamplerBuffer WV;  // QKV's v weight
-layout(binding = 8) uniform samplerBuffer SV;
-layout(binding = 9) writeonly buffer YK { float yk[]; };
-layout(binding = 10) writeonly buffer YV { float yv[]; };
+layout(binding = 7) writeonly buffer YK { float yk[]; };
+layout(binding = 8) writeonly buffer YV { float yv[]; };
+// QKV: the stacked weight's rows [0, y_stride) are q's, then rows_k of k, then rows_v of v
+// (row_offset is where this part starts among them).
 layout(push_constant) uniform Push {
     uint rows, cols, n, row_offset, y_stride, tpr;
-    uint rows_k, rows_v, groups_q, groups_k;   // QKV: rows of k and v, workgroups of q and k
+    uint rows_k, rows_v;
 } p;
 
-uint M = 0u;        // which matrix this workgroup computes (QKV), else 0
-uint ROWS;          // its rows
-
+// One binding per weight, so that no fetch depends on a branch: lavapipe executes both
+// sides of a branch under a mask, so selecting among three weights by workgroup (the
+// first fused q/k/v kernel) paid for three fetches per texel.
 uvec4 fetch_w(uint m, uint i) {
     if (m == 0u) return texelFetch(W, int(i));
-    if (m == 1u) return texelFetch(W3, int(i));
-    return texelFetch(WV, int(i));
+    return texelFetch(W3, int(i));
 }
 
 float fetch_scale(uint m, uint row, uint j) {
     if (TYPE != TYPE_Q8_0 && TYPE != TYPE_Q4_0) return 1.0;
     int i = int(wtexel(row, TYPE == TYPE_Q8_0 ? j / 2u : j, p.cols / 32u));
     if (m == 0u) return texelFetch(S, i).r;
-    if (m == 1u) return texelFetch(S3, i).r;
-    return texelFetch(SV, i).r;
+    return texelFetch(S3, i).r;
 }
 
 float acc[TR][TB];
 float acc3[TR][TB];
 vec4 w[TR][CH];
 vec4 w3[TR][CH];
+// Quantized types: a texel's integer values are dotted with x first and the sum is scaled
+// once per token, instead of scaling each decoded value (4-10% faster for one token on
+// lavapipe, the same for tiles of 8).
+float ws[TR], ws3[TR];
+const bool QUANT = TYPE == TYPE_Q8_0 || TYPE == TYPE_Q4_0;
 
 void step_texel(uint r0, uint t0, uint j, bool tail) {
     for (uint r = 0u; r < TR; r++) {
-        uint rr = min(r0 + r * WG, ROWS - 1u);
-        uvec4 t = fetch_w(M, wtexel(rr, j, p.tpr));
-        float s = fetch_scale(M, rr, j);
-        for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k) * s;
+        uint rr = min(r0 + r * WG, p.rows - 1u);
+        uvec4 t = fetch_w(0u, wtexel(rr, j, p.tpr));
+        ws[r] = fetch_scale(0u, rr, j);
+        for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k);
         if (SWIGLU != 0u) {
             uvec4 t3 = fetch_w(1u, wtexel(rr, j, p.tpr));
-            float s3 = fetch_scale(1u, rr, j);
-            for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k) * s3;
+            ws3[r] = fetch_scale(1u, rr, j);
+            for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k);
         }
     }
     for (uint b = 0u; b < TB; b++) {
         uint base = min(t0 + b, p.n - 1u) * p.cols + j * EPT;
+        float part[TR], part3[TR];
+        for (uint r = 0u; r < TR; r++) part[r] = part3[r] = 0.0;
         for (uint k = 0u; k < CH; k++) {
             vec4 xv;
             if (XVEC != 0u) {
@@ -89,9 +94,20 @@ void step_texel(uint r0, uint t0, uint j, bool tail) {
                 uint c = j * EPT + 4u * k;
                 for (uint e = 0u; e < 4u; e++) xv[e] = c + e < p.cols ? x[base + 4u * k + e] : 0.0;
             }
-            for (uint r = 0u; r < TR; r++) acc[r][b] += dot(w[r][k], xv);
+            if (QUANT) {
+                for (uint r = 0u; r < TR; r++) part[r] += dot(w[r][k], xv);
+                if (SWIGLU != 0u)
+                    for (uint r = 0u; r < TR; r++) part3[r] += dot(w3[r][k], xv);
+            } else {
+                for (uint r = 0u; r < TR; r++) acc[r][b] += dot(w[r][k], xv);
+                if (SWIGLU != 0u)
+                    for (uint r = 0u; r < TR; r++) acc3[r][b] += dot(w3[r][k], xv);
+            }
+        }
+        if (QUANT) {
+            for (uint r = 0u; r < TR; r++) acc[r][b] += ws[r] * part[r];
             if (SWIGLU != 0u)
-                for (uint r = 0u; r < TR; r++) acc3[r][b] += dot(w3[r][k], xv);
+                for (uint r = 0u; r < TR; r++) acc3[r][b] += ws3[r] * part3[r];
         }
     }
 }
@@ -101,21 +117,7 @@ void main() {
     // neighbouring rows, which the interleaved weight layout stores side by side.
     uint r0 = gl_WorkGroupID.x * WG * TR + gl_LocalInvocationID.x;
     uint t0 = gl_GlobalInvocationID.y * TB;
-    ROWS = p.rows;
-    if (QKV != 0u) {   // the workgroup's matrix: uniform across it, so no divergence
-        uint wid = gl_WorkGroupID.x, first = 0u;
-        if (wid >= p.groups_q + p.groups_k) {
-            M = 2u;
-            first = p.groups_q + p.groups_k;
-            ROWS = p.rows_v;
-        } else if (wid >= p.groups_q) {
-            M = 1u;
-            first = p.groups_q;
-            ROWS = p.rows_k;
-        }
-        r0 = (wid - first) * WG * TR + gl_LocalInvocationID.x;
-    }
-    if (r0 >= ROWS || t0 >= p.n) return;
+    if (r0 >= p.rows || t0 >= p.n) return;
     for (uint r = 0u; r < TR; r++)
         for (uint b = 0u; b < TB; b++) acc[r][b] = acc3[r][b] = 0.0;
     uint full = p.cols / EPT;
@@ -125,12 +127,14 @@ void main() {
         if (t0 + b >= p.n) break;
         for (uint r = 0u; r < TR; r++) {
             uint row = r0 + r * WG;
-            if (row < ROWS) {
+            if (row < p.rows) {
                 float a = acc[r][b];
                 if (SWIGLU != 0u) a = a / (1.0 + exp(-a)) * acc3[r][b];
-                if (M == 0u) y[(t0 + b) * p.y_stride + p.row_offset + row] = a;
-                else if (M == 1u) yk[(t0 + b) * ROWS + row] = a;
-                else yv[(t0 + b) * ROWS + row] = a;
+                uint g = p.row_offset + row, t = t0 + b;
+                if (QKV == 0u) y[t * p.y_stride + g] = a;
+                else if (g < p.y_stride) y[t * p.y_stride + g] = a;
+                else if (g < p.y_stride + p.rows_k) yk[t * p.rows_k + g - p.y_stride] = a;
+                else yv[t * p.rows_v + g - p.y_stride - p.rows_k] = a;
             }
         }
     }

@@ -384,6 +384,8 @@ plume_gpu *plume_gpu_open(plume_error *err) {
     vkGetPhysicalDeviceProperties(gpu->phys, &props);
     gpu->storage_align = props.limits.minStorageBufferOffsetAlignment;
     gpu->texel_align = props.limits.minTexelBufferOffsetAlignment;
+    gpu->driver_version = props.driverVersion;
+    for (unsigned i = 0; i < VK_UUID_SIZE; i++) snprintf(gpu->cache_uuid + 2 * i, 3, "%02x", props.pipelineCacheUUID[i]);
     vkGetPhysicalDeviceMemoryProperties(gpu->phys, &gpu->mem);
     if (gpu->info.timestamp_period_ns == 0) gpu->profile = 0;
     if (open_device(gpu, err)) goto fail;
@@ -423,6 +425,7 @@ const plume_gpu_info *plume_gpu_device_info(const plume_gpu *gpu) { return &gpu-
 
 void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes) { gpu->part_limit = bytes; }
 void plume_gpu_set_no_map(plume_gpu *gpu, int on) { gpu->no_map_device = on; }
+void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions) { gpu->attn_chunk = positions; }
 
 int gpu_oneshot_begin(plume_gpu *gpu, plume_error *err) {
     VkCommandBufferBeginInfo bi = {

@@ -14,6 +14,13 @@ typedef struct gpu_profile_entry {
     uint64_t count;
 } gpu_profile_entry;
 
+#define GPU_TUNE_MAX 32          /* tuned kernel classes per device */
+
+typedef struct gpu_tune_entry {
+    char key[40];                       /* "matmul.q8_0.n1" */
+    uint32_t wg, tr;                    /* the chosen shape */
+} gpu_tune_entry;
+
 struct plume_gpu_kernel {
     struct plume_gpu_kernel *next;      /* the gpu's cache list */
     char name[64];
@@ -59,15 +66,29 @@ struct plume_gpu {
     plume_gpu_kernel *kernels;
     uint64_t part_limit;                /* weight split size; tests lower it to exercise splitting */
     int no_map_device;                  /* tests: leave device buffers unmapped (staged copies) */
+    uint32_t attn_chunk;                /* decode attention's positions per split (0: chosen per device) */
     int profile;
     int validate, sync_validation;      /* PLUME_VALIDATE=1; synchronization validation on */
     gpu_profile_entry prof[GPU_PROFILE_MAX];
     int n_prof;
+    uint32_t driver_version;            /* the autotune's cache key, with cache_uuid */
+    char cache_uuid[2 * VK_UUID_SIZE + 1];
+    gpu_tune_entry tune[GPU_TUNE_MAX];  /* gpu_tune.c: shapes chosen so far */
+    int n_tune, tune_loaded, tune_runs;
+    uint32_t force_wg, force_tr;        /* a matmul shape forced by tests and by the timing (0: none) */
 };
 
 /* One-shot command buffer: begin, record, then submit and wait. */
 int gpu_oneshot_begin(plume_gpu *gpu, plume_error *err);
 int gpu_oneshot_submit(plume_gpu *gpu, plume_error *err);
+/* A device buffer owned by the recording (freed with it): the partial results an op
+ * passes between two of its dispatches, e.g. split attention's softmax states. */
+plume_gpu_buffer *gpu_rec_scratch(plume_gpu_rec *rec, uint64_t bytes, plume_error *err);
+/* The matmul shape (workgroup size, rows per invocation) for this weight type and number
+ * of tokens, for a matrix of `weights` values: forced, cached, or timed now on first use
+ * (gpu_tune.c). Never fails: the defaults stand in for anything that goes wrong. */
+void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint64_t weights, uint32_t n_tokens, uint32_t *wg,
+                      uint32_t *tr);
 void gpu_profile_add(plume_gpu *gpu, const char *name, double ns);
 const char *gpu_vk_result(VkResult r);
 
@@ -76,5 +97,16 @@ PLUME_API void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes);
 /* Tests only: device buffers created after this are not mapped even where the memory is
  * host-visible, so uploads and downloads take the staging path a discrete GPU needs. */
 PLUME_API void plume_gpu_set_no_map(plume_gpu *gpu, int on);
+/* Tests and benchmarks: decode attention splits the context into chunks of this many
+ * positions, merged by a second pass (0: the device's choice). */
+PLUME_API void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions);
+/* Tests: the matmul shapes the autotune chooses among for this weight type and token tile
+ * (the default first): fills up to max entries of wg and tr, returns how many. */
+PLUME_API int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t *wg,
+                                        uint32_t *tr, int max);
+/* Tests: every matmul takes this shape (0, 0: the tuned or default one again). */
+PLUME_API void plume_gpu_set_matmul_shape(plume_gpu *gpu, uint32_t wg, uint32_t tr);
+/* Tests: how many kernel classes this gpu has timed (not found in the cache). */
+PLUME_API int plume_gpu_tune_runs(const plume_gpu *gpu);
 
 #endif

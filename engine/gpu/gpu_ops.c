@@ -10,13 +10,14 @@
 #include "gpu_internal.h"
 #include "gpu_weight.h"
 
-#define MATMUL_TR 4         /* rows per invocation */
 #define MATMUL_TB 8         /* tokens per invocation; n <= this is the matrix-vector case */
-/* W, its scales, x, y, x as texels, W3 (SwiGLU up / QKV k) and scales, QKV's v weight and
- * scales, QKV's k and v outputs. */
-#define MATMUL_BINDINGS "tfssttftfss"
+/* W, its scales, x, y, x as texels, W3 (SwiGLU up) and its scales, the k and v outputs of
+ * a stacked q/k/v weight. */
+#define MATMUL_BINDINGS "tfssttfss"
 #define ATTN_MAX_HEAD_DIM 256
 #define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
+#define ATTN_SPLITS 16      /* decode attention cuts the context into at most this many splits */
+#define ATTN_CHUNK_MIN 32   /* of at least this many positions */
 #define EW_WG 64            /* elementwise kernels */
 
 static uint32_t ceil_div(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
@@ -49,27 +50,31 @@ static int finish(plume_gpu_rec *rec, int rc) {
     return rc;
 }
 
-/* y = W x, or with w3 (SwiGLU) y = silu(W x) * (W3 x). */
-static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu_weight *w3, plume_gpu_buffer *x,
-                  plume_gpu_buffer *y, uint32_t n, plume_error *err) {
+/* y = W x; with w3 (SwiGLU) y = silu(W x) * (W3 x); with qkv (W is q, k and v stacked)
+ * rows [0, qkv[0]) of W x go to y, the next qkv[1] to yk, the rest to yv. */
+static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu_weight *w3, const uint32_t *qkv,
+                  plume_gpu_buffer *x, plume_gpu_buffer *y, plume_gpu_buffer *yk, plume_gpu_buffer *yv, uint32_t n,
+                  plume_error *err) {
     plume_gpu *gpu = plume_gpu_rec_gpu(rec);
-    const char *op = w3 ? "matmul_swiglu" : "matmul";
+    const char *op = w3 ? "matmul_swiglu" : qkv ? "matmul_qkv" : "matmul";
     if (n == 0) return 0;
     if (w3 && (w3->type != w->type || w3->rows != w->rows || w3->cols != w->cols))
         return plume_fail(err, "matmul_swiglu: the gate (%u x %u, type %d) and up (%u x %u, type %d) weights must have "
                           "the same shape and type", w->rows, w->cols, (int)w->type, w3->rows, w3->cols, (int)w3->type);
-    uint64_t xb = (uint64_t)n * w->cols * 4, yb = (uint64_t)n * w->rows * 4;
-    if (need(x, xb, op, "x", err) || need(y, yb, op, "y", err)) return -1;
-    if (x == y) return plume_fail(err, "%s: x and y must be different buffers", op);
-    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
-    uint32_t wg = sg_wg(gpu, 32) * 2;
-    if (wg < 16) wg = 16;
-    uint32_t tr = MATMUL_TR;
+    uint32_t rq = qkv ? qkv[0] : w->rows, rk = qkv ? qkv[1] : 0, rv = qkv ? w->rows - rq - rk : 0;
+    uint64_t xb = (uint64_t)n * w->cols * 4, yb = (uint64_t)n * rq * 4, kb = (uint64_t)n * rk * 4,
+             vb = (uint64_t)n * rv * 4;
+    if (need(x, xb, op, "x", err) || need(y, yb, op, qkv ? "q" : "y", err)) return -1;
+    if (qkv && (need(yk, kb, op, "k", err) || need(yv, vb, op, "v", err))) return -1;
+    if (x == y || (qkv && (x == yk || x == yv || y == yk || y == yv || yk == yv)))
+        return plume_fail(err, "%s: x and the outputs must be different buffers", op);
+    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB, wg, tr;
+    gpu_matmul_shape(gpu, w->type, (uint64_t)w->rows * w->cols, n, &wg, &tr);
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
      * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
-    uint32_t spec[7] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, 0};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 40, spec, 7, err);
+    uint32_t spec[7] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, qkv != NULL};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 32, spec, 7, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
     snprintf(k->label, sizeof k->label, "%s.%s.n%u", op,
@@ -79,9 +84,9 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     for (uint32_t p = 0; p < w->n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
         uint32_t nr = w->rows - r0 < w->rows_per_part ? w->rows - r0 : w->rows_per_part;
-        uint32_t push[10] = {nr, w->cols, n, r0, w->rows, w->tpr, 0, 0, 0, 0};
+        uint32_t push[8] = {nr, w->cols, n, r0, rq, w->tpr, rk, rv};
         const plume_gpu_weight *u = w3 ? w3 : w;
-        plume_gpu_binding b[11] = {
+        plume_gpu_binding b[9] = {
             bind(w->w[p], 0),
             bind(w->scales[p] ? w->scales[p] : gpu->dummy, 0),
             bind(x, xb),
@@ -89,14 +94,12 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
             xvec ? bind(x, xb) : bind(gpu->dummy, 16),
             bind(u->w[p], 0),
             bind(u->scales[p] ? u->scales[p] : gpu->dummy, 0),
-            bind(gpu->dummy, 16),   /* QKV's v weight, its scales and the k, v outputs: unused */
-            bind(gpu->dummy, 16),
-            bind(gpu->dummy_out, 16),
-            bind(gpu->dummy_out, 16),
+            qkv && kb ? bind(yk, kb) : bind(gpu->dummy_out, 16),
+            qkv && vb ? bind(yv, vb) : bind(gpu->dummy_out, 16),
         };
-        /* Parts write disjoint rows of y; the barrier only orders the unused outputs. */
+        /* Parts write disjoint rows of the outputs; the barrier only orders the unused ones. */
         if (p > 0) plume_gpu_rec_barrier(rec);
-        if (plume_gpu_rec_dispatch(rec, k, b, 11, push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
+        if (plume_gpu_rec_dispatch(rec, k, b, 9, push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
             return plume_fail_prefix(err, "%s %u x %u, n %u: ", op, w->rows, w->cols, n);
     }
     return finish(rec, 0);
@@ -104,65 +107,38 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
 
 int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y,
                      uint32_t n, plume_error *err) {
-    return matmul(rec, w, NULL, x, y, n, err);
+    return matmul(rec, w, NULL, NULL, x, y, NULL, NULL, n, err);
 }
 
 int plume_gpu_matmul_qkv(plume_gpu_rec *rec, const plume_gpu_weight *wq, const plume_gpu_weight *wk,
                          const plume_gpu_weight *wv, plume_gpu_buffer *x, plume_gpu_buffer *q, plume_gpu_buffer *k,
                          plume_gpu_buffer *v, uint32_t n, plume_error *err) {
-    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
-    if (n == 0) return 0;
     if (!wq || !wk || !wv) return plume_fail(err, "matmul_qkv: a weight is NULL");
-    if (wk->type != wq->type || wv->type != wq->type || wk->cols != wq->cols || wv->cols != wq->cols)
-        return plume_fail(err, "matmul_qkv: q, k and v weights must have the same type and columns (%u, %u, %u)",
-                          wq->cols, wk->cols, wv->cols);
-    uint64_t xb = (uint64_t)n * wq->cols * 4, qb = (uint64_t)n * wq->rows * 4, kb = (uint64_t)n * wk->rows * 4,
-             vb = (uint64_t)n * wv->rows * 4;
-    if (need(x, xb, "matmul_qkv", "x", err) || need(q, qb, "matmul_qkv", "q", err) ||
-        need(k, kb, "matmul_qkv", "k", err) || need(v, vb, "matmul_qkv", "v", err))
-        return -1;
     if (x == q || x == k || x == v || q == k || q == v || k == v)
         return plume_fail(err, "matmul_qkv: x, q, k and v must be four different buffers");
-    /* Split weights (larger than one texel view) take three dispatches. */
-    if (wq->n_parts > 1 || wk->n_parts > 1 || wv->n_parts > 1)
-        return matmul(rec, wq, NULL, x, q, n, err) || matmul(rec, wk, NULL, x, k, n, err) ||
-                       matmul(rec, wv, NULL, x, v, n, err) ? -1 : 0;
-    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
-    uint32_t wg = sg_wg(gpu, 32) * 2;
-    if (wg < 16) wg = 16;
-    uint32_t tr = MATMUL_TR;
-    uint32_t xvec = wq->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
-    uint32_t spec[7] = {wg, (uint32_t)wq->type, tr, tb, xvec, 0, 1};
-    plume_gpu_kernel *kk = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 40, spec, 7, err);
-    if (!kk) return -1;
-    snprintf(kk->label, sizeof kk->label, "matmul_qkv.%s.n%u",
-             wq->type == PLUME_GPU_F32 ? "f32" : wq->type == PLUME_GPU_F16 ? "f16" : wq->type == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0",
-             tb);
-    uint32_t gq = ceil_div(ceil_div(wq->rows, tr), wg), gk = ceil_div(ceil_div(wk->rows, tr), wg),
-             gv = ceil_div(ceil_div(wv->rows, tr), wg);
-    uint32_t push[10] = {wq->rows, wq->cols, n, 0, wq->rows, wq->tpr, wk->rows, wv->rows, gq, gk};
-    plume_gpu_binding b[11] = {
-        bind(wq->w[0], 0),
-        bind(wq->scales[0] ? wq->scales[0] : gpu->dummy, 0),
-        bind(x, xb),
-        bind(q, qb),
-        xvec ? bind(x, xb) : bind(gpu->dummy, 16),
-        bind(wk->w[0], 0),
-        bind(wk->scales[0] ? wk->scales[0] : gpu->dummy, 0),
-        bind(wv->w[0], 0),
-        bind(wv->scales[0] ? wv->scales[0] : gpu->dummy, 0),
-        bind(k, kb),
-        bind(v, vb),
-    };
-    if (plume_gpu_rec_dispatch(rec, kk, b, 11, push, gq + gk + gv, ceil_div(n, tb), 1, err))
-        return plume_fail_prefix(err, "matmul_qkv: ");
-    return finish(rec, 0);
+    /* Three dispatches: on lavapipe these beat one kernel choosing among three weights
+     * (see the stacked form below, which is what the model uses). */
+    return matmul(rec, wq, NULL, NULL, x, q, NULL, NULL, n, err) || matmul(rec, wk, NULL, NULL, x, k, NULL, NULL, n, err) ||
+                   matmul(rec, wv, NULL, NULL, x, v, NULL, NULL, n, err)
+               ? -1
+               : 0;
+}
+
+int plume_gpu_matmul_stacked(plume_gpu_rec *rec, const plume_gpu_weight *w, uint32_t q_rows, uint32_t k_rows,
+                             plume_gpu_buffer *x, plume_gpu_buffer *q, plume_gpu_buffer *k, plume_gpu_buffer *v,
+                             uint32_t n, plume_error *err) {
+    if (!w) return plume_fail(err, "matmul_stacked: the weight is NULL");
+    if (q_rows == 0 || k_rows == 0 || (uint64_t)q_rows + k_rows >= w->rows)
+        return plume_fail(err, "matmul_stacked: %u q rows and %u k rows must be non-zero and leave v rows of the "
+                          "weight's %u", q_rows, k_rows, w->rows);
+    uint32_t rows[2] = {q_rows, k_rows};
+    return matmul(rec, w, NULL, rows, x, q, k, v, n, err);
 }
 
 int plume_gpu_matmul_swiglu(plume_gpu_rec *rec, const plume_gpu_weight *gate, const plume_gpu_weight *up,
                             plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n, plume_error *err) {
     if (!up) return plume_fail(err, "matmul_swiglu: the up weight is NULL");
-    return matmul(rec, gate, up, x, y, n, err);
+    return matmul(rec, gate, up, NULL, x, y, NULL, NULL, n, err);
 }
 
 int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu_buffer *rows, plume_gpu_buffer *out,
@@ -321,23 +297,57 @@ int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffe
     if (plume_gpu_buffer_bytes(vcache) / seq_bytes < n_seq) n_seq = plume_gpu_buffer_bytes(vcache) / seq_bytes;
     /* The caches through texel views where rows are whole texels and the view fits. */
     uint32_t kvt = head_dim % 4 == 0 && n_seq * seq_bytes / 16 <= gpu->info.max_texel_buffer_elements;
-    /* Many rows (a prompt): one invocation per row and head. Few rows (decoding): one
-     * subgroup per row and head, splitting the positions. */
-    int many = n > ATTN_ROWS_MIN;
-    uint32_t wg = sg_wg(gpu, 32);
-    uint32_t spec[3] = {wg, head_dim, kvt};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, many ? "attention_rows" : "attention", "ssssstt", 28, spec, 3, err);
-    if (!k) return -1;
     struct {
         uint32_t n_heads, group, ctx, kv_dim, n_seq;
         float scale;
-        uint32_t n;
-    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n};
+        uint32_t n, chunk;
+    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n, 0};
     plume_gpu_binding b[7] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
                               bind(rows, (uint64_t)n * 16), bind(out, qb),
                               kvt ? bind(kcache, n_seq * seq_bytes) : bind(gpu->dummy, 16),
                               kvt ? bind(vcache, n_seq * seq_bytes) : bind(gpu->dummy, 16)};
-    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, n_heads, many ? ceil_div(n, wg) : n, 1, err));
+    if (n > ATTN_ROWS_MIN) {
+        /* Many rows (a prompt): one invocation per row and head, neighbouring invocations
+         * the rows of one head (they read the same K and V rows). */
+        uint32_t wg = sg_wg(gpu, 32);
+        uint32_t spec[3] = {wg, head_dim, kvt};
+        plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention_rows", "ssssstt", 28, spec, 3, err);
+        if (!k) return -1;
+        return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, n_heads, ceil_div(n, wg), 1, err));
+    }
+    /* Few rows (decoding): flash-decoding. The positions are cut into splits of `chunk`,
+     * one invocation per (row, head, split) walks its split alone and writes its partial
+     * softmax state, and a second pass merges the splits. The grid covers the whole
+     * context because a recording is replayed at later positions; splits past a row's
+     * position return at once. */
+    uint32_t chunk = ceil_div(ctx, ATTN_SPLITS);
+    if (chunk < ATTN_CHUNK_MIN) chunk = ATTN_CHUNK_MIN;
+    /* On a CPU device the (row, head) pairs alone give enough workgroups for its cores,
+     * and every extra workgroup and the merge dispatch cost more than they save:
+     * one split (measured, README.md "Speed on lavapipe"). */
+    if (gpu->info.kind == PLUME_GPU_KIND_CPU) chunk = ctx;
+    if (gpu->attn_chunk) chunk = gpu->attn_chunk;
+    if (chunk > ctx) chunk = ctx;
+    uint32_t splits = ceil_div(ctx, chunk), pairs = n * n_heads;
+    uint32_t wg = sg_wg(gpu, 32);
+    uint32_t spec[4] = {wg, head_dim, kvt, splits == 1};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention_split", "ssssstt", 32, spec, 4, err);
+    if (!k) return -1;
+    push.chunk = chunk;
+    if (splits == 1) return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, ceil_div(pairs, wg), 1, 1, err));
+    uint64_t part_bytes = (uint64_t)splits * pairs * (head_dim + 2) * 4;
+    plume_gpu_buffer *part = gpu_rec_scratch(rec, part_bytes, err);
+    if (!part) return plume_fail_prefix(err, "attention: ");
+    b[4] = bind(part, part_bytes);
+    if (plume_gpu_rec_dispatch(rec, k, b, 7, &push, ceil_div(pairs, wg), splits, 1, err)) return -1;
+    plume_gpu_rec_barrier(rec);
+    uint32_t mspec[2] = {EW_WG, head_dim};
+    plume_gpu_kernel *km = plume_gpu_kernel_get(gpu, "attention_merge", "sfs", 20, mspec, 2, err);
+    if (!km) return -1;
+    uint32_t mpush[5] = {n_heads, ctx, (uint32_t)n_seq, n, chunk};
+    plume_gpu_binding mb[3] = {bind(rows, (uint64_t)n * 16), bind(part, part_bytes), bind(out, qb)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, km, mb, 3, mpush, ceil_div((uint64_t)pairs * head_dim, EW_WG), 1,
+                                              1, err));
 }
 
 int plume_gpu_silu_mul(plume_gpu_rec *rec, plume_gpu_buffer *gate, plume_gpu_buffer *up, plume_gpu_buffer *out,

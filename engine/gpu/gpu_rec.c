@@ -22,6 +22,8 @@ struct plume_gpu_rec {
     VkQueryPool queries;
     uint32_t n_queries;
     const char **timed;                 /* kernel name of each timed dispatch */
+    plume_gpu_buffer **scratch;         /* buffers an op needs between its dispatches */
+    int n_scratch, cap_scratch;
 };
 
 static int rec_fail(plume_gpu_rec *rec, plume_error *err, const char *msg) {
@@ -148,6 +150,31 @@ static int add_view(plume_gpu_rec *rec, VkBufferView v, plume_error *err) {
     }
     rec->views[rec->n_views++] = v;
     return 0;
+}
+
+plume_gpu_buffer *gpu_rec_scratch(plume_gpu_rec *rec, uint64_t bytes, plume_error *err) {
+    if (rec->ended) {
+        rec_fail(rec, err, "a scratch buffer requested after plume_gpu_rec_end");
+        return NULL;
+    }
+    if (rec->n_scratch == rec->cap_scratch) {
+        int cap = rec->cap_scratch ? rec->cap_scratch * 2 : 8;
+        plume_gpu_buffer **p = realloc(rec->scratch, (size_t)cap * sizeof *p);
+        if (!p) {
+            rec_fail(rec, err, "out of memory for scratch buffers");
+            return NULL;
+        }
+        rec->scratch = p;
+        rec->cap_scratch = cap;
+    }
+    plume_error e = {{0}};
+    plume_gpu_buffer *b = plume_gpu_buffer_create(rec->gpu, bytes, PLUME_GPU_BUFFER_DEVICE, &e);
+    if (!b) {
+        rec_fail(rec, err, e.msg);
+        return NULL;
+    }
+    rec->scratch[rec->n_scratch++] = b;
+    return b;
 }
 
 int plume_gpu_rec_dispatch(plume_gpu_rec *rec, plume_gpu_kernel *k, const plume_gpu_binding *b, int n_bindings,
@@ -308,6 +335,8 @@ void plume_gpu_rec_free(plume_gpu_rec *rec) {
     for (int i = 0; i < rec->n_pools; i++) vkDestroyDescriptorPool(d, rec->pools[i], NULL);
     if (rec->queries) vkDestroyQueryPool(d, rec->queries, NULL);
     if (rec->cmd) vkFreeCommandBuffers(d, rec->gpu->pool, 1, &rec->cmd);
+    for (int i = 0; i < rec->n_scratch; i++) plume_gpu_buffer_free(rec->scratch[i]);
+    free(rec->scratch);
     free(rec->views);
     free(rec->pools);
     free(rec->timed);

@@ -219,6 +219,6 @@ void plume_gpu_weight_free(plume_gpu_weight *w) {
     free(w);
 }
 
-uint64_t plume_gpu_weight_bytes(const plume_gpu_weight *w) { return w->bytes; }
+uint64_t plume_gpu_weight_bytes(const plume_gpu_weight *w) { return w ? w->bytes : 0; }
 uint32_t plume_gpu_weight_rows(const plume_gpu_weight *w) { return w->rows; }
 uint32_t plume_gpu_weight_cols(const plume_gpu_weight *w) { return w->cols; }

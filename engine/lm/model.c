@@ -76,8 +76,9 @@ static plume_gpu_type upload_type(const plume_gguf_tensor *t) {
     return PLUME_GPU_F32;
 }
 
-static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int layer, const char *suffix,
-                                     uint32_t rows, uint32_t cols, plume_error *err) {
+/* The tensor `suffix` of `layer`, checked to be rows x cols. */
+static const plume_gguf_tensor *find_matrix(plume_lm *lm, const plume_gguf *g, int layer, const char *suffix,
+                                            uint32_t rows, uint32_t cols, plume_error *err) {
     const plume_gguf_tensor *t = plume_llama_tensor(g, layer, suffix);
     if (!t) {
         plume_fail(err, "%s: tensor '%s' (layer %d) is missing; hint: is this a llama GGUF?", lm->path,
@@ -89,6 +90,13 @@ static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int laye
                    (long long)t->ne[0], (long long)t->ne[1], cols, rows);
         return NULL;
     }
+    return t;
+}
+
+static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int layer, const char *suffix,
+                                     uint32_t rows, uint32_t cols, plume_error *err) {
+    const plume_gguf_tensor *t = find_matrix(lm, g, layer, suffix, rows, cols, err);
+    if (!t) return NULL;
     plume_gpu_weight *w = NULL;
     if (upload_type(t) != PLUME_GPU_F32 || t->type == PLUME_GGML_F32) {
         note_type(lm, (plume_gpu_type)t->type);
@@ -102,6 +110,46 @@ static plume_gpu_weight *load_matrix(plume_lm *lm, const plume_gguf *g, int laye
     }
     if (!w) plume_fail_prefix(err, "%s: uploading tensor '%s': ", lm->path, t->name);
     return w;
+}
+
+/* attn_q, attn_k and attn_v stacked into one weight (their rows concatenated) for
+ * plume_gpu_matmul_stacked: one dispatch, one texel view, no branch among three weights in
+ * the kernel. Returns 0 with *out NULL when their device types differ (the caller loads
+ * them one by one). */
+static int load_qkv(plume_lm *lm, const plume_gguf *g, int layer, const uint32_t rows[3], uint32_t cols,
+                    plume_gpu_weight **out, plume_error *err) {
+    static const char *const names[3] = {"attn_q.weight", "attn_k.weight", "attn_v.weight"};
+    const plume_gguf_tensor *t[3];
+    *out = NULL;
+    for (int i = 0; i < 3; i++)
+        if (!(t[i] = find_matrix(lm, g, layer, names[i], rows[i], cols, err))) return -1;
+    plume_gpu_type type = upload_type(t[0]);
+    if (upload_type(t[1]) != type || upload_type(t[2]) != type) return 0;
+    uint64_t bytes[3], total = 0;
+    for (int i = 0; i < 3; i++) total += bytes[i] = plume_gpu_type_bytes(type, rows[i], cols);
+    if (!bytes[0] || !bytes[1] || !bytes[2] || total > SIZE_MAX)
+        return plume_fail(err, "%s: layer %d: q, k and v (%u, %u, %u x %u) are too large to stack", lm->path, layer,
+                          rows[0], rows[1], rows[2], cols);
+    uint8_t *data = malloc((size_t)total), *at = data;
+    if (!data) return plume_fail(err, "%s: out of memory stacking layer %d's q, k and v", lm->path, layer);
+    for (int i = 0; i < 3; i++, at += bytes[i - 1]) {
+        if (type != PLUME_GPU_F32 || t[i]->type == PLUME_GGML_F32) {
+            memcpy(at, t[i]->data, (size_t)bytes[i]);
+            continue;
+        }
+        float *f = to_f32(t[i], lm->path, err);
+        if (!f) {
+            free(data);
+            return -1;
+        }
+        memcpy(at, f, (size_t)bytes[i]);
+        free(f);
+    }
+    note_type(lm, type);
+    *out = plume_gpu_weight_create(lm->gpu, type, rows[0] + rows[1] + rows[2], cols, data, err);
+    free(data);
+    if (!*out) return plume_fail_prefix(err, "%s: uploading layer %d's stacked q, k and v: ", lm->path, layer);
+    return 0;
 }
 
 static plume_gpu_buffer *load_vector(plume_lm *lm, const plume_gguf *g, int layer, const char *suffix,
@@ -174,18 +222,18 @@ int lm_model_build(plume_lm *lm, const char *path, plume_error *err) {
         int i = (int)l;
         if (!(L->attn_norm = load_vector(lm, g, i, "attn_norm.weight", d, err)) ||
             !(L->ffn_norm = load_vector(lm, g, i, "ffn_norm.weight", d, err)) ||
-            !(L->wq = load_matrix(lm, g, i, "attn_q.weight", d, d, err)) ||
-            !(L->wk = load_matrix(lm, g, i, "attn_k.weight", kv, d, err)) ||
-            !(L->wv = load_matrix(lm, g, i, "attn_v.weight", kv, d, err)) ||
             !(L->wo = load_matrix(lm, g, i, "attn_output.weight", d, d, err)) ||
             !(L->w1 = load_matrix(lm, g, i, "ffn_gate.weight", h, d, err)) ||
             !(L->w2 = load_matrix(lm, g, i, "ffn_down.weight", d, h, err)) ||
             !(L->w3 = load_matrix(lm, g, i, "ffn_up.weight", h, d, err)))
             goto fail;
-        /* the fused kernels want their weights in one type */
-        plume_gpu_type tq = upload_type(plume_llama_tensor(g, i, "attn_q.weight"));
-        L->fused_qkv = tq == upload_type(plume_llama_tensor(g, i, "attn_k.weight")) &&
-                       tq == upload_type(plume_llama_tensor(g, i, "attn_v.weight"));
+        const uint32_t qkv_rows[3] = {d, kv, kv};
+        if (load_qkv(lm, g, i, qkv_rows, d, &L->wqkv, err)) goto fail;
+        if (!L->wqkv && (!(L->wq = load_matrix(lm, g, i, "attn_q.weight", d, d, err)) ||
+                         !(L->wk = load_matrix(lm, g, i, "attn_k.weight", kv, d, err)) ||
+                         !(L->wv = load_matrix(lm, g, i, "attn_v.weight", kv, d, err))))
+            goto fail;
+        /* the fused kernel wants its weights in one type */
         L->fused_ffn = upload_type(plume_llama_tensor(g, i, "ffn_gate.weight")) ==
                        upload_type(plume_llama_tensor(g, i, "ffn_up.weight"));
     }
@@ -193,7 +241,8 @@ int lm_model_build(plume_lm *lm, const char *path, plume_error *err) {
     size_t bytes = plume_gpu_weight_bytes(lm->output) + (size_t)d * 4 * (1 + 2 * hp->n_layer);
     for (uint32_t l = 0; l < hp->n_layer; l++) {
         const lm_layer *L = &lm->layers[l];
-        bytes += plume_gpu_weight_bytes(L->wq) + plume_gpu_weight_bytes(L->wk) + plume_gpu_weight_bytes(L->wv) +
+        bytes += plume_gpu_weight_bytes(L->wqkv) + plume_gpu_weight_bytes(L->wq) + plume_gpu_weight_bytes(L->wk) +
+                 plume_gpu_weight_bytes(L->wv) +
                  plume_gpu_weight_bytes(L->wo) + plume_gpu_weight_bytes(L->w1) + plume_gpu_weight_bytes(L->w2) +
                  plume_gpu_weight_bytes(L->w3);
     }
@@ -213,6 +262,7 @@ void lm_model_free(plume_lm *lm) {
             lm_layer *L = &lm->layers[l];
             plume_gpu_buffer_free(L->attn_norm);
             plume_gpu_buffer_free(L->ffn_norm);
+            plume_gpu_weight_free(L->wqkv);
             plume_gpu_weight_free(L->wq);
             plume_gpu_weight_free(L->wk);
             plume_gpu_weight_free(L->wv);
@@ -352,8 +402,8 @@ static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plum
         const lm_layer *L = &lm->layers[l];
         /* the norm after this layer: the next layer's attention norm, or the final one */
         plume_gpu_buffer *next_norm = l + 1 < in->n_layers ? lm->layers[l + 1].attn_norm : lm->out_norm;
-        int rc = L->fused_qkv ? plume_gpu_matmul_qkv(rec, L->wq, L->wk, L->wv, b->xb, b->q, b->k, b->v, n, err)
-                              : plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
+        int rc = L->wqkv ? plume_gpu_matmul_stacked(rec, L->wqkv, H * hd, KH * hd, b->xb, b->q, b->k, b->v, n, err)
+                         : plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
                                     plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
                                     plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err);
         rc = rc ||

@@ -14,7 +14,8 @@ typedef struct lm_layer {
     plume_gpu_buffer *attn_norm, *ffn_norm;   /* F32 [dim] */
     plume_gpu_weight *wq, *wk, *wv, *wo;      /* [dim][dim], [kv][dim] x2, [dim][dim] */
     plume_gpu_weight *w1, *w2, *w3;           /* gate [hidden][dim], down [dim][hidden], up [hidden][dim] */
-    int fused_qkv, fused_ffn;                 /* q/k/v, gate/up share a type: one fused dispatch */
+    plume_gpu_weight *wqkv;                   /* q, k, v stacked (one type): else wq, wk, wv */
+    int fused_ffn;                            /* gate/up share a type: one fused dispatch */
 } lm_layer;
 
 struct plume_lm {

@@ -8,7 +8,7 @@
  *   2. Transformer ops (plume_gpu_matmul, plume_gpu_rmsnorm, ...): each records one or a
  *      few dispatches of the right kernel into a recording and ends with a barrier, so
  *      the next op sees the result. These are what the language model calls. Fused ops
- *      (plume_gpu_add_rmsnorm, plume_gpu_matmul_qkv, plume_gpu_rope_kv_store,
+ *      (plume_gpu_add_rmsnorm, plume_gpu_matmul_stacked, plume_gpu_rope_kv_store,
  *      plume_gpu_matmul_swiglu) do the same work as the plain sequences they name in fewer
  *      dispatches, which is most of a decode step's cost for a small model on lavapipe.
  *
@@ -232,12 +232,18 @@ PLUME_API int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plu
 PLUME_API int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,
                                plume_gpu_buffer *y, uint32_t n, plume_error *err);
 
-/* The q, k and v projections of one x in one dispatch instead of three: q = Wq x,
- * k = Wk x, v = Wv x (same type and columns; rows may differ, as with grouped-query heads).
- * Weights split into parts fall back to three dispatches. */
+/* The q, k and v projections of one x: q = Wq x, k = Wk x, v = Wv x (same columns; rows
+ * may differ, as with grouped-query heads), as three matmul dispatches. */
 PLUME_API int plume_gpu_matmul_qkv(plume_gpu_rec *rec, const plume_gpu_weight *wq, const plume_gpu_weight *wk,
                                    const plume_gpu_weight *wv, plume_gpu_buffer *x, plume_gpu_buffer *q,
                                    plume_gpu_buffer *k, plume_gpu_buffer *v, uint32_t n, plume_error *err);
+
+/* The same in one dispatch from one weight w whose rows are Wq's q_rows, then Wk's k_rows,
+ * then Wv's (w->rows - q_rows - k_rows) rows, stacked at upload (the tensors' rows
+ * concatenated): q is n x q_rows, k n x k_rows, v n x the rest. */
+PLUME_API int plume_gpu_matmul_stacked(plume_gpu_rec *rec, const plume_gpu_weight *w, uint32_t q_rows,
+                                       uint32_t k_rows, plume_gpu_buffer *x, plume_gpu_buffer *q,
+                                       plume_gpu_buffer *k, plume_gpu_buffer *v, uint32_t n, plume_error *err);
 
 /* The SwiGLU feed-forward's first half in one dispatch instead of three:
  * y[i][r] = silu(gate[r] . x[i]) * (up[r] . x[i]); gate and up of the same shape and type

@@ -6,6 +6,7 @@
  * Tolerance: the reference sums in double from the same decoded weight values, so the
  * only error is the GPU's float accumulation order: |gpu - ref| <= 1e-5 * sum|w*x| + 1e-6. */
 #include <math.h>
+#include <unistd.h>
 #include "gpu_internal.h"
 #include "gpu_test.h"
 
@@ -195,8 +196,10 @@ static int count_off(const test_weight *w, const float *x, const float *y, uint3
     return bad;
 }
 
-/* q, k, v = Wq x, Wk x, Wv x in one dispatch (k and v with fewer rows, as with grouped-query
- * heads); with part_limit, the three-dispatch fallback for split weights. */
+/* q, k, v = Wq x, Wk x, Wv x (k and v with fewer rows, as with grouped-query heads): three
+ * dispatches from three weights (plume_gpu_matmul_qkv), and one from the three stacked
+ * (plume_gpu_matmul_stacked; 67 q rows, so k's and v's rows start inside an 8-row group);
+ * with part_limit the weights are split into parts, the stacked one across the boundaries. */
 static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_t n, uint64_t part_limit) {
     plume_error err;
     const uint32_t rq = 67, rk = 35;
@@ -205,8 +208,15 @@ static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_
     plume_gpu_weight *wq = plume_gpu_weight_create(gpu, type, rq, cols, tq.data, &err);
     plume_gpu_weight *wk = wq ? plume_gpu_weight_create(gpu, type, rk, cols, tk.data, &err) : NULL;
     plume_gpu_weight *wv = wk ? plume_gpu_weight_create(gpu, type, rk, cols, tv.data, &err) : NULL;
+    uint64_t bq_bytes = plume_gpu_type_bytes(type, rq, cols), bk_bytes = plume_gpu_type_bytes(type, rk, cols);
+    uint8_t *stack = malloc(bq_bytes + 2 * bk_bytes);
+    memcpy(stack, tq.data, bq_bytes);
+    memcpy(stack + bq_bytes, tk.data, bk_bytes);
+    memcpy(stack + bq_bytes + bk_bytes, tv.data, bk_bytes);
+    plume_gpu_weight *ws = wv ? plume_gpu_weight_create(gpu, type, rq + 2 * rk, cols, stack, &err) : NULL;
+    free(stack);
     plume_gpu_set_part_limit(gpu, 0);
-    T_OK(wv == NULL);
+    T_OK(ws == NULL);
     float *x = malloc((size_t)n * cols * 4), *q = malloc((size_t)n * rq * 4), *k = malloc((size_t)n * rk * 4),
           *v = malloc((size_t)n * rk * 4);
     for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
@@ -225,6 +235,25 @@ static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_
     CHECK_MSG(bq_off + bk_off + bv_off == 0, "matmul_qkv %s cols %u n=%u%s: %d q, %d k, %d v outputs off",
               type_name(type), cols, n, part_limit ? " split" : "", bq_off, bk_off, bv_off);
     plume_gpu_rec_free(rec);
+    /* The stacked weight, outputs cleared first. */
+    T_OK(plume_gpu_fill(bq, 0, (uint64_t)n * rq * 4, 0x7fc00000u, &err));
+    T_OK(plume_gpu_fill(bk, 0, (uint64_t)n * rk * 4, 0x7fc00000u, &err));
+    T_OK(plume_gpu_fill(bv, 0, (uint64_t)n * rk * 4, 0x7fc00000u, &err));
+    rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    T_OK(plume_gpu_matmul_stacked(rec, ws, rq, rk, bx, bq, bk, bv, n, &err));
+    CHECK(plume_gpu_matmul_stacked(rec, ws, rq, 2 * rk, bx, bq, bk, bv, n, &err) < 0);   /* no v rows left */
+    CHECK(plume_gpu_matmul_stacked(rec, ws, rq, rk, bx, bq, bk, bk, n, &err) < 0);       /* k and v must differ */
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    t_download(bq, q, (uint64_t)n * rq * 4);
+    t_download(bk, k, (uint64_t)n * rk * 4);
+    t_download(bv, v, (uint64_t)n * rk * 4);
+    bq_off = count_off(&tq, x, q, n), bk_off = count_off(&tk, x, k, n), bv_off = count_off(&tv, x, v, n);
+    CHECK_MSG(bq_off + bk_off + bv_off == 0, "matmul_stacked %s cols %u n=%u%s: %d q, %d k, %d v outputs off",
+              type_name(type), cols, n, part_limit ? " split" : "", bq_off, bk_off, bv_off);
+    plume_gpu_rec_free(rec);
+    plume_gpu_weight_free(ws);
     plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bq), plume_gpu_buffer_free(bk), plume_gpu_buffer_free(bv);
     plume_gpu_weight_free(wq), plume_gpu_weight_free(wk), plume_gpu_weight_free(wv);
     free(x), free(q), free(k), free(v);
@@ -265,10 +294,142 @@ static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint
     free_weight(&tw);
 }
 
-/* No argument: F32 and F16; "quant": Q8_0 and Q4_0; "all": the four. ctest runs the two
- * halves as two tests, so they can run side by side. */
+/* y = W x with the default matmul shape and with each shape the autotune may choose:
+ * each row is accumulated in the same order whatever the shape, so the outputs must be
+ * bit-identical (the shapes are also checked against the reference in test_variants). */
+static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n) {
+    plume_error err;
+    test_weight tw = make_weight(type, rows, cols);
+    plume_gpu_weight *w = plume_gpu_weight_create(gpu, type, rows, cols, tw.data, &err);
+    T_OK(w == NULL);
+    float *x = malloc((size_t)n * cols * 4), *y0 = malloc((size_t)n * rows * 4), *y = malloc((size_t)n * rows * 4);
+    for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
+    uint32_t wg[8], tr[8];
+    int nv = plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, wg, tr, 8);
+    CHECK(nv >= 2);
+    for (int v = 0; v < nv; v++) {
+        plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
+        T_OK(plume_gpu_fill(by, 0, (uint64_t)n * rows * 4, 0x7fc00000u, &err));
+        plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+        T_OK(rec == NULL);
+        T_OK(plume_gpu_matmul(rec, w, bx, by, n, &err));
+        T_OK(plume_gpu_rec_end(rec, &err));
+        T_OK(plume_gpu_rec_submit(rec, &err));
+        plume_gpu_rec_free(rec);
+        t_download(by, v ? y : y0, (uint64_t)n * rows * 4);
+        if (v)
+            CHECK_MSG(!memcmp(y, y0, (size_t)n * rows * 4), "matmul %s %ux%u n=%u: shape %u x %u rows differs from "
+                      "the default %u x %u", type_name(type), rows, cols, n, wg[v], tr[v], wg[0], tr[0]);
+    }
+    plume_gpu_set_matmul_shape(gpu, 0, 0);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
+    plume_gpu_weight_free(w);
+    free(x), free(y0), free(y);
+    free_weight(&tw);
+}
+
+/* Every shape the autotune may choose, on the float and the quantized decode paths: bit
+ * for bit against the default shape (F16, Q8_0, Q4_0), and against the reference (F16 and
+ * Q8_0: plain and SwiGLU for one token and for tiles of 8 with a partial one, the stacked
+ * q/k/v for one token). */
+static void test_variants(plume_gpu *gpu, int quant) {
+    uint32_t wg[8], tr[8];
+    const plume_gpu_type types[3] = {PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    for (int t = quant ? 1 : 0; t < (quant ? 3 : 1); t++) {
+        uint32_t cols = types[t] == PLUME_GPU_F16 ? 130 : 160;
+        test_variant_exact(gpu, types[t], 67, cols, 1);
+        test_variant_exact(gpu, types[t], 300, cols, 13);
+        /* Q4_0: bit for bit against the default (which test_gpu_matmul_quant holds to the
+         * reference); its SwiGLU pipelines are the slowest to compile. */
+        if (types[t] == PLUME_GPU_Q4_0) continue;
+        for (int tile = 1; tile <= 8; tile += 7) {   /* one token, and tiles of 8 */
+            int nv = plume_gpu_matmul_variants(gpu, types[t], (uint32_t)tile, wg, tr, 8);
+            for (int v = 1; v < nv; v++) {
+                plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
+                uint32_t n = tile == 1 ? 1 : 13;
+                test_matmul(gpu, types[t], tile == 1 ? 67 : 300, cols, n, 0);
+                test_swiglu(gpu, types[t], 67, cols, n, 0);
+                if (tile == 1) test_qkv(gpu, types[t], cols, n, 0);   /* the row routing: tile-independent */
+                plume_gpu_set_matmul_shape(gpu, 0, 0);
+            }
+        }
+    }
+}
+
+/* The autotune itself, in a fresh cache folder: the first matmul of a class times the
+ * candidates and writes the cache file; a second gpu reads it instead of timing again; a
+ * hand-edited line naming a shape this build does not try is ignored (timed again). */
+static void test_tune(void) {
+    char dir[512], path[1024], line[256];
+    const char *build = getenv("PLUME_BUILD_DIR");
+    snprintf(dir, sizeof dir, "%s/test-tune-%ld", build && *build ? build : "/tmp", (long)getpid());
+    setenv("PLUME_TUNE_DIR", dir, 1);
+    setenv("PLUME_TUNE", "1", 1);
+    plume_error err;
+    /* 512 x 512: big enough to be tuned (a 40 x 64 one, below, is not). */
+    test_weight tw = make_weight(PLUME_GPU_Q8_0, 512, 512), small = make_weight(PLUME_GPU_Q8_0, 40, 64);
+    for (int round = 0; round < 3; round++) {
+        plume_gpu *gpu = t_open();
+        plume_gpu_weight *ws = plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, 40, 64, small.data, &err);
+        plume_gpu_weight *w = plume_gpu_weight_create(gpu, PLUME_GPU_Q8_0, 512, 512, tw.data, &err);
+        plume_gpu_buffer *bx = t_buffer(gpu, NULL, 512 * 4), *by = t_buffer(gpu, NULL, 512 * 4);
+        plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+        T_OK(w == NULL || ws == NULL || rec == NULL);
+        T_OK(plume_gpu_matmul(rec, ws, bx, by, 1, &err));
+        CHECK_MSG(plume_gpu_tune_runs(gpu) == 0, "a 40 x 64 matrix started a timing");
+        T_OK(plume_gpu_matmul(rec, w, bx, by, 1, &err));
+        plume_gpu_rec_free(rec);
+        CHECK_MSG(plume_gpu_tune_runs(gpu) == (round == 1 ? 0 : 1), "tune round %d: %d timings", round,
+                  plume_gpu_tune_runs(gpu));
+        if (round == 0) {
+            /* The file names the chosen shape, one of the candidates. */
+            snprintf(path, sizeof path, "%s/tune-%04x-%04x-%08x-%s.txt", dir, plume_gpu_device_info(gpu)->vendor_id,
+                     plume_gpu_device_info(gpu)->device_id, gpu->driver_version, gpu->cache_uuid);
+            FILE *f = fopen(path, "r");
+            CHECK_MSG(f != NULL, "no tune file %s", path);
+            int found = 0;
+            while (f && fgets(line, sizeof line, f)) {
+                unsigned a, b;
+                if (sscanf(line, "matmul.q8_0.n1 %u %u", &a, &b) != 2) continue;
+                uint32_t wg[8], tr[8];
+                int nv = plume_gpu_matmul_variants(gpu, PLUME_GPU_Q8_0, 1, wg, tr, 8);
+                for (int v = 0; v < nv; v++) found |= wg[v] == a && tr[v] == b;
+            }
+            if (f) fclose(f);
+            CHECK_MSG(found, "the tune file %s has no valid matmul.q8_0.n1 line", path);
+        }
+        if (round == 1) {   /* a shape outside the candidates: ignored */
+            FILE *f = fopen(path, "w");
+            T_OK(f == NULL);
+            fprintf(f, "matmul.q8_0.n1 3 7\n");
+            fclose(f);
+        }
+        plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
+        plume_gpu_weight_free(w), plume_gpu_weight_free(ws);
+        plume_gpu_close(gpu);
+    }
+    free_weight(&tw), free_weight(&small);
+    unlink(path);
+    rmdir(dir);
+    setenv("PLUME_TUNE", "0", 1);
+}
+
+/* No argument: F32 and F16; "quant": Q8_0 and Q4_0; "all": the four; "variants": the
+ * autotune's shapes on F16, and the autotune; "variants-quant": its shapes on Q8_0 and
+ * Q4_0. ctest runs them as four tests, side by side. */
 int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "float";
+    if (!strncmp(which, "variants", 8)) {
+        int quant = !strcmp(which, "variants-quant");
+        plume_gpu *gpu = t_open();
+        test_variants(gpu, quant);
+        plume_gpu_close(gpu);
+        if (!quant) test_tune();
+
+        CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
+        return check_finish(quant ? "test_gpu_matmul variants-quant" : "test_gpu_matmul variants");
+    }
     int first = !strcmp(which, "quant") ? 2 : 0, last = !strcmp(which, "all") || !strcmp(which, "quant") ? 4 : 2;
     plume_gpu *gpu = t_open();
     plume_gpu_type types[4] = {PLUME_GPU_F32, PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};

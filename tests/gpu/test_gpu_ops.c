@@ -266,7 +266,7 @@ static void test_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv, uint
     T_OK(plume_gpu_fill(bkc, 0, cache * 4, nan_bits, &err));
     T_OK(plume_gpu_fill(bvc, 0, cache * 4, nan_bits, &err));
     /* A 13-token prompt in sequence 1 (more than 8 rows: attention_rows.comp), then a
-     * 3-token prompt in sequence 0 (attention.comp, like decoding). */
+     * 3-token prompt in sequence 0 (attention_split.comp, like decoding). */
     plume_gpu_row prompt[13];
     for (uint32_t i = 0; i < 13; i++) prompt[i] = (plume_gpu_row){0, i, 1, 0};
     attention_step(gpu, prompt, 13, n_heads, n_kv, hd, ctx, n_seq, bkc, bvc, kc, vc, "prompt seq 1");
@@ -396,6 +396,17 @@ int main(void) {
     test_attention(gpu, 6, 2, 64);    /* groups of 3 */
     test_attention(gpu, 3, 3, 20);    /* plain multi-head */
     test_attention(gpu, 4, 2, 6);     /* head_dim % 4 != 0: caches read from storage buffers */
+    /* Decode attention split into chunks of positions and merged (the choice on GPUs; on a
+     * CPU device one split): chunks of 5 give 8 splits of the 40 positions, some of them
+     * past a row's position; chunks of 16, 3 splits, the last one partial. */
+    const uint32_t chunks[2] = {5, 16};
+    for (int c = 0; c < 2; c++) {
+        plume_gpu_set_attention_chunk(gpu, chunks[c]);
+        test_attention(gpu, 8, 4, 8);
+        test_attention(gpu, 6, 2, 64);
+        test_attention(gpu, 4, 2, 6);
+    }
+    plume_gpu_set_attention_chunk(gpu, 0);
     test_elementwise(gpu, 1000);
     test_elementwise(gpu, 7);
     test_argmax(gpu, 1000);
