@@ -10,6 +10,7 @@ set -eu
 PLUME=${PLUME:-build/bin/plume}
 OUT=${1:-experiment/plume-email}
 DATA=${DATA:-data/email/dataset/test.jsonl}
+mkdir -p "$OUT"
 GRAPHS="graphs/immedctx.yaml graphs/recentdoc.yaml graphs/rankdoc_bm25.yaml graphs/sumctx_ind.yaml
         graphs/sumctx.yaml graphs/synctx_ind.yaml graphs/synctx.yaml graphs/default.yaml"
 PLUME_MODEL=models/plume-email-genonly.gguf "$PLUME" experiment $GRAPHS --data "$DATA" --out-dir "$OUT/genonly" >/dev/null

@@ -97,7 +97,7 @@ int main(void) {
     {
         char graph_path[600], data[600], out[600], model[600];
         snprintf(graph_path, sizeof graph_path, "%s/graphs/default.yaml", getenv("PLUME_SOURCE_DIR"));
-        snprintf(model, sizeof model, "%s/models/default.gguf", getenv("PLUME_SOURCE_DIR"));
+        snprintf(model, sizeof model, "%s/models/plume-email.gguf", getenv("PLUME_SOURCE_DIR"));
         snprintf(data, sizeof data, "%s/requests.jsonl", getenv("PLUME_TEST_DATA"));
         snprintf(out, sizeof out, "%s/default.jsonl", test_dir);
         setenv("PLUME_MODEL", model, 1);

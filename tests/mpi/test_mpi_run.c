@@ -1,6 +1,6 @@
 /* `mpirun -n 2 plume run` on one machine (both ranks on the one device, lavapipe in CI):
  *   - the shipped default graph (retrieval, summary, keywords, prompt, beam-search generation
- *     with the stories260K model, metrics) over 15 requests gives byte-identical results to
+ *     with the shipped plume-email model, metrics) over 15 requests gives byte-identical results to
  *     one process, merged in input order by rank 0, with no shard file left behind; the
  *     counts and the --stats table are reduced over the ranks (rank 0 alone reports);
  *   - a rank that crashes (fault.crash, SIGSEGV, in its third batch) leaves its shard's
@@ -112,7 +112,7 @@ int main(void) {
     snprintf(requests, sizeof requests, "%s/requests.jsonl", data);
     snprintf(graph, sizeof graph, "%s/graphs/default.yaml", src);
     char model[600];
-    snprintf(model, sizeof model, "%s/models/default.gguf", src);
+    snprintf(model, sizeof model, "%s/models/plume-email.gguf", src);
     setenv("PLUME_MODEL", model, 1);
     setenv("PLUME_MAX_TOKENS", "8", 1);   /* a short continuation: the point is the sharding */
     setenv("PLUME_MODULE_PATH", TEST_FAULT_DIR, 1);

@@ -11,7 +11,7 @@ static plume_lm *lm;
 const char *pipe_model_path(void) {
     static char path[1024];
     const char *src = getenv("PLUME_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/models/default.gguf", src ? src : ".");
+    snprintf(path, sizeof path, "%s/models/stories260K.gguf", src ? src : ".");
     return path;
 }
 

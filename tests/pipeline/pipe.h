@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include "plume/lm.h"
 
-/* The shipped default model (stories260K, F32): $PLUME_SOURCE_DIR/models/default.gguf. */
+/* The shipped default model (stories260K, F32): $PLUME_SOURCE_DIR/models/stories260K.gguf. */
 const char *pipe_model_path(void);
 /* A scratch path in a private temporary folder: pipe_tmp("x.jsonl"). Static storage, 8 slots. */
 const char *pipe_tmp(const char *name);
