@@ -9,6 +9,12 @@
  * prompt: the request's target (the whole document, whose start is the immediate context) minus
  * that context, which is how generate.lm uses it (it prepends the context to the continuation).
  *
+ * With --pair PROMPT=TARGET (repeatable), each result line gives instead one example per pair:
+ * slot PROMPT as the prompt and slot TARGET as the target, a text as it is or a list of terms as
+ * their words joined by ", ". That turns a run of the model-based aids (summarize.ctx and
+ * synthesize.ctx output their exact `prompt`) with their weak labels (summarize.weak_labels,
+ * synthesize.weak_labels) into SumCtx and SynCtx training examples (graphs/train-data-aids.yaml).
+ *
  * The author-distinction examples (the paper's multitask AuthorPred) pair two passages of the
  * training requests' users (their profile documents and targets): half from one author ("true"),
  * half from two ("false"). Their count is round(R x generation examples), made even so the halves
@@ -29,6 +35,7 @@
 #define EX_MAX_DOCS 10000000u
 #define EX_MAX_USERS 1000000u
 #define EX_MAX_HOLDOUT 64
+#define EX_MAX_PAIRS 16
 
 static const char AUTHOR_INSTRUCTION[] = "Predict whether two passages are from the same author";
 
@@ -41,6 +48,8 @@ static void usage(FILE *f) {
                "  --seed S             the pairs' random draws (default 1)\n"
                "  --passage-chars N    each passage cut to N characters at a word boundary (default 300)\n"
                "  --holdout FILE       requests whose users must never be drawn (repeatable: val, test)\n"
+               "  --pair P=T           instead of prompt/context/target, slot P as the prompt and slot T\n"
+               "                       (a text, or terms joined by \", \") as the target (repeatable)\n"
                "  --text-chars N       also every document of the --requests users as plain text (empty\n"
                "                       prompt, the loss on every token), in pieces of at most N characters:\n"
                "                       language-model pretraining data; RESULTS.jsonl may then be left out\n");
@@ -314,6 +323,37 @@ static char *cut_passage(const char *s, size_t max) {
     return out;
 }
 
+/* A result slot as a training target: a text as it is, a list of terms as their words joined by
+ * ", " (the form synthesize.ctx parses back). NULL with a message naming FILE:LINE otherwise. */
+static char *slot_text(jsonl *j, json_t *o, const char *slot) {
+    json_t *v = json_object_get(o, slot);
+    if (json_is_string(v)) return strdup(json_string_value(v));
+    if (!json_is_array(v)) {
+        fprintf(stderr, "plume examples: %s:%ld: slot \"%s\" is %s (hint: list it under the graph's output:)\n",
+                j->path, j->line, slot, v ? "neither a text nor a list of terms" : "missing");
+        return NULL;
+    }
+    size_t n = 1, i;
+    json_t *t;
+    json_array_foreach(v, i, t) {
+        json_t *w = json_is_object(t) ? json_object_get(t, "word") : t;
+        if (!json_is_string(w)) {
+            fprintf(stderr, "plume examples: %s:%ld: slot \"%s\": item %zu is not a term\n", j->path, j->line, slot,
+                    i + 1);
+            return NULL;
+        }
+        n += json_string_length(w) + 2;
+    }
+    char *out = malloc(n), *at = out;
+    if (!out) return NULL;
+    *at = 0;
+    json_array_foreach(v, i, t) {
+        json_t *w = json_is_object(t) ? json_object_get(t, "word") : t;
+        at += sprintf(at, "%s%s", i ? ", " : "", json_string_value(w));
+    }
+    return out;
+}
+
 static int write_example(FILE *f, const char *prompt, const char *target) {
     json_t *o = json_pack("{s:s, s:s}", "prompt", prompt, "target", target);
     if (!o) return -1;
@@ -370,6 +410,8 @@ int cmd_examples(int argc, char **argv) {
     double ratio = 1.0;
     unsigned long long seed = 1;
     long chars = 300, text_chars = 0;
+    const char *pair_prompt[EX_MAX_PAIRS], *pair_target[EX_MAX_PAIRS];
+    int n_pairs_opt = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *end;
@@ -408,6 +450,15 @@ int cmd_examples(int argc, char **argv) {
                 fprintf(stderr, "plume examples: --passage-chars wants 1..1000000, got '%s'\n", argv[i]);
                 return 2;
             }
+        } else if (!strcmp(a, "--pair") && has) {
+            const char *v = argv[++i], *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1] || n_pairs_opt == EX_MAX_PAIRS) {
+                fprintf(stderr, "plume examples: --pair wants PROMPT_SLOT=TARGET_SLOT (at most %d), got '%s'\n",
+                        EX_MAX_PAIRS, v);
+                return 2;
+            }
+            pair_prompt[n_pairs_opt] = v;   /* cut at '=' below */
+            pair_target[n_pairs_opt++] = eq + 1;
         } else if (!strcmp(a, "--text-chars") && has) {
             errno = 0;
             text_chars = strtol(argv[++i], &end, 10);
@@ -465,6 +516,27 @@ int cmd_examples(int argc, char **argv) {
             fprintf(stderr, "plume examples: %s:%ld: the record failed in the run: %s\n", results, j.line,
                     json_is_string(e) ? json_string_value(e) : "(no message)");
             r = -1;
+        }
+        if (r == 1 && n_pairs_opt) {   /* --pair: one example per pair, nothing else from the line */
+            for (int k = 0; r == 1 && k < n_pairs_opt; k++) {
+                char pslot[256];
+                size_t pl = (size_t)(pair_target[k] - 1 - pair_prompt[k]);
+                snprintf(pslot, sizeof pslot, "%.*s", (int)(pl < sizeof pslot ? pl : sizeof pslot - 1), pair_prompt[k]);
+                char *pr = slot_text(&j, o, pslot), *tg = pr ? slot_text(&j, o, pair_target[k]) : NULL;
+                if (!tg) r = -1;
+                else if (tg[0] && pr[0]) {   /* an empty label teaches nothing: skipped */
+                    if (write_example(f, pr, tg)) {
+                        fprintf(stderr, "plume examples: %s: write error\n", tmp);
+                        r = -1;
+                    }
+                    n_gen++;
+                }
+                free(pr);
+                free(tg);
+            }
+            json_decref(o);
+            if (r < 0) break;
+            continue;
         }
         const char *hint = "the graph's output: must list prompt, context and target";
         const char *prompt = r == 1 ? get_text(&j, o, "prompt", hint) : NULL;
@@ -545,8 +617,8 @@ int cmd_examples(int argc, char **argv) {
         fprintf(stderr, "plume examples: renaming %s to %s: %s\n", tmp, out, strerror(errno));
         goto fail;
     }
-    fprintf(stderr, "plume examples: %s: %ld generation examples, %ld author pairs (%ld same, %ld different)%s",
-            out, n_gen, n_pairs, n_pairs / 2, n_pairs / 2, text_chars ? ", " : "");
+    fprintf(stderr, "plume examples: %s: %ld %s examples, %ld author pairs (%ld same, %ld different)%s", out, n_gen,
+            n_pairs_opt ? "--pair" : "generation", n_pairs, n_pairs / 2, n_pairs / 2, text_chars ? ", " : "");
     if (text_chars) fprintf(stderr, "%ld plain-text pieces", n_text);
     fprintf(stderr, " from %zu users\n", p.n);
     rc = 0;

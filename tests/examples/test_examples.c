@@ -184,6 +184,21 @@ int main(void) {
     CHECK(run("--text-chars 16 -o x.jsonl") == 2);   /* the text comes from --requests */
     CHECK(run("--requests train.jsonl --text-chars 3 -o x.jsonl") == 2);
 
+    /* --pair: slots as prompt and target; terms joined by ", "; an empty label skipped */
+    put("aids.jsonl",
+        "{\"id\":\"r1\",\"sp\":\"Summarize\\nx\",\"sl\":\"the label\",\"wp\":\"Words\",\"wl\":[{\"word\":\"cat\",\"weight\":2},{\"word\":\"hat\",\"weight\":1}]}\n"
+        "{\"id\":\"r2\",\"sp\":\"S2\",\"sl\":\"\",\"wp\":\"W2\",\"wl\":[]}\n");
+    CHECK(run("aids.jsonl --pair sp=sl --pair wp=wl --ratio 0 -o aid-out.jsonl") == 0);
+    text = slurp("aid-out.jsonl");
+    CHECK_STR(text, "{\"prompt\":\"Summarize\\nx\",\"target\":\"the label\"}\n"
+                    "{\"prompt\":\"Words\",\"target\":\"cat, hat\"}\n");
+    free(text);
+    CHECK(run("aids.jsonl --pair sp=nope --ratio 0 -o aid-out.jsonl") == 1);
+    char *perr = slurp("err");
+    CHECK(perr && strstr(perr, "aids.jsonl:1: slot \"nope\" is missing"));
+    free(perr);
+    CHECK(run("aids.jsonl --pair sp --ratio 0 -o aid-out.jsonl") == 2);
+
     /* a failed record and a missing field stop the run, naming the line; no output is left */
     put("bad.jsonl", "{\"id\":\"r1\",\"prompt\":\"P\",\"context\":\"c\",\"target\":\"cx\"}\n{\"id\":\"r2\",\"error\":\"stage 'rank': boom\"}\n");
     CHECK(run("bad.jsonl --ratio 0 -o bad-out.jsonl") == 1);
