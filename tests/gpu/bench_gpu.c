@@ -5,24 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
-#include <time.h>
 #include "plume/gpu.h"
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* CPU seconds of this process (all threads): on a CPU device such as lavapipe a fairer
- * measure than the wall clock when other processes share the cores. */
-static double cpu(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec +
-           (double)u.ru_stime.tv_usec * 1e-6;
-}
+#include "bench_clock.h"
 
 int main(int argc, char **argv) {
     if (argc < 3) {
@@ -74,9 +58,9 @@ int main(int argc, char **argv) {
             rc = !rec || plume_gpu_fill(x, 0, (uint64_t)n * cols * 4, 0x3c000000u, &err);
             for (int i = 0; i < reps && !rc; i++) rc = plume_gpu_matmul(rec, w, x, y, n, &err) != 0;
             rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);   /* warm-up */
-            double t0 = now(), c0 = cpu();
+            double t0 = bench_wall(), c0 = bench_cpu();
             rc = rc || plume_gpu_rec_submit(rec, &err);
-            double dt = (now() - t0) / reps, dc = (cpu() - c0) / reps;
+            double dt = (bench_wall() - t0) / reps, dc = (bench_cpu() - c0) / reps;
             if (!rc)
                 printf("matmul %-4s %ux%u n=%-2u %8.3f ms  %6.2f G MAC/s  %6.2f GB/s of weights  (%.2f G MAC per CPU-s)\n",
                        names[t], rows, cols, n, dt * 1e3, (double)rows * cols * n / dt / 1e9, (double)bytes / dt / 1e9,
@@ -135,11 +119,11 @@ int main(int argc, char **argv) {
                           plume_gpu_matmul_swiglu(rec, w1, w1, xb, hb, 1, &err) || plume_gpu_matmul(rec, w2, hb, att, 1, &err);
             }
             bad = bad || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);
-            double t0 = now(), c0 = cpu();
+            double t0 = bench_wall(), c0 = bench_cpu();
             for (int i = 0; i < reps && !bad; i++) bad = plume_gpu_rec_submit(rec, &err);
             if (!bad)
                 printf("decode step, %u layers of dim %u, Q8_0, %s ops: %.3f ms (%.3f CPU-ms)\n", L, dim,
-                       fused ? "fused" : "plain", (now() - t0) / reps * 1e3, (cpu() - c0) / reps * 1e3);
+                       fused ? "fused" : "plain", (bench_wall() - t0) / reps * 1e3, (bench_cpu() - c0) / reps * 1e3);
             else
                 fprintf(stderr, "bench_gpu: %s\n", err.msg), rc = 1;
             plume_gpu_rec_free(rec);
@@ -169,9 +153,9 @@ int main(int argc, char **argv) {
             for (int i = 0; i < reps && !rc; i++)
                 rc = plume_gpu_attention(rec, q, kc, vc, rb, o, n, heads, kv, (uint32_t)hd, ctx, &err) != 0;
             rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);
-            double t0 = now(), c0 = cpu();
+            double t0 = bench_wall(), c0 = bench_cpu();
             rc = rc || plume_gpu_rec_submit(rec, &err);
-            double dt = (now() - t0) / reps, dc = (cpu() - c0) / reps;
+            double dt = (bench_wall() - t0) / reps, dc = (bench_cpu() - c0) / reps;
             if (!rc) printf("attention %s heads 8/4 head_dim %d: %.3f ms (%.3f CPU-ms)\n",
                             step ? "decode at pos 511" : "prompt of 128", hd, dt * 1e3, dc * 1e3);
             else fprintf(stderr, "bench_gpu: %s\n", err.msg);

@@ -4,23 +4,8 @@
  * "Training", and to compare kernel variants. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
 #include "train_ops.h"
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* CPU seconds of this process: fairer than the wall clock on a shared CPU device. */
-static double cpu(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec +
-           (double)u.ru_stime.tv_usec * 1e-6;
-}
+#include "bench_clock.h"
 
 static pbuf *filled(plume_gpu *gpu, uint64_t count, plume_error *err) {
     pbuf *b = plume_gpu_buffer_create(gpu, count * 4, 0, err);
@@ -45,9 +30,9 @@ static void bench_mm(plume_gpu *gpu, int mode, uint32_t rows, uint32_t cols, uin
              : mode == 1 ? plume_train_matmul_dx(rec, w, dy, o, rows, cols, n, 0, &err)
                          : plume_train_matmul_dw(rec, dy, x, o, rows, cols, n, &err);
     rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);   /* warm-up */
-    double t0 = now(), c0 = cpu();
+    double t0 = bench_wall(), c0 = bench_cpu();
     rc = rc || plume_gpu_rec_submit(rec, &err);
-    double dt = (now() - t0) / reps, dc = (cpu() - c0) / reps;
+    double dt = (bench_wall() - t0) / reps, dc = (bench_cpu() - c0) / reps;
     static const char *names[3] = {"y = W x", "dx", "dW"};
     if (rc) fprintf(stderr, "bench_train: %s\n", err.msg), exit(1);
     double flop = 2.0 * rows * cols * n;
@@ -69,11 +54,11 @@ static void bench_attention(plume_gpu *gpu, uint32_t n, uint32_t heads, uint32_t
     for (int i = 0; i < reps && !rc; i++)
         rc = plume_train_attention_backward(rec, q, k, v, o, d, ld, dq, dk, dv, n, heads, kv, hd, seq, &err);
     rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);
-    double t0 = now(), c0 = cpu();
+    double t0 = bench_wall(), c0 = bench_cpu();
     rc = rc || plume_gpu_rec_submit(rec, &err);
     if (rc) fprintf(stderr, "bench_train: %s\n", err.msg), exit(1);
     printf("attention backward n=%u heads %u/%u head_dim %u seq %u: %.3f ms (%.3f CPU-ms)\n", n, heads, kv, hd, seq,
-           (now() - t0) / reps * 1e3, (cpu() - c0) / reps * 1e3);
+           (bench_wall() - t0) / reps * 1e3, (bench_cpu() - c0) / reps * 1e3);
     plume_gpu_rec_free(rec);
     pbuf *all[9] = {q, k, v, o, d, ld, dq, dk, dv};
     for (int i = 0; i < 9; i++) plume_gpu_buffer_free(all[i]);
