@@ -312,15 +312,19 @@ static size_t passage_end(const char *s, size_t max) {
     return n;
 }
 
-/* s cut by passage_end, trailing white space dropped. Returns a new string. */
-static char *cut_passage(const char *s, size_t max) {
-    size_t n = passage_end(s, max);
+/* The first n bytes of s, trailing white space dropped. Returns a new string. */
+static char *copy_trimmed(const char *s, size_t n) {
     while (n > 0 && strchr(" \t\r\n", s[n - 1])) n--;
     char *out = malloc(n + 1);
     if (!out) return NULL;
     memcpy(out, s, n);
     out[n] = 0;
     return out;
+}
+
+/* s cut by passage_end, trailing white space dropped. Returns a new string. */
+static char *cut_passage(const char *s, size_t max) {
+    return copy_trimmed(s, passage_end(s, max));
 }
 
 /* A result slot as a training target: a text as it is, a list of terms as their words joined by
@@ -373,7 +377,7 @@ static long write_text(FILE *f, const char *doc, size_t chars) {
         while (*doc && strchr(" \t\r\n", *doc)) doc++;
         if (!*doc) break;
         size_t len = passage_end(doc, chars);
-        char *piece = cut_passage(doc, chars);
+        char *piece = copy_trimmed(doc, len);
         if (!piece || write_example(f, "", piece)) {
             free(piece);
             return -1;
@@ -401,6 +405,19 @@ static int write_pair(FILE *f, const passage *a, const passage *b, size_t chars,
     free(x);
     free(y);
     return r;
+}
+
+/* OPTION's value: an integer in lo..1000000. Returns 0, or -1 after saying what is wrong. */
+static int parse_count(const char *option, const char *s, long lo, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s || errno || v < lo || v > 1000000) {
+        fprintf(stderr, "plume examples: %s wants %ld..1000000, got '%s'\n", option, lo, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 int cmd_examples(int argc, char **argv) {
@@ -444,28 +461,19 @@ int cmd_examples(int argc, char **argv) {
                 return 2;
             }
         } else if (!strcmp(a, "--passage-chars") && has) {
-            errno = 0;
-            chars = strtol(argv[++i], &end, 10);
-            if (*end || errno || chars < 1 || chars > 1000000) {
-                fprintf(stderr, "plume examples: --passage-chars wants 1..1000000, got '%s'\n", argv[i]);
-                return 2;
-            }
+            if (parse_count(a, argv[++i], 1, &chars)) return 2;
         } else if (!strcmp(a, "--pair") && has) {
-            const char *v = argv[++i], *eq = strchr(v, '=');
+            char *v = argv[++i], *eq = strchr(v, '=');
             if (!eq || eq == v || !eq[1] || n_pairs_opt == EX_MAX_PAIRS) {
                 fprintf(stderr, "plume examples: --pair wants PROMPT_SLOT=TARGET_SLOT (at most %d), got '%s'\n",
                         EX_MAX_PAIRS, v);
                 return 2;
             }
-            pair_prompt[n_pairs_opt] = v;   /* cut at '=' below */
+            *eq = '\0';   /* argv's strings are ours to write: the two slot names */
+            pair_prompt[n_pairs_opt] = v;
             pair_target[n_pairs_opt++] = eq + 1;
         } else if (!strcmp(a, "--text-chars") && has) {
-            errno = 0;
-            text_chars = strtol(argv[++i], &end, 10);
-            if (*end || errno || text_chars < 16 || text_chars > 1000000) {
-                fprintf(stderr, "plume examples: --text-chars wants 16..1000000, got '%s'\n", argv[i]);
-                return 2;
-            }
+            if (parse_count(a, argv[++i], 16, &text_chars)) return 2;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "plume examples: unknown option or missing value '%s'\n", a);
             usage(stderr);
@@ -519,10 +527,7 @@ int cmd_examples(int argc, char **argv) {
         }
         if (r == 1 && n_pairs_opt) {   /* --pair: one example per pair, nothing else from the line */
             for (int k = 0; r == 1 && k < n_pairs_opt; k++) {
-                char pslot[256];
-                size_t pl = (size_t)(pair_target[k] - 1 - pair_prompt[k]);
-                snprintf(pslot, sizeof pslot, "%.*s", (int)(pl < sizeof pslot ? pl : sizeof pslot - 1), pair_prompt[k]);
-                char *pr = slot_text(&j, o, pslot), *tg = pr ? slot_text(&j, o, pair_target[k]) : NULL;
+                char *pr = slot_text(&j, o, pair_prompt[k]), *tg = pr ? slot_text(&j, o, pair_target[k]) : NULL;
                 if (!tg) r = -1;
                 else if (tg[0] && pr[0]) {   /* an empty label teaches nothing: skipped */
                     if (write_example(f, pr, tg)) {
