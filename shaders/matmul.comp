@@ -10,6 +10,8 @@
 // blocks of TB tokens.
 // x is read through a texel view too where its rows are whole texels (cols % 4 == 0):
 // on lavapipe that made this kernel 3-10x faster than scalar storage-buffer loads.
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -20,6 +22,9 @@ layout(constant_id = 3) const uint TB = 8;
 layout(constant_id = 4) const uint XVEC = 0;   // 1: read x through the texel view X4
 layout(constant_id = 5) const uint SWIGLU = 0; // 1: y = silu(W x) * (W3 x)
 layout(constant_id = 6) const uint QKV = 0;    // 1: W is q, k and v stacked; its rows go to y, yk, yv
+// 1 (subgroups of exactly 8, XVEC): x is fetched 8 texels at a time, one per invocation of
+// the subgroup, and handed round by subgroup shuffles (see step_chunk).
+layout(constant_id = 7) const uint XSHARE = 0;
 const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));  // vec4s per texel
 const uint EPT = CH * 4u;                                            // values per texel
 
@@ -63,53 +68,106 @@ vec4 w3[TR][CH];
 // lavapipe, the same for tiles of 8).
 float ws[TR], ws3[TR];
 const bool QUANT = TYPE == TYPE_Q8_0 || TYPE == TYPE_Q4_0;
+// Texels per scale fetch: a Q8_0 block of 32 values is two texels, so for one token its
+// scales are fetched once for both (each scale fetch is a gather on lavapipe: 14% of a
+// one-token Q8_0 product's time when it was fetched per texel). Tiles of several tokens
+// share each fetch between the tokens already, and the doubled loop body made them 9-12%
+// slower: one texel per scale fetch there.
+const uint SPAN = TYPE == TYPE_Q8_0 && TB == 1u ? 2u : 1u;
 
-void step_texel(uint r0, uint t0, uint j, bool tail) {
+// acc + w . x with fused multiply-adds, in a fixed order (x, y, z, w): one instruction per
+// product where dot() and += compiled to separate multiplies and adds on lavapipe.
+float dot_add(vec4 w, vec4 x, float acc) {
+    return fma(w.w, x.w, fma(w.z, x.z, fma(w.y, x.y, fma(w.x, x.x, acc))));
+}
+
+void fetch_scales(uint r0, uint j) {
     for (uint r = 0u; r < TR; r++) {
         uint rr = min(r0 + r * WG, p.rows - 1u);
-        uvec4 t = fetch_w(0u, wtexel(rr, j, p.tpr));
         ws[r] = fetch_scale(0u, rr, j);
+        if (SWIGLU != 0u) ws3[r] = fetch_scale(1u, rr, j);
+    }
+}
+
+// XSHARE: a chunk is 32 values of x (8 texels), texel i of it held by invocation i of the
+// subgroup in xl[token] and shuffled to all: one fetch of x per 32 values and token where
+// each invocation fetched all 32 itself. On lavapipe a shuffle by a constant index is one
+// vector permute, while a texel fetch is 8 loads and a transpose (subgroupBroadcast, tried
+// first, finds the first active invocation with a loop over the lanes for every component
+// and made the kernel 2-20x slower). A chunk holds TPC weight texels.
+const uint XS = 8u;
+const uint TPC = XSHARE != 0u ? XS * 4u / EPT : 1u;
+vec4 xl[TB];
+
+// Group k of 4 values of x for texel j, token t0 + b; sub is j's place in its chunk (XSHARE).
+vec4 x_group(uint t0, uint b, uint j, uint k, bool tail, uint sub) {
+    if (XSHARE != 0u) return subgroupShuffle(xl[b], sub * CH + k);
+    uint base = min(t0 + b, p.n - 1u) * p.cols + j * EPT;
+    if (XVEC != 0u) {
+        // cols % 4 == 0: a group of 4 lies wholly inside the row or wholly past it.
+        bool inside = !tail || j * EPT + 4u * k < p.cols;
+        return inside ? uintBitsToFloat(texelFetch(X4, int(base / 4u + k))) : vec4(0.0);
+    }
+    if (!tail) return vec4(x[base + 4u * k], x[base + 4u * k + 1u], x[base + 4u * k + 2u], x[base + 4u * k + 3u]);
+    // The last, partial texel of a row: the weight padding is zero, but x past the row's
+    // end belongs to the next row (or past the buffer): read 0 there.
+    vec4 xv;
+    uint c = j * EPT + 4u * k;
+    for (uint e = 0u; e < 4u; e++) xv[e] = c + e < p.cols ? x[base + 4u * k + e] : 0.0;
+    return xv;
+}
+
+void step_texel(uint r0, uint t0, uint j, bool tail, uint sub) {
+    // XSHARE: the last chunk of a row may reach past it; those texels read as zero (their x
+    // is zero too). Every variant accumulates each row in the same order, bit for bit.
+    bool past = XSHARE != 0u && j >= p.tpr;
+    uint jc = XSHARE != 0u ? min(j, p.tpr - 1u) : j;
+    for (uint r = 0u; r < TR; r++) {
+        uint rr = min(r0 + r * WG, p.rows - 1u);
+        uvec4 t = fetch_w(0u, wtexel(rr, jc, p.tpr));
+        if (past) t = uvec4(0u);
         for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k);
         if (SWIGLU != 0u) {
-            uvec4 t3 = fetch_w(1u, wtexel(rr, j, p.tpr));
-            ws3[r] = fetch_scale(1u, rr, j);
+            uvec4 t3 = fetch_w(1u, wtexel(rr, jc, p.tpr));
+            if (past) t3 = uvec4(0u);
             for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k);
         }
     }
     for (uint b = 0u; b < TB; b++) {
-        uint base = min(t0 + b, p.n - 1u) * p.cols + j * EPT;
         float part[TR], part3[TR];
         for (uint r = 0u; r < TR; r++) part[r] = part3[r] = 0.0;
         for (uint k = 0u; k < CH; k++) {
-            vec4 xv;
-            if (XVEC != 0u) {
-                // cols % 4 == 0: a group of 4 lies wholly inside the row or wholly past it.
-                bool inside = !tail || j * EPT + 4u * k < p.cols;
-                xv = inside ? uintBitsToFloat(texelFetch(X4, int(base / 4u + k))) : vec4(0.0);
-            } else if (!tail) {
-                xv = vec4(x[base + 4u * k], x[base + 4u * k + 1u], x[base + 4u * k + 2u], x[base + 4u * k + 3u]);
-            } else {
-                // The last, partial texel of a row: the weight padding is zero, but x past
-                // the row's end belongs to the next row (or past the buffer): read 0 there.
-                uint c = j * EPT + 4u * k;
-                for (uint e = 0u; e < 4u; e++) xv[e] = c + e < p.cols ? x[base + 4u * k + e] : 0.0;
-            }
+            vec4 xv = x_group(t0, b, j, k, tail, sub);
             if (QUANT) {
-                for (uint r = 0u; r < TR; r++) part[r] += dot(w[r][k], xv);
+                for (uint r = 0u; r < TR; r++) part[r] = dot_add(w[r][k], xv, part[r]);
                 if (SWIGLU != 0u)
-                    for (uint r = 0u; r < TR; r++) part3[r] += dot(w3[r][k], xv);
+                    for (uint r = 0u; r < TR; r++) part3[r] = dot_add(w3[r][k], xv, part3[r]);
             } else {
-                for (uint r = 0u; r < TR; r++) acc[r][b] += dot(w[r][k], xv);
+                for (uint r = 0u; r < TR; r++) acc[r][b] = dot_add(w[r][k], xv, acc[r][b]);
                 if (SWIGLU != 0u)
-                    for (uint r = 0u; r < TR; r++) acc3[r][b] += dot(w3[r][k], xv);
+                    for (uint r = 0u; r < TR; r++) acc3[r][b] = dot_add(w3[r][k], xv, acc3[r][b]);
             }
         }
         if (QUANT) {
-            for (uint r = 0u; r < TR; r++) acc[r][b] += ws[r] * part[r];
+            for (uint r = 0u; r < TR; r++) acc[r][b] = fma(ws[r], part[r], acc[r][b]);
             if (SWIGLU != 0u)
-                for (uint r = 0u; r < TR; r++) acc3[r][b] += ws3[r] * part3[r];
+                for (uint r = 0u; r < TR; r++) acc3[r][b] = fma(ws3[r], part3[r], acc3[r][b]);
         }
     }
+}
+
+// XSHARE: chunk c of every row. A chunk is one Q8_0 or Q4_0 block, so one scale fetch.
+void step_chunk(uint r0, uint t0, uint c) {
+    uint lane = gl_SubgroupInvocationID;
+    bool inside = c * XS * 4u + lane * 4u < p.cols;
+    for (uint b = 0u; b < TB; b++) {
+        uint i = min(t0 + b, p.n - 1u) * p.cols / 4u + c * XS + lane;
+        xl[b] = inside ? uintBitsToFloat(texelFetch(X4, int(i))) : vec4(0.0);
+    }
+    if (QUANT) fetch_scales(r0, c * TPC);
+    // Unrolled (the attribute: NIR would not unroll a body this large), so that sub is a
+    // constant and each shuffle one permute.
+    [[unroll]] for (uint t = 0u; t < TPC; t++) step_texel(r0, t0, c * TPC + t, false, t);
 }
 
 void main() {
@@ -117,12 +175,25 @@ void main() {
     // neighbouring rows, which the interleaved weight layout stores side by side.
     uint r0 = gl_WorkGroupID.x * WG * TR + gl_LocalInvocationID.x;
     uint t0 = gl_GlobalInvocationID.y * TB;
-    if (r0 >= p.rows || t0 >= p.n) return;
+    // XSHARE: every invocation of a subgroup takes part in the shuffles, so none leaves
+    // early; rows past the end are clamped above and not stored below.
+    if (XSHARE == 0u && (r0 >= p.rows || t0 >= p.n)) return;
     for (uint r = 0u; r < TR; r++)
         for (uint b = 0u; b < TB; b++) acc[r][b] = acc3[r][b] = 0.0;
-    uint full = p.cols / EPT;
-    for (uint j = 0u; j < full; j++) step_texel(r0, t0, j, false);
-    if (full < p.tpr) step_texel(r0, t0, full, true);
+    if (XSHARE != 0u) {
+        uint chunks = (p.cols + XS * 4u - 1u) / (XS * 4u);
+        for (uint c = 0u; c < chunks; c++) step_chunk(r0, t0, c);
+    } else {
+        uint full = p.cols / EPT;   // Q8_0: cols % 32 == 0, so full is even and there is no tail
+        for (uint j = 0u; j < full; j += SPAN) {
+            if (QUANT) fetch_scales(r0, j);
+            [[unroll]] for (uint s = 0u; s < SPAN; s++) step_texel(r0, t0, j + s, false, 0u);
+        }
+        if (full < p.tpr) {
+            if (QUANT) fetch_scales(r0, full);
+            step_texel(r0, t0, full, true, 0u);
+        }
+    }
     for (uint b = 0u; b < TB; b++) {
         if (t0 + b >= p.n) break;
         for (uint r = 0u; r < TR; r++) {

@@ -199,6 +199,10 @@ static void fill_info(VkPhysicalDevice phys, int index, plume_gpu_info *info) {
     for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
         if (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) info->device_local_bytes += mem.memoryHeaps[i].size;
     info->subgroup_size = sub.subgroupSize;
+    info->subgroup_ballot = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                            (sub.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT);
+    info->subgroup_shuffle = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                             (sub.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
     info->max_storage_buffer_range = p->limits.maxStorageBufferRange;
     info->max_allocation_bytes = m3.maxMemoryAllocationSize;
     info->max_texel_buffer_elements = p->limits.maxTexelBufferElements;

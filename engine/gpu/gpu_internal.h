@@ -16,9 +16,16 @@ typedef struct gpu_profile_entry {
 
 #define GPU_TUNE_MAX 32          /* tuned kernel classes per device */
 
+/* A matmul kernel variant (specialization constants of shaders/matmul.comp). */
+typedef struct plume_gpu_mm_shape {
+    uint32_t wg;                        /* invocations per workgroup */
+    uint32_t tr;                        /* rows per invocation */
+    uint32_t xshare;                    /* 1: x shared through subgroup shuffles (subgroups of 8) */
+} plume_gpu_mm_shape;
+
 typedef struct gpu_tune_entry {
-    char key[40];                       /* "matmul.q8_0.n1" */
-    uint32_t wg, tr;                    /* the chosen shape */
+    char key[40];                       /* "matmul.q8_0.n1", "swiglu.f16.n8" */
+    plume_gpu_mm_shape shape;           /* the chosen one */
 } gpu_tune_entry;
 
 struct plume_gpu_kernel {
@@ -75,7 +82,7 @@ struct plume_gpu {
     char cache_uuid[2 * VK_UUID_SIZE + 1];
     gpu_tune_entry tune[GPU_TUNE_MAX];  /* gpu_tune.c: shapes chosen so far */
     int n_tune, tune_loaded, tune_runs;
-    uint32_t force_wg, force_tr;        /* a matmul shape forced by tests and by the timing (0: none) */
+    plume_gpu_mm_shape force;           /* a matmul shape forced by tests and by the timing (wg 0: none) */
 };
 
 /* One-shot command buffer: begin, record, then submit and wait. */
@@ -84,11 +91,11 @@ int gpu_oneshot_submit(plume_gpu *gpu, plume_error *err);
 /* A device buffer owned by the recording (freed with it): the partial results an op
  * passes between two of its dispatches, e.g. split attention's softmax states. */
 plume_gpu_buffer *gpu_rec_scratch(plume_gpu_rec *rec, uint64_t bytes, plume_error *err);
-/* The matmul shape (workgroup size, rows per invocation) for this weight type and number
- * of tokens, for a matrix of `weights` values: forced, cached, or timed now on first use
- * (gpu_tune.c). Never fails: the defaults stand in for anything that goes wrong. */
-void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint64_t weights, uint32_t n_tokens, uint32_t *wg,
-                      uint32_t *tr);
+/* The matmul shape for this weight type, number of tokens and kind (plain or SwiGLU), for
+ * a matrix of `weights` values: forced, cached, or timed now on first use (gpu_tune.c).
+ * Never fails: the default stands in for anything that goes wrong. */
+plume_gpu_mm_shape gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint64_t weights, uint32_t n_tokens,
+                                    int swiglu);
 void gpu_profile_add(plume_gpu *gpu, const char *name, double ns);
 const char *gpu_vk_result(VkResult r);
 
@@ -101,11 +108,11 @@ PLUME_API void plume_gpu_set_no_map(plume_gpu *gpu, int on);
  * positions, merged by a second pass (0: the device's choice). */
 PLUME_API void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions);
 /* Tests: the matmul shapes the autotune chooses among for this weight type and token tile
- * (the default first): fills up to max entries of wg and tr, returns how many. */
-PLUME_API int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t *wg,
-                                        uint32_t *tr, int max);
-/* Tests: every matmul takes this shape (0, 0: the tuned or default one again). */
-PLUME_API void plume_gpu_set_matmul_shape(plume_gpu *gpu, uint32_t wg, uint32_t tr);
+ * (the default first): fills up to max entries of out, returns how many. */
+PLUME_API int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb,
+                                        plume_gpu_mm_shape *out, int max);
+/* Tests: every matmul takes this shape (NULL: the tuned or default one again). */
+PLUME_API void plume_gpu_set_matmul_shape(plume_gpu *gpu, const plume_gpu_mm_shape *shape);
 /* Tests: how many kernel classes this gpu has timed (not found in the cache). */
 PLUME_API int plume_gpu_tune_runs(const plume_gpu *gpu);
 

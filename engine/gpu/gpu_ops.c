@@ -68,13 +68,15 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     if (qkv && (need(yk, kb, op, "k", err) || need(yv, vb, op, "v", err))) return -1;
     if (x == y || (qkv && (x == yk || x == yv || y == yk || y == yv || yk == yv)))
         return plume_fail(err, "%s: x and the outputs must be different buffers", op);
-    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB, wg, tr;
-    gpu_matmul_shape(gpu, w->type, (uint64_t)w->rows * w->cols, n, &wg, &tr);
+    uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
+    plume_gpu_mm_shape s = gpu_matmul_shape(gpu, w->type, (uint64_t)w->rows * w->cols, n, w3 != NULL);
+    uint32_t wg = s.wg, tr = s.tr;
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
-     * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). */
+     * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). Sharing x
+     * through shuffles reads it through that view. */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
-    uint32_t spec[7] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, qkv != NULL};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 32, spec, 7, err);
+    uint32_t spec[8] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, qkv != NULL, s.xshare && xvec};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 32, spec, 8, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
     snprintf(k->label, sizeof k->label, "%s.%s.n%u", op,

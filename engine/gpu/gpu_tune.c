@@ -1,32 +1,34 @@
-/* Autotune: the matmul kernel's shape (workgroup size x rows per invocation, both
- * specialization constants) chosen per device by a short timing at first use, and cached
- * on disk per device and driver build.
+/* Autotune: the matmul kernel's shape (workgroup size x rows per invocation, and whether
+ * x is shared through subgroup shuffles: specialization constants) chosen per device by a
+ * short timing at first use, and cached on disk per device and driver build.
  *
- * Why: what suits lavapipe (8-lane subgroups, 2 workgroups of 16 per core, 4 rows each to
- * share every x fetch) would leave a real GPU's compute units idle (it wants 64-256
- * invocations per workgroup, 1-2 rows each), and the best shape differs between drivers.
+ * Why: what suits lavapipe (8-lane subgroups, 2 workgroups of 16 per core, 4-8 rows each
+ * to share every x fetch) would leave a real GPU's compute units idle (it wants 64-256
+ * invocations per workgroup, 1-2 rows each), and the best shape differs between drivers,
+ * weight types, batch sizes, and plain against SwiGLU products (on lavapipe 8 rows with
+ * shared x win a plain Q8_0 product of one token and lose a SwiGLU one to 8 rows without).
  *
  * The candidates only spread the work differently: each row is still accumulated by one
  * invocation over the texels in order, so every candidate gives bit-identical results
  * (test_gpu_matmul checks each one against the default, bit for bit, and all against the
  * plain-C reference).
  *
- * First use of a (weight type, batch class) times each candidate on a 2048 x 1024 matrix
- * of that type (best of 5 rounds that each submit every candidate's 6 products, 2 for
- * prompts, once; after a warm-up) and keeps the fastest; the default stays unless another is 5% faster, so timing noise does
- * not flip between near-equal shapes. The classes: 1 token (decoding one sequence), 2-8
- * (a decoding batch, one register tile of tokens; timed at 8) and more (a prompt, many
- * tiles; timed at 64): on lavapipe 8 rows per invocation win by 15-20% at 8 tokens and
- * lose by 10-25% at 64. On lavapipe a class costs 1-3 s, mostly pipeline compilation.
- * Matrices under TUNE_MIN_WEIGHTS (a model like stories260K) take what the cache holds or
- * the default, and never start a timing: their products cost little, and what does cost
- * (the dispatches) does not depend on the shape.
+ * First use of a (kind, weight type, batch class) times each candidate on a 2048 x 1024
+ * matrix of that type (two for SwiGLU; best of 5 rounds that each submit every
+ * candidate's 6 products, 2 for prompts, once; after a warm-up) and keeps the fastest; the
+ * default stays unless another is 5% faster, so timing noise does not flip between
+ * near-equal shapes. The classes: 1 token (decoding one sequence), 2-8 (a decoding batch,
+ * one register tile of tokens; timed at 8) and more (a prompt, many tiles; timed at 64).
+ * On lavapipe a class costs 2-5 s, mostly pipeline compilation. Matrices under
+ * TUNE_MIN_WEIGHTS (a model like stories260K) take what the cache holds or the default,
+ * and never start a timing: their products cost little, and what does cost (the
+ * dispatches) does not depend on the shape.
  *
- * The cache file: $XDG_CACHE_HOME/plume (else $HOME/.cache/plume) /tune-V-D-DRIVER-UUID.txt
+ * The cache file: $XDG_CACHE_HOME/plume (else $HOME/.cache/plume) /tune2-V-D-DRIVER-UUID.txt
  * (vendor, device, driver version and the pipeline-cache UUID, which Mesa derives from its
- * build), one line per tuned class: "matmul.q8_0.n1 WG TR". It is rewritten whole through
- * a temporary file and rename(). A missing, unreadable or malformed file, or one that
- * cannot be written, only means tuning again; nothing fails because of it.
+ * build), one line per tuned class: "matmul.q8_0.n1 WG TR XSHARE". It is rewritten whole
+ * through a temporary file and rename(). A missing, unreadable or malformed file, or one
+ * that cannot be written, only means tuning again; nothing fails because of it.
  * PLUME_TUNE=0 turns the timing off (the defaults are used; the test suite sets it).
  * PLUME_TUNE_DIR overrides the cache folder. */
 #include <errno.h>
@@ -48,23 +50,26 @@ static const char *type_name(plume_gpu_type t) {
     return t == PLUME_GPU_F32 ? "f32" : t == PLUME_GPU_F16 ? "f16" : t == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0";
 }
 
-int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb, uint32_t *wg, uint32_t *tr,
+int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb, plume_gpu_mm_shape *out,
                               int max) {
     uint32_t sg = gpu->info.subgroup_size ? gpu->info.subgroup_size : 1;
     if (sg > 32) sg = 32;
     uint32_t base = sg * 2 < 16 ? 16 : sg * 2;
+    /* x shared through shuffles: subgroups of exactly 8 (the shader's chunk of 8 texels),
+     * lavapipe's on 256-bit hosts. */
+    uint32_t xs = gpu->info.subgroup_size == 8 && gpu->info.subgroup_shuffle;
     /* The default first: base x 4 rows (16 x 4 on lavapipe). 8 rows share each x fetch
      * between twice the rows (+15-20% for tiles of 8 tokens on lavapipe), but LLVM takes
      * long to compile Q4_0's 8-row x 8-token SwiGLU tile (about 12 s, against 4 for the 4-row
      * one): not a candidate there. */
-    const uint32_t cand[5][2] = {{base, 4}, {base, 8}, {base, 2}, {base * 2, 2}, {base * 4, 1}};
+    const plume_gpu_mm_shape cand[7] = {{base, 4, 0},     {base, 8, 0},     {base, 2, 0}, {base * 2, 2, 0},
+                                        {base * 4, 1, 0}, {base, 4, 1}, {base, 8, 1}};
     int n = 0;
-    for (int i = 0; i < 5 && n < max; i++) {
-        if (cand[i][0] > gpu->info.max_workgroup_invocations) continue;
-        if (cand[i][1] == 8 && type == PLUME_GPU_Q4_0 && tb > 1) continue;
-        wg[n] = cand[i][0];
-        tr[n] = cand[i][1];
-        n++;
+    for (int i = 0; i < 7 && n < max; i++) {
+        if (cand[i].wg > gpu->info.max_workgroup_invocations) continue;
+        if (cand[i].tr == 8 && type == PLUME_GPU_Q4_0 && tb > 1) continue;
+        if (cand[i].xshare && !xs) continue;
+        out[n++] = cand[i];
     }
     return n;
 }
@@ -110,7 +115,7 @@ static int make_dirs(char *path) {
 static int cache_file(const plume_gpu *gpu, char *buf, size_t size) {
     char dir[4096];
     if (!cache_dir(dir, sizeof dir)) return -1;
-    int n = snprintf(buf, size, "%s/tune-%04x-%04x-%08x-%s.txt", dir, gpu->info.vendor_id, gpu->info.device_id,
+    int n = snprintf(buf, size, "%s/tune2-%04x-%04x-%08x-%s.txt", dir, gpu->info.vendor_id, gpu->info.device_id,
                      gpu->driver_version, gpu->cache_uuid);
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
@@ -126,16 +131,15 @@ static void load_cache(plume_gpu *gpu) {
     while (gpu->n_tune < GPU_TUNE_MAX && fgets(line, sizeof line, f)) {
         gpu_tune_entry e;
         char key[sizeof e.key];
-        unsigned wg, tr;
-        if (sscanf(line, "%39s %u %u", key, &wg, &tr) != 3) continue;
+        unsigned wg, tr, xs;
+        if (sscanf(line, "%39s %u %u %u", key, &wg, &tr, &xs) != 4) continue;
         /* Only shapes this build would try itself: a hand-edited file cannot ask for more. */
-        uint32_t cw[8], ct[8];
-        int nc = plume_gpu_matmul_variants(gpu, key_type(key), key_tb(key), cw, ct, 8), ok = 0;
-        for (int i = 0; i < nc; i++) ok |= cw[i] == wg && ct[i] == tr;
+        plume_gpu_mm_shape c[8];
+        int nc = plume_gpu_matmul_variants(gpu, key_type(key), key_tb(key), c, 8), ok = 0;
+        for (int i = 0; i < nc; i++) ok |= c[i].wg == wg && c[i].tr == tr && c[i].xshare == xs;
         if (!ok) continue;
         snprintf(e.key, sizeof e.key, "%s", key);
-        e.wg = wg;
-        e.tr = tr;
+        e.shape = (plume_gpu_mm_shape){wg, tr, xs};
         gpu->tune[gpu->n_tune++] = e;
     }
     fclose(f);
@@ -148,25 +152,26 @@ static void save_cache(const plume_gpu *gpu) {
     FILE *f = fopen(tmp, "w");
     if (!f) return;
     fprintf(f, "# plume autotune for %s (engine/gpu/gpu_tune.c); delete to re-tune\n", gpu->info.name);
-    for (int i = 0; i < gpu->n_tune; i++) fprintf(f, "%s %u %u\n", gpu->tune[i].key, gpu->tune[i].wg, gpu->tune[i].tr);
+    for (int i = 0; i < gpu->n_tune; i++)
+        fprintf(f, "%s %u %u %u\n", gpu->tune[i].key, gpu->tune[i].shape.wg, gpu->tune[i].shape.tr,
+                gpu->tune[i].shape.xshare);
     int bad = ferror(f);
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path)) unlink(tmp);
 }
 
-/* A recording of TUNE_REPS products (2 for prompt-sized n) with shape (wg, tr), submitted
- * once to warm it up; NULL on error. */
-static plume_gpu_rec *record_shape(plume_gpu *gpu, plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y,
-                                   uint32_t n, uint32_t wg, uint32_t tr) {
+/* A recording of TUNE_REPS products (2 for prompt-sized n) with this shape (SwiGLU where
+ * w3 is given), submitted once to warm it up; NULL on error. */
+static plume_gpu_rec *record_shape(plume_gpu *gpu, plume_gpu_weight *w, plume_gpu_weight *w3, plume_gpu_buffer *x,
+                                   plume_gpu_buffer *y, uint32_t n, plume_gpu_mm_shape shape) {
     plume_error err;
-    uint32_t fw = gpu->force_wg, ft = gpu->force_tr;
-    gpu->force_wg = wg;
-    gpu->force_tr = tr;
+    plume_gpu_mm_shape forced = gpu->force;
+    gpu->force = shape;
     plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
     int rc = !rec, reps = n > 8 ? 2 : TUNE_REPS;
-    for (int i = 0; i < reps && !rc; i++) rc = plume_gpu_matmul(rec, w, x, y, n, &err) != 0;
-    gpu->force_wg = fw;
-    gpu->force_tr = ft;
+    for (int i = 0; i < reps && !rc; i++)
+        rc = (w3 ? plume_gpu_matmul_swiglu(rec, w, w3, x, y, n, &err) : plume_gpu_matmul(rec, w, x, y, n, &err)) != 0;
+    gpu->force = forced;
     rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);
     if (rc) {
         plume_gpu_rec_free(rec);
@@ -181,21 +186,27 @@ static double now_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tune_entry *e) {
+/* A finite, small weight of every type (the F32/F16 bit patterns of these bytes). */
+static plume_gpu_weight *tune_weight(plume_gpu *gpu, plume_gpu_type type, unsigned mul) {
     plume_error err;
-    uint32_t cw[8], ct[8];
-    int nc = plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, cw, ct, 8);
-    e->wg = cw[0];
-    e->tr = ct[0];
     uint64_t bytes = plume_gpu_type_bytes(type, TUNE_ROWS, TUNE_COLS);
     uint8_t *data = malloc(bytes);
-    if (!data) return;
-    /* Finite, small values in every type (the F32/F16 bit patterns of these bytes). */
-    for (uint64_t i = 0; i < bytes; i++) data[i] = (uint8_t)((i * 7) & 0x3b);
+    if (!data) return NULL;
+    for (uint64_t i = 0; i < bytes; i++) data[i] = (uint8_t)((i * mul) & 0x3b);
     plume_gpu_weight *w = plume_gpu_weight_create(gpu, type, TUNE_ROWS, TUNE_COLS, data, &err);
     free(data);
-    plume_gpu_buffer *x = w ? plume_gpu_buffer_create(gpu, (uint64_t)n * TUNE_COLS * 4, PLUME_GPU_BUFFER_DEVICE, &err)
-                            : NULL;
+    return w;
+}
+
+static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, int swiglu, gpu_tune_entry *e) {
+    plume_error err;
+    plume_gpu_mm_shape c[8];
+    int nc = plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, c, 8);
+    e->shape = c[0];
+    plume_gpu_weight *w = tune_weight(gpu, type, 7), *w3 = swiglu && w ? tune_weight(gpu, type, 5) : NULL;
+    plume_gpu_buffer *x = w && (w3 || !swiglu)
+                              ? plume_gpu_buffer_create(gpu, (uint64_t)n * TUNE_COLS * 4, PLUME_GPU_BUFFER_DEVICE, &err)
+                              : NULL;
     plume_gpu_buffer *y = x ? plume_gpu_buffer_create(gpu, (uint64_t)n * TUNE_ROWS * 4, PLUME_GPU_BUFFER_DEVICE, &err)
                             : NULL;
     plume_gpu_rec *rec[8] = {NULL};
@@ -203,7 +214,7 @@ static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tun
     int ok = y && plume_gpu_fill(x, 0, (uint64_t)n * TUNE_COLS * 4, 0x3c000000u, &err) == 0;
     for (int i = 0; i < nc && ok; i++) {
         best[i] = -1;
-        ok = (rec[i] = record_shape(gpu, w, x, y, n, cw[i], ct[i])) != NULL || i > 0;
+        ok = (rec[i] = record_shape(gpu, w, w3, x, y, n, c[i])) != NULL || i > 0;
     }
     /* Rounds visit every candidate in turn, so a change in the machine's load during the
      * timing touches all of them alike; each keeps its best round. */
@@ -224,52 +235,41 @@ static void tune_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t n, gpu_tun
         for (int i = 1; i < nc; i++)
             if (rec[i] && best[i] > 0 && best[i] < t && best[i] < 0.95 * best[0]) {
                 t = best[i];
-                e->wg = cw[i];
-                e->tr = ct[i];
+                e->shape = c[i];
             }
     }
     for (int i = 0; i < nc; i++) plume_gpu_rec_free(rec[i]);
     plume_gpu_buffer_free(x);
     plume_gpu_buffer_free(y);
     plume_gpu_weight_free(w);
+    plume_gpu_weight_free(w3);
 }
 
-void gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint64_t weights, uint32_t n_tokens, uint32_t *wg,
-                      uint32_t *tr) {
-    uint32_t cw[8], ct[8], n = batch_class(n_tokens);
-    plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, cw, ct, 8);
-    *wg = cw[0];
-    *tr = ct[0];
-    if (gpu->force_wg && gpu->force_tr) {   /* tests, and the timing itself */
-        *wg = gpu->force_wg;
-        *tr = gpu->force_tr;
-        return;
-    }
+plume_gpu_mm_shape gpu_matmul_shape(plume_gpu *gpu, plume_gpu_type type, uint64_t weights, uint32_t n_tokens,
+                                    int swiglu) {
+    plume_gpu_mm_shape c[8];
+    uint32_t n = batch_class(n_tokens);
+    plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, c, 8);
+    if (gpu->force.wg && gpu->force.tr) return gpu->force;   /* tests, and the timing itself */
     const char *env = getenv("PLUME_TUNE");
-    if (env && !strcmp(env, "0")) return;
+    if (env && !strcmp(env, "0")) return c[0];
     char key[40];
-    snprintf(key, sizeof key, "matmul.%s.n%u", type_name(type), n);
+    snprintf(key, sizeof key, "%s.%s.n%u", swiglu ? "swiglu" : "matmul", type_name(type), n);
     if (!gpu->tune_loaded) load_cache(gpu);
     for (int i = 0; i < gpu->n_tune; i++)
-        if (!strcmp(gpu->tune[i].key, key)) {
-            *wg = gpu->tune[i].wg;
-            *tr = gpu->tune[i].tr;
-            return;
-        }
-    if (gpu->n_tune == GPU_TUNE_MAX || weights < TUNE_MIN_WEIGHTS) return;
+        if (!strcmp(gpu->tune[i].key, key)) return gpu->tune[i].shape;
+    if (gpu->n_tune == GPU_TUNE_MAX || weights < TUNE_MIN_WEIGHTS) return c[0];
     gpu_tune_entry e;
     snprintf(e.key, sizeof e.key, "%s", key);
-    tune_matmul(gpu, type, n, &e);
+    tune_matmul(gpu, type, n, swiglu, &e);
     gpu->tune[gpu->n_tune++] = e;
     gpu->tune_runs++;
     save_cache(gpu);
-    *wg = e.wg;
-    *tr = e.tr;
+    return e.shape;
 }
 
-void plume_gpu_set_matmul_shape(plume_gpu *gpu, uint32_t wg, uint32_t tr) {
-    gpu->force_wg = wg;
-    gpu->force_tr = tr;
+void plume_gpu_set_matmul_shape(plume_gpu *gpu, const plume_gpu_mm_shape *shape) {
+    gpu->force = shape ? *shape : (plume_gpu_mm_shape){0, 0, 0};
 }
 
 int plume_gpu_tune_runs(const plume_gpu *gpu) { return gpu->tune_runs; }

@@ -65,8 +65,8 @@ static int mm(plume_gpu_rec *rec, uint32_t mode, pbuf *w, pbuf *x, pbuf *dy, pbu
     /* The fast path (see the shader) reads 16-byte texels along rows, so every stride
      * involved must be a multiple of 4; it broadcasts within subgroups of 8 or more; and
      * the forward reads W transposed, from the scratch buffer. */
-    uint32_t fast = cols % 4 == 0 && rows % 4 == 0 &&
-                    plume_gpu_device_info(plume_gpu_rec_gpu(rec))->subgroup_size >= MM_FAST_WG &&
+    const plume_gpu_info *dev = plume_gpu_device_info(plume_gpu_rec_gpu(rec));
+    uint32_t fast = cols % 4 == 0 && rows % 4 == 0 && dev->subgroup_size >= MM_FAST_WG && dev->subgroup_ballot &&
                     (mode != 0 || (scratch && plume_gpu_buffer_bytes(scratch) >= wb));
     if (fast && mode == 0 && transpose(rec, w, scratch, rows, cols, err)) return -1;
     /* unused inputs are bound to one that is there (read-only views never read) */

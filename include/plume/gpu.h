@@ -76,6 +76,8 @@ typedef struct plume_gpu_info {
     uint32_t max_push_constants;
     float timestamp_period_ns;          /* 0 when the compute queue has no timestamps */
     int usable;                         /* has a compute queue and what plume needs */
+    int subgroup_ballot;                /* subgroupBroadcast in compute (the fast training matmuls) */
+    int subgroup_shuffle;               /* subgroupShuffle in compute (matmul's shared x) */
 } plume_gpu_info;
 
 /* Fills up to max entries of out (out may be NULL when max is 0); returns the number of

@@ -305,11 +305,11 @@ static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t row
     float *x = malloc((size_t)n * cols * 4), *y0 = malloc((size_t)n * rows * 4), *y = malloc((size_t)n * rows * 4);
     for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
-    uint32_t wg[8], tr[8];
-    int nv = plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, wg, tr, 8);
+    plume_gpu_mm_shape c[8];
+    int nv = plume_gpu_matmul_variants(gpu, type, n < 8 ? n : 8, c, 8);
     CHECK(nv >= 2);
     for (int v = 0; v < nv; v++) {
-        plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
+        plume_gpu_set_matmul_shape(gpu, &c[v]);
         T_OK(plume_gpu_fill(by, 0, (uint64_t)n * rows * 4, 0x7fc00000u, &err));
         plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
         T_OK(rec == NULL);
@@ -319,10 +319,11 @@ static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t row
         plume_gpu_rec_free(rec);
         t_download(by, v ? y : y0, (uint64_t)n * rows * 4);
         if (v)
-            CHECK_MSG(!memcmp(y, y0, (size_t)n * rows * 4), "matmul %s %ux%u n=%u: shape %u x %u rows differs from "
-                      "the default %u x %u", type_name(type), rows, cols, n, wg[v], tr[v], wg[0], tr[0]);
+            CHECK_MSG(!memcmp(y, y0, (size_t)n * rows * 4), "matmul %s %ux%u n=%u: shape %u x %u rows (x shared %u) "
+                      "differs from the default %u x %u", type_name(type), rows, cols, n, c[v].wg, c[v].tr, c[v].xshare,
+                      c[0].wg, c[0].tr);
     }
-    plume_gpu_set_matmul_shape(gpu, 0, 0);
+    plume_gpu_set_matmul_shape(gpu, NULL);
     plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
     plume_gpu_weight_free(w);
     free(x), free(y0), free(y);
@@ -334,24 +335,31 @@ static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t row
  * Q8_0: plain and SwiGLU for one token and for tiles of 8 with a partial one, the stacked
  * q/k/v for one token). */
 static void test_variants(plume_gpu *gpu, int quant) {
-    uint32_t wg[8], tr[8];
+    plume_gpu_mm_shape c[8];
     const plume_gpu_type types[3] = {PLUME_GPU_F16, PLUME_GPU_Q8_0, PLUME_GPU_Q4_0};
+    if (!quant) {
+        /* Rows of whole x texels that end inside a 32-value chunk (x shared through
+         * shuffles: the last chunk reaches past the row) and inside a weight texel. */
+        test_variant_exact(gpu, PLUME_GPU_F32, 67, 132, 1);
+        test_variant_exact(gpu, PLUME_GPU_F16, 67, 132, 1);
+        test_variant_exact(gpu, PLUME_GPU_F16, 300, 132, 13);
+    }
     for (int t = quant ? 1 : 0; t < (quant ? 3 : 1); t++) {
-        uint32_t cols = types[t] == PLUME_GPU_F16 ? 130 : 160;
-        test_variant_exact(gpu, types[t], 67, cols, 1);
-        test_variant_exact(gpu, types[t], 300, cols, 13);
+        uint32_t cols = types[t] == PLUME_GPU_F16 ? 132 : 160;
+        test_variant_exact(gpu, types[t], 67, types[t] == PLUME_GPU_F16 ? 130 : cols, 1);
+        test_variant_exact(gpu, types[t], 300, types[t] == PLUME_GPU_F16 ? 130 : cols, 13);
         /* Q4_0: bit for bit against the default (which test_gpu_matmul_quant holds to the
          * reference); its SwiGLU pipelines are the slowest to compile. */
         if (types[t] == PLUME_GPU_Q4_0) continue;
         for (int tile = 1; tile <= 8; tile += 7) {   /* one token, and tiles of 8 */
-            int nv = plume_gpu_matmul_variants(gpu, types[t], (uint32_t)tile, wg, tr, 8);
+            int nv = plume_gpu_matmul_variants(gpu, types[t], (uint32_t)tile, c, 8);
             for (int v = 1; v < nv; v++) {
-                plume_gpu_set_matmul_shape(gpu, wg[v], tr[v]);
+                plume_gpu_set_matmul_shape(gpu, &c[v]);
                 uint32_t n = tile == 1 ? 1 : 13;
                 test_matmul(gpu, types[t], tile == 1 ? 67 : 300, cols, n, 0);
                 test_swiglu(gpu, types[t], 67, cols, n, 0);
                 if (tile == 1) test_qkv(gpu, types[t], cols, n, 0);   /* the row routing: tile-independent */
-                plume_gpu_set_matmul_shape(gpu, 0, 0);
+                plume_gpu_set_matmul_shape(gpu, NULL);
             }
         }
     }
@@ -384,17 +392,17 @@ static void test_tune(void) {
                   plume_gpu_tune_runs(gpu));
         if (round == 0) {
             /* The file names the chosen shape, one of the candidates. */
-            snprintf(path, sizeof path, "%s/tune-%04x-%04x-%08x-%s.txt", dir, plume_gpu_device_info(gpu)->vendor_id,
+            snprintf(path, sizeof path, "%s/tune2-%04x-%04x-%08x-%s.txt", dir, plume_gpu_device_info(gpu)->vendor_id,
                      plume_gpu_device_info(gpu)->device_id, gpu->driver_version, gpu->cache_uuid);
             FILE *f = fopen(path, "r");
             CHECK_MSG(f != NULL, "no tune file %s", path);
             int found = 0;
             while (f && fgets(line, sizeof line, f)) {
-                unsigned a, b;
-                if (sscanf(line, "matmul.q8_0.n1 %u %u", &a, &b) != 2) continue;
-                uint32_t wg[8], tr[8];
-                int nv = plume_gpu_matmul_variants(gpu, PLUME_GPU_Q8_0, 1, wg, tr, 8);
-                for (int v = 0; v < nv; v++) found |= wg[v] == a && tr[v] == b;
+                unsigned a, b, x;
+                if (sscanf(line, "matmul.q8_0.n1 %u %u %u", &a, &b, &x) != 3) continue;
+                plume_gpu_mm_shape c[8];
+                int nv = plume_gpu_matmul_variants(gpu, PLUME_GPU_Q8_0, 1, c, 8);
+                for (int v = 0; v < nv; v++) found |= c[v].wg == a && c[v].tr == b && c[v].xshare == x;
             }
             if (f) fclose(f);
             CHECK_MSG(found, "the tune file %s has no valid matmul.q8_0.n1 line", path);
@@ -402,7 +410,7 @@ static void test_tune(void) {
         if (round == 1) {   /* a shape outside the candidates: ignored */
             FILE *f = fopen(path, "w");
             T_OK(f == NULL);
-            fprintf(f, "matmul.q8_0.n1 3 7\n");
+            fprintf(f, "matmul.q8_0.n1 3 7 0\n");
             fclose(f);
         }
         plume_gpu_buffer_free(bx), plume_gpu_buffer_free(by);
