@@ -36,6 +36,13 @@ uint wtexel(uint r, uint j, uint n) {
     return ((r >> 3u) * n + j) * 8u + (r & 7u);
 }
 
+// Q8_0 and Q4_0 scales (f32): 4 consecutive blocks of a row per 16-byte texel, rows
+// interleaved like the weights, so that one fetch serves 4 blocks: block b of row r is
+// component b % 4 of this texel (gpu_weight.c).
+uint scale_texel(uint r, uint b, uint cols) {
+    return wtexel(r, b >> 2u, (cols / 32u + 3u) / 4u);
+}
+
 // One activation row's token, position and sequence (plume_gpu_row).
 struct Row {
     uint token;

@@ -10,7 +10,7 @@ layout(constant_id = 1) const uint TYPE = 0;
 const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));
 
 layout(binding = 0) uniform usamplerBuffer W;
-layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/32], an R32F texel view
+layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales (scale_texel), an R32F texel view
 layout(binding = 2) readonly buffer Rows { Row rows[]; };
 layout(binding = 3) writeonly buffer O { float o[]; };
 layout(push_constant) uniform Push {
@@ -25,8 +25,9 @@ void main() {
         if (tok < p.r0 || tok - p.r0 >= p.part_rows) continue;
         uint r = tok - p.r0;
         uvec4 t = texelFetch(W, int(wtexel(r, j, p.tpr)));
-        float s = TYPE == TYPE_Q8_0 ? texelFetch(S, int(wtexel(r, j / 2u, p.cols / 32u))).r
-                : TYPE == TYPE_Q4_0 ? texelFetch(S, int(wtexel(r, j, p.cols / 32u))).r : 1.0;
+        uint b = TYPE == TYPE_Q8_0 ? j / 2u : j;   // the block (its scale: element 4 texel + b % 4)
+        float s = TYPE == TYPE_Q8_0 || TYPE == TYPE_Q4_0 ? texelFetch(S, int(scale_texel(r, b, p.cols) * 4u + (b & 3u))).r
+                                                         : 1.0;
         for (uint k = 0u; k < CH; k++) {
             vec4 v = decode4(TYPE, t, k) * s;
             uint c = j * CH * 4u + k * 4u;

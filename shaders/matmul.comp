@@ -29,12 +29,12 @@ const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q
 const uint EPT = CH * 4u;                                            // values per texel
 
 layout(binding = 0) uniform usamplerBuffer W;
-layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales [rows][cols/32], an R32F texel view
+layout(binding = 1) uniform usamplerBuffer S;  // Q8_0, Q4_0 scales: 4 blocks' f32 per texel (scale_texel)
 layout(binding = 2) readonly buffer X { float x[]; };
 layout(binding = 4) uniform usamplerBuffer X4;   // the same x through a texel view, where cols % 4 == 0
 layout(binding = 3) writeonly buffer Y { float y[]; };
 layout(binding = 5) uniform usamplerBuffer W3;  // SwiGLU's up projection
-layout(binding = 6) uniform samplerBuffer S3;
+layout(binding = 6) uniform usamplerBuffer S3;
 layout(binding = 7) writeonly buffer YK { float yk[]; };
 layout(binding = 8) writeonly buffer YV { float yv[]; };
 // QKV: the stacked weight's rows [0, y_stride) are q's, then rows_k of k, then rows_v of v
@@ -52,11 +52,10 @@ uvec4 fetch_w(uint m, uint i) {
     return texelFetch(W3, int(i));
 }
 
-float fetch_scale(uint m, uint row, uint j) {
-    if (TYPE != TYPE_Q8_0 && TYPE != TYPE_Q4_0) return 1.0;
-    int i = int(wtexel(row, TYPE == TYPE_Q8_0 ? j / 2u : j, p.cols / 32u));
-    if (m == 0u) return texelFetch(S, i).r;
-    return texelFetch(S3, i).r;
+// The scales of blocks 4 g .. 4 g + 3 of a row, of W (m = 0) or W3.
+vec4 fetch_scale4(uint m, uint row, uint g) {
+    int i = int(scale_texel(row, 4u * g, p.cols));
+    return uintBitsToFloat(m == 0u ? texelFetch(S, i) : texelFetch(S3, i));
 }
 
 float acc[TR][TB];
@@ -81,11 +80,13 @@ float dot_add(vec4 w, vec4 x, float acc) {
     return fma(w.w, x.w, fma(w.z, x.z, fma(w.y, x.y, fma(w.x, x.x, acc))));
 }
 
+// The scales of texel j's block, for each row of the tile.
 void fetch_scales(uint r0, uint j) {
+    uint b = TYPE == TYPE_Q8_0 ? j / 2u : j;
     for (uint r = 0u; r < TR; r++) {
         uint rr = min(r0 + r * WG, p.rows - 1u);
-        ws[r] = fetch_scale(0u, rr, j);
-        if (SWIGLU != 0u) ws3[r] = fetch_scale(1u, rr, j);
+        ws[r] = fetch_scale4(0u, rr, b / 4u)[b & 3u];
+        if (SWIGLU != 0u) ws3[r] = fetch_scale4(1u, rr, b / 4u)[b & 3u];
     }
 }
 
@@ -156,7 +157,7 @@ void step_texel(uint r0, uint t0, uint j, bool tail, uint sub) {
     }
 }
 
-// XSHARE: chunk c of every row. A chunk is one Q8_0 or Q4_0 block, so one scale fetch.
+// XSHARE: chunk c of every row (ws holds its scales: a chunk is one Q8_0 or Q4_0 block).
 void step_chunk(uint r0, uint t0, uint c) {
     uint lane = gl_SubgroupInvocationID;
     bool inside = c * XS * 4u + lane * 4u < p.cols;
@@ -164,7 +165,6 @@ void step_chunk(uint r0, uint t0, uint c) {
         uint i = min(t0 + b, p.n - 1u) * p.cols / 4u + c * XS + lane;
         xl[b] = inside ? uintBitsToFloat(texelFetch(X4, int(i))) : vec4(0.0);
     }
-    if (QUANT) fetch_scales(r0, c * TPC);
     // Unrolled (the attribute: NIR would not unroll a body this large), so that sub is a
     // constant and each shuffle one permute.
     [[unroll]] for (uint t = 0u; t < TPC; t++) step_texel(r0, t0, c * TPC + t, false, t);
@@ -180,7 +180,28 @@ void main() {
     if (XSHARE == 0u && (r0 >= p.rows || t0 >= p.n)) return;
     for (uint r = 0u; r < TR; r++)
         for (uint b = 0u; b < TB; b++) acc[r][b] = acc3[r][b] = 0.0;
-    if (XSHARE != 0u) {
+    if (XSHARE != 0u && QUANT) {
+        // One scale fetch per row for 4 chunks (blocks): a fetch of a scale is as dear as
+        // one of a weight texel on lavapipe, and one token's product fetched one per block
+        // (12-14% of its time).
+        uint chunks = p.cols / 32u;
+        vec4 sc[TR], sc3[TR];
+        for (uint c0 = 0u; c0 < chunks; c0 += 4u) {
+            for (uint r = 0u; r < TR; r++) {
+                uint rr = min(r0 + r * WG, p.rows - 1u);
+                sc[r] = fetch_scale4(0u, rr, c0 / 4u);
+                if (SWIGLU != 0u) sc3[r] = fetch_scale4(1u, rr, c0 / 4u);
+            }
+            uint m = min(4u, chunks - c0);
+            for (uint q = 0u; q < m; q++) {
+                for (uint r = 0u; r < TR; r++) {
+                    ws[r] = sc[r][q];
+                    if (SWIGLU != 0u) ws3[r] = sc3[r][q];
+                }
+                step_chunk(r0, t0, c0 + q);
+            }
+        }
+    } else if (XSHARE != 0u) {
         uint chunks = (p.cols + XS * 4u - 1u) / (XS * 4u);
         for (uint c = 0u; c < chunks; c++) step_chunk(r0, t0, c);
     } else {

@@ -13,7 +13,7 @@
 #define MATMUL_TB 8         /* tokens per invocation; n <= this is the matrix-vector case */
 /* W, its scales, x, y, x as texels, W3 (SwiGLU up) and its scales, the k and v outputs of
  * a stacked q/k/v weight. */
-#define MATMUL_BINDINGS "tfssttfss"
+#define MATMUL_BINDINGS "ttsstttss"
 #define ATTN_MAX_HEAD_DIM 256
 #define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
 #define ATTN_SPLITS 16      /* decode attention cuts the context into at most this many splits */

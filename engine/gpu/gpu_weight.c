@@ -5,13 +5,14 @@
  * texel view): each row padded with zeros to a whole number of 16-byte texels. Q8_0's
  * interleaved ggml block {f16 d; int8 q[32]} (34 bytes, unaligned) becomes int8 rows
  * (cols bytes, 16-byte aligned since cols % 32 == 0) plus a separate f32 array of the
- * scales, [rows][cols/32]: on lavapipe that runs 3-4x faster than decoding the blocks.
+ * scales, 4 blocks of a row per 16-byte texel (one fetch serves 4 blocks; a row's last
+ * texel padded with zeros): on lavapipe that runs 3-4x faster than decoding the blocks.
  * Q4_0's block {f16 d; 16 bytes of nibbles} becomes one texel of nibbles, reordered so
  * that value e is nibble e % 8 of word e / 8 (4 consecutive values = 16 consecutive bits),
  * plus the same f32 scale array.
  *
  * Rows are interleaved in groups of RG = 8: texel j of row r is at
- * ((r / 8) * tpr + j) * 8 + r % 8 within its part (a scale likewise, with cols/32 per row),
+ * ((r / 8) * tpr + j) * 8 + r % 8 within its part (a scale texel likewise),
  * and a part is padded with zero rows to a multiple of 8. matmul gives neighbouring
  * invocations neighbouring rows, so at each step the 8 SIMD lanes of a lavapipe subgroup
  * read 128 contiguous bytes (one stream per subgroup) instead of 8 rows a row apart (8
@@ -70,13 +71,19 @@ static uint64_t round_rows(uint64_t nr) { return (nr + RG - 1) / RG * RG; }
 /* Index of element j (of n per row) of row r in the interleaved layout. */
 static size_t ileave(uint32_t r, uint64_t j, uint64_t n) { return ((size_t)(r / RG) * n + j) * RG + r % RG; }
 
+/* Scale texels per row: 4 blocks' f32 scales per texel (shaders/common.glsl's scale_texel). */
+static uint64_t scale_texels(uint32_t cols) { return ((uint64_t)cols / 32 + 3) / 4; }
+
+/* Index of block b's scale (of nb per row) of row r: component b % 4 of its texel. */
+static size_t sidx(uint32_t r, uint32_t b, uint32_t cols) { return ileave(r, b / 4, scale_texels(cols)) * 4 + b % 4; }
+
 /* Writes rows [r0, r0 + nr) of the ggml-layout data into repacked dst (and scales), in
  * the interleaved order; texels past a row's end and rows past nr stay zero. */
 static void repack(plume_gpu_type type, uint32_t cols, uint64_t tpr, const uint8_t *src, uint32_t r0, uint32_t nr,
                    uint8_t *dst, float *scales) {
     uint8_t *out = dst;
     memset(dst, 0, (size_t)(round_rows(nr) * tpr * 16));
-    if (scales) memset(scales, 0, (size_t)(round_rows(nr) * (cols / 32) * 4));
+    if (scales) memset(scales, 0, (size_t)(round_rows(nr) * scale_texels(cols) * 16));
     for (uint32_t r = 0; r < nr; r++) {
         /* Copy the texels of row r one by one to their interleaved places. */
         uint8_t row[16 * 64];   /* F32/F16 rows go through in chunks of 64 texels */
@@ -95,7 +102,7 @@ static void repack(plume_gpu_type type, uint32_t cols, uint64_t tpr, const uint8
             const uint8_t *blocks = src + (size_t)(r0 + r) * nb * 18;
             for (uint32_t b = 0; b < nb; b++) {
                 const uint8_t *blk = blocks + (size_t)b * 18;
-                scales[ileave(r, b, nb)] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
+                scales[sidx(r, b, cols)] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
                 uint32_t words[4] = {0, 0, 0, 0};
                 for (uint32_t e = 0; e < 32; e++) {
                     uint32_t nib = e < 16 ? blk[2 + e] & 15u : blk[2 + e - 16] >> 4;
@@ -108,7 +115,7 @@ static void repack(plume_gpu_type type, uint32_t cols, uint64_t tpr, const uint8
             const uint8_t *blocks = src + (size_t)(r0 + r) * nb * 34;
             for (uint32_t b = 0; b < nb; b++) {
                 const uint8_t *blk = blocks + (size_t)b * 34;
-                scales[ileave(r, b, nb)] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
+                scales[sidx(r, b, cols)] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
                 memcpy(out + ileave(r, 2 * (uint64_t)b, tpr) * 16, blk + 2, 16);
                 memcpy(out + ileave(r, 2 * (uint64_t)b + 1, tpr) * 16, blk + 18, 16);
             }
@@ -135,7 +142,7 @@ plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, u
     if (limit > gpu->info.max_allocation_bytes) limit = gpu->info.max_allocation_bytes;
     if (limit > (uint64_t)INT32_MAX * 16) limit = (uint64_t)INT32_MAX * 16;  /* texelFetch takes an int */
     if (gpu->part_limit && gpu->part_limit < limit) limit = gpu->part_limit;
-    uint64_t scale_row = blocked ? (uint64_t)(cols / 32) * 4 : 0;
+    uint64_t scale_row = blocked ? scale_texels(cols) * 16 : 0;
     uint64_t per_part = limit / row_bytes;
     if (scale_row && per_part > gpu->info.max_storage_buffer_range / scale_row)
         per_part = gpu->info.max_storage_buffer_range / scale_row;

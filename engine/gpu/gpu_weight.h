@@ -12,7 +12,7 @@ struct plume_gpu_weight {
     uint32_t rows_per_part;         /* every part but the last holds this many rows */
     uint32_t n_parts;
     plume_gpu_buffer **w;           /* per part: repacked rows */
-    plume_gpu_buffer **scales;      /* per part: Q8_0 f32 scales [rows][cols/32], else NULL */
+    plume_gpu_buffer **scales;      /* per part: Q8_0/Q4_0 f32 scales, 4 blocks per texel, else NULL */
     uint64_t bytes;
 };
 
