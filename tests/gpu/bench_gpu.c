@@ -165,6 +165,29 @@ int main(int argc, char **argv) {
         plume_gpu_buffer_free(q), plume_gpu_buffer_free(o), plume_gpu_buffer_free(kc), plume_gpu_buffer_free(vc),
             plume_gpu_buffer_free(rb);
     }
+    /* What a dispatch costs when its kernel costs next to nothing: 100 adds of 64 floats,
+     * each behind a barrier (on lavapipe most of it is waking the worker threads). */
+    if (!rc) {
+        enum { DISPATCHES = 100 };
+        plume_gpu_buffer *a = plume_gpu_buffer_create(gpu, 64 * 4, 0, &err);
+        plume_gpu_buffer *b = a ? plume_gpu_buffer_create(gpu, 64 * 4, 0, &err) : NULL;
+        plume_gpu_rec *rec = b ? plume_gpu_rec_begin(gpu, &err) : NULL;
+        rc = !rec || plume_gpu_fill(a, 0, 64 * 4, 0, &err) || plume_gpu_fill(b, 0, 64 * 4, 0, &err);
+        for (int i = 0; i < DISPATCHES && !rc; i++) rc = plume_gpu_add(rec, a, b, 64, &err) != 0;
+        rc = rc || plume_gpu_rec_end(rec, &err) || plume_gpu_rec_submit(rec, &err);   /* warm-up */
+        double best = 0, best_cpu = 0;
+        for (int i = 0; i < reps && !rc; i++) {
+            double t0 = bench_wall(), c0 = bench_cpu();
+            rc = plume_gpu_rec_submit(rec, &err);
+            double dt = (bench_wall() - t0) / DISPATCHES, dc = (bench_cpu() - c0) / DISPATCHES;
+            if (i == 0 || dt < best) best = dt, best_cpu = dc;
+        }
+        if (!rc) printf("dispatch of a 64-float add, behind a barrier: %.1f us (%.1f CPU-us), best of %d\n", best * 1e6,
+                        best_cpu * 1e6, reps);
+        else fprintf(stderr, "bench_gpu: %s\n", err.msg);
+        plume_gpu_rec_free(rec);
+        plume_gpu_buffer_free(a), plume_gpu_buffer_free(b);
+    }
     plume_gpu_close(gpu);
     return rc;
 }
