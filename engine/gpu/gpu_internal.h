@@ -113,6 +113,9 @@ PLUME_API int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type typ
                                         plume_gpu_mm_shape *out, int max);
 /* Tests: every matmul takes this shape (NULL: the tuned or default one again). */
 PLUME_API void plume_gpu_set_matmul_shape(plume_gpu *gpu, const plume_gpu_mm_shape *shape);
+/* Tests: the autotune's cache file for this gpu (its folder from the environment); -1 when
+ * there is no folder to keep it in. */
+PLUME_API int plume_gpu_tune_file(const plume_gpu *gpu, char *buf, size_t size);
 /* Tests: how many kernel classes this gpu has timed (not found in the cache). */
 PLUME_API int plume_gpu_tune_runs(const plume_gpu *gpu);
 

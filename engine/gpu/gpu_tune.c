@@ -24,9 +24,10 @@
  * and never start a timing: their products cost little, and what does cost (the
  * dispatches) does not depend on the shape.
  *
- * The cache file: $XDG_CACHE_HOME/plume (else $HOME/.cache/plume) /tune2-V-D-DRIVER-UUID.txt
- * (vendor, device, driver version and the pipeline-cache UUID, which Mesa derives from its
- * build), one line per tuned class: "matmul.q8_0.n1 WG TR XSHARE". It is rewritten whole
+ * The cache file: $XDG_CACHE_HOME/plume (else $HOME/.cache/plume) /tune2-V-D-DRIVER-UUID-K.txt
+ * (vendor, device, driver version, the pipeline-cache UUID, which Mesa derives from its
+ * build, and a hash K of the matmul kernel's SPIR-V, so that a changed kernel is timed
+ * again), one line per tuned class: "matmul.q8_0.n1 WG TR XSHARE". It is rewritten whole
  * through a temporary file and rename(). A missing, unreadable or malformed file, or one
  * that cannot be written, only means tuning again; nothing fails because of it.
  * PLUME_TUNE=0 turns the timing off (the defaults are used; the test suite sets it).
@@ -39,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "gpu_internal.h"
+#include "gpu_shaders.h"
 
 #define TUNE_ROWS 2048
 #define TUNE_COLS 1024
@@ -112,11 +114,23 @@ static int make_dirs(char *path) {
     return mkdir(path, 0755) && errno != EEXIST ? -1 : 0;
 }
 
-static int cache_file(const plume_gpu *gpu, char *buf, size_t size) {
+/* FNV-1a of the matmul kernel's SPIR-V: a plume whose kernel changed times its shapes
+ * again instead of trusting choices made for another kernel. */
+static uint32_t matmul_hash(void) {
+    uint32_t h = 2166136261u;
+    for (const plume_shader_blob *b = plume_shader_blobs; b->name; b++) {
+        if (strcmp(b->name, "matmul")) continue;
+        const uint8_t *p = (const uint8_t *)b->code;
+        for (size_t i = 0; i < b->size; i++) h = (h ^ p[i]) * 16777619u;
+    }
+    return h;
+}
+
+int plume_gpu_tune_file(const plume_gpu *gpu, char *buf, size_t size) {
     char dir[4096];
     if (!cache_dir(dir, sizeof dir)) return -1;
-    int n = snprintf(buf, size, "%s/tune2-%04x-%04x-%08x-%s.txt", dir, gpu->info.vendor_id, gpu->info.device_id,
-                     gpu->driver_version, gpu->cache_uuid);
+    int n = snprintf(buf, size, "%s/tune2-%04x-%04x-%08x-%s-%08x.txt", dir, gpu->info.vendor_id, gpu->info.device_id,
+                     gpu->driver_version, gpu->cache_uuid, matmul_hash());
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -124,7 +138,7 @@ static int cache_file(const plume_gpu *gpu, char *buf, size_t size) {
 static void load_cache(plume_gpu *gpu) {
     gpu->tune_loaded = 1;
     char path[4200];
-    if (cache_file(gpu, path, sizeof path)) return;
+    if (plume_gpu_tune_file(gpu, path, sizeof path)) return;
     FILE *f = fopen(path, "r");
     if (!f) return;
     char line[256];
@@ -147,7 +161,7 @@ static void load_cache(plume_gpu *gpu) {
 
 static void save_cache(const plume_gpu *gpu) {
     char path[4200], tmp[4300], dir[4096];
-    if (cache_file(gpu, path, sizeof path) || !cache_dir(dir, sizeof dir) || make_dirs(dir)) return;
+    if (plume_gpu_tune_file(gpu, path, sizeof path) || !cache_dir(dir, sizeof dir) || make_dirs(dir)) return;
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return;

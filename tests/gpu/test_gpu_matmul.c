@@ -392,8 +392,8 @@ static void test_tune(void) {
                   plume_gpu_tune_runs(gpu));
         if (round == 0) {
             /* The file names the chosen shape, one of the candidates. */
-            snprintf(path, sizeof path, "%s/tune2-%04x-%04x-%08x-%s.txt", dir, plume_gpu_device_info(gpu)->vendor_id,
-                     plume_gpu_device_info(gpu)->device_id, gpu->driver_version, gpu->cache_uuid);
+            T_OK(plume_gpu_tune_file(gpu, path, sizeof path));
+            CHECK_MSG(!strncmp(path, dir, strlen(dir)), "the tune file %s is not in PLUME_TUNE_DIR %s", path, dir);
             FILE *f = fopen(path, "r");
             CHECK_MSG(f != NULL, "no tune file %s", path);
             int found = 0;
