@@ -1,5 +1,6 @@
 /* The commands, as a user runs them: `plume convert llama2c` then `plume generate` prints
- * the published stories260K text; `plume bench --json` prints every figure, positive;
+ * the published stories260K text; `plume bench --json` prints every figure, positive (and
+ * with --rounds, medians within their ranges);
  * bad arguments fail with a message and status 2. */
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -59,6 +60,28 @@ int main(void) {
         double v = at ? strtod(at + strlen(keys[i]) + 3, NULL) : 0;  /* past `": ` */
         CHECK_MSG(at && v > 0, "%s in %s", keys[i], out);
     }
+    free(out);
+
+    /* Three rounds: each median lies within its range, and the ratio is that of batch 3 to 1. */
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' bench -m '%s' --json --prompt 8 --decode 2 --batch 3 --rounds 3 "
+             "--bandwidth-mb 1 2>&1", build, model);
+    CHECK(run(cmd, &out) == 0);
+    CHECK_MSG(strstr(out, "\"rounds\": 3,") != NULL, "no rounds in %s", out);
+    const char *ranged[] = {"prompt_tokens_per_s", "decode_b1_tokens_per_s", "decode_batch_tokens_per_s",
+                            "decode_batch_over_b1"};
+    const char *range = strstr(out, "\"range\"");
+    CHECK_MSG(range != NULL, "no range in %s", out);
+    for (size_t i = 0; range && i < sizeof ranged / sizeof ranged[0]; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "\"%s\": ", ranged[i]);
+        const char *m = strstr(out, key), *r = strstr(range, key);
+        double med = m ? strtod(m + strlen(key), NULL) : -1, lo = -1, hi = -1;
+        if (r) sscanf(r + strlen(key), "[%lf, %lf]", &lo, &hi);
+        CHECK_MSG(m && r && lo > 0 && lo <= med && med <= hi, "%s: median %g, range %g..%g", ranged[i], med, lo, hi);
+    }
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' bench -m '%s' --rounds 0 2>&1", build, model);
+    CHECK(run(cmd, &out) == 2 && strstr(out, "--rounds"));
     free(out);
 
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s' -p x --top-p 2 2>&1", build, model);
