@@ -25,6 +25,9 @@ layout(constant_id = 6) const uint QKV = 0;    // 1: W is q, k and v stacked; it
 // 1 (subgroups of exactly 8, XVEC): x is fetched 8 texels at a time, one per invocation of
 // the subgroup, and handed round by subgroup shuffles (see step_chunk).
 layout(constant_id = 7) const uint XSHARE = 0;
+// 1: after the product, the residual add and the norm that follow it (see norm_after):
+// h += y, out = rmsnorm(h) * g, so that a decode step needs no dispatch of its own for them.
+layout(constant_id = 8) const uint NORM = 0;
 const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));  // vec4s per texel
 const uint EPT = CH * 4u;                                            // values per texel
 
@@ -32,16 +35,23 @@ layout(binding = 0) uniform usamplerBuffer W;
 layout(binding = 1) uniform usamplerBuffer S;  // Q8_0, Q4_0 scales: 4 blocks' f32 per texel (scale_texel)
 layout(binding = 2) readonly buffer X { float x[]; };
 layout(binding = 4) uniform usamplerBuffer X4;   // the same x through a texel view, where cols % 4 == 0
-layout(binding = 3) writeonly buffer Y { float y[]; };
+layout(binding = 3) coherent buffer Y { float y[]; };   // read back by NORM's last invocation
 layout(binding = 5) uniform usamplerBuffer W3;  // SwiGLU's up projection
 layout(binding = 6) uniform usamplerBuffer S3;
 layout(binding = 7) writeonly buffer YK { float yk[]; };
 layout(binding = 8) writeonly buffer YV { float yv[]; };
 // QKV: the stacked weight's rows [0, y_stride) are q's, then rows_k of k, then rows_v of v
 // (row_offset is where this part starts among them).
+// NORM: the residual stream h (n x y_stride), the norm's weight, its output, and a counter
+// of the invocations done (0 between dispatches: the last invocation resets it).
+layout(binding = 9) coherent buffer H { float h[]; };
+layout(binding = 10) readonly buffer G { float norm_w[]; };
+layout(binding = 11) writeonly buffer XN { float xn[]; };
+layout(binding = 12) coherent buffer Done { uint done[]; };
 layout(push_constant) uniform Push {
     uint rows, cols, n, row_offset, y_stride, tpr;
     uint rows_k, rows_v;
+    float eps;
 } p;
 
 // One binding per weight, so that no fetch depends on a branch: lavapipe executes both
@@ -170,6 +180,34 @@ void step_chunk(uint r0, uint t0, uint c) {
     [[unroll]] for (uint t = 0u; t < TPC; t++) step_texel(r0, t0, c * TPC + t, false, t);
 }
 
+// NORM: every invocation counts itself done once its stores are out; the subgroup of the
+// last one then sees every row of y and does what add_rmsnorm (rmsnorm.comp with ADD) does,
+// in the same order where subgroups are rmsnorm's workgroups (8 lanes on lavapipe): h += y,
+// out = h * inversesqrt(mean(h^2) + eps) * g, row by row. It is one subgroup's work, so the
+// host fuses this only for decoding (a few rows); a dispatch costs 33-104 µs on lavapipe.
+void norm_after() {
+    memoryBarrierBuffer();
+    uint total = gl_NumWorkGroups.x * gl_NumWorkGroups.y * WG;
+    // subgroupMax, not subgroupAny: arithmetic is what plume already needs of a device.
+    if (subgroupMax(atomicAdd(done[0], 1u) == total - 1u ? 1u : 0u) == 0u) return;
+    memoryBarrierBuffer();
+    uint lane = gl_SubgroupInvocationID, dim = p.y_stride;
+    for (uint t = 0u; t < p.n; t++) {
+        uint base = t * dim;
+        float ss = 0.0;
+        for (uint i = lane; i < dim; i += gl_SubgroupSize) {
+            float v = h[base + i];
+            v += y[base + i];
+            h[base + i] = v;
+            ss += v * v;
+        }
+        ss = subgroupAdd(ss);
+        float scale = inversesqrt(ss / float(dim) + p.eps);
+        for (uint i = lane; i < dim; i += gl_SubgroupSize) xn[base + i] = h[base + i] * scale * norm_w[i];
+    }
+    if (subgroupElect()) done[0] = 0u;
+}
+
 void main() {
     // Row r of an invocation's TR rows is r0 + r * WG: neighbouring invocations hold
     // neighbouring rows, which the interleaved weight layout stores side by side.
@@ -177,7 +215,8 @@ void main() {
     uint t0 = gl_GlobalInvocationID.y * TB;
     // XSHARE: every invocation of a subgroup takes part in the shuffles, so none leaves
     // early; rows past the end are clamped above and not stored below.
-    if (XSHARE == 0u && (r0 >= p.rows || t0 >= p.n)) return;
+    // NORM: every invocation must count itself done, so none leaves early either.
+    if (XSHARE == 0u && NORM == 0u && (r0 >= p.rows || t0 >= p.n)) return;
     for (uint r = 0u; r < TR; r++)
         for (uint b = 0u; b < TB; b++) acc[r][b] = acc3[r][b] = 0.0;
     if (XSHARE != 0u && QUANT) {
@@ -230,4 +269,5 @@ void main() {
             }
         }
     }
+    if (NORM != 0u) norm_after();
 }

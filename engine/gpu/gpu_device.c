@@ -396,6 +396,9 @@ plume_gpu *plume_gpu_open(plume_error *err) {
     if (!(gpu->staging = plume_gpu_buffer_create(gpu, 8u << 20, PLUME_GPU_BUFFER_HOST, err))) goto fail;
     if (!(gpu->dummy = plume_gpu_buffer_create(gpu, 16, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
     if (!(gpu->dummy_out = plume_gpu_buffer_create(gpu, 16, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
+    if (!(gpu->done = plume_gpu_buffer_create(gpu, 16, PLUME_GPU_BUFFER_DEVICE, err)) ||
+        plume_gpu_fill(gpu->done, 0, 16, 0, err))
+        goto fail;
     return gpu;
 fail:
     free(devs);
@@ -411,6 +414,7 @@ void plume_gpu_close(plume_gpu *gpu) {
     plume_gpu_buffer_free(gpu->staging);
     plume_gpu_buffer_free(gpu->dummy);
     plume_gpu_buffer_free(gpu->dummy_out);
+    plume_gpu_buffer_free(gpu->done);
     for (plume_gpu_kernel *k = gpu->kernels, *next; k; k = next) {
         next = k->next;
         vkDestroyPipeline(gpu->device, k->pipeline, NULL);

@@ -70,6 +70,7 @@ struct plume_gpu {
     plume_gpu_buffer *staging;          /* host-visible, for uploads/downloads */
     plume_gpu_buffer *dummy;            /* a 16-byte buffer bound where a kernel ignores an input */
     plume_gpu_buffer *dummy_out;        /* likewise for an output it never writes (never read) */
+    plume_gpu_buffer *done;             /* matmul's count of finished invocations (NORM); 0 between dispatches */
     plume_gpu_kernel *kernels;
     uint64_t part_limit;                /* weight split size; tests lower it to exercise splitting */
     int no_map_device;                  /* tests: leave device buffers unmapped (staged copies) */

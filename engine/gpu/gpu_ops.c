@@ -12,8 +12,10 @@
 
 #define MATMUL_TB 8         /* tokens per invocation; n <= this is the matrix-vector case */
 /* W, its scales, x, y, x as texels, W3 (SwiGLU up) and its scales, the k and v outputs of
- * a stacked q/k/v weight. */
-#define MATMUL_BINDINGS "ttsstttss"
+ * a stacked q/k/v weight; the residual, norm weight, norm output and counter of the fused
+ * residual add and norm. */
+#define MATMUL_BINDINGS "ttsstttssssss"
+#define MATMUL_NORM_MAX_N 8   /* the fused norm is one subgroup's work: decoding only */
 #define ATTN_MAX_HEAD_DIM 256
 #define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
 #define ATTN_SPLITS 16      /* decode attention cuts the context into at most this many splits */
@@ -50,11 +52,18 @@ static int finish(plume_gpu_rec *rec, int rc) {
     return rc;
 }
 
+/* The residual add and norm a matmul may end with (NORM): h += y, out = rmsnorm(h) * w. */
+typedef struct {
+    plume_gpu_buffer *h, *w, *out;
+    float eps;
+} norm_after;
+
 /* y = W x; with w3 (SwiGLU) y = silu(W x) * (W3 x); with qkv (W is q, k and v stacked)
- * rows [0, qkv[0]) of W x go to y, the next qkv[1] to yk, the rest to yv. */
+ * rows [0, qkv[0]) of W x go to y, the next qkv[1] to yk, the rest to yv; with nrm, then
+ * the residual add and the norm (one part, n <= MATMUL_NORM_MAX_N: the caller checks). */
 static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu_weight *w3, const uint32_t *qkv,
                   plume_gpu_buffer *x, plume_gpu_buffer *y, plume_gpu_buffer *yk, plume_gpu_buffer *yv, uint32_t n,
-                  plume_error *err) {
+                  const norm_after *nrm, plume_error *err) {
     plume_gpu *gpu = plume_gpu_rec_gpu(rec);
     const char *op = w3 ? "matmul_swiglu" : qkv ? "matmul_qkv" : "matmul";
     if (n == 0) return 0;
@@ -75,20 +84,23 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
      * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). Sharing x
      * through shuffles reads it through that view. */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
-    uint32_t spec[8] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, qkv != NULL, s.xshare && xvec};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 32, spec, 8, err);
+    uint32_t spec[9] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, qkv != NULL, s.xshare && xvec, nrm != NULL};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 36, spec, 9, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
-    snprintf(k->label, sizeof k->label, "%s.%s.n%u", op,
+    snprintf(k->label, sizeof k->label, "%s%s.%s.n%u", op, nrm ? "_add_rmsnorm" : "",
              w->type == PLUME_GPU_F32 ? "f32" : w->type == PLUME_GPU_F16 ? "f16" : w->type == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0",
              tb);
     /* Same shape and type: w3 is split into the same parts as w. */
     for (uint32_t p = 0; p < w->n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
         uint32_t nr = w->rows - r0 < w->rows_per_part ? w->rows - r0 : w->rows_per_part;
-        uint32_t push[8] = {nr, w->cols, n, r0, rq, w->tpr, rk, rv};
+        struct {
+            uint32_t rows, cols, n, row_offset, y_stride, tpr, rows_k, rows_v;
+            float eps;
+        } push = {nr, w->cols, n, r0, rq, w->tpr, rk, rv, nrm ? nrm->eps : 0.0f};
         const plume_gpu_weight *u = w3 ? w3 : w;
-        plume_gpu_binding b[9] = {
+        plume_gpu_binding b[13] = {
             bind(w->w[p], 0),
             bind(w->scales[p] ? w->scales[p] : gpu->dummy, 0),
             bind(x, xb),
@@ -98,10 +110,14 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
             bind(u->scales[p] ? u->scales[p] : gpu->dummy, 0),
             qkv && kb ? bind(yk, kb) : bind(gpu->dummy_out, 16),
             qkv && vb ? bind(yv, vb) : bind(gpu->dummy_out, 16),
+            nrm ? bind(nrm->h, yb) : bind(gpu->dummy_out, 16),
+            nrm ? bind(nrm->w, (uint64_t)rq * 4) : bind(gpu->dummy, 16),
+            nrm ? bind(nrm->out, yb) : bind(gpu->dummy_out, 16),
+            bind(gpu->done, 16),
         };
         /* Parts write disjoint rows of the outputs; the barrier only orders the unused ones. */
         if (p > 0) plume_gpu_rec_barrier(rec);
-        if (plume_gpu_rec_dispatch(rec, k, b, 9, push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
+        if (plume_gpu_rec_dispatch(rec, k, b, 13, &push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
             return plume_fail_prefix(err, "%s %u x %u, n %u: ", op, w->rows, w->cols, n);
     }
     return finish(rec, 0);
@@ -109,7 +125,7 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
 
 int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x, plume_gpu_buffer *y,
                      uint32_t n, plume_error *err) {
-    return matmul(rec, w, NULL, NULL, x, y, NULL, NULL, n, err);
+    return matmul(rec, w, NULL, NULL, x, y, NULL, NULL, n, NULL, err);
 }
 
 int plume_gpu_matmul_qkv(plume_gpu_rec *rec, const plume_gpu_weight *wq, const plume_gpu_weight *wk,
@@ -120,8 +136,9 @@ int plume_gpu_matmul_qkv(plume_gpu_rec *rec, const plume_gpu_weight *wq, const p
         return plume_fail(err, "matmul_qkv: x, q, k and v must be four different buffers");
     /* Three dispatches: on lavapipe these beat one kernel choosing among three weights
      * (see the stacked form below, which is what the model uses). */
-    return matmul(rec, wq, NULL, NULL, x, q, NULL, NULL, n, err) || matmul(rec, wk, NULL, NULL, x, k, NULL, NULL, n, err) ||
-                   matmul(rec, wv, NULL, NULL, x, v, NULL, NULL, n, err)
+    return matmul(rec, wq, NULL, NULL, x, q, NULL, NULL, n, NULL, err) ||
+                   matmul(rec, wk, NULL, NULL, x, k, NULL, NULL, n, NULL, err) ||
+                   matmul(rec, wv, NULL, NULL, x, v, NULL, NULL, n, NULL, err)
                ? -1
                : 0;
 }
@@ -134,13 +151,13 @@ int plume_gpu_matmul_stacked(plume_gpu_rec *rec, const plume_gpu_weight *w, uint
         return plume_fail(err, "matmul_stacked: %u q rows and %u k rows must be non-zero and leave v rows of the "
                           "weight's %u", q_rows, k_rows, w->rows);
     uint32_t rows[2] = {q_rows, k_rows};
-    return matmul(rec, w, NULL, rows, x, q, k, v, n, err);
+    return matmul(rec, w, NULL, rows, x, q, k, v, n, NULL, err);
 }
 
 int plume_gpu_matmul_swiglu(plume_gpu_rec *rec, const plume_gpu_weight *gate, const plume_gpu_weight *up,
                             plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t n, plume_error *err) {
     if (!up) return plume_fail(err, "matmul_swiglu: the up weight is NULL");
-    return matmul(rec, gate, up, NULL, x, y, NULL, NULL, n, err);
+    return matmul(rec, gate, up, NULL, x, y, NULL, NULL, n, NULL, err);
 }
 
 int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu_buffer *rows, plume_gpu_buffer *out,
@@ -202,6 +219,27 @@ int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buf
                           plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps, plume_error *err) {
     if (!r) return plume_fail(err, "add_rmsnorm: the residual buffer is NULL");
     return rmsnorm(rec, x, r, w, y, n, dim, eps, err);
+}
+
+int plume_gpu_matmul_add_rmsnorm(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,
+                                 plume_gpu_buffer *y, plume_gpu_buffer *h, plume_gpu_buffer *nw, plume_gpu_buffer *out,
+                                 uint32_t n, float eps, plume_error *err) {
+    if (!w) return plume_fail(err, "matmul_add_rmsnorm: the weight is NULL");
+    if (n == 0) return 0;
+    uint64_t yb = (uint64_t)n * w->rows * 4;
+    if (need(h, yb, "matmul_add_rmsnorm", "residual", err) ||
+        need(nw, (uint64_t)w->rows * 4, "matmul_add_rmsnorm", "norm weight", err) ||
+        need(out, yb, "matmul_add_rmsnorm", "output", err))
+        return -1;
+    if (h == x || h == y || h == out || out == x || out == y || nw == h || nw == out)
+        return plume_fail(err, "matmul_add_rmsnorm: x, y, the residual, the norm weight and the output must be different "
+                          "buffers");
+    /* One dispatch for a few rows of one part; else the two ops. */
+    if (n <= MATMUL_NORM_MAX_N && w->n_parts == 1) {
+        norm_after nrm = {h, nw, out, eps};
+        return matmul(rec, w, NULL, NULL, x, y, NULL, NULL, n, &nrm, err);
+    }
+    return plume_gpu_matmul(rec, w, x, y, n, err) || rmsnorm(rec, h, y, nw, out, n, w->rows, eps, err) ? -1 : 0;
 }
 
 int plume_gpu_rope(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *rows, uint32_t n, uint32_t n_heads,

@@ -385,8 +385,9 @@ void plume_lm_batch_reset(plume_lm_batch *b, int seq) {
 /* ---- recording the forward pass ------------------------------------------------ */
 
 /* Every layer, then the final norm: afterwards xb holds the normalised final state of
- * every row. The residual add is fused with the norm that follows it, and the gate and
- * up projections with silu(gate)*up, where the gpu layer offers that. */
+ * every row. The residual add is fused with the norm that follows it, and both with the
+ * product before them when decoding (one dispatch: the gpu layer chooses by n), and the
+ * gate and up projections with silu(gate)*up, where the gpu layer offers that. */
 static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plume_error *err) {
     const plume_lm *lm = b->lm;
     const plume_lm_info *in = &lm->info;
@@ -410,14 +411,12 @@ static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plum
              plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
                                      neox, err) ||
              plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
-             plume_gpu_matmul(rec, L->wo, b->att, b->xo, n, err) ||
-             plume_gpu_add_rmsnorm(rec, b->x, b->xo, L->ffn_norm, b->xb, n, dim, eps, err);
+             plume_gpu_matmul_add_rmsnorm(rec, L->wo, b->att, b->xo, b->x, L->ffn_norm, b->xb, n, eps, err);
         rc = rc || (L->fused_ffn ? plume_gpu_matmul_swiglu(rec, L->w1, L->w3, b->xb, b->hb, n, err)
                                  : plume_gpu_matmul(rec, L->w1, b->xb, b->hb, n, err) ||
                                        plume_gpu_matmul(rec, L->w3, b->xb, b->hb2, n, err) ||
                                        plume_gpu_silu_mul(rec, b->hb, b->hb2, b->hb, n * hid, err));
-        rc = rc || plume_gpu_matmul(rec, L->w2, b->hb, b->xo, n, err) ||
-             plume_gpu_add_rmsnorm(rec, b->x, b->xo, next_norm, b->xb, n, dim, eps, err);
+        rc = rc || plume_gpu_matmul_add_rmsnorm(rec, L->w2, b->hb, b->xo, b->x, next_norm, b->xb, n, eps, err);
         if (rc)
             return plume_fail_prefix(err, "layer %d: ", l);
     }

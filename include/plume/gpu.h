@@ -229,6 +229,13 @@ PLUME_API int plume_gpu_add_rmsnorm(plume_gpu_rec *rec, plume_gpu_buffer *x, plu
                                     plume_gpu_buffer *w, plume_gpu_buffer *y, uint32_t n, uint32_t dim, float eps,
                                     plume_error *err);
 
+/* y = W x, then h += y and out = rmsnorm(h) * w (plume_gpu_matmul, then
+ * plume_gpu_add_rmsnorm(h, y, w, out), dim = W's rows): one dispatch for up to 8 rows
+ * (decoding), the last workgroup doing the norm; two for more. */
+PLUME_API int plume_gpu_matmul_add_rmsnorm(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,
+                                           plume_gpu_buffer *y, plume_gpu_buffer *h, plume_gpu_buffer *nw,
+                                           plume_gpu_buffer *out, uint32_t n, float eps, plume_error *err);
+
 /* y[i][r] = sum_c W[r][c] x[i][c], i < n: x is n x cols, y is n x rows (y != x).
  * n <= 8 uses the matrix-vector kernel (reads W once for all n), larger n the tiled one. */
 PLUME_API int plume_gpu_matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, plume_gpu_buffer *x,

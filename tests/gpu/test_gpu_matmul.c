@@ -330,6 +330,63 @@ static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t row
     free_weight(&tw);
 }
 
+/* y = W x with the residual add and norm after it, fused (plume_gpu_matmul_add_rmsnorm: one
+ * dispatch up to 8 rows, where the last subgroup to finish does the norm), against the two
+ * ops it stands for, plume_gpu_matmul then plume_gpu_add_rmsnorm, run twice in one
+ * recording (the counter of finished invocations must be back at 0 for the second). Where a
+ * subgroup is rmsnorm's workgroup (8 lanes on lavapipe) both sum in the same order: bit for
+ * bit; elsewhere within 1e-5. */
+static void test_matmul_norm(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n) {
+    plume_error err;
+    test_weight tw = make_weight(type, rows, cols);
+    plume_gpu_weight *w = plume_gpu_weight_create(gpu, type, rows, cols, tw.data, &err);
+    T_OK(w == NULL);
+    size_t nx = (size_t)n * cols, ny = (size_t)n * rows;
+    float *x = malloc(nx * 4), *h = malloc(ny * 4), *nw = malloc((size_t)rows * 4);
+    float *out[2] = {malloc(ny * 4), malloc(ny * 4)}, *hs[2] = {malloc(ny * 4), malloc(ny * 4)};
+    for (size_t i = 0; i < nx; i++) x[i] = rng_f();
+    for (size_t i = 0; i < ny; i++) h[i] = rng_f();
+    for (uint32_t i = 0; i < rows; i++) nw[i] = 0.5f + rng_f();
+    plume_gpu_buffer *bx = t_buffer(gpu, x, nx * 4), *bw = t_buffer(gpu, nw, (uint64_t)rows * 4);
+    for (int fused = 0; fused < 2; fused++) {
+        plume_gpu_buffer *bh = t_buffer(gpu, h, ny * 4), *by = t_buffer(gpu, NULL, ny * 4),
+                         *bo = t_buffer(gpu, NULL, ny * 4);
+        plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+        T_OK(rec == NULL);
+        for (int round = 0; round < 2; round++) {
+            if (fused) {
+                T_OK(plume_gpu_matmul_add_rmsnorm(rec, w, bx, by, bh, bw, bo, n, 1e-5f, &err));
+            } else {
+                T_OK(plume_gpu_matmul(rec, w, bx, by, n, &err));
+                T_OK(plume_gpu_add_rmsnorm(rec, bh, by, bw, bo, n, rows, 1e-5f, &err));
+            }
+        }
+        T_OK(plume_gpu_rec_end(rec, &err));
+        T_OK(plume_gpu_rec_submit(rec, &err));
+        plume_gpu_rec_free(rec);
+        t_download(bh, hs[fused], ny * 4);
+        t_download(bo, out[fused], ny * 4);
+        plume_gpu_buffer_free(bh), plume_gpu_buffer_free(by), plume_gpu_buffer_free(bo);
+    }
+    int exact = plume_gpu_device_info(gpu)->subgroup_size <= 64;
+    double worst = 0;
+    for (size_t i = 0; i < ny; i++) {
+        double d = fabs((double)out[1][i] - out[0][i]) + fabs((double)hs[1][i] - hs[0][i]);
+        if (d > worst) worst = d;
+    }
+    CHECK_MSG(exact ? worst == 0 : worst <= 1e-5, "matmul_add_rmsnorm %s %ux%u n=%u: differs from matmul + "
+              "add_rmsnorm by %g", type_name(type), rows, cols, n, worst);
+    /* Buffers it may not share. */
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    CHECK(plume_gpu_matmul_add_rmsnorm(rec, w, bx, bw, bw, bw, bw, n, 1e-5f, &err) < 0);
+    plume_gpu_rec_free(rec);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bw);
+    plume_gpu_weight_free(w);
+    free(x), free(h), free(nw), free(out[0]), free(out[1]), free(hs[0]), free(hs[1]);
+    free_weight(&tw);
+}
+
 /* Every shape the autotune may choose, on the float and the quantized decode paths: bit
  * for bit against the default shape (F16, Q8_0, Q4_0), and against the reference (F16 and
  * Q8_0: plain and SwiGLU for one token and for tiles of 8 with a partial one, the stacked
@@ -351,6 +408,18 @@ static void test_variants(plume_gpu *gpu, int quant) {
         /* Q4_0: bit for bit against the default (which test_gpu_matmul_quant holds to the
          * reference); its SwiGLU pipelines are the slowest to compile. */
         if (types[t] == PLUME_GPU_Q4_0) continue;
+        /* The fused norm with every shape (the count of invocations differs), one token and
+         * tiles of 8 (fused), and 13 tokens (the two ops). */
+        for (int tile = 1; tile <= 8; tile += 7) {
+            int nv = plume_gpu_matmul_variants(gpu, types[t], (uint32_t)tile, c, 8);
+            for (int v = 0; v < nv; v++) {
+                plume_gpu_set_matmul_shape(gpu, &c[v]);
+                test_matmul_norm(gpu, types[t], 300, cols, (uint32_t)tile);
+                plume_gpu_set_matmul_shape(gpu, NULL);
+            }
+        }
+        test_matmul_norm(gpu, types[t], 96, cols, 3);
+        test_matmul_norm(gpu, types[t], 96, cols, 13);
         for (int tile = 1; tile <= 8; tile += 7) {   /* one token, and tiles of 8 */
             int nv = plume_gpu_matmul_variants(gpu, types[t], (uint32_t)tile, c, 8);
             for (int v = 1; v < nv; v++) {
