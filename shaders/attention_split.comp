@@ -18,23 +18,50 @@ layout(constant_id = 0) const uint WG = 8;
 layout(constant_id = 1) const uint HD = 64;   // head_dim
 layout(constant_id = 2) const uint KVT = 0;   // 1: read the caches through texel views
 layout(constant_id = 3) const uint DIRECT = 0;   // 1: one split; write the output itself
+// 1 (decoding, every row a different sequence): rope_store.comp's work here, so that a
+// decode step needs no dispatch for it: q and the row's own k are rotated by this
+// invocation, the row's k and v are used for its own position straight from the k and v
+// buffers, and the first head of each KV group (in the split that holds the position)
+// stores them into the caches. No other invocation reads that cache slot in this dispatch.
+layout(constant_id = 4) const uint ROPE = 0;
 
 layout(binding = 0) readonly buffer Q { float q[]; };
-layout(binding = 1) readonly buffer KC { float kc[]; };
-layout(binding = 2) readonly buffer VC { float vc[]; };
+layout(binding = 1) buffer KC { float kc[]; };   // written only with ROPE, at the row's position
+layout(binding = 2) buffer VC { float vc[]; };
 layout(binding = 3) readonly buffer Rows { Row rows[]; };
 layout(binding = 4) writeonly buffer Part { float part[]; };
 layout(binding = 5) uniform usamplerBuffer KT;
 layout(binding = 6) uniform usamplerBuffer VT;
+layout(binding = 7) readonly buffer Kb { float kr[]; };   // ROPE: this step's k and v, n x kv_dim
+layout(binding = 8) readonly buffer Vb { float vr[]; };
 layout(push_constant) uniform Push {
     uint n_heads, group, ctx, kv_dim, n_seq;
     float scale;
     uint n, chunk;
+    float theta;
+    uint neox, head_dim;   // head_dim = HD; rope_store.comp's runtime value, for its exact arithmetic
 } p;
 
 const uint HD4 = (HD + 3u) / 4u;
 vec4 qv[HD4];
 vec4 acc[HD4];
+float qf[HD], kf[HD];   // ROPE: q and k of the row, rotated
+
+// ROPE: x (HD values from `at` of q or k) rotated for position pos, rope_store.comp's
+// arithmetic, into f.
+void rotate(bool is_k, uint at, uint pos, inout float f[HD]) {
+    const uint half_dim = HD / 2u;
+    for (uint j = 0u; j < half_dim; j++) {
+        float freq = pow(p.theta, -2.0 * float(j) / float(p.head_dim));
+        float a = float(pos) * freq;
+        float c = cos(a), s = sin(a);
+        uint o0 = p.neox != 0u ? j : 2u * j;
+        uint o1 = p.neox != 0u ? j + half_dim : 2u * j + 1u;
+        float x0 = is_k ? kr[at + o0] : q[at + o0], x1 = is_k ? kr[at + o1] : q[at + o1];
+        f[o0] = x0 * c - x1 * s;
+        f[o1] = x0 * s + x1 * c;
+    }
+}
 
 vec4 load4(bool v_cache, uint base, uint d4) {
     if (KVT != 0u) return uintBitsToFloat(v_cache ? texelFetch(VT, int(base / 4u + d4)) : texelFetch(KT, int(base / 4u + d4)));
@@ -58,13 +85,22 @@ void main() {
         return;
     }
     uint t1 = min(t0 + p.chunk, r.pos + 1u);
+    uint kvoff = (h / p.group) * HD, row = i / p.n_heads;
+    if (ROPE != 0u) rotate(false, i * HD, r.pos, qf);
     for (uint d4 = 0u; d4 < HD4; d4++) {
-        for (uint e = 0u; e < 4u; e++) qv[d4][e] = 4u * d4 + e < HD ? q[i * HD + 4u * d4 + e] * p.scale : 0.0;
+        for (uint e = 0u; e < 4u; e++) {
+            uint d = 4u * d4 + e;
+            float qd = 0.0;
+            if (d < HD) qd = ROPE != 0u ? qf[d] : q[i * HD + d];
+            qv[d4][e] = qd * p.scale;
+        }
         acc[d4] = vec4(0.0);
     }
+    // ROPE: the row's own position (the last of the split that holds it) comes from k and
+    // v, not the cache, which this dispatch writes.
+    bool own = ROPE != 0u && t1 == r.pos + 1u;
     float m = -1e30, l = 0.0;   // -1e30, not -inf: exp(-1e30 - s) is an exact 0
-    uint kvoff = (h / p.group) * HD;
-    for (uint t = t0; t < t1; t++) {
+    for (uint t = t0; t < (own ? t1 - 1u : t1); t++) {
         uint base = (r.seq * p.ctx + t) * p.kv_dim + kvoff;
         float sc = 0.0;
         for (uint d4 = 0u; d4 < HD4; d4++) sc += dot(qv[d4], load4(false, base, d4));
@@ -73,6 +109,34 @@ void main() {
         l = l * corr + e;
         for (uint d4 = 0u; d4 < HD4; d4++) acc[d4] = acc[d4] * corr + e * load4(true, base, d4);
         m = mn;
+    }
+    if (own) {
+        uint at = row * p.kv_dim + kvoff;
+        rotate(true, at, r.pos, kf);
+        float sc = 0.0;
+        for (uint d4 = 0u; d4 < HD4; d4++) {
+            vec4 kv4 = vec4(0.0);
+            for (uint e = 0u; e < 4u; e++)
+                if (4u * d4 + e < HD) kv4[e] = kf[4u * d4 + e];
+            sc += dot(qv[d4], kv4);
+        }
+        float mn = max(m, sc);
+        float corr = exp(m - mn), e = exp(sc - mn);
+        l = l * corr + e;
+        for (uint d4 = 0u; d4 < HD4; d4++) {
+            vec4 vv = vec4(0.0);
+            for (uint c = 0u; c < 4u; c++)
+                if (4u * d4 + c < HD) vv[c] = vr[at + 4u * d4 + c];
+            acc[d4] = acc[d4] * corr + e * vv;
+        }
+        m = mn;
+        if (h % p.group == 0u) {
+            uint slot = (r.seq * p.ctx + r.pos) * p.kv_dim + kvoff;
+            for (uint d = 0u; d < HD; d++) {
+                kc[slot + d] = kf[d];
+                vc[slot + d] = vr[at + d];
+            }
+        }
     }
     if (DIRECT != 0u) {
         float inv = l > 0.0 ? 1.0 / l : 0.0;

@@ -317,9 +317,17 @@ int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_b
     return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 6, &push, ew_groups(gpu, pairs), 1, 1, err));
 }
 
-int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
-                        plume_gpu_buffer *rows, plume_gpu_buffer *out, uint32_t n, uint32_t n_heads,
-                        uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, plume_error *err) {
+/* Decode attention's own rope and cache store (attention_split.comp's ROPE): this step's
+ * k and v, rope's theta and style. */
+typedef struct {
+    plume_gpu_buffer *k, *v;
+    float theta;
+    int neox;
+} rope_in_attention;
+
+static int attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
+                     plume_gpu_buffer *rows, plume_gpu_buffer *out, uint32_t n, uint32_t n_heads, uint32_t n_kv_heads,
+                     uint32_t head_dim, uint32_t ctx, const rope_in_attention *rope, plume_error *err) {
     plume_gpu *gpu = plume_gpu_rec_gpu(rec);
     if (n == 0) return 0;
     if (n_heads == 0 || n_kv_heads == 0 || n_heads % n_kv_heads || head_dim == 0 || head_dim > ATTN_MAX_HEAD_DIM ||
@@ -341,11 +349,17 @@ int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffe
         uint32_t n_heads, group, ctx, kv_dim, n_seq;
         float scale;
         uint32_t n, chunk;
-    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n, 0};
-    plume_gpu_binding b[7] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
+        float theta;
+        uint32_t neox, head_dim;
+    } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n, 0,
+              rope ? rope->theta : 0.0f, rope && rope->neox, head_dim};
+    uint64_t kb = (uint64_t)n * kv_dim * 4;
+    plume_gpu_binding b[9] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
                               bind(rows, (uint64_t)n * 16), bind(out, qb),
                               kvt ? bind(kcache, n_seq * seq_bytes) : bind(gpu->dummy, 16),
-                              kvt ? bind(vcache, n_seq * seq_bytes) : bind(gpu->dummy, 16)};
+                              kvt ? bind(vcache, n_seq * seq_bytes) : bind(gpu->dummy, 16),
+                              rope ? bind(rope->k, kb) : bind(gpu->dummy, 16),
+                              rope ? bind(rope->v, kb) : bind(gpu->dummy, 16)};
     if (n > ATTN_ROWS_MIN) {
         /* Many rows (a prompt): one invocation per row and head, neighbouring invocations
          * the rows of one head (they read the same K and V rows). */
@@ -370,16 +384,17 @@ int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffe
     if (chunk > ctx) chunk = ctx;
     uint32_t splits = ceil_div(ctx, chunk), pairs = n * n_heads;
     uint32_t wg = sg_wg(gpu, 32);
-    uint32_t spec[4] = {wg, head_dim, kvt, splits == 1};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention_split", "ssssstt", 32, spec, 4, err);
+    uint32_t spec[5] = {wg, head_dim, kvt, splits == 1, rope != NULL};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention_split", "sssssttss", 44, spec, 5, err);
     if (!k) return -1;
+    if (rope) snprintf(k->label, sizeof k->label, "rope_attention_split");
     push.chunk = chunk;
-    if (splits == 1) return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 7, &push, ceil_div(pairs, wg), 1, 1, err));
+    if (splits == 1) return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 9, &push, ceil_div(pairs, wg), 1, 1, err));
     uint64_t part_bytes = (uint64_t)splits * pairs * (head_dim + 2) * 4;
     plume_gpu_buffer *part = gpu_rec_scratch(rec, part_bytes, err);
     if (!part) return plume_fail_prefix(err, "attention: ");
     b[4] = bind(part, part_bytes);
-    if (plume_gpu_rec_dispatch(rec, k, b, 7, &push, ceil_div(pairs, wg), splits, 1, err)) return -1;
+    if (plume_gpu_rec_dispatch(rec, k, b, 9, &push, ceil_div(pairs, wg), splits, 1, err)) return -1;
     plume_gpu_rec_barrier(rec);
     uint32_t mspec[2] = {EW_WG, head_dim};
     plume_gpu_kernel *km = plume_gpu_kernel_get(gpu, "attention_merge", "sfs", 20, mspec, 2, err);
@@ -388,6 +403,35 @@ int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffe
     plume_gpu_binding mb[3] = {bind(rows, (uint64_t)n * 16), bind(part, part_bytes), bind(out, qb)};
     return finish(rec, plume_gpu_rec_dispatch(rec, km, mb, 3, mpush, ceil_div((uint64_t)pairs * head_dim, EW_WG), 1,
                                               1, err));
+}
+
+int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
+                        plume_gpu_buffer *rows, plume_gpu_buffer *out, uint32_t n, uint32_t n_heads,
+                        uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, plume_error *err) {
+    return attention(rec, q, kcache, vcache, rows, out, n, n_heads, n_kv_heads, head_dim, ctx, NULL, err);
+}
+
+int plume_gpu_rope_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k, plume_gpu_buffer *v,
+                             plume_gpu_buffer *rows, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
+                             plume_gpu_buffer *out, uint32_t n, uint32_t n_heads, uint32_t n_kv_heads,
+                             uint32_t head_dim, uint32_t ctx, float theta, int neox, plume_error *err) {
+    if (n == 0) return 0;
+    /* Many rows take the rows kernel, which reads every position from the caches. */
+    if (n > ATTN_ROWS_MIN)
+        return plume_gpu_rope_kv_store(rec, q, k, v, rows, kcache, vcache, n, n_heads, n_kv_heads, head_dim, ctx, theta,
+                                       neox, err) ||
+                       attention(rec, q, kcache, vcache, rows, out, n, n_heads, n_kv_heads, head_dim, ctx, NULL, err)
+                   ? -1
+                   : 0;
+    if (head_dim == 0 || head_dim % 2)
+        return plume_fail(err, "rope_attention: head_dim (%u) must be even and non-zero", head_dim);
+    uint64_t kb = (uint64_t)n * n_kv_heads * head_dim * 4;
+    if (need(k, kb, "rope_attention", "k", err) || need(v, kb, "rope_attention", "v", err)) return -1;
+    if (q == k || q == v || k == v || k == out || v == out || kcache == vcache || k == kcache || v == vcache ||
+        k == vcache || v == kcache)
+        return plume_fail(err, "rope_attention: q, k, v, the caches and out must be different buffers");
+    rope_in_attention rope = {k, v, theta, neox};
+    return attention(rec, q, kcache, vcache, rows, out, n, n_heads, n_kv_heads, head_dim, ctx, &rope, err);
 }
 
 int plume_gpu_silu_mul(plume_gpu_rec *rec, plume_gpu_buffer *gate, plume_gpu_buffer *up, plume_gpu_buffer *out,

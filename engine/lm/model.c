@@ -388,7 +388,7 @@ void plume_lm_batch_reset(plume_lm_batch *b, int seq) {
  * every row. The residual add is fused with the norm that follows it, and both with the
  * product before them when decoding (one dispatch: the gpu layer chooses by n), and the
  * gate and up projections with silu(gate)*up, where the gpu layer offers that. */
-static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plume_error *err) {
+static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, int decode, plume_error *err) {
     const plume_lm *lm = b->lm;
     const plume_lm_info *in = &lm->info;
     const uint32_t dim = (uint32_t)in->dim;
@@ -407,10 +407,17 @@ static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, plum
                          : plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
                                     plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
                                     plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err);
+        /* Decoding (one row per sequence): rope and the cache store inside the attention,
+         * one dispatch; a prompt's rows of one sequence need the two ops. */
+        if (decode)
+            rc = rc || plume_gpu_rope_attention(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], b->att, n, H, KH, hd,
+                                                ctx, theta, neox, err);
+        else
+            rc = rc ||
+                 plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
+                                         neox, err) ||
+                 plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err);
         rc = rc ||
-             plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
-                                     neox, err) ||
-             plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err) ||
              plume_gpu_matmul_add_rmsnorm(rec, L->wo, b->att, b->xo, b->x, L->ffn_norm, b->xb, n, eps, err);
         rc = rc || (L->fused_ffn ? plume_gpu_matmul_swiglu(rec, L->w1, L->w3, b->xb, b->hb, n, err)
                                  : plume_gpu_matmul(rec, L->w1, b->xb, b->hb, n, err) ||
@@ -428,7 +435,7 @@ static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, plume_error *
     const plume_lm *lm = b->lm;
     plume_gpu_rec *rec = plume_gpu_rec_begin(lm->gpu, err);
     if (!rec) return NULL;
-    if (record_layers(b, rec, n, err) ||
+    if (record_layers(b, rec, n, 1, err) ||
         plume_gpu_matmul(rec, lm->output, b->xb, b->logits, n, err) ||
         plume_gpu_argmax(rec, b->logits, b->amax, n, (uint32_t)lm->info.vocab_size, err) ||
         plume_gpu_rec_end(rec, err)) {
@@ -445,7 +452,7 @@ static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, pl
     const uint32_t dim = (uint32_t)lm->info.dim;
     plume_gpu_rec *rec = plume_gpu_rec_begin(lm->gpu, err);
     if (!rec) return NULL;
-    int rc = record_layers(b, rec, n, err);
+    int rc = record_layers(b, rec, n, 0, err);
     if (!rc && mode == PRE_LOGITS) {
         rc = plume_gpu_rec_copy(rec, b->xb, (uint64_t)(n - 1) * dim * 4, b->xl, 0, (uint64_t)dim * 4, err);
         plume_gpu_rec_barrier(rec);

@@ -279,6 +279,16 @@ PLUME_API int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, p
                                       plume_gpu_buffer *vcache, uint32_t n, uint32_t n_heads, uint32_t n_kv_heads,
                                       uint32_t head_dim, uint32_t ctx, float theta, int neox, plume_error *err);
 
+/* Decoding, every row a different sequence: plume_gpu_rope_kv_store then plume_gpu_attention
+ * in one dispatch for up to 8 rows (the attention rotates q and the row's k itself, takes
+ * the row's own position from k and v, and stores them into the caches); q and k are left
+ * unrotated. Two dispatches for more rows. Rows of one sequence in one call (a prompt)
+ * would race: use the two ops there. */
+PLUME_API int plume_gpu_rope_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k,
+                                       plume_gpu_buffer *v, plume_gpu_buffer *rows, plume_gpu_buffer *kcache,
+                                       plume_gpu_buffer *vcache, plume_gpu_buffer *out, uint32_t n, uint32_t n_heads,
+                                       uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, float theta, int neox,
+                                       plume_error *err);
 /* Causal attention with grouped-query heads over the KV cache: for row i and head h,
  * out[i][h] = softmax_t(q[i][h] . K[t][h/g] / sqrt(head_dim)) V[t][h/g] over
  * t = 0..rows[i].pos of sequence rows[i].seq, g = n_heads / n_kv_heads (online softmax).

@@ -281,6 +281,48 @@ static void test_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv, uint
     free(kc), free(vc);
 }
 
+/* Decoding's fused rope + cache store + attention against the two ops it stands for
+ * (rope_kv_store, then attention), from the same caches, which hold earlier positions:
+ * three rows of three sequences, one at position 0 (only its own k and v), one mid-cache,
+ * one at the last position. Same arithmetic in the same order: bit for bit, the caches
+ * too. */
+static void test_rope_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv, uint32_t hd, int neox) {
+    plume_error err;
+    const uint32_t ctx = 40, n_seq = 3, n = 3, kv_dim = n_kv * hd, q_dim = n_heads * hd;
+    size_t cache = (size_t)n_seq * ctx * kv_dim;
+    float *kc0 = rand_vec((uint32_t)cache), *vc0 = rand_vec((uint32_t)cache);
+    float *q = rand_vec(n * q_dim), *k = rand_vec(n * kv_dim), *v = rand_vec(n * kv_dim);
+    plume_gpu_row rows[3] = {{0, 0, 2, 0}, {0, 17, 0, 0}, {0, ctx - 1, 1, 0}};
+    float *out[2], *kc[2], *vc[2];
+    for (int fused = 0; fused < 2; fused++) {
+        plume_gpu_buffer *bq = t_buffer(gpu, q, (uint64_t)n * q_dim * 4), *bk = t_buffer(gpu, k, (uint64_t)n * kv_dim * 4),
+                         *bv = t_buffer(gpu, v, (uint64_t)n * kv_dim * 4), *br = t_buffer(gpu, rows, sizeof rows),
+                         *bkc = t_buffer(gpu, kc0, cache * 4), *bvc = t_buffer(gpu, vc0, cache * 4),
+                         *bo = t_buffer(gpu, NULL, (uint64_t)n * q_dim * 4);
+        plume_gpu_rec *rec = begin(gpu);
+        if (fused) {
+            T_OK(plume_gpu_rope_attention(rec, bq, bk, bv, br, bkc, bvc, bo, n, n_heads, n_kv, hd, ctx, 10000.0f, neox,
+                                          &err));
+        } else {
+            T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, n_heads, n_kv, hd, ctx, 10000.0f, neox, &err));
+            T_OK(plume_gpu_attention(rec, bq, bkc, bvc, br, bo, n, n_heads, n_kv, hd, ctx, &err));
+        }
+        run(rec);
+        out[fused] = malloc((size_t)n * q_dim * 4), kc[fused] = malloc(cache * 4), vc[fused] = malloc(cache * 4);
+        t_download(bo, out[fused], (uint64_t)n * q_dim * 4);
+        t_download(bkc, kc[fused], cache * 4);
+        t_download(bvc, vc[fused], cache * 4);
+        plume_gpu_buffer_free(bq), plume_gpu_buffer_free(bk), plume_gpu_buffer_free(bv), plume_gpu_buffer_free(br);
+        plume_gpu_buffer_free(bkc), plume_gpu_buffer_free(bvc), plume_gpu_buffer_free(bo);
+    }
+    CHECK_MSG(!memcmp(out[0], out[1], (size_t)n * q_dim * 4) && !memcmp(kc[0], kc[1], cache * 4) &&
+                  !memcmp(vc[0], vc[1], cache * 4),
+              "rope_attention (heads %u/%u, head_dim %u, neox %d) differs from rope_kv_store + attention", n_heads, n_kv,
+              hd, neox);
+    for (int i = 0; i < 2; i++) free(out[i]), free(kc[i]), free(vc[i]);
+    free(kc0), free(vc0), free(q), free(k), free(v);
+}
+
 static void test_elementwise(plume_gpu *gpu, uint32_t count) {
     plume_error err;
     float *g = rand_vec(count), *u = rand_vec(count), *o = malloc(count * 4);
@@ -405,8 +447,12 @@ int main(void) {
         test_attention(gpu, 8, 4, 8);
         test_attention(gpu, 6, 2, 64);
         test_attention(gpu, 4, 2, 6);
+        test_rope_attention(gpu, 6, 2, 64, 0);
     }
     plume_gpu_set_attention_chunk(gpu, 0);
+    test_rope_attention(gpu, 8, 4, 8, 0);
+    test_rope_attention(gpu, 6, 2, 64, 1);
+    test_rope_attention(gpu, 4, 2, 6, 0);   /* head_dim % 4 != 0 */
     test_elementwise(gpu, 1000);
     test_elementwise(gpu, 7);
     test_argmax(gpu, 1000);
