@@ -382,7 +382,7 @@ int cmd_experiment(int argc, char **argv) {
         experiment_usage(stderr);
         return 2;
     }
-    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+    if (plume_make_dirs(out_dir) != 0) {
         fprintf(stderr, "plume experiment: cannot create %s: %s\n", out_dir, strerror(errno));
         return 1;
     }

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "gpu_internal.h"
+#include "plume/plume.h"
 #include "gpu_shaders.h"
 
 #define TUNE_ROWS 2048
@@ -103,17 +104,6 @@ static const char *cache_dir(char *buf, size_t size) {
     return buf;
 }
 
-static int make_dirs(char *path) {
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        int rc = mkdir(path, 0755);
-        *p = '/';
-        if (rc && errno != EEXIST) return -1;
-    }
-    return mkdir(path, 0755) && errno != EEXIST ? -1 : 0;
-}
-
 /* FNV-1a of the matmul kernel's SPIR-V: a plume whose kernel changed times its shapes
  * again instead of trusting choices made for another kernel. */
 static uint32_t matmul_hash(void) {
@@ -161,7 +151,7 @@ static void load_cache(plume_gpu *gpu) {
 
 static void save_cache(const plume_gpu *gpu) {
     char path[4200], tmp[4300], dir[4096];
-    if (plume_gpu_tune_file(gpu, path, sizeof path) || !cache_dir(dir, sizeof dir) || make_dirs(dir)) return;
+    if (plume_gpu_tune_file(gpu, path, sizeof path) || !cache_dir(dir, sizeof dir) || plume_make_dirs(dir)) return;
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return;

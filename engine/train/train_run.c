@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "gguf.h"
 #include "plume/dist.h"
+#include "plume/plume.h"
 #include "plume/train.h"
 #include "tokenizer.h"
 
@@ -244,24 +245,6 @@ static char *join(const char *dir, const char *name) {
 
 static int file_exists(const char *p) { return access(p, R_OK) == 0; }
 
-/* mkdir -p: every missing folder of PATH. */
-static int make_dirs(const char *path) {
-    char *p = strdup(path);
-    if (!p) return -1;
-    int rc = 0;
-    for (char *s = p + 1; !rc; s++) {
-        if (*s == '/' || !*s) {
-            char keep = *s;
-            *s = 0;
-            if (mkdir(p, 0777) && errno != EEXIST) rc = -1;
-            *s = keep;
-            if (!keep) break;
-        }
-    }
-    free(p);
-    return rc;
-}
-
 /* In an MPI job: 0 when rc is 0 on every rank, else -1 on all (err says which rank failed,
  * where it was not this one). */
 static int all_ranks(int rc, const char *what, plume_error *err) {
@@ -322,7 +305,7 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
     if (load_tokenizer(c->tokenizer, &tok, err) || read_jsonl(c->train_data, tok, c->add_eos, &train, &n_train, err) ||
         (c->val_data && read_jsonl(c->val_data, tok, c->add_eos, &val, &n_val, err)))
         goto done;
-    int made = rank != 0 || make_dirs(c->out) == 0;
+    int made = rank != 0 || plume_make_dirs(c->out) == 0;
     if (!made) plume_fail(err, "%s: cannot create the output folder: %s", c->out, strerror(errno));
     if (all_ranks(made ? 0 : -1, "creating the output folder", err)) goto done;
     int started = -1;   /* -1 until every step below has succeeded */

@@ -133,6 +133,9 @@ PLUME_API int plume_run_merge(const char *out, size_t shards, plume_error *err);
 /* Reads a JSON Lines file of documents {"id","title","text","time"} into a docs value.
  * A bad line is an error naming file:line. Returns 0 or -1. */
 PLUME_API int plume_docs_read_jsonl(const char *path, plume_value *docs, plume_error *err);
+/* mkdir -p: creates every missing folder of path (mode 0777 less the umask). 0, or -1 with
+ * errno set by the mkdir that failed. */
+PLUME_API int plume_make_dirs(const char *path);
 /* Levenshtein distance, capped at `cap` (returns cap when the distance is cap or more). */
 PLUME_API size_t plume_edit_distance(const char *a, const char *b, size_t cap);
 

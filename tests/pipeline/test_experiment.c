@@ -4,6 +4,7 @@
  * slot is refused before anything runs. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check.h"
 #include "pipe.h"
 
@@ -132,6 +133,13 @@ int main(void) {
     CHECK(f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f));
     CHECK(f && strstr(line, ",2,0\n") != NULL);
     if (f) fclose(f);
+
+    /* --out-dir whose parent folders do not exist yet: made, like mkdir -p */
+    char nested[600];
+    snprintf(nested, sizeof nested, "%s/new/deeper", dir);
+    CHECK(sh("%s experiment %s --data %s --limit 1 --out-dir %s > /dev/null", ga, req, nested, NULL) == 0);
+    snprintf(path, sizeof path, "%s/results.csv", nested);
+    CHECK(access(path, R_OK) == 0);
 
     /* a graph whose output list lacks the prediction slot: refused, exit 1, before running */
     snprintf(yaml, sizeof yaml, "plume: 1\nstages: {}\noutput: [context]\n");
