@@ -30,106 +30,108 @@ static int bysnpt_create(void *state, const plume_args *args, plume_host *host, 
     return s->stemmer ? 0 : -1;
 }
 
+/* A snippet: its document and its span of that document's text. */
+typedef struct snippet {
+    size_t doc, start, len;
+} snippet;
+
+/* Every snippet of every document, in document order; NULL only when out of memory (an
+ * empty list is a 1-entry allocation with *count 0). */
+static snippet *collect_snippets(const plume_doc *docs, size_t n, size_t chars, size_t *count) {
+    plume_spans sp = { 0 };
+    snippet *all = NULL;
+    size_t cap = 0;
+    *count = 0;
+    for (size_t d = 0; d < n; d++) {
+        const char *text = docs[d].text ? docs[d].text : "";
+        sp.count = 0;
+        if (plume_text_snippets(text, strlen(text), chars, &sp)) goto oom;
+        if (*count + sp.count > cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            while (ncap < *count + sp.count) ncap *= 2;
+            snippet *p = realloc(all, ncap * sizeof *p);
+            if (!p) goto oom;
+            all = p;
+            cap = ncap;
+        }
+        for (size_t k = 0; k < sp.count; k++) all[(*count)++] = (snippet){ d, sp.items[k].start, sp.items[k].len };
+    }
+    if (!all && !(all = malloc(sizeof *all))) goto oom;
+    plume_spans_free(&sp);
+    return all;
+oom:
+    plume_spans_free(&sp);
+    free(all);
+    return NULL;
+}
+
+static const char *doc_text(const plume_doc *d) { return d->text ? d->text : ""; }
+
 /* Dense: a document scores as its best snippet's cosine; one without text scores -1, the lowest
  * cosine there is, so it comes after every document with text. */
 static int bysnpt_dense(bysnpt_state *s, const char *query, const plume_doc *docs, size_t n, double *scores,
                         plume_error *err) {
-    plume_spans sp = { 0 };
-    char **texts = NULL;
-    size_t *owner = NULL, n_snip = 0, cap = 0;
-    double *snip = NULL;
+    size_t n_snip = 0, made = 0;
+    snippet *sn = collect_snippets(docs, n, (size_t)s->snippet_chars, &n_snip);
+    char **texts = sn ? calloc(n_snip ? n_snip : 1, sizeof *texts) : NULL;
+    double *snip = texts ? malloc((n_snip ? n_snip : 1) * sizeof *snip) : NULL;
     int rc = -1;
-    for (size_t d = 0; d < n; d++) {
-        const char *text = docs[d].text ? docs[d].text : "";
-        sp.count = 0;
-        if (plume_text_snippets(text, strlen(text), (size_t)s->snippet_chars, &sp)) goto oom;
-        for (size_t k = 0; k < sp.count; k++) {
-            if (n_snip == cap) {
-                size_t ncap = cap ? cap * 2 : 64;
-                char **t = realloc(texts, ncap * sizeof *t);
-                if (!t) goto oom;
-                texts = t;
-                size_t *o = realloc(owner, ncap * sizeof *o);
-                if (!o) goto oom;
-                owner = o;
-                cap = ncap;
-            }
-            if (!(texts[n_snip] = strndup(text + sp.items[k].start, sp.items[k].len))) goto oom;
-            owner[n_snip++] = d;
-        }
-    }
-    if (!(snip = malloc((n_snip ? n_snip : 1) * sizeof *snip))) goto oom;
+    if (!snip) goto oom;
+    for (; made < n_snip; made++)
+        if (!(texts[made] = strndup(doc_text(&docs[sn[made].doc]) + sn[made].start, sn[made].len))) goto oom;
     if (rank_dense_scores(s->lm, query, (const char *const *)texts, n_snip, snip, err)) goto done;
     for (size_t d = 0; d < n; d++) scores[d] = -1.0;
     for (size_t k = 0; k < n_snip; k++)
-        if (snip[k] > scores[owner[k]]) scores[owner[k]] = snip[k];
+        if (snip[k] > scores[sn[k].doc]) scores[sn[k].doc] = snip[k];
     rc = 0;
     goto done;
 oom:
     plume_fail(err, "out of memory scoring the snippets of %zu documents", n);
 done:
-    plume_spans_free(&sp);
-    for (size_t k = 0; k < n_snip; k++) free(texts[k]);
+    for (size_t k = 0; texts && k < made; k++) free(texts[k]);
     free(texts);
-    free(owner);
+    free(sn);
     free(snip);
     return rc;
 }
 
+/* BM25: one index over every snippet; a document scores as its best snippet, one without
+ * text 0. */
 static int bysnpt_score(void *state, const char *query, size_t query_len, const plume_doc *docs, size_t n,
                         double *scores, plume_error *err) {
     bysnpt_state *s = state;
     if (s->lm) return bysnpt_dense(s, query, docs, n, scores, err);
-    plume_words *terms = NULL, q = { 0 };
-    size_t *owner = NULL, n_snip = 0, cap = 0;
+    size_t n_snip = 0;
+    snippet *sn = collect_snippets(docs, n, (size_t)s->snippet_chars, &n_snip);
+    plume_words *terms = sn ? calloc(n_snip ? n_snip : 1, sizeof *terms) : NULL, q = { 0 };
     double *snip_scores = NULL;
     plume_bm25 *idx = NULL;
-    plume_spans sp = { 0 };
     int *seen = NULL;
     int rc = -1;
-    for (size_t d = 0; d < n; d++) {
-        const char *text = docs[d].text ? docs[d].text : "";
-        sp.count = 0;
-        if (plume_text_snippets(text, strlen(text), (size_t)s->snippet_chars, &sp)) goto oom;
-        for (size_t k = 0; k < sp.count; k++) {
-            if (n_snip == cap) {
-                size_t ncap = cap ? cap * 2 : 64;
-                plume_words *t = realloc(terms, ncap * sizeof *t);
-                if (!t) goto oom;
-                terms = t;
-                memset(terms + cap, 0, (ncap - cap) * sizeof *terms);
-                size_t *o = realloc(owner, ncap * sizeof *o);
-                if (!o) goto oom;
-                owner = o;
-                cap = ncap;
-            }
-            owner[n_snip] = d;
-            if (rank_terms(s->stemmer, text + sp.items[k].start, sp.items[k].len, &terms[n_snip++])) goto oom;
-        }
-    }
+    if (!terms) goto oom;
+    for (size_t k = 0; k < n_snip; k++)
+        if (rank_terms(s->stemmer, doc_text(&docs[sn[k].doc]) + sn[k].start, sn[k].len, &terms[k])) goto oom;
     if (rank_terms(s->stemmer, query, query_len, &q)) goto oom;
     if (!(idx = plume_bm25_build(terms, n_snip, s->k1, s->b, err))) goto done;
     if (!(snip_scores = malloc((n_snip ? n_snip : 1) * sizeof *snip_scores))) goto oom;
     if (plume_bm25_score(idx, &q, snip_scores)) goto oom;
-    /* a document's score is its best snippet's; a document without text scores 0 */
     for (size_t d = 0; d < n; d++) scores[d] = 0.0;
     if (!(seen = calloc(n ? n : 1, sizeof *seen))) goto oom;
     for (size_t k = 0; k < n_snip; k++)
-        if (!seen[owner[k]] || snip_scores[k] > scores[owner[k]]) {
-            scores[owner[k]] = snip_scores[k];
-            seen[owner[k]] = 1;
+        if (!seen[sn[k].doc] || snip_scores[k] > scores[sn[k].doc]) {
+            scores[sn[k].doc] = snip_scores[k];
+            seen[sn[k].doc] = 1;
         }
     rc = 0;
     goto done;
 oom:
     plume_fail(err, "out of memory scoring the snippets of %zu documents", n);
 done:
-    plume_spans_free(&sp);
     plume_bm25_free(idx);
     plume_words_free(&q);
-    for (size_t k = 0; k < cap; k++) plume_words_free(&terms[k]);
+    for (size_t k = 0; terms && k < n_snip; k++) plume_words_free(&terms[k]);
     free(terms);
-    free(owner);
+    free(sn);
     free(snip_scores);
     free(seen);
     return rc;
