@@ -469,9 +469,11 @@ int plume_gpu_argmax(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *
     if (dim == 0) return plume_fail(err, "argmax: dim is 0");
     uint64_t xb = (uint64_t)n * dim * 4;
     if (need(x, xb, "argmax", "x", err) || need(out, (uint64_t)n * 4, "argmax", "out", err)) return -1;
-    uint32_t spec[1] = {sg_wg(gpu, 64)};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "argmax", "ss", 4, spec, 1, err);
+    /* x through a texel view where rows are whole texels: ~10x faster on lavapipe. */
+    uint32_t xvec = dim % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
+    uint32_t spec[2] = {sg_wg(gpu, 64), xvec};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "argmax", "sst", 4, spec, 2, err);
     if (!k) return -1;
-    plume_gpu_binding b[2] = {bind(x, xb), bind(out, (uint64_t)n * 4)};
-    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, &dim, n, 1, 1, err));
+    plume_gpu_binding b[3] = {bind(x, xb), bind(out, (uint64_t)n * 4), xvec ? bind(x, xb) : bind(gpu->dummy, 16)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 3, &dim, n, 1, 1, err));
 }

@@ -392,19 +392,19 @@ static void test_multi_subgroup(plume_gpu *gpu) {
     }
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *bw = t_buffer(gpu, w, dim * 4),
                      *by = t_buffer(gpu, NULL, (uint64_t)n * dim * 4), *bo = t_buffer(gpu, NULL, n * 4);
-    uint32_t spec_norm[2] = {wg, 0}, spec_max[1] = {wg};
+    uint32_t spec_norm[2] = {wg, 0}, spec_max[2] = {wg, dim % 4 == 0};   /* argmax through the texel view */
     plume_gpu_kernel *kn = plume_gpu_kernel_get(gpu, "rmsnorm", "ssss", 8, spec_norm, 2, &err);
-    plume_gpu_kernel *km = kn ? plume_gpu_kernel_get(gpu, "argmax", "ss", 4, spec_max, 1, &err) : NULL;
+    plume_gpu_kernel *km = kn ? plume_gpu_kernel_get(gpu, "argmax", "sst", 4, spec_max, 2, &err) : NULL;
     T_OK(km == NULL);
     struct {
         uint32_t dim;
         float eps;
     } push = {dim, 1e-5f};
-    plume_gpu_binding bn[4] = {{bx, 0, 0}, {bw, 0, 0}, {by, 0, 0}, {bx, 0, 0}}, bm[2] = {{bx, 0, 0}, {bo, 0, 0}};
+    plume_gpu_binding bn[4] = {{bx, 0, 0}, {bw, 0, 0}, {by, 0, 0}, {bx, 0, 0}}, bm[3] = {{bx, 0, 0}, {bo, 0, 0}, {bx, 0, 0}};
     plume_gpu_rec *rec = begin(gpu);
     T_OK(plume_gpu_rec_dispatch(rec, kn, bn, 4, &push, n, 1, 1, &err));
     plume_gpu_rec_barrier(rec);   /* rmsnorm's x binding is writable (for add_rmsnorm) */
-    T_OK(plume_gpu_rec_dispatch(rec, km, bm, 2, &dim, n, 1, 1, &err));
+    T_OK(plume_gpu_rec_dispatch(rec, km, bm, 3, &dim, n, 1, 1, &err));
     plume_gpu_rec_barrier(rec);
     run(rec);
     t_download(by, y, (uint64_t)n * dim * 4);
