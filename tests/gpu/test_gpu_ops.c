@@ -468,8 +468,19 @@ int main(void) {
     CHECK(strstr(err.msg, "needs 128") != NULL);
     CHECK(plume_gpu_rope(rec, small, small, 1, 1, 3, 1e4f, 0, &err) < 0);
     CHECK(plume_gpu_attention(rec, small, small, small, small, small, 1, 3, 2, 4, 1, &err) < 0);
+    /* rope_attention: an odd head_dim; k too small; k aliasing v */
+    plume_gpu_buffer *q = t_buffer(gpu, NULL, 4 * 8 * 4), *k = t_buffer(gpu, NULL, 2 * 8 * 4),
+                     *v = t_buffer(gpu, NULL, 2 * 8 * 4), *rw = t_buffer(gpu, NULL, 16), *kc = t_buffer(gpu, NULL, 4096),
+                     *vc = t_buffer(gpu, NULL, 4096), *o = t_buffer(gpu, NULL, 4 * 8 * 4);
+    CHECK(plume_gpu_rope_attention(rec, q, k, v, rw, kc, vc, o, 1, 4, 2, 7, 8, 1e4f, 0, &err) < 0);
+    CHECK(strstr(err.msg, "head_dim") != NULL);
+    CHECK(plume_gpu_rope_attention(rec, q, small, v, rw, kc, vc, o, 1, 4, 4, 8, 8, 1e4f, 0, &err) < 0);
+    CHECK(plume_gpu_rope_attention(rec, q, k, k, rw, kc, vc, o, 1, 4, 2, 8, 8, 1e4f, 0, &err) < 0);
+    CHECK(strstr(err.msg, "different buffers") != NULL);
     run(rec);
     plume_gpu_buffer_free(small);
+    plume_gpu_buffer_free(q), plume_gpu_buffer_free(k), plume_gpu_buffer_free(v), plume_gpu_buffer_free(rw);
+    plume_gpu_buffer_free(kc), plume_gpu_buffer_free(vc), plume_gpu_buffer_free(o);
 
     plume_gpu_close(gpu);
     CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
