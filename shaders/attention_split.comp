@@ -47,19 +47,21 @@ vec4 qv[HD4];
 vec4 acc[HD4];
 float qf[HD], kf[HD];   // ROPE: q and k of the row, rotated
 
-// ROPE: x (HD values from `at` of q or k) rotated for position pos, rope_store.comp's
-// arithmetic, into f.
-void rotate(bool is_k, uint at, uint pos, inout float f[HD]) {
-    const uint half_dim = HD / 2u;
-    for (uint j = 0u; j < half_dim; j++) {
-        float freq = pow(p.theta, -2.0 * float(j) / float(p.head_dim));
-        float a = float(pos) * freq;
-        float c = cos(a), s = sin(a);
-        uint o0 = p.neox != 0u ? j : 2u * j;
-        uint o1 = p.neox != 0u ? j + half_dim : 2u * j + 1u;
-        float x0 = is_k ? kr[at + o0] : q[at + o0], x1 = is_k ? kr[at + o1] : q[at + o1];
-        f[o0] = x0 * c - x1 * s;
-        f[o1] = x0 * s + x1 * c;
+// ROPE: the head at `at` of q (into qf) or of this step's k (into kf) rotated for position
+// pos, with rope_store.comp's arithmetic (common.glsl). Each reads only its own buffer.
+void rotate(bool is_k, uint at, uint pos) {
+    for (uint j = 0u; j < HD / 2u; j++) {
+        uvec2 o = rope_places(j, HD, p.neox);   // HD: places known when the loop is unrolled
+        vec2 cs = rope_cos_sin(j, pos, p.head_dim, p.theta);
+        if (is_k) {
+            vec2 t = rope_turn(vec2(kr[at + o.x], kr[at + o.y]), cs);
+            kf[o.x] = t.x;
+            kf[o.y] = t.y;
+        } else {
+            vec2 t = rope_turn(vec2(q[at + o.x], q[at + o.y]), cs);
+            qf[o.x] = t.x;
+            qf[o.y] = t.y;
+        }
     }
 }
 
@@ -86,7 +88,7 @@ void main() {
     }
     uint t1 = min(t0 + p.chunk, r.pos + 1u);
     uint kvoff = (h / p.group) * HD, row = i / p.n_heads;
-    if (ROPE != 0u) rotate(false, i * HD, r.pos, qf);
+    if (ROPE != 0u) rotate(false, i * HD, r.pos);
     for (uint d4 = 0u; d4 < HD4; d4++) {
         for (uint e = 0u; e < 4u; e++) {
             uint d = 4u * d4 + e;
@@ -112,7 +114,7 @@ void main() {
     }
     if (own) {
         uint at = row * p.kv_dim + kvoff;
-        rotate(true, at, r.pos, kf);
+        rotate(true, at, r.pos);
         float sc = 0.0;
         for (uint d4 = 0u; d4 < HD4; d4++) {
             vec4 kv4 = vec4(0.0);

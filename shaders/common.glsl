@@ -43,6 +43,26 @@ uint scale_texel(uint r, uint b, uint cols) {
     return wtexel(r, b >> 2u, (cols / 32u + 3u) / 4u);
 }
 
+// Rotary position embedding, one arithmetic for rope, rope_backward, rope_store and decode
+// attention's own rope (attention_split's ROPE), which must agree bit for bit: the cosine
+// and sine of pair j's angle at position pos, pos * theta^(-2j/head_dim), ...
+vec2 rope_cos_sin(uint j, uint pos, uint head_dim, float theta) {
+    float freq = pow(theta, -2.0 * float(j) / float(head_dim));
+    float a = float(pos) * freq;
+    return vec2(cos(a), sin(a));
+}
+
+// ... the places of pair j within a head, (2j, 2j + 1), or (j, j + head_dim / 2) in the
+// neox style, ...
+uvec2 rope_places(uint j, uint head_dim, uint neox) {
+    return neox != 0u ? uvec2(j, j + head_dim / 2u) : uvec2(2u * j, 2u * j + 1u);
+}
+
+// ... and the pair x turned by that angle.
+vec2 rope_turn(vec2 x, vec2 cs) {
+    return vec2(x.x * cs.x - x.y * cs.y, x.x * cs.y + x.y * cs.x);
+}
+
 // One activation row's token, position and sequence (plume_gpu_row).
 struct Row {
     uint token;

@@ -22,12 +22,11 @@ void main() {
     for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * WG) {
         uint i = idx / per_row, rem = idx % per_row;
         uint h = rem / half_dim, j = rem % half_dim;
-        float freq = pow(p.theta, -2.0 * float(j) / float(p.head_dim));
-        float a = float(rows[i].pos) * freq;
-        float c = cos(a), s = sin(a);
+        vec2 cs = rope_cos_sin(j, rows[i].pos, p.head_dim, p.theta);
+        float c = cs.x, s = cs.y;
         uint base = i * p.n_heads * p.head_dim + h * p.head_dim;
-        uint i0 = p.neox != 0u ? base + j : base + 2u * j;
-        uint i1 = p.neox != 0u ? base + j + half_dim : base + 2u * j + 1u;
+        uvec2 o = base + rope_places(j, p.head_dim, p.neox);
+        uint i0 = o.x, i1 = o.y;
         float g0 = x[i0], g1 = x[i1];
         x[i0] = g0 * c + g1 * s;
         x[i1] = -g0 * s + g1 * c;

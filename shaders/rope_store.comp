@@ -2,7 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 // rope on q and k, and k, v into the KV cache, in one dispatch (three before): one
 // invocation per rotated pair of q or k; a k pair also stores the same two elements of v.
-// The rotation is rope.comp's.
+// The rotation is rope.comp's (common.glsl's rope_*).
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -29,21 +29,19 @@ void main() {
         uint i = idx / per_row, rem = idx % per_row;
         uint h = rem / half_dim, j = rem % half_dim;
         Row r = rows[i];
-        float freq = pow(p.theta, -2.0 * float(j) / float(p.head_dim));
-        float a = float(r.pos) * freq;
-        float c = cos(a), s = sin(a);
-        uint o0 = p.neox != 0u ? j : 2u * j;
-        uint o1 = p.neox != 0u ? j + half_dim : 2u * j + 1u;
+        vec2 cs = rope_cos_sin(j, r.pos, p.head_dim, p.theta);
+        uvec2 o = rope_places(j, p.head_dim, p.neox);
+        uint o0 = o.x, o1 = o.y;
         if (h < p.n_heads) {
             uint base = (i * p.n_heads + h) * p.head_dim;
-            float x0 = q[base + o0], x1 = q[base + o1];
-            q[base + o0] = x0 * c - x1 * s;
-            q[base + o1] = x0 * s + x1 * c;
+            vec2 t = rope_turn(vec2(q[base + o0], q[base + o1]), cs);
+            q[base + o0] = t.x;
+            q[base + o1] = t.y;
         } else {
             uint kh = h - p.n_heads;
             uint base = i * kv_dim + kh * p.head_dim;
-            float x0 = k[base + o0], x1 = k[base + o1];
-            float y0 = x0 * c - x1 * s, y1 = x0 * s + x1 * c;
+            vec2 t = rope_turn(vec2(k[base + o0], k[base + o1]), cs);
+            float y0 = t.x, y1 = t.y;
             k[base + o0] = y0;
             k[base + o1] = y1;
             if (r.pos < p.ctx && r.seq < p.n_seq) {
