@@ -84,8 +84,9 @@ const bool QUANT = TYPE == TYPE_Q8_0 || TYPE == TYPE_Q4_0;
 // slower: one texel per scale fetch there.
 const uint SPAN = TYPE == TYPE_Q8_0 && TB == 1u ? 2u : 1u;
 
-// acc + w . x with fused multiply-adds, in a fixed order (x, y, z, w): one instruction per
-// product where dot() and += compiled to separate multiplies and adds on lavapipe.
+// acc + w . x, one product at a time in a fixed order (x, y, z, w), so that every variant
+// (shared x or not, any shape) accumulates a row bit for bit alike. (llvmpipe lowers fma to
+// a multiply and an add: this is no faster than dot() and +=, only exactly defined.)
 float dot_add(vec4 w, vec4 x, float acc) {
     return fma(w.w, x.w, fma(w.z, x.z, fma(w.y, x.y, fma(w.x, x.x, acc))));
 }
