@@ -74,7 +74,7 @@ static size_t ileave(uint32_t r, uint64_t j, uint64_t n) { return ((size_t)(r / 
 /* Scale texels per row: 4 blocks' f32 scales per texel (shaders/common.glsl's scale_texel). */
 static uint64_t scale_texels(uint32_t cols) { return ((uint64_t)cols / 32 + 3) / 4; }
 
-/* Index of block b's scale (of nb per row) of row r: component b % 4 of its texel. */
+/* Index of block b's scale of row r (cols values per row): component b % 4 of its texel. */
 static size_t sidx(uint32_t r, uint32_t b, uint32_t cols) { return ileave(r, b / 4, scale_texels(cols)) * 4 + b % 4; }
 
 /* Writes rows [r0, r0 + nr) of the ggml-layout data into repacked dst (and scales), in
