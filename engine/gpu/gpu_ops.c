@@ -477,3 +477,21 @@ int plume_gpu_argmax(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *
     plume_gpu_binding b[3] = {bind(x, xb), bind(out, (uint64_t)n * 4), xvec ? bind(x, xb) : bind(gpu->dummy, 16)};
     return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 3, &dim, n, 1, 1, err));
 }
+
+int plume_gpu_sample(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *draws, plume_gpu_buffer *out,
+                     uint32_t n, uint32_t dim, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (dim == 0) return plume_fail(err, "sample: dim is 0");
+    uint64_t xb = (uint64_t)n * dim * 4, db = (uint64_t)n * sizeof(plume_gpu_draw);
+    if (need(x, xb, "sample", "x", err) || need(draws, db, "sample", "draws", err) ||
+        need(out, (uint64_t)n * 4, "sample", "out", err))
+        return -1;
+    uint32_t xvec = dim % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
+    uint32_t spec[2] = {sg_wg(gpu, 64), xvec};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "sample", "ssts", 4, spec, 2, err);
+    if (!k) return -1;
+    plume_gpu_binding b[4] = {bind(x, xb), bind(out, (uint64_t)n * 4), xvec ? bind(x, xb) : bind(gpu->dummy, 16),
+                              bind(draws, db)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 4, &dim, n, 1, 1, err));
+}

@@ -2,7 +2,8 @@
  *
  * Sampling (and greedy) runs all prompts as one batch: each prompt is prefilled into its
  * own sequence, then every step decodes one token for every unfinished sequence in a
- * single submit, the greedy choice read back from the device's argmax. Beam search
+ * single submit, the greedy choice read back from the device's argmax, a top-k draw from
+ * the device's sampler, other draws made here over the logits read back. Beam search
  * keeps one sequence per beam and runs the beams of several prompts in lockstep; a fork
  * copies the parent's KV cache on the device. Both stop at EOS, at a stop string (cut
  * from the text) or at the token limit. */
@@ -106,8 +107,9 @@ static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, co
     int32_t *next = malloc((size_t)n * sizeof *next), *tok = malloc((size_t)n * sizeof *tok);
     int *ids = malloc((size_t)n * sizeof *ids);
     plume_sampler **samplers = calloc((size_t)n, sizeof *samplers);
+    plume_draw *draws = malloc((size_t)n * sizeof *draws);
     plume_lm_batch *b = NULL;
-    if (!seqs || !logits || !next || !tok || !ids || !samplers) goto oom;
+    if (!seqs || !logits || !next || !tok || !ids || !samplers || !draws) goto oom;
     for (int i = 0; i < n; i++) {
         if (!(seqs[i].prompt = lm_tokenize_alloc(lm, prompts[i], p->add_bos, &seqs[i].n_prompt, err))) goto out;
         if (seqs[i].n_prompt == 0) {
@@ -145,11 +147,18 @@ static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, co
                 tok[m++] = seqs[i].tokens[seqs[i].n - 1];
             }
         if (m == 0) break;
-        if (plume_lm_decode(b, m, ids, tok, greedy ? NULL : logits, greedy ? next : NULL, err)) goto out;
+        /* top-k draws on the device (4 bytes back per sequence); others over the logits
+         * here. The samplers share their parameters: where the first draws, all do. */
+        int drawn = !greedy && plume_sampler_draw(samplers[ids[0]], &draws[0]);
+        for (int j = 1; drawn && j < m; j++) plume_sampler_draw(samplers[ids[j]], &draws[j]);
+        int on_host = !greedy && !drawn;
+        if (drawn ? plume_lm_decode_draw(b, m, ids, tok, draws, next, err)
+                  : plume_lm_decode(b, m, ids, tok, on_host ? logits : NULL, on_host ? NULL : next, err))
+            goto out;
         for (int j = 0; j < m; j++) {
             gen_seq *s = &seqs[ids[j]];
             int limit = p->max_tokens < max_len - s->n_prompt ? p->max_tokens : max_len - s->n_prompt;
-            int32_t t = greedy ? next[j] : plume_sampler_sample(samplers[ids[j]], logits + (size_t)j * V);
+            int32_t t = on_host ? plume_sampler_sample(samplers[ids[j]], logits + (size_t)j * V) : next[j];
             int r = take_token(lm, p, ids[j], s, t, limit);
             if (r < 0) goto oom;
             if (r > 0) goto stopped;
@@ -186,6 +195,7 @@ out:
     }
     for (int i = 0; samplers && i < n; i++) plume_sampler_free(samplers[i]);
     free(samplers);
+    free(draws);
     free(seqs);
     free(logits);
     free(next);

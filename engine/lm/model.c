@@ -15,9 +15,12 @@
  * made once per row count and submitted again for every later step with that count.
  * Decoding n <= 8 rows goes through the gpu layer's matrix-vector kernel, which reads
  * each weight once for all rows: batched decoding costs little more than one sequence. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+
+_Static_assert(PLUME_DRAW_TOP_K_MAX == PLUME_GPU_SAMPLE_TOP_K_MAX, "lm.h and gpu.h name one limit");
 
 #define PREFILL_CHUNK 128   /* rows per prefill submit: bounds the activation buffers */
 
@@ -34,11 +37,14 @@ struct plume_lm_batch {
     plume_gpu_buffer *hb2;            /* the up projection, where gate and up are not fused */
     plume_gpu_buffer *xl;             /* the last prefill row, normalised [dim] */
     plume_gpu_buffer *logits;         /* [max(n_seqs, 1)][vocab] */
-    plume_gpu_buffer *amax;           /* uint32 [n_seqs] */
+    plume_gpu_buffer *amax;           /* uint32 [n_seqs]: the greedy or drawn next tokens */
+    plume_gpu_buffer *draws;          /* plume_gpu_draw [n_seqs] */
     plume_gpu_rec **dec;              /* decode recordings by row count, [n_seqs + 1] */
+    plume_gpu_rec **dec_draw;         /* the same, drawing the next token instead of argmax */
     plume_gpu_rec *pre;               /* the latest prefill recording */
     int pre_n, pre_mode;
     plume_gpu_row *rowdata;           /* host copy of rows */
+    plume_gpu_draw *drawdata;         /* host copy of draws */
 };
 
 enum { PRE_NONE, PRE_LOGITS, PRE_HIDDEN };
@@ -294,20 +300,24 @@ void plume_lm_batch_free(plume_lm_batch *b) {
     lm_gpu_lock();
     if (b->dec)
         for (int i = 0; i <= b->n_seqs; i++) plume_gpu_rec_free(b->dec[i]);
+    if (b->dec_draw)
+        for (int i = 0; i <= b->n_seqs; i++) plume_gpu_rec_free(b->dec_draw[i]);
     plume_gpu_rec_free(b->pre);
     for (int l = 0; b->kc && l < b->lm->info.n_layers; l++) {
         plume_gpu_buffer_free(b->kc[l]);
         plume_gpu_buffer_free(b->vc[l]);
     }
     plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->xo, b->q, b->k, b->v, b->att, b->hb, b->hb2,
-                                 b->xl, b->logits, b->amax };
+                                 b->xl, b->logits, b->amax, b->draws };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) plume_gpu_buffer_free(bufs[i]);
     lm_gpu_unlock();
     free(b->kc);
     free(b->vc);
     free(b->dec);
+    free(b->dec_draw);
     free(b->len);
     free(b->rowdata);
+    free(b->drawdata);
     free(b);
 }
 
@@ -329,8 +339,10 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
     b->kc = calloc((size_t)in->n_layers, sizeof *b->kc);
     b->vc = calloc((size_t)in->n_layers, sizeof *b->vc);
     b->dec = calloc((size_t)n_seqs + 1, sizeof *b->dec);
+    b->dec_draw = calloc((size_t)n_seqs + 1, sizeof *b->dec_draw);
     b->rowdata = calloc((size_t)b->cap_rows, sizeof *b->rowdata);
-    if (!b->len || !b->kc || !b->vc || !b->dec || !b->rowdata) goto oom;
+    b->drawdata = calloc((size_t)n_seqs, sizeof *b->drawdata);
+    if (!b->len || !b->kc || !b->vc || !b->dec || !b->dec_draw || !b->rowdata || !b->drawdata) goto oom;
 
     const uint64_t kv = (uint64_t)in->head_dim * in->n_kv_heads, R = (uint64_t)b->cap_rows;
     const uint64_t cache = (uint64_t)n_seqs * (uint64_t)max_len * kv * 4;
@@ -356,7 +368,9 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
          (b->hb2 = plume_gpu_buffer_create(gpu, all_fused ? 16 : R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->xl = plume_gpu_buffer_create(gpu, dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->logits = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * V * 4, PLUME_GPU_BUFFER_HOST, err)) &&
-         (b->amax = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * 4, PLUME_GPU_BUFFER_HOST, err));
+         (b->amax = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * 4, PLUME_GPU_BUFFER_HOST, err)) &&
+         (b->draws = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * sizeof(plume_gpu_draw), PLUME_GPU_BUFFER_HOST,
+                                             err));
     lm_gpu_unlock();
     if (!ok) {
         plume_fail_prefix(err, "%s: a batch of %d sequences x %d tokens: ", lm->path, n_seqs, max_len);
@@ -430,14 +444,16 @@ static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, int 
     return 0;
 }
 
-/* Decode: all n rows go through the classifier and the argmax. */
-static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, plume_error *err) {
+/* Decode: all n rows go through the classifier, then the argmax or the draw (by b->draws). */
+static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, int draw, plume_error *err) {
     const plume_lm *lm = b->lm;
+    const uint32_t V = (uint32_t)lm->info.vocab_size;
     plume_gpu_rec *rec = plume_gpu_rec_begin(lm->gpu, err);
     if (!rec) return NULL;
     if (record_layers(b, rec, n, 1, err) ||
         plume_gpu_matmul(rec, lm->output, b->xb, b->logits, n, err) ||
-        plume_gpu_argmax(rec, b->logits, b->amax, n, (uint32_t)lm->info.vocab_size, err) ||
+        (draw ? plume_gpu_sample(rec, b->logits, b->draws, b->amax, n, V, err)
+              : plume_gpu_argmax(rec, b->logits, b->amax, n, V, err)) ||
         plume_gpu_rec_end(rec, err)) {
         plume_gpu_rec_free(rec);
         return NULL;
@@ -582,8 +598,10 @@ int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *
     return rc;
 }
 
-int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens, float *logits,
-                    int32_t *argmax, plume_error *err) {
+/* One decode step; the next tokens (argmax, or drawn by draws) into next where it is not
+ * NULL. */
+static int decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens, const plume_draw *draws,
+                  float *logits, int32_t *next, plume_error *err) {
     if (n < 1 || n > b->n_seqs)
         return plume_fail(err, "%s: decode of %d sequences in a batch of %d", b->lm->path, n, b->n_seqs);
     if (check_tokens(b, tokens, n, err)) return -1;
@@ -594,17 +612,42 @@ int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *to
                 return plume_fail(err, "%s: decode names sequence %d twice", b->lm->path, seqs[i]);
         b->rowdata[i] = (plume_gpu_row){ (uint32_t)tokens[i], (uint32_t)b->len[seqs[i]], (uint32_t)seqs[i], 0 };
     }
+    plume_gpu_draw *gd = b->drawdata;
+    for (int i = 0; draws && i < n; i++) {
+        const plume_draw *d = &draws[i];
+        if (!(d->inv_temperature > 0 && isfinite(d->inv_temperature)) || d->top_k < 1 ||
+            d->top_k > PLUME_DRAW_TOP_K_MAX || !(d->r >= 0 && d->r < 1) || isnan(d->top_p))
+            return plume_fail(err, "%s: draw %d (sequence %d) is out of range: inverse temperature %g, top_k %d "
+                                   "(1..%d), top_p %g, r %g (0..1); hint: take it from plume_sampler_draw",
+                              b->lm->path, i, seqs[i], d->inv_temperature, d->top_k, PLUME_DRAW_TOP_K_MAX,
+                              d->top_p, d->r);
+        gd[i] = (plume_gpu_draw){ d->inv_temperature, (uint32_t)d->top_k, d->top_p, d->r };
+    }
+    plume_gpu_rec **recs = draws ? b->dec_draw : b->dec;
     lm_gpu_lock();
     int rc = 0;
-    if (!b->dec[n] && !(b->dec[n] = record_decode(b, (uint32_t)n, err))) rc = -1;
-    rc = rc || upload_rows(b, n, err) || plume_gpu_rec_submit(b->dec[n], err);
+    if (!recs[n] && !(recs[n] = record_decode(b, (uint32_t)n, draws != NULL, err))) rc = -1;
+    rc = rc || upload_rows(b, n, err) ||
+         (draws && plume_gpu_upload(b->draws, 0, gd, (uint64_t)n * sizeof *gd, err)) ||
+         plume_gpu_rec_submit(recs[n], err);
     if (!rc && logits)
         rc = plume_gpu_download(b->logits, 0, logits, (uint64_t)n * b->lm->info.vocab_size * 4, err);
-    if (!rc && argmax) rc = plume_gpu_download(b->amax, 0, argmax, (uint64_t)n * 4, err);
+    if (!rc && next) rc = plume_gpu_download(b->amax, 0, next, (uint64_t)n * 4, err);
     lm_gpu_unlock();
     if (rc) return -1;
     for (int i = 0; i < n; i++) b->len[seqs[i]]++;
     return 0;
+}
+
+int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens, float *logits,
+                    int32_t *argmax, plume_error *err) {
+    return decode(b, n, seqs, tokens, NULL, logits, argmax, err);
+}
+
+int plume_lm_decode_draw(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens, const plume_draw *draws,
+                         int32_t *next, plume_error *err) {
+    if (!draws || !next) return plume_fail(err, "%s: decode_draw needs draws and next", b->lm->path);
+    return decode(b, n, seqs, tokens, draws, NULL, next, err);
 }
 
 int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src, plume_error *err) {

@@ -2,6 +2,10 @@
  *
  * Greedy, or a draw from softmax(logits / temperature) restricted to the top k
  * tokens and then to the smallest prefix (by probability) whose mass reaches top_p.
+ * With either filter the tokens are ranked by logit (ties: lower id first) and the draw
+ * walks that ranking; without, it walks the ids in order. plume_sampler_draw hands a
+ * top-k draw to the device instead (shaders/sample.comp), which picks the same token but
+ * where exp() rounds differently at a boundary.
  * The random stream is splitmix64-seeded xorshift64*, so one seed gives the same
  * tokens on every machine; ties are broken by the lower token id everywhere, so
  * top_k = 1 is exactly greedy. */
@@ -11,17 +15,18 @@
 #include <string.h>
 #include "plume/lm.h"
 
-typedef struct prob_index {
-    float p;
+/* A token and its logit, ranked by logit descending, then id ascending. */
+typedef struct ranked {
+    float logit;
     int32_t i;
-} prob_index;
+} ranked;
 
 struct plume_sampler {
     plume_sampling params;
     int vocab;
     uint64_t rng;
-    prob_index *sorted;   /* [vocab] scratch */
-    float *probs;         /* [vocab] scratch */
+    ranked *sorted;       /* [vocab] scratch */
+    float *probs;         /* [vocab] scratch: probabilities, or the candidates' weights */
 };
 
 static uint64_t splitmix64(uint64_t x) {
@@ -76,17 +81,54 @@ static int32_t argmax(const float *x, int n) {
     return best;
 }
 
-/* Descending probability, then ascending id: a total order, so qsort is deterministic. */
-static int cmp_prob_desc(const void *a, const void *b) {
-    const prob_index *x = a, *y = b;
-    if (x->p > y->p) return -1;
-    if (x->p < y->p) return 1;
+/* Logit descending, then id ascending: a total order (NaN last), so qsort is deterministic. */
+static int cmp_logit_desc(const void *a, const void *b) {
+    const ranked *x = a, *y = b;
+    int xn = isnan(x->logit), yn = isnan(y->logit);
+    if (xn != yn) return xn - yn;
+    if (!xn && x->logit > y->logit) return -1;
+    if (!xn && x->logit < y->logit) return 1;
     return (x->i > y->i) - (x->i < y->i);
 }
 
-/* Fills s->probs with the filtered, renormalised distribution. With no filter the
- * tokens stay in id order; otherwise s->sorted[0..kept) lists the survivors. */
-static int filtered_probs(plume_sampler *s, const float *logits) {
+static int filtered(const plume_sampler *s) {
+    const int n = s->vocab, k = s->params.top_k;
+    const float p = s->params.top_p;
+    return (k > 0 && k < n) || (p > 0 && p < 1);
+}
+
+/* With top-k or top-p: s->sorted ranks the tokens, s->probs[0..k) holds the top k's
+ * weights w = exp((l - l_max) / T) (their softmax, unnormalised), and the return is how many
+ * of them top-p keeps, *kept their weight. shaders/sample.comp does this arithmetic in
+ * this order, so that the device draws what the CPU would. */
+static int rank_and_weigh(plume_sampler *s, const float *logits, float *kept) {
+    const int n = s->vocab;
+    const int k = s->params.top_k > 0 && s->params.top_k < n ? s->params.top_k : n;
+    const float p = s->params.top_p, inv_t = 1.0f / s->params.temperature;
+    for (int i = 0; i < n; i++) s->sorted[i] = (ranked){ logits[i], i };
+    qsort(s->sorted, (size_t)n, sizeof *s->sorted, cmp_logit_desc);
+    const float top = s->sorted[0].logit;
+    float total = 0;
+    for (int i = 0; i < k; i++) {
+        s->probs[i] = expf((s->sorted[i].logit - top) * inv_t);
+        total += s->probs[i];
+    }
+    *kept = total;
+    if (p > 0 && p < 1) {
+        float run = 0;
+        for (int i = 0; i < k; i++) {
+            run += s->probs[i];
+            if (run >= p * total) {
+                *kept = run;
+                return i + 1;
+            }
+        }
+    }
+    return k;
+}
+
+/* Unfiltered: s->probs = softmax(logits / T) in id order. */
+static void softmax(plume_sampler *s, const float *logits) {
     const int n = s->vocab;
     const float inv_t = 1.0f / s->params.temperature;
     float mx = -FLT_MAX;
@@ -98,48 +140,28 @@ static int filtered_probs(plume_sampler *s, const float *logits) {
         sum += s->probs[i];
     }
     for (int i = 0; i < n; i++) s->probs[i] = (float)(s->probs[i] / sum);
-
-    int k = s->params.top_k > 0 && s->params.top_k < n ? s->params.top_k : n;
-    const float p = s->params.top_p;
-    if (k == n && !(p > 0 && p < 1)) return n;
-
-    for (int i = 0; i < n; i++) s->sorted[i] = (prob_index){ s->probs[i], i };
-    qsort(s->sorted, (size_t)n, sizeof *s->sorted, cmp_prob_desc);
-    /* top-p over the top-k survivors, renormalised among themselves */
-    if (p > 0 && p < 1) {
-        double mass = 0;
-        for (int i = 0; i < k; i++) mass += s->sorted[i].p;
-        double cum = 0;
-        int keep = k;
-        for (int i = 0; i < k; i++) {
-            cum += s->sorted[i].p / mass;
-            if (cum >= p) { keep = i + 1; break; }
-        }
-        k = keep;
-    }
-    double kept = 0;
-    for (int i = 0; i < k; i++) kept += s->sorted[i].p;
-    memset(s->probs, 0, (size_t)n * sizeof *s->probs);
-    for (int i = 0; i < k; i++) s->probs[s->sorted[i].i] = (float)(s->sorted[i].p / kept);
-    return k;
 }
 
 void plume_sampler_probs(plume_sampler *s, const float *logits, float *probs) {
+    memset(probs, 0, (size_t)s->vocab * sizeof *probs);
     if (s->params.temperature <= 0) {
-        memset(probs, 0, (size_t)s->vocab * sizeof *probs);
         probs[argmax(logits, s->vocab)] = 1.0f;
-        return;
+    } else if (!filtered(s)) {
+        softmax(s, logits);
+        memcpy(probs, s->probs, (size_t)s->vocab * sizeof *probs);
+    } else {
+        float kept;
+        int keep = rank_and_weigh(s, logits, &kept);
+        for (int i = 0; i < keep; i++) probs[s->sorted[i].i] = s->probs[i] / kept;
     }
-    filtered_probs(s, logits);
-    memcpy(probs, s->probs, (size_t)s->vocab * sizeof *probs);
 }
 
 int32_t plume_sampler_sample(plume_sampler *s, const float *logits) {
     if (s->params.temperature <= 0) return argmax(logits, s->vocab);
-    int kept = filtered_probs(s, logits);
     float r = rng_uniform(&s->rng);
-    float cdf = 0;
-    if (kept == s->vocab) {
+    if (!filtered(s)) {
+        softmax(s, logits);
+        float cdf = 0;
         int32_t last = 0;
         for (int i = 0; i < s->vocab; i++) {
             if (s->probs[i] <= 0) continue;
@@ -149,9 +171,23 @@ int32_t plume_sampler_sample(plume_sampler *s, const float *logits) {
         }
         return last;  /* rounding left r above the total */
     }
-    for (int i = 0; i < kept; i++) {
-        cdf += s->probs[s->sorted[i].i];
-        if (r < cdf) return s->sorted[i].i;
+    float kept;
+    int keep = rank_and_weigh(s, logits, &kept);
+    /* the first whose running weight passes r of the kept weight */
+    float target = r * kept, run = 0;
+    for (int i = 0; i < keep; i++) {
+        run += s->probs[i];
+        if (target < run) return s->sorted[i].i;
     }
-    return s->sorted[kept - 1].i;
+    return s->sorted[keep - 1].i;  /* rounding left the target above the total */
+}
+
+int plume_sampler_draw(plume_sampler *s, plume_draw *d) {
+    const plume_sampling *p = &s->params;
+    if (!(p->temperature > 0) || p->top_k < 1 || p->top_k >= s->vocab || p->top_k > PLUME_DRAW_TOP_K_MAX) return 0;
+    d->inv_temperature = 1.0f / p->temperature;
+    d->top_k = p->top_k;
+    d->top_p = p->top_p;
+    d->r = rng_uniform(&s->rng);
+    return 1;
 }

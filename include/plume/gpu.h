@@ -311,6 +311,24 @@ PLUME_API int plume_gpu_add(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_b
 PLUME_API int plume_gpu_argmax(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *out, uint32_t n,
                                uint32_t dim, plume_error *err);
 
+/* One row's draw for plume_gpu_sample: the CPU sampler's parameters (plume_sampler,
+ * include/plume/lm.h) and the uniform it would have drawn. */
+#define PLUME_GPU_SAMPLE_TOP_K_MAX 256
+typedef struct plume_gpu_draw {
+    float inv_temperature; /* 1 / temperature, temperature > 0 */
+    uint32_t top_k;        /* 1 .. PLUME_GPU_SAMPLE_TOP_K_MAX (clamped there) */
+    float top_p;           /* keep the smallest prefix reaching p; >= 1 or <= 0: no top-p */
+    float r;               /* the draw's uniform in [0, 1) */
+} plume_gpu_draw;
+
+/* out[i] = a token drawn from row i of x (n rows of dim logits) by draws[i] (a buffer of n
+ * plume_gpu_draw), as uint32: the top_k largest logits (ties: lower ids), ranked by logit
+ * then id, weighed exp((l - max) * inv_temperature), cut to top-p's prefix, and the first
+ * whose running weight exceeds r times the kept weight. The CPU sampler's arithmetic in
+ * its order: the two pick alike but where exp() rounds differently at a boundary. */
+PLUME_API int plume_gpu_sample(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *draws,
+                               plume_gpu_buffer *out, uint32_t n, uint32_t dim, plume_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -101,10 +101,15 @@ PLUME_API int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens
  * argmax[i] (computed on the device) when argmax is not NULL. */
 PLUME_API int plume_lm_decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens,
                               float *logits, int32_t *argmax, plume_error *err);
+typedef struct plume_draw plume_draw;   /* below, with the sampler */
+/* plume_lm_decode with the next tokens drawn on the device: next[i] by draws[i] (from
+ * plume_sampler_draw), 4 bytes read back per sequence. */
+PLUME_API int plume_lm_decode_draw(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens,
+                                   const plume_draw *draws, int32_t *next, plume_error *err);
 /* Makes sequence dst a copy of sequence src (cache and length): a beam forks. */
 PLUME_API int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err);
 
-/* ---- choosing the next token (CPU, over logits) ---------------------------- */
+/* ---- choosing the next token (over logits; top-k draws also on the device) --- */
 
 typedef struct plume_sampling {
     float temperature;  /* <= 0: greedy (the first largest logit) */
@@ -123,6 +128,21 @@ PLUME_API int32_t plume_sampler_sample(plume_sampler *s, const float *logits);
 /* The token distribution the sampler draws from after temperature, top-k and
  * top-p (probabilities, zero for filtered tokens), for tests and inspection. */
 PLUME_API void plume_sampler_probs(plume_sampler *s, const float *logits, float *probs);
+
+/* A draw made on the device (plume_lm_decode_draw): the sampler's parameters and the
+ * uniform it took from its stream. */
+#define PLUME_DRAW_TOP_K_MAX 256
+struct plume_draw {
+    float inv_temperature;
+    int32_t top_k;      /* 1 .. PLUME_DRAW_TOP_K_MAX */
+    float top_p;
+    float r;            /* in [0, 1) */
+};
+/* Where the device can make the sampler's next draw (temperature > 0 and
+ * 1 <= top_k <= PLUME_DRAW_TOP_K_MAX, top_k < vocab_size): takes the uniform from the
+ * stream as plume_sampler_sample would, fills *d and returns 1. Else returns 0 and leaves
+ * the stream as it was: read the logits back and call plume_sampler_sample. */
+PLUME_API int plume_sampler_draw(plume_sampler *s, plume_draw *d);
 
 /* Beam search over any scorer. The search keeps n_beams hypotheses in slots
  * 0..n_beams-1; each step it asks the scorer for the log-probabilities of the next

@@ -57,6 +57,31 @@ static void *work(void *arg) {
     return NULL;
 }
 
+/* What plume_lm_generate draws with p, made here step by step on the CPU sampler over
+ * logits read back: generate hands these top-k draws to the device. Returns the count. */
+static int draw_on_cpu(plume_lm *lm, const char *prompt, const plume_gen_params *p, int32_t *out) {
+    plume_error err;
+    int32_t ids[64];
+    int n = plume_lm_tokenize(lm, prompt, p->add_bos, ids, 64, &err), count = 0;
+    const plume_lm_info *in = plume_lm_get_info(lm);
+    float *logits = malloc((size_t)in->vocab_size * sizeof *logits);
+    plume_sampler *s = plume_sampler_create(&p->sampling, in->vocab_size, &err);
+    plume_lm_batch *b = plume_lm_batch_create(lm, 1, 0, &err);
+    int seq = 0;
+    if (n < 1 || n > 64 || !logits || !s || !b || plume_lm_prefill(b, 0, ids, n, logits, &err)) goto out;
+    while (count < p->max_tokens) {
+        int32_t t = plume_sampler_sample(s, logits);
+        if (t == in->eos) break;
+        out[count++] = t;
+        if (count == p->max_tokens || plume_lm_decode(b, 1, &seq, &t, logits, NULL, &err)) break;
+    }
+out:
+    plume_lm_batch_free(b);
+    plume_sampler_free(s);
+    free(logits);
+    return count;
+}
+
 /* log P(tokens | prompt) under the reference (plus EOS after them when with_eos). */
 static double ref_logprob(const ref_model *m, const ref_vocab *v, const char *prompt, const int32_t *tokens, int n,
                           int with_eos) {
@@ -247,6 +272,35 @@ int main(void) {
             plume_gen_result_free(&again[i]);
             plume_gen_result_free(&batch[i]);
         }
+    }
+
+    /* ---- generate's top-k draws, made on the device, are the CPU sampler's ---- */
+    {
+        plume_gen_params sp;
+        plume_gen_params_default(&sp);
+        sp.max_tokens = 40;
+        sp.sampling = (plume_sampling){ 0.9f, 40, 0.95f, 11 };
+        for (int i = 0; i < 4; i++, sp.sampling.seed++) {
+            plume_gen_result got;
+            int32_t want[40];
+            int n = draw_on_cpu(lm, prompts[i], &sp, want);
+            CHECK(plume_lm_generate(lm, &prompts[i], 1, &sp, &got, &err) == 0);
+            CHECK_MSG(n > 1 && got.n_tokens == n && !memcmp(got.tokens, want, (size_t)n * sizeof *want),
+                      "prompt %d: the device drew %d tokens ('%s'), the CPU %d", i, got.n_tokens, got.text, n);
+            plume_gen_result_free(&got);
+        }
+        /* draws the sampler would not make are refused, naming the draw */
+        plume_lm_batch *b = plume_lm_batch_create(lm, 2, 16, &err);
+        int seqs[2] = { 0, 1 };
+        int32_t toks[2] = { 1, 1 }, next[2];
+        plume_draw bad[2] = { { 1.0f, 40, 1.0f, 0.5f }, { 1.0f, 0, 1.0f, 0.5f } };
+        CHECK(b && plume_lm_decode_draw(b, 2, seqs, toks, bad, next, &err) < 0 && strstr(err.msg, "draw 1"));
+        bad[1] = (plume_draw){ 1.0f, 40, 1.0f, 1.0f };   /* r must be below 1 */
+        CHECK(b && plume_lm_decode_draw(b, 2, seqs, toks, bad, next, &err) < 0 && strstr(err.msg, "draw 1"));
+        bad[1].r = 0.25f;
+        CHECK(b && plume_lm_decode_draw(b, 2, seqs, toks, bad, next, &err) == 0 && next[0] < 512 && next[1] < 512);
+        CHECK(b && plume_lm_batch_len(b, 0) == 1 && plume_lm_batch_len(b, 1) == 1);
+        plume_lm_batch_free(b);
     }
 
     lap("stop strings");
