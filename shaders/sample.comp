@@ -3,12 +3,16 @@
 // out[i] = a token drawn from row i of the logits x by draws[i]: plume_sampler's draw
 // (engine/lm/sampler.c) for 1 <= top_k <= KMAX, on the device, so that a sampling step
 // reads back 4 bytes per row instead of the logits, and the host sorts nothing.
-// One workgroup per row, in four steps:
-//  1. the top_k-th largest logit, by radix select: four passes over the row, each
-//     settling one byte of an order-preserving key with a 256-bin histogram;
+// One workgroup per row, in five steps:
+//  0. a lower bound on the top_k-th largest logit, the least of top_k chunk maxima (they
+//     are top_k distinct logits), and the logits at or above it (where they fit in
+//     LIST_CAP) copied to a list in id order: the steps after walk that short list, not
+//     the row (a row of 32000 logits keeps a few hundred for top_k 40);
+//  1. the top_k-th largest logit, by radix select: four passes, each settling one byte
+//     of an order-preserving key with a 256-bin histogram;
 //  2. the top_k candidates: every logit above that threshold and, of those equal to it,
-//     the lowest ids (each invocation scans a contiguous share of the row, so the shares
-//     are in id order and a prefix count of ties decides);
+//     the lowest ids (each invocation walks a contiguous share, so the shares are in id
+//     order and a prefix count of ties decides);
 //  3. the candidates ranked by logit descending, then id ascending, as the CPU sorts;
 //  4. one invocation weighs them, w = exp((l - max) * inv_t), keeps top-p's prefix, and
 //     takes the first whose running weight exceeds r times the kept weight: the CPU's
@@ -35,12 +39,19 @@ layout(push_constant) uniform Push { uint dim; } p;
 
 shared uint hist[256];
 shared uint sel_key, sel_need;   // the threshold's key bits settled so far; ties still to take
-shared uint share_ties[WG];      // each invocation's count of logits equal to the threshold
+shared uint share_count[WG];     // each invocation's count in a prefix count (share_prefix)
+shared uint share_total;
+shared uint list_n;              // the list's length
 shared uint n_above;
 shared float cand_l[KMAX];
 shared uint cand_id[KMAX];
 shared uint rank_of[KMAX];       // rank_of[i]: the candidate in place i
 shared float weight[KMAX];
+// Step 0's list: 8 KB, so that with the rest this stays within the 16 KB of shared memory
+// every Vulkan device has.
+const uint LIST_CAP = 1024u;
+shared float list_l[LIST_CAP];
+shared uint list_id[LIST_CAP];
 
 // An order-preserving key: a > b as floats iff key(a) > key(b). -0 is +0 (equal as floats,
 // so ties go by id as on the CPU); NaN sorts below everything.
@@ -50,52 +61,132 @@ uint key_of(float v) {
     return (b & 0x80000000u) != 0u ? ~b : b | 0x80000000u;
 }
 
-// What a scan of the row does with each logit.
-const uint HISTOGRAM = 0u, COUNT_TIES = 1u, COLLECT = 2u;
-uint mode;
-uint shift, ties_before, ties_seen, threshold;
-uint k;   // candidates: top_k, within 1..min(KMAX, dim)
+// key_of for 4 logits at once, in vector operations (the row scans' common path).
+uvec4 keys_of(vec4 v) {
+    uvec4 b = mix(floatBitsToUint(v), uvec4(0u), equal(v, vec4(0.0)));
+    uvec4 k = mix(b | 0x80000000u, ~b, notEqual(b & 0x80000000u, uvec4(0u)));
+    return mix(k, uvec4(0u), isnan(v));
+}
 
-void visit(float v, uint j) {
-    uint key = key_of(v);
-    if (mode == HISTOGRAM) {
+// What a scan does with each logit at or above the lower bound.
+const uint LIST_COUNT = 0u, LIST_WRITE = 1u, HISTOGRAM = 2u, TIES_COUNT = 3u, COLLECT = 4u;
+uint mode;
+uint lower;           // step 0's bound, a key: the logits below it are never candidates
+uint shift;           // HISTOGRAM: the byte being settled
+uint threshold;       // the top_k-th largest key
+uint before, seen;    // a prefix count: the invocations before this one, and this one so far
+uint k;               // candidates: top_k, within 1..min(KMAX, dim)
+bool from_list;       // scans walk list_l and list_id instead of the row
+
+void visit(float v, uint key, uint j) {
+    if (key < lower) return;
+    if (mode == LIST_COUNT) {
+        seen++;
+    } else if (mode == LIST_WRITE) {
+        list_l[before + seen] = v;
+        list_id[before + seen] = j;
+        seen++;
+    } else if (mode == HISTOGRAM) {
         // the keys that agree with the threshold on the bytes settled so far
         uint settled = shift == 24u ? 0u : ~0u << (shift + 8u);
         if ((key & settled) == (sel_key & settled)) atomicAdd(hist[(key >> shift) & 255u], 1u);
-    } else if (mode == COUNT_TIES) {
-        if (key == threshold) ties_seen++;
+    } else if (mode == TIES_COUNT) {
+        if (key == threshold) seen++;
     } else if (key > threshold) {
         uint at = atomicAdd(n_above, 1u);
         cand_l[at] = v;
         cand_id[at] = j;
     } else if (key == threshold) {
-        if (ties_before + ties_seen < sel_need) {
-            uint at = k - sel_need + ties_before + ties_seen;
+        if (before + seen < sel_need) {
+            uint at = k - sel_need + before + seen;
             cand_l[at] = v;
             cand_id[at] = j;
         }
-        ties_seen++;
+        seen++;
     }
 }
 
-// This invocation's share of the row: [lo, hi), a whole number of texels.
+// This invocation's contiguous share of the row (a whole number of texels) or the list.
 void scan(uint base) {
+    uint lid = gl_LocalInvocationID.x;
+    if (from_list) {
+        uint n = list_n, per = (n + WG - 1u) / WG;
+        uint lo = min(lid * per, n), hi = min(lo + per, n);
+        for (uint i = lo; i < hi; i++) visit(list_l[i], key_of(list_l[i]), list_id[i]);
+        return;
+    }
     uint per = (p.dim + 4u * WG - 1u) / (4u * WG) * 4u;
-    uint lo = min(gl_LocalInvocationID.x * per, p.dim), hi = min(lo + per, p.dim);
+    uint lo = min(lid * per, p.dim), hi = min(lo + per, p.dim);
     for (uint j = lo; j < hi; j += 4u) {
         if (XVEC != 0u) {
             vec4 v = uintBitsToFloat(texelFetch(X4, int((base + j) / 4u)));
-            for (uint e = 0u; e < 4u; e++) visit(v[e], j + e);
+            uvec4 keys = keys_of(v);
+            // most texels hold no logit at or above the bound: skip them whole
+            if (any(greaterThanEqual(keys, uvec4(lower))))
+                for (uint e = 0u; e < 4u; e++) visit(v[e], keys[e], j + e);
         } else {
-            for (uint e = 0u; e < 4u && j + e < hi; e++) visit(x[base + j + e], j + e);
+            for (uint e = 0u; e < 4u && j + e < hi; e++) visit(x[base + j + e], key_of(x[base + j + e]), j + e);
         }
     }
+}
+
+// A scan in mode m that counts (seen), then each invocation's count of the invocations
+// before it (before) and the workgroup's total (share_total).
+void prefix_count(uint base, uint m) {
+    mode = m;
+    seen = 0u;
+    scan(base);
+    uint lid = gl_LocalInvocationID.x;
+    share_count[lid] = seen;
+    barrier();
+    before = 0u;
+    for (uint i = 0u; i < lid; i++) before += share_count[i];
+    if (lid == WG - 1u) share_total = before + seen;
+    barrier();
+    seen = 0u;
+}
+
+// Step 0's bound: the least of the maxima of chunks of c texels (at least k chunks,
+// each a run of logits of its own), or 0 where the row is too short for such chunks.
+uint lower_bound(uint base) {
+    uint c = p.dim / (4u * k);
+    if (XVEC == 0u || c == 0u) return 0u;
+    uint texels = p.dim / 4u, chunks = (texels + c - 1u) / c, least = 0xffffffffu;
+    for (uint q = gl_LocalInvocationID.x; q < chunks; q += WG) {
+        uint most = 0u;
+        for (uint t = q * c; t < min(q * c + c, texels); t++) {
+            uvec4 keys = keys_of(uintBitsToFloat(texelFetch(X4, int(base / 4u + t))));
+            most = max(most, max(max(keys.x, keys.y), max(keys.z, keys.w)));
+        }
+        least = min(least, most);
+    }
+    least = subgroupMin(least);
+    if (gl_NumSubgroups == 1u) return least;
+    if (subgroupElect()) share_count[gl_SubgroupID] = least;
+    barrier();
+    least = share_count[0];
+    for (uint i = 1u; i < gl_NumSubgroups; i++) least = min(least, share_count[i]);
+    barrier();
+    return least;
 }
 
 void main() {
     uint row = gl_WorkGroupID.x, lid = gl_LocalInvocationID.x, base = row * p.dim;
     Draw d = draws[row];
     k = clamp(d.top_k, 1u, min(KMAX, p.dim));   // the host checks 1 <= top_k <= KMAX
+
+    // 0. the lower bound, and the list where it fits
+    lower = 0u;
+    from_list = false;
+    lower = lower_bound(base);
+    prefix_count(base, LIST_COUNT);
+    if (share_total <= LIST_CAP) {
+        mode = LIST_WRITE;
+        scan(base);
+        from_list = true;
+        if (lid == 0u) list_n = share_total;
+        barrier();
+    }
 
     // 1. radix select, the most significant byte first
     if (lid == 0u) {
@@ -125,14 +216,7 @@ void main() {
     threshold = sel_key;
 
     // 2. the candidates: above the threshold in any order, then sel_need ties by id
-    mode = COUNT_TIES;
-    ties_seen = 0u;
-    scan(base);
-    share_ties[lid] = ties_seen;
-    barrier();
-    ties_before = 0u;
-    for (uint i = 0u; i < lid; i++) ties_before += share_ties[i];
-    ties_seen = 0u;
+    prefix_count(base, TIES_COUNT);
     mode = COLLECT;
     scan(base);
     barrier();

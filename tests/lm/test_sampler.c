@@ -108,6 +108,19 @@ int main(void) {
     plume_sampler_free(k1);
     plume_sampler_free(g);
 
+    /* top-k among ties: logits i % 3 over 100 tokens; the five kept are the first five
+     * with logit 2 (ids 2, 5, 8, 11, 14), alike */
+    {
+        float tied[100], tp[100];
+        for (int i = 0; i < 100; i++) tied[i] = (float)(i % 3);
+        plume_sampler *t5 = make(1.0f, 5, 1.0f, 3, 100);
+        plume_sampler_probs(t5, tied, tp);
+        int kept_ok = 1;
+        for (int i = 0; i < 100; i++) kept_ok &= tp[i] == (i % 3 == 2 && i <= 14 ? 0.2f : 0.0f);
+        CHECK_MSG(kept_ok, "top-k 5 among ties keeps ids 2, 5, 8, 11, 14");
+        plume_sampler_free(t5);
+    }
+
     plume_error err;
     plume_sampling bad = { 1.0f, 0, 1.0f, 0 };
     CHECK(plume_sampler_create(&bad, 0, &err) == NULL);
