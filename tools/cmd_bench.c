@@ -232,6 +232,8 @@ int cmd_bench(int argc, char **argv) {
     const spread *pp = &sp[0], *ppc = &sp[1], *tg1 = &sp[2], *tg1c = &sp[3], *tgn = &sp[4], *tgnc = &sp[5];
 
     const double wb = (double)in->weight_bytes;
+    /* Decoding one token reads every weight once: the device's streaming read bounds it. */
+    const double roofline = dev > 0 ? wb * tg1->med / 1e9 / dev : 0;
     if (json) {
         printf("{\"model\": ");
         json_str(in->path);
@@ -241,14 +243,14 @@ int cmd_bench(int argc, char **argv) {
                " \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.3f, \"decode_steps\": %d,\n"
                " \"decode_b1_tokens_per_s\": %.3f, \"decode_b1_gb_per_s\": %.3f, \"batch\": %d,\n"
                " \"decode_batch_tokens_per_s\": %.3f, \"decode_batch_gb_per_s\": %.3f,\n"
-               " \"device_read_gb_per_s\": %.3f, \"host_memcpy_gb_per_s\": %.3f,\n"
+               " \"device_read_gb_per_s\": %.3f, \"host_memcpy_gb_per_s\": %.3f, \"decode_b1_roofline_share\": %.4f,\n"
                " \"prompt_tokens_per_cpu_s\": %.3f, \"decode_b1_tokens_per_cpu_s\": %.3f,"
                " \"decode_batch_tokens_per_cpu_s\": %.3f, \"load_average\": %.2f,\n"
                " \"rounds\": %d, \"decode_batch_over_b1\": %.3f,\n"
                " \"range\": {\"prompt_tokens_per_s\": [%.3f, %.3f], \"decode_b1_tokens_per_s\": [%.3f, %.3f],"
                " \"decode_batch_tokens_per_s\": [%.3f, %.3f], \"decode_batch_over_b1\": [%.3f, %.3f]}}\n",
                in->weight_type, wb, in->dim, in->n_layers, V, n_prompt, pp->med, n_decode, tg1->med,
-               wb * tg1->med / 1e9, batch, tgn->med, wb * tgn->med / batch / 1e9, dev, host, ppc->med, tg1c->med,
+               wb * tg1->med / 1e9, batch, tgn->med, wb * tgn->med / batch / 1e9, dev, host, roofline, ppc->med, tg1c->med,
                tgnc->med, load[0], rounds, sr.med, pp->lo, pp->hi, tg1->lo, tg1->hi, tgn->lo, tgn->hi, sr.lo, sr.hi);
     } else {
         printf("model   %s\n        %s, dim %d, %d layers, %d heads (%d kv), FFN %d, vocab %d, %.1f MB of weights "
@@ -270,6 +272,7 @@ int cmd_bench(int argc, char **argv) {
         printf("%-28s %9.2fx %14s %22s%s\n", label, sr.med, "", "", range);
         printf("%-28s %10s %14s %22.2f\n", "device streaming read", "", "", dev);
         printf("%-28s %10s %14s %22.2f\n", "host memcpy", "", "", host);
+        printf("%-28s %10s %14s %21.0f%%\n", "batch 1 / streaming read", "", "", 100 * roofline);
         printf("\n(prompt: %d tokens in one prefill; decode: %d steps after one untimed step; %s;\n"
                " load average %.2f when it started: tokens/CPU-s x cores is what an idle machine could give)\n",
                n_prompt, n_decode, rounds > 1 ? "medians of the rounds, the ratio taken within each" : "one round",

@@ -2,6 +2,7 @@
  * the published stories260K text; `plume bench --json` prints every figure, positive (and
  * with --rounds, medians within their ranges);
  * bad arguments fail with a message and status 2. */
+#include <math.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +61,13 @@ int main(void) {
         double v = at ? strtod(at + strlen(keys[i]) + 3, NULL) : 0;  /* past `": ` */
         CHECK_MSG(at && v > 0, "%s in %s", keys[i], out);
     }
+    /* the share of the roofline is batch 1's weight bandwidth over the streaming read */
+    const char *sh = strstr(out, "\"decode_b1_roofline_share\": "), *gb = strstr(out, "\"decode_b1_gb_per_s\": "),
+               *rd = strstr(out, "\"device_read_gb_per_s\": ");
+    double share = sh ? strtod(sh + 28, NULL) : -1, b1 = gb ? strtod(gb + 22, NULL) : 0,
+           read = rd ? strtod(rd + 24, NULL) : 0;
+    CHECK_MSG(sh && read > 0 && fabs(share - b1 / read) <= 1e-3 + 1e-3 * share, "roofline share %g, %g / %g", share,
+              b1, read);
     free(out);
 
     /* Three rounds: each median lies within its range, and the ratio is that of batch 3 to 1. */
