@@ -1,7 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // rope on q and k, and k, v into the KV cache, in one dispatch (three before): one
-// invocation per rotated pair of q or k; a k pair also stores the same two elements of v.
+// invocation per (row, pair index), rotating that pair in every q and k head of the row
+// and storing k's and v's two elements into the caches.
 // The rotation is rope.comp's (common.glsl's rope_*).
 #include "common.glsl"
 
@@ -21,35 +22,33 @@ layout(push_constant) uniform Push {
 
 void main() {
     uint half_dim = p.head_dim / 2u;
-    uint heads = p.n_heads + p.n_kv_heads;
-    uint per_row = heads * half_dim;
-    uint total = p.n * per_row;
+    uint total = p.n * half_dim;
     uint kv_dim = p.n_kv_heads * p.head_dim;
     for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * WG) {
-        uint i = idx / per_row, rem = idx % per_row;
-        uint h = rem / half_dim, j = rem % half_dim;
+        uint i = idx / half_dim, j = idx % half_dim;
         Row r = rows[i];
+        // One angle for pair j of every head of the row: pow, cos and sin are each a long
+        // polynomial on lavapipe, and per (head, pair) they took most of a prompt's rope.
         vec2 cs = rope_cos_sin(j, r.pos, p.head_dim, p.theta);
         uvec2 o = rope_places(j, p.head_dim, p.neox);
-        uint o0 = o.x, o1 = o.y;
-        if (h < p.n_heads) {
-            uint base = (i * p.n_heads + h) * p.head_dim;
-            vec2 t = rope_turn(vec2(q[base + o0], q[base + o1]), cs);
-            q[base + o0] = t.x;
-            q[base + o1] = t.y;
-        } else {
-            uint kh = h - p.n_heads;
-            uint base = i * kv_dim + kh * p.head_dim;
-            vec2 t = rope_turn(vec2(k[base + o0], k[base + o1]), cs);
-            float y0 = t.x, y1 = t.y;
-            k[base + o0] = y0;
-            k[base + o1] = y1;
-            if (r.pos < p.ctx && r.seq < p.n_seq) {
-                uint at = (r.seq * p.ctx + r.pos) * kv_dim + kh * p.head_dim;
-                kc[at + o0] = y0;
-                kc[at + o1] = y1;
-                vc[at + o0] = v[base + o0];
-                vc[at + o1] = v[base + o1];
+        for (uint h = 0u; h < p.n_heads; h++) {
+            uvec2 at = (i * p.n_heads + h) * p.head_dim + o;
+            vec2 t = rope_turn(vec2(q[at.x], q[at.y]), cs);
+            q[at.x] = t.x;
+            q[at.y] = t.y;
+        }
+        bool store = r.pos < p.ctx && r.seq < p.n_seq;
+        for (uint kh = 0u; kh < p.n_kv_heads; kh++) {
+            uvec2 at = i * kv_dim + kh * p.head_dim + o;
+            vec2 t = rope_turn(vec2(k[at.x], k[at.y]), cs);
+            k[at.x] = t.x;
+            k[at.y] = t.y;
+            if (store) {
+                uvec2 c = (r.seq * p.ctx + r.pos) * kv_dim + kh * p.head_dim + o;
+                kc[c.x] = t.x;
+                kc[c.y] = t.y;
+                vc[c.x] = v[at.x];
+                vc[c.y] = v[at.y];
             }
         }
     }

@@ -313,7 +313,7 @@ int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_b
     } push = {n, n_heads, n_kv_heads, head_dim, neox ? 1u : 0u, ctx, (uint32_t)n_seq, theta};
     plume_gpu_binding b[6] = {bind(q, qb), bind(k, kb), bind(v, kb), bind(rows, (uint64_t)n * 16),
                               bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes)};
-    uint64_t pairs = (uint64_t)n * (n_heads + n_kv_heads) * (head_dim / 2);
+    uint64_t pairs = (uint64_t)n * (head_dim / 2);   /* (row, pair) : every head's pair */
     return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 6, &push, ew_groups(gpu, pairs), 1, 1, err));
 }
 
