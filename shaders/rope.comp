@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Rotary position embedding in place: one invocation per rotated pair.
+// Rotary position embedding in place: one invocation per (row, pair index), turning that
+// pair in every head.
 // neox = 0 rotates (2j, 2j+1), neox = 1 rotates (j, j + head_dim/2); angle pos * theta^(-2j/head_dim).
 #include "common.glsl"
 
@@ -16,15 +17,17 @@ layout(push_constant) uniform Push {
 
 void main() {
     uint half_dim = p.head_dim / 2u;
-    uint per_row = p.n_heads * half_dim;
-    uint total = p.n * per_row;
+    uint total = p.n * half_dim;
     for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * WG) {
-        uint i = idx / per_row, rem = idx % per_row;
-        uint h = rem / half_dim, j = rem % half_dim;
-        uint base = i * p.n_heads * p.head_dim + h * p.head_dim;
-        uvec2 o = base + rope_places(j, p.head_dim, p.neox);
-        vec2 r = rope_turn(vec2(x[o.x], x[o.y]), rope_cos_sin(j, rows[i].pos, p.head_dim, p.theta));
-        x[o.x] = r.x;
-        x[o.y] = r.y;
+        uint i = idx / half_dim, j = idx % half_dim;
+        // one angle for pair j of every head (see rope_store.comp)
+        vec2 cs = rope_cos_sin(j, rows[i].pos, p.head_dim, p.theta);
+        uvec2 o = rope_places(j, p.head_dim, p.neox);
+        for (uint h = 0u; h < p.n_heads; h++) {
+            uvec2 at = (i * p.n_heads + h) * p.head_dim + o;
+            vec2 r = rope_turn(vec2(x[at.x], x[at.y]), cs);
+            x[at.x] = r.x;
+            x[at.y] = r.y;
+        }
     }
 }

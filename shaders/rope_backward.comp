@@ -17,18 +17,18 @@ layout(push_constant) uniform Push {
 
 void main() {
     uint half_dim = p.head_dim / 2u;
-    uint per_row = p.n_heads * half_dim;
-    uint total = p.n * per_row;
+    uint total = p.n * half_dim;
     for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * WG) {
-        uint i = idx / per_row, rem = idx % per_row;
-        uint h = rem / half_dim, j = rem % half_dim;
+        uint i = idx / half_dim, j = idx % half_dim;
+        // one angle for pair j of every head (see rope_store.comp)
         vec2 cs = rope_cos_sin(j, rows[i].pos, p.head_dim, p.theta);
         float c = cs.x, s = cs.y;
-        uint base = i * p.n_heads * p.head_dim + h * p.head_dim;
-        uvec2 o = base + rope_places(j, p.head_dim, p.neox);
-        uint i0 = o.x, i1 = o.y;
-        float g0 = x[i0], g1 = x[i1];
-        x[i0] = g0 * c + g1 * s;
-        x[i1] = -g0 * s + g1 * c;
+        uvec2 o = rope_places(j, p.head_dim, p.neox);
+        for (uint h = 0u; h < p.n_heads; h++) {
+            uvec2 at = (i * p.n_heads + h) * p.head_dim + o;
+            float g0 = x[at.x], g1 = x[at.y];
+            x[at.x] = g0 * c + g1 * s;
+            x[at.y] = -g0 * s + g1 * c;
+        }
     }
 }

@@ -258,7 +258,9 @@ int plume_gpu_rope(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *ro
         float theta;
     } push = {n, n_heads, head_dim, neox ? 1u : 0u, theta};
     plume_gpu_binding b[2] = {bind(x, xb), bind(rows, (uint64_t)n * 16)};
-    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, &push, ew_groups(gpu, xb / 8), 1, 1, err));
+    /* one invocation per (row, pair index) */
+    uint32_t g = ew_groups(gpu, (uint64_t)n * (head_dim / 2));
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, &push, g, 1, 1, err));
 }
 
 int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_gpu_buffer *v, plume_gpu_buffer *rows,

@@ -185,7 +185,8 @@ int plume_train_rope_backward(plume_gpu_rec *rec, pbuf *d, pbuf *rows, uint32_t 
     } push = {n, n_heads, head_dim, neox ? 1u : 0u, theta};
     plume_gpu_binding b[2] = {bind(d, xb), bind(rows, (uint64_t)n * 16)};
     uint32_t spec[1] = {WG};
-    return run(rec, "rope_backward", "ss", 20, spec, 1, b, 2, &push, groups(xb / 8), 1, err);
+    /* one invocation per (row, pair index) */
+    return run(rec, "rope_backward", "ss", 20, spec, 1, b, 2, &push, groups((uint64_t)n * (head_dim / 2)), 1, err);
 }
 
 int plume_train_silu_mul_backward(plume_gpu_rec *rec, pbuf *g, pbuf *u, pbuf *dout, pbuf *dg, pbuf *du,
