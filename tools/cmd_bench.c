@@ -170,9 +170,11 @@ int cmd_bench(int argc, char **argv) {
     int32_t *tok = malloc((size_t)batch * sizeof *tok);
     int *seqs = malloc((size_t)batch * sizeof *seqs);
     plume_lm_batch *b1 = NULL, *bn = NULL;
-    double dev = 0, host = 0, load[3] = {0, 0, 0};
-    /* per round: prompt, batch 1, batch N, each per s and per CPU-s; and batch N over batch 1 */
-    double rate[6][MAX_ROUNDS], ratio[MAX_ROUNDS];
+    double load[3] = {0, 0, 0};
+    /* per round: prompt, batch 1, batch N, each per s and per CPU-s; batch N over batch 1;
+     * the device's streaming read, the host's memcpy, and batch 1's share of the first */
+    double rate[6][MAX_ROUNDS], ratio[MAX_ROUNDS], bw[3][MAX_ROUNDS];
+    const double wb = (double)in->weight_bytes;
     if (getloadavg(load, 3) < 1) load[0] = -1;   /* not available: printed as -1 */
     if (!tokens || !amax || !tok || !seqs) {
         fprintf(stderr, "plume bench: out of memory\n");
@@ -220,20 +222,23 @@ int cmd_bench(int argc, char **argv) {
         rate[2][r] = tg1.per_s, rate[3][r] = tg1.per_cpu_s;
         rate[4][r] = tgn.per_s, rate[5][r] = tgn.per_cpu_s;
         ratio[r] = tg1.per_s > 0 ? tgn.per_s / tg1.per_s : 0;
+        /* The bandwidths in every round too, so that the share of the roofline compares
+         * figures of the same minutes (this machine's speed drifts). */
+        if (plume_lm_device_bandwidth(lm, (uint64_t)mb << 20, 3, &bw[0][r], &err)) goto fail;
+        bw[1][r] = host_memcpy_gbps((size_t)mb << 20);
+        /* decoding one token reads every weight once: the streaming read bounds it */
+        bw[2][r] = bw[0][r] > 0 ? wb * tg1.per_s / 1e9 / bw[0][r] : 0;
     }
     plume_lm_batch_free(b1);
     b1 = NULL;
     plume_lm_batch_free(bn);
     bn = NULL;
-    if (plume_lm_device_bandwidth(lm, (uint64_t)mb << 20, 3, &dev, &err)) goto fail;
-    host = host_memcpy_gbps((size_t)mb << 20);
-    spread sp[6], sr = spread_of(ratio, rounds);
+    spread sp[6], sr = spread_of(ratio, rounds), sd = spread_of(bw[0], rounds), sh = spread_of(bw[1], rounds),
+                  sroof = spread_of(bw[2], rounds);
+    const double dev = sd.med, host = sh.med, roofline = sroof.med;
     for (int k = 0; k < 6; k++) sp[k] = spread_of(rate[k], rounds);
     const spread *pp = &sp[0], *ppc = &sp[1], *tg1 = &sp[2], *tg1c = &sp[3], *tgn = &sp[4], *tgnc = &sp[5];
 
-    const double wb = (double)in->weight_bytes;
-    /* Decoding one token reads every weight once: the device's streaming read bounds it. */
-    const double roofline = dev > 0 ? wb * tg1->med / 1e9 / dev : 0;
     if (json) {
         printf("{\"model\": ");
         json_str(in->path);
@@ -248,10 +253,12 @@ int cmd_bench(int argc, char **argv) {
                " \"decode_batch_tokens_per_cpu_s\": %.3f, \"load_average\": %.2f,\n"
                " \"rounds\": %d, \"decode_batch_over_b1\": %.3f,\n"
                " \"range\": {\"prompt_tokens_per_s\": [%.3f, %.3f], \"decode_b1_tokens_per_s\": [%.3f, %.3f],"
-               " \"decode_batch_tokens_per_s\": [%.3f, %.3f], \"decode_batch_over_b1\": [%.3f, %.3f]}}\n",
+               " \"decode_batch_tokens_per_s\": [%.3f, %.3f], \"decode_batch_over_b1\": [%.3f, %.3f],"
+               " \"decode_b1_roofline_share\": [%.4f, %.4f]}}\n",
                in->weight_type, wb, in->dim, in->n_layers, V, n_prompt, pp->med, n_decode, tg1->med,
-               wb * tg1->med / 1e9, batch, tgn->med, wb * tgn->med / batch / 1e9, dev, host, roofline, ppc->med, tg1c->med,
-               tgnc->med, load[0], rounds, sr.med, pp->lo, pp->hi, tg1->lo, tg1->hi, tgn->lo, tgn->hi, sr.lo, sr.hi);
+               wb * tg1->med / 1e9, batch, tgn->med, wb * tgn->med / batch / 1e9, dev, host, roofline, ppc->med,
+               tg1c->med, tgnc->med, load[0], rounds, sr.med, pp->lo, pp->hi, tg1->lo, tg1->hi, tgn->lo, tgn->hi, sr.lo,
+               sr.hi, sroof.lo, sroof.hi);
     } else {
         printf("model   %s\n        %s, dim %d, %d layers, %d heads (%d kv), FFN %d, vocab %d, %.1f MB of weights "
                "read per step\ndevice  %s\n\n",
@@ -272,7 +279,8 @@ int cmd_bench(int argc, char **argv) {
         printf("%-28s %9.2fx %14s %22s%s\n", label, sr.med, "", "", range);
         printf("%-28s %10s %14s %22.2f\n", "device streaming read", "", "", dev);
         printf("%-28s %10s %14s %22.2f\n", "host memcpy", "", "", host);
-        printf("%-28s %10s %14s %21.0f%%\n", "batch 1 / streaming read", "", "", 100 * roofline);
+        if (rounds > 1) snprintf(range, sizeof range, "   %.0f-%.0f%%", 100 * sroof.lo, 100 * sroof.hi);
+        printf("%-28s %10s %14s %21.0f%%%s\n", "batch 1 / streaming read", "", "", 100 * roofline, range);
         printf("\n(prompt: %d tokens in one prefill; decode: %d steps after one untimed step; %s;\n"
                " load average %.2f when it started: tokens/CPU-s x cores is what an idle machine could give)\n",
                n_prompt, n_decode, rounds > 1 ? "medians of the rounds, the ratio taken within each" : "one round",

@@ -76,7 +76,7 @@ int main(void) {
     CHECK(run(cmd, &out) == 0);
     CHECK_MSG(strstr(out, "\"rounds\": 3,") != NULL, "no rounds in %s", out);
     const char *ranged[] = {"prompt_tokens_per_s", "decode_b1_tokens_per_s", "decode_batch_tokens_per_s",
-                            "decode_batch_over_b1"};
+                            "decode_batch_over_b1", "decode_b1_roofline_share"};
     const char *range = strstr(out, "\"range\"");
     CHECK_MSG(range != NULL, "no range in %s", out);
     for (size_t i = 0; range && i < sizeof ranged / sizeof ranged[0]; i++) {
