@@ -10,9 +10,10 @@
  * token rows. A step is one recorded command buffer: embed and the first norm, then per layer
  *   q/k/v matmuls, rope + kv store, attention, output matmul, residual add + norm,
  *   gate/up matmuls with silu*up, down matmul, residual add + the next norm,
- * then the classifier and the argmax. What changes from step to step
- * (token, position, sequence of each row) lives in the rows buffer, so a recording is
- * made once per row count and submitted again for every later step with that count.
+ * then the classifier and the argmax (or a top-k draw). What changes from step to step
+ * (token, position, sequence of each row; each row's draw) lives in the rows and draws
+ * buffers, so a recording is made once per row count and submitted again for every later
+ * step with that count.
  * Decoding n <= 8 rows goes through the gpu layer's matrix-vector kernel, which reads
  * each weight once for all rows: batched decoding costs little more than one sequence. */
 #include <math.h>

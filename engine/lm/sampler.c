@@ -1,4 +1,4 @@
-/* The sampler: picks the next token from logits on the CPU.
+/* The sampler: picks the next token from logits on the CPU (and hands top-k draws to the device).
  *
  * Greedy, or a draw from softmax(logits / temperature) restricted to the top k
  * tokens and then to the smallest prefix (by probability) whose mass reaches top_p.
