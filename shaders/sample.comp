@@ -39,7 +39,7 @@ layout(push_constant) uniform Push { uint dim; } p;
 
 shared uint hist[256];
 shared uint sel_key, sel_need;   // the threshold's key bits settled so far; ties still to take
-shared uint share_count[WG];     // each invocation's count in a prefix count (share_prefix)
+shared uint share_count[WG];     // each invocation's count in a prefix count (prefix_count)
 shared uint share_total;
 shared uint list_n;              // the list's length
 shared uint n_above;
@@ -176,7 +176,6 @@ void main() {
     k = clamp(d.top_k, 1u, min(KMAX, p.dim));   // the host checks 1 <= top_k <= KMAX
 
     // 0. the lower bound, and the list where it fits
-    lower = 0u;
     from_list = false;
     lower = lower_bound(base);
     prefix_count(base, LIST_COUNT);
