@@ -157,6 +157,17 @@ static void test_stratified(plume_gpu *gpu) {
     draw_stratified(gpu, row, V, (plume_gpu_draw){ 1.0f, 3, 1.0f, 0 }, 300, counts, got);
     CHECK_MSG(counts[0] == 100 && counts[1] == 100 && counts[2] == 100, "all equal: %u %u %u", counts[0], counts[1],
               counts[2]);
+    /* 4000 equal logits: all of them reach the lower bound, more than the kernel's list
+     * holds, so the steps walk the row itself; top_k 3 is ids 0, 1, 2 still. */
+    {
+        enum { W = 4000 };
+        static float wide[W];
+        static uint32_t wide_counts[W];
+        for (int j = 0; j < W; j++) wide[j] = 1.5f;
+        draw_stratified(gpu, wide, W, (plume_gpu_draw){ 1.0f, 3, 1.0f, 0 }, 300, wide_counts, got);
+        CHECK_MSG(wide_counts[0] == 100 && wide_counts[1] == 100 && wide_counts[2] == 100,
+                  "4000 equal: %u %u %u", wide_counts[0], wide_counts[1], wide_counts[2]);
+    }
     /* -0 and +0 are equal, as on the CPU: the lower id of the two is the first. */
     row[5] = -0.0f;
     row[9] = 0.0f;
@@ -199,6 +210,7 @@ int main(void) {
         test_agrees_with_cpu(gpu, 1000, 0.7f, 50, 0.9f);
         test_agrees_with_cpu(gpu, 1001, 1.3f, 256, 0.95f);
         test_agrees_with_cpu(gpu, 300, 0.5f, 256, 0.5f);
+        test_agrees_with_cpu(gpu, 2001, 1.0f, 100, 0.9f);   /* no bound from chunks: the row is walked */
         test_agrees_with_cpu(gpu, 32000, 0.9f, 40, 0.95f);
     }
     forced_wg = 0;
