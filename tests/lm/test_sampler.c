@@ -119,6 +119,56 @@ int main(void) {
         for (int i = 0; i < 100; i++) kept_ok &= tp[i] == (i % 3 == 2 && i <= 14 ? 0.2f : 0.0f);
         CHECK_MSG(kept_ok, "top-k 5 among ties keeps ids 2, 5, 8, 11, 14");
         plume_sampler_free(t5);
+        /* top-k 50 (a large share: the whole vocabulary is radix-sorted): the 33 of logit 2,
+         * then the 17 first of logit 1 (ids 1, 4, ..., 49) */
+        plume_sampler *t50 = make(1.0f, 50, 1.0f, 3, 100);
+        plume_sampler_probs(t50, tied, tp);
+        kept_ok = 1;
+        for (int i = 0; i < 100; i++) kept_ok &= (tp[i] > 0) == (i % 3 == 2 || (i % 3 == 1 && i <= 49));
+        CHECK_MSG(kept_ok, "top-k 50 among ties keeps logit 2's and ids 1..49 of logit 1");
+        plume_sampler_free(t50);
+    }
+
+    /* top-p alone over a flat distribution: a nucleus of hundreds of the 1000 tokens (the
+     * sampler ranks them in growing steps); the kept set and its probabilities against a
+     * full sort in double */
+    {
+        enum { F = 1000 };
+        static float flat[F], fp[F];
+        static int order[F];
+        uint32_t lcg = 99;
+        for (int i = 0; i < F; i++) {
+            lcg = lcg * 1664525u + 1013904223u;
+            flat[i] = (float)(lcg >> 8) / (float)(1u << 24) * 0.5f;
+            order[i] = i;
+        }
+        for (int i = 1; i < F; i++)   /* insertion sort by logit descending, then id */
+            for (int j = i; j > 0 && (flat[order[j]] > flat[order[j - 1]] ||
+                                      (flat[order[j]] == flat[order[j - 1]] && order[j] < order[j - 1])); j--) {
+                int t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+        double w[F], total = 0, run = 0, kept_w = 0;
+        for (int i = 0; i < F; i++) total += w[i] = exp((double)flat[order[i]] - flat[order[0]]);
+        int keep = F;
+        for (int i = 0; i < F; i++) {
+            run += w[i];
+            if (run >= 0.9 * total) {
+                keep = i + 1;
+                kept_w = run;
+                break;
+            }
+        }
+        plume_sampler *np = make(1.0f, 0, 0.9f, 5, F);
+        plume_sampler_probs(np, flat, fp);
+        int match = 1;
+        for (int i = 0; i < F; i++) {
+            double want = i < keep ? w[i] / kept_w : 0;
+            match &= fabs(fp[order[i]] - want) <= 1e-6 && (fp[order[i]] > 0) == (i < keep);
+        }
+        CHECK_MSG(keep > 256 && match, "top-p 0.9 over 1000 flat logits: a nucleus of %d, as a full sort keeps", keep);
+        plume_sampler_free(np);
     }
 
     plume_error err;
