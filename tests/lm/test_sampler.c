@@ -15,6 +15,42 @@ static plume_sampler *make(float temp, int top_k, float top_p, uint64_t seed, in
     return s;
 }
 
+/* plume_sampler_probs with top-p p alone against a full sort in double: the same kept set
+ * and probabilities within 1e-6. Returns the nucleus' size, 0 where they differ. */
+static int check_nucleus(const float *logits, int n, float p) {
+    int *order = malloc((size_t)n * sizeof *order);
+    double *w = malloc((size_t)n * sizeof *w);
+    float *got = malloc((size_t)n * sizeof *got);
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = 1; i < n; i++)   /* insertion sort by logit descending, then id */
+        for (int j = i; j > 0 && (logits[order[j]] > logits[order[j - 1]] ||
+                                  (logits[order[j]] == logits[order[j - 1]] && order[j] < order[j - 1])); j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    double total = 0, run = 0, kept = 0;
+    for (int i = 0; i < n; i++) total += w[i] = exp((double)logits[order[i]] - logits[order[0]]);
+    int keep = n;
+    for (int i = 0; i < n; i++) {
+        run += w[i];
+        if (run >= p * total) {
+            keep = i + 1;
+            kept = run;
+            break;
+        }
+    }
+    plume_sampler *s = make(1.0f, 0, p, 5, n);
+    plume_sampler_probs(s, logits, got);
+    int match = 1;
+    for (int i = 0; i < n; i++)
+        match &= fabs(got[order[i]] - (i < keep ? w[i] / kept : 0)) <= 1e-6 && (got[order[i]] > 0) == (i < keep);
+    CHECK_MSG(match, "top-p %g over %d logits: the kept set or its probabilities differ from a full sort", p, n);
+    plume_sampler_free(s);
+    free(order), free(w), free(got);
+    return match ? keep : 0;
+}
+
 int main(void) {
     /* p = 0.5, 0.2, 0.15, 0.1, 0.05 as logits */
     const float p[5] = { 0.5f, 0.2f, 0.15f, 0.1f, 0.05f };
@@ -129,46 +165,20 @@ int main(void) {
         plume_sampler_free(t50);
     }
 
-    /* top-p alone over a flat distribution: a nucleus of hundreds of the 1000 tokens (the
-     * sampler ranks them in growing steps); the kept set and its probabilities against a
-     * full sort in double */
+    /* top-p alone: a flat distribution over 1000 tokens (a nucleus of hundreds: the whole
+     * vocabulary is ranked) and a peaked one (a nucleus of a few: only those are ranked) */
     {
         enum { F = 1000 };
-        static float flat[F], fp[F];
-        static int order[F];
+        static float flat[F];
         uint32_t lcg = 99;
         for (int i = 0; i < F; i++) {
             lcg = lcg * 1664525u + 1013904223u;
             flat[i] = (float)(lcg >> 8) / (float)(1u << 24) * 0.5f;
-            order[i] = i;
         }
-        for (int i = 1; i < F; i++)   /* insertion sort by logit descending, then id */
-            for (int j = i; j > 0 && (flat[order[j]] > flat[order[j - 1]] ||
-                                      (flat[order[j]] == flat[order[j - 1]] && order[j] < order[j - 1])); j--) {
-                int t = order[j];
-                order[j] = order[j - 1];
-                order[j - 1] = t;
-            }
-        double w[F], total = 0, run = 0, kept_w = 0;
-        for (int i = 0; i < F; i++) total += w[i] = exp((double)flat[order[i]] - flat[order[0]]);
-        int keep = F;
-        for (int i = 0; i < F; i++) {
-            run += w[i];
-            if (run >= 0.9 * total) {
-                keep = i + 1;
-                kept_w = run;
-                break;
-            }
-        }
-        plume_sampler *np = make(1.0f, 0, 0.9f, 5, F);
-        plume_sampler_probs(np, flat, fp);
-        int match = 1;
-        for (int i = 0; i < F; i++) {
-            double want = i < keep ? w[i] / kept_w : 0;
-            match &= fabs(fp[order[i]] - want) <= 1e-6 && (fp[order[i]] > 0) == (i < keep);
-        }
-        CHECK_MSG(keep > 256 && match, "top-p 0.9 over 1000 flat logits: a nucleus of %d, as a full sort keeps", keep);
-        plume_sampler_free(np);
+        CHECK_MSG(check_nucleus(flat, F, 0.9f) > 256, "a flat nucleus");
+        for (int i = 0; i < F; i++) flat[i] = i % 97 == 5 ? 10.0f + (float)(i % 7) * 0.1f : flat[i];
+        int small = check_nucleus(flat, F, 0.9f);
+        CHECK_MSG(small > 1 && small <= 11, "a peaked nucleus of %d", small);
     }
 
     plume_error err;
