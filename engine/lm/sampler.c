@@ -170,12 +170,22 @@ static int filtered(const plume_sampler *s) {
     return (k > 0 && k < n) || (p > 0 && p < 1);
 }
 
-/* The token ranked i's weight and the running weight, walked until it reaches target:
- * the count kept, or 0 where the m ranked tokens do not reach it. */
-static int walk_to(plume_sampler *s, int m, float top, float inv_t, float target, float *kept) {
-    float run = 0;
+/* s->probs[i] = the weight exp((l - top) / T) of the token ranked i, i < m; returns their
+ * sum, taken in rank order. */
+static float weigh(plume_sampler *s, int m, float top, float inv_t) {
+    float total = 0;
     for (int i = 0; i < m; i++) {
         s->probs[i] = expf((s->sorted[i].logit - top) * inv_t);
+        total += s->probs[i];
+    }
+    return total;
+}
+
+/* How many of the m weighed tokens it takes for the running weight to reach target, and
+ * their weight in *kept; 0 where all m fall short (*kept: all of them). */
+static int reach(const plume_sampler *s, int m, float target, float *kept) {
+    float run = 0;
+    for (int i = 0; i < m; i++) {
         run += s->probs[i];
         if (run >= target) {
             *kept = run;
@@ -215,10 +225,12 @@ static int nucleus(plume_sampler *s, const float *logits, float p, float inv_t, 
     }
     if (m < 1 || m > n) m = n;
     ranked_top(s, logits, m);
-    int keep = walk_to(s, m, top, inv_t, target, kept);
+    weigh(s, m, top, inv_t);
+    int keep = reach(s, m, target, kept);
     if (keep || m == n) return keep ? keep : n;
     ranked_top(s, logits, n);
-    keep = walk_to(s, n, top, inv_t, target, kept);
+    weigh(s, n, top, inv_t);
+    keep = reach(s, n, target, kept);
     return keep ? keep : n;
 }
 
@@ -232,24 +244,10 @@ static int rank_and_weigh(plume_sampler *s, const float *logits, float *kept) {
     const float p = s->params.top_p, inv_t = 1.0f / s->params.temperature;
     if (k == n && p > 0 && p < 1) return nucleus(s, logits, p, inv_t, kept);
     ranked_top(s, logits, k);
-    const float top = s->sorted[0].logit;
-    float total = 0;
-    for (int i = 0; i < k; i++) {
-        s->probs[i] = expf((s->sorted[i].logit - top) * inv_t);
-        total += s->probs[i];
-    }
+    const float total = weigh(s, k, s->sorted[0].logit, inv_t);
     *kept = total;
-    if (p > 0 && p < 1) {
-        float run = 0;
-        for (int i = 0; i < k; i++) {
-            run += s->probs[i];
-            if (run >= p * total) {
-                *kept = run;
-                return i + 1;
-            }
-        }
-    }
-    return k;
+    int keep = p > 0 && p < 1 ? reach(s, k, p * total, kept) : 0;
+    return keep ? keep : k;   /* short of p only by rounding: all k, whose sum is the total */
 }
 
 /* Unfiltered: s->probs = softmax(logits / T) in id order. */
