@@ -126,6 +126,33 @@ PLUME_API int plume_summary_extract(const plume_doc *docs, size_t n, size_t budg
 PLUME_API int plume_sumctx_label(const plume_doc *entries, size_t n_entries, const char *target,
                                  size_t snippet_chars, plume_value *out, plume_error *err);
 
+/* ==== 4. Paired comparisons: is one system better than another on the same records? ==== */
+
+/* A paired comparison of two scores per record (a[i] against b[i], e.g. a pipeline with the user's
+ * own profile against the same pipeline with another user's profile). Two tests of the mean
+ * difference, both two-sided:
+ *   t_p     Student's paired t-test: t = mean(d) / (sd(d) / sqrt(n)), n - 1 degrees of freedom;
+ *           1 when every difference is the same (sd 0 and mean 0), 0 when sd is 0 and mean is not;
+ *   sign_p  the exact sign test: the count of positive differences among the non-zero ones against
+ *           Binomial(nonzero, 1/2), ties (d = 0) left out; 1 when every difference is zero.
+ * n < 2 gives t_p = sign_p = 1 (nothing to test). */
+typedef struct plume_paired {
+    size_t n;                  /* records compared */
+    double mean_a, mean_b;     /* the two means */
+    double mean_diff;          /* mean(a - b) */
+    double sd_diff;            /* the sample standard deviation of a - b (n - 1) */
+    double t;                  /* the t statistic (0 when sd_diff is 0) */
+    double t_p;
+    size_t positive, negative; /* records with a > b, a < b */
+    double sign_p;
+} plume_paired;
+PLUME_API plume_paired plume_paired_compare(const double *a, const double *b, size_t n);
+/* P(|T| >= |t|) for Student's t with df degrees of freedom (df > 0): the two-sided p-value. */
+PLUME_API double plume_student_t_p(double t, double df);
+/* The two-sided exact binomial p-value of k successes in n trials with p = 1/2:
+ * min(1, 2 * P(X <= min(k, n - k))). */
+PLUME_API double plume_sign_test_p(size_t k, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
