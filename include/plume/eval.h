@@ -153,6 +153,18 @@ PLUME_API double plume_student_t_p(double t, double df);
  * min(1, 2 * P(X <= min(k, n - k))). */
 PLUME_API double plume_sign_test_p(size_t k, size_t n);
 
+/* ==== 5. The continuation: a document without its immediate context ==== */
+
+/* Where the continuation of `text` begins once the request's immediate context is taken off its
+ * start: the paper's full-document scores copy the context into both prediction and target, so it
+ * dominates them; scoring the continuation alone shows what a generator added. The context matches
+ * when it is a byte prefix of text, or else when it is one with white space runs compared as equal
+ * (a run matches a run of any white space characters, leading white space ignored). Returns the
+ * offset in text; *found (if not NULL) says whether the context matched. When it does not, the
+ * offset is 0: the whole text counts as the continuation. */
+PLUME_API size_t plume_continuation_start(const char *text, size_t len, const char *context, size_t ctx_len,
+                                          int *found);
+
 #ifdef __cplusplus
 }
 #endif
