@@ -113,7 +113,7 @@ static double tick_step(double range) {
 void exp_write_svg(FILE *f, const exp_report *rep, const exp_row *rows, size_t n) {
     enum { PANELS = 4 };
     static const char *metric[PANELS] = { "cont. ROUGE-L", "cont. ROUGE-1", "ROUGE-L (whole)", "BLEU (whole)" };
-    const double label_w = 170, panel_w = 210, panel_gap = 20, row_h = 26, top = 78, bottom = 40;
+    const double label_w = 170, panel_w = 260, panel_gap = 24, row_h = 26, top = 78, bottom = 40;
     const double width = label_w + PANELS * (panel_w + panel_gap), height = top + (double)n * row_h + bottom;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "font-family=\"sans-serif\" font-size=\"12\">\n", width, height);
@@ -144,7 +144,7 @@ void exp_write_svg(FILE *f, const exp_report *rep, const exp_row *rows, size_t n
         double step = tick_step(hi - lo > 1 ? hi - lo : 1);
         double a0 = floor(lo / step) * step, a1 = ceil(hi / step) * step;
         if (a1 - a0 < step) a1 = a0 + step;
-        double x0 = label_w + p * (panel_w + panel_gap), inner = panel_w - 50;   /* room for the printed values */
+        double x0 = label_w + p * (panel_w + panel_gap), inner = panel_w - 100;   /* room for the printed values */
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s</text>\n", x0, top - 18, metric[p]);
         for (double t = a0; t <= a1 + step / 2; t += step) {
             double x = x0 + inner * (t - a0) / (a1 - a0);

@@ -129,5 +129,42 @@ int main(void) {
     CHECK_MSG(strstr(out, "/nonexistent/file.jsonl: No such file") != NULL, "%s", out);
     snprintf(cmd, sizeof cmd, "%s eval %s --bogus", plume_bin, pairs);
     CHECK(run(cmd, out, sizeof out) == 2);
+
+    /* the continuation: with a context, the scores of the same pairs with the context cut off by
+     * hand; white space runs in the prediction's copy of the context still match */
+    char *with_ctx = strdup(write_temp(
+        "{\"prediction\": \"Re: plans\\nwe meet at noon today\", \"reference\": \"Re: plans\\nwe meet at "
+        "noon\", \"context\": \"Re: plans\\nwe\"}\n"
+        "{\"prediction\": \"Hi  all,\\n\\nthe cat sat on a mat\", \"reference\": \"Hi all, the cat sat on the mat\", "
+        "\"context\": \"Hi all,\"}\n"));
+    char *cut = strdup(write_temp(
+        "{\"prediction\": \" meet at noon today\", \"reference\": \" meet at noon\"}\n"
+        "{\"prediction\": \"\\n\\nthe cat sat on a mat\", \"reference\": \" the cat sat on the mat\"}\n"));
+    static char out2[1 << 12];
+    snprintf(cmd, sizeof cmd, "%s eval --json %s", plume_bin, with_ctx);
+    CHECK(run(cmd, out, sizeof out) == 0);
+    snprintf(cmd, sizeof cmd, "%s eval --json %s", plume_bin, cut);
+    CHECK(run(cmd, out2, sizeof out2) == 0);
+    json_t *a = json_loads(out, 0, NULL), *b = json_loads(out2, 0, NULL);
+    json_t *cont = json_object_get(a, "continuation");
+    CHECK(cont && num(cont, "records") == 2);
+    const char *keys[4] = { "bleu", "rouge1", "rouge2", "rougeL" };
+    for (int k = 0; cont && k < 4; k++) CHECK_NEAR(num(cont, keys[k]), num(b, keys[k]), 1e-9);
+    CHECK(num(a, "rouge1") > num(cont, "rouge1"));   /* the shared context inflates the whole-document score */
+    CHECK(json_object_get(b, "continuation") == NULL);   /* no context, no continuation scores */
+    json_decref(a);
+    json_decref(b);
+    /* --context names the field; a context that is not a string is refused with its line */
+    unlink(with_ctx);
+    free(with_ctx);
+    with_ctx = strdup(write_temp("{\"prediction\": \"a b\", \"reference\": \"a c\", \"start\": 7}\n"));
+    snprintf(cmd, sizeof cmd, "%s eval --context start %s", plume_bin, with_ctx);
+    CHECK(run(cmd, out, sizeof out) == 1);
+    snprintf(want, sizeof want, "%s:1: field \"start\" is not a string", with_ctx);
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    unlink(with_ctx);
+    unlink(cut);
+    free(with_ctx);
+    free(cut);
     return check_finish("test_cmd_eval");
 }
