@@ -1,7 +1,7 @@
 /* plume bpe: learns a GPT-2 byte-level BPE tokenizer from text files and writes it as a
  * tokenizer-only GGUF (name it as `tokenizer:` in a training config).
  *
- *   plume bpe -o OUT.gguf [--vocab N] [--min-frequency F] FILE... */
+ *   plume bpe -o OUT.gguf [--vocab N] [--min-frequency F] [--control TOKEN]... FILE... */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +11,16 @@
 
 #define BPE_MAX_FILE (1ull << 30)
 #define BPE_MAX_FILES 4096
+#define BPE_MAX_CONTROL_ARGS 256
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: plume bpe -o OUT.gguf [--vocab N] [--min-frequency F] FILE...\n"
+    fprintf(f, "usage: plume bpe -o OUT.gguf [--vocab N] [--min-frequency F] [--control TOKEN]... FILE...\n"
                "  -o FILE              the tokenizer GGUF to write\n"
                "  --vocab N            tokens at most, 257..1048576 (default 4096)\n"
-               "  --min-frequency F    stop when the best pair occurs fewer than F times (default 2)\n");
+               "  --min-frequency F    stop when the best pair occurs fewer than F times (default 2)\n"
+               "  --control TOKEN      add TOKEN as a control token (repeatable): an id that no text tokenizes\n"
+               "                       to, which training examples name with \"target_token\" (for a task's\n"
+               "                       answers) and which generated text never shows\n");
 }
 
 static char *read_all(const char *path, size_t *len) {
@@ -59,7 +63,8 @@ int cmd_bpe(int argc, char **argv) {
     const char *out = NULL;
     long vocab = 4096, minf = 2;
     const char **files = calloc((size_t)argc, sizeof *files);
-    int n_files = 0;
+    const char *control[BPE_MAX_CONTROL_ARGS];
+    int n_files = 0, n_control = 0;
     if (!files) return 1;
     for (int i = 1; i < argc; i++) {
         char *end;
@@ -76,6 +81,13 @@ int cmd_bpe(int argc, char **argv) {
                 free(files);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
+            if (n_control == BPE_MAX_CONTROL_ARGS) {
+                fprintf(stderr, "plume bpe: at most %d --control tokens\n", BPE_MAX_CONTROL_ARGS);
+                free(files);
+                return 2;
+            }
+            control[n_control++] = argv[++i];
         } else if (!strcmp(argv[i], "--min-frequency") && i + 1 < argc) {
             minf = strtol(argv[++i], &end, 10);
             if (*end || minf < 1 || minf > 1000000000) {
@@ -105,7 +117,8 @@ int cmd_bpe(int argc, char **argv) {
     if (!rc) {
         plume_error err;
         plume_bpe_stats st;
-        if (plume_bpe_train((const char *const *)texts, lens, n_files, (int)vocab, (int)minf, out, &st, &err)) {
+        if (plume_bpe_train((const char *const *)texts, lens, n_files, (int)vocab, (int)minf, control, n_control, out,
+                            &st, &err)) {
             fprintf(stderr, "plume bpe: %s\n", err.msg);
             rc = 1;
         } else {

@@ -16,8 +16,9 @@
  * synthesize.weak_labels) into SumCtx and SynCtx training examples (graphs/train-data-aids.yaml).
  *
  * The author-distinction examples (the paper's multitask AuthorPred) pair two passages of the
- * training requests' users (their profile documents and targets): half from one author ("true"),
- * half from two ("false"). Their count is round(R x generation examples), made even so the halves
+ * training requests' users (their profile documents and targets): half from one author (answer
+ * <|same_author|>), half from two (<|other_author|>); each answer is a control token the tokenizer
+ * must carry (plume bpe --control), written as {"prompt", "target_token"}. Their count is round(R x generation examples), made even so the halves
  * are exact. Users of --holdout request files (validation, test) are never drawn. The draws come
  * from a seeded generator, so one seed gives the same file. Generation examples are written first,
  * in input order, then the author examples; the trainer shuffles. */
@@ -38,6 +39,8 @@
 #define EX_MAX_PAIRS 16
 
 static const char AUTHOR_INSTRUCTION[] = "Predict whether two passages are from the same author";
+/* The author task's answers: control tokens (plume bpe --control) named by "target_token". */
+static const char AUTHOR_SAME[] = "<|same_author|>", AUTHOR_OTHER[] = "<|other_author|>";
 
 static void usage(FILE *f) {
     fprintf(f, "usage: plume examples RESULTS.jsonl --requests TRAIN.jsonl -o OUT.jsonl [options]\n"
@@ -358,8 +361,9 @@ static char *slot_text(jsonl *j, json_t *o, const char *slot) {
     return out;
 }
 
-static int write_example(FILE *f, const char *prompt, const char *target) {
-    json_t *o = json_pack("{s:s, s:s}", "prompt", prompt, "target", target);
+/* One example; target_key "target" (text) or "target_token" (a control token's name). */
+static int write_example_as(FILE *f, const char *prompt, const char *target_key, const char *target) {
+    json_t *o = json_pack("{s:s, s:s}", "prompt", prompt, target_key, target);
     if (!o) return -1;
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
     json_decref(o);
@@ -367,6 +371,10 @@ static int write_example(FILE *f, const char *prompt, const char *target) {
     int bad = fputs(s, f) < 0 || fputc('\n', f) < 0;
     free(s);
     return bad ? -1 : 0;
+}
+
+static int write_example(FILE *f, const char *prompt, const char *target) {
+    return write_example_as(f, prompt, "target", target);
 }
 
 /* A document as plain-text examples (empty prompt: the loss on every token) of at most `chars`
@@ -389,7 +397,11 @@ static long write_text(FILE *f, const char *doc, size_t chars) {
     return n;
 }
 
-/* One author pair: two passages cut to `chars`, in the prompt the paper's instruction starts. */
+/* One author pair: two passages cut to `chars`, in the prompt the paper's instruction starts. The
+ * answer is a control token of its own (AUTHOR_SAME / AUTHOR_OTHER), not a word: a task whose
+ * answer is "true" or "false" taught the generator to write those words on a line of their own
+ * in emails, while a control token is an id that no text tokenizes to and that decoding never
+ * shows, so the two tasks cannot bleed into each other's text. */
 static int write_pair(FILE *f, const passage *a, const passage *b, size_t chars, int same) {
     char *x = cut_passage(a->text, chars), *y = cut_passage(b->text, chars);
     int r = -1;
@@ -398,7 +410,7 @@ static int write_pair(FILE *f, const passage *a, const passage *b, size_t chars,
         char *prompt = malloc(len);
         if (prompt) {
             snprintf(prompt, len, "%s\npassage 1: %s\npassage 2: %s\nsame author: ", AUTHOR_INSTRUCTION, x, y);
-            r = write_example(f, prompt, same ? "true" : "false");
+            r = write_example_as(f, prompt, "target_token", same ? AUTHOR_SAME : AUTHOR_OTHER);
             free(prompt);
         }
     }

@@ -19,6 +19,7 @@
 #include "tokenizer.h"
 
 #define BPE_MAX_VOCAB (1 << 20)
+#define BPE_MAX_CONTROL 256
 
 typedef struct bword {
     int32_t *sym;
@@ -127,10 +128,20 @@ static int pm_add(pairmap *m, uint64_t k, uint64_t c) {
 }
 
 int plume_bpe_train(const char *const *texts, const size_t *lens, int n_texts, int vocab_size, int min_frequency,
-                    const char *out_path, plume_bpe_stats *stats, plume_error *err) {
-    if (vocab_size < 257 || vocab_size > BPE_MAX_VOCAB)
-        return plume_fail(err, "bpe: a vocabulary of %d tokens; it needs 257..%d (256 bytes + <|endoftext|> at least)",
-                          vocab_size, BPE_MAX_VOCAB);
+                    const char *const *control, int n_control, const char *out_path, plume_bpe_stats *stats,
+                    plume_error *err) {
+    if (n_control < 0 || n_control > BPE_MAX_CONTROL)
+        return plume_fail(err, "bpe: %d control tokens; at most %d", n_control, BPE_MAX_CONTROL);
+    if (vocab_size < 257 + n_control || vocab_size > BPE_MAX_VOCAB)
+        return plume_fail(err, "bpe: a vocabulary of %d tokens; it needs %d..%d (256 bytes + <|endoftext|> + %d "
+                               "control tokens at least)", vocab_size, 257 + n_control, BPE_MAX_VOCAB, n_control);
+    for (int i = 0; i < n_control; i++) {
+        if (!control[i] || !control[i][0] || !strcmp(control[i], "<|endoftext|>"))
+            return plume_fail(err, "bpe: control token %d is %s", i + 1,
+                              control[i] && control[i][0] ? "<|endoftext|>, which is always there" : "empty");
+        for (int j = 0; j < i; j++)
+            if (!strcmp(control[i], control[j])) return plume_fail(err, "bpe: control token '%s' given twice", control[i]);
+    }
     if (min_frequency < 1) min_frequency = 1;
     bpe b = {0};
     int rc = -1, n_tok = 256;
@@ -173,7 +184,7 @@ int plume_bpe_train(const char *const *texts, const size_t *lens, int n_texts, i
         plume_fail(err, "bpe: out of memory for %zu pairs", pm.cap);
         goto done;
     }
-    while (n_tok < vocab_size - 1) {
+    while (n_tok < vocab_size - 1 - n_control) {
         memset(pm.key, 0xff, pm.cap * sizeof *pm.key);
         memset(pm.count, 0, pm.cap * sizeof *pm.count);
         for (int w = 0; w < b.n_words; w++)
@@ -213,6 +224,14 @@ int plume_bpe_train(const char *const *texts, const size_t *lens, int n_texts, i
             x->n = o;
         }
     }
+    /* the control tokens, then <|endoftext|>: ids no text can produce (the tokenizer never parses
+     * them out of text), for markers such as a task's answers */
+    int first_control = n_tok;
+    for (int i = 0; i < n_control; i++)
+        if (!(tok[n_tok++] = strdup(control[i]))) {
+            plume_fail(err, "bpe: out of memory");
+            goto done;
+        }
     if (!(tok[n_tok] = strdup("<|endoftext|>"))) {
         plume_fail(err, "bpe: out of memory");
         goto done;
@@ -223,7 +242,7 @@ int plume_bpe_train(const char *const *texts, const size_t *lens, int n_texts, i
         plume_fail(err, "bpe: out of memory");
         goto done;
     }
-    for (int i = 0; i < n_tok; i++) types[i] = i == special ? PLUME_TOKEN_CONTROL : PLUME_TOKEN_NORMAL;
+    for (int i = 0; i < n_tok; i++) types[i] = i >= first_control ? PLUME_TOKEN_CONTROL : PLUME_TOKEN_NORMAL;
     plume_gguf_writer *wr = plume_gguf_writer_new();
     int wrc = !wr || plume_gguf_writer_set_str(wr, "general.name", "plume-bpe", err) ||
               plume_gguf_writer_set_str(wr, "tokenizer.ggml.model", "gpt2", err) ||

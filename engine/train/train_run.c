@@ -60,16 +60,35 @@ static int read_jsonl(const char *path, const plume_tokenizer *tok, int add_eos,
             rc = plume_fail(err, "%s:%ld:%d: %s; hint: one JSON object per line", path, lineno, je.column, je.text);
             break;
         }
-        json_t *p = json_object_get(o, "prompt"), *t = json_object_get(o, "target");
-        if (!json_is_object(o) || !json_is_string(p) || !json_is_string(t)) {
+        json_t *p = json_object_get(o, "prompt"), *t = json_object_get(o, "target"),
+               *tt = json_object_get(o, "target_token");
+        if (!json_is_object(o) || !json_is_string(p) || !(json_is_string(t) ^ json_is_string(tt))) {
             json_decref(o);
-            rc = plume_fail(err, "%s:%ld: wants an object with string fields \"prompt\" and \"target\"", path, lineno);
+            rc = plume_fail(err, "%s:%ld: wants an object with a string \"prompt\" and either a string \"target\" "
+                                 "or a string \"target_token\"", path, lineno);
             break;
         }
         int32_t *pi = NULL, *ti = NULL;
         size_t np = 0, nt = 0;
+        if (tt) {   /* the target is one control token, named: a task's answer that no text can spell */
+            int32_t id = plume_tokenizer_lookup(tok, json_string_value(tt));
+            if (id < 0 || plume_tokenizer_token_type(tok, id) != PLUME_TOKEN_CONTROL) {
+                rc = plume_fail(err, "%s:%ld: target_token \"%s\" is %s; hint: add it with plume bpe --control", path,
+                                lineno, json_string_value(tt), id < 0 ? "not in the vocabulary" : "not a control token");
+                json_decref(o);
+                break;
+            }
+            if (!(ti = malloc(sizeof *ti))) {
+                json_decref(o);
+                rc = plume_fail(err, "%s:%ld: out of memory", path, lineno);
+                break;
+            }
+            ti[0] = id;
+            nt = 1;
+        }
         if (plume_tokenize(tok, json_string_value(p), json_string_length(p), false, &pi, &np, err) ||
-            plume_tokenize(tok, json_string_value(t), json_string_length(t), false, &ti, &nt, err)) {
+            (!tt && plume_tokenize(tok, json_string_value(t), json_string_length(t), false, &ti, &nt, err))) {
+            free(ti);
             free(pi);
             json_decref(o);
             rc = plume_fail_prefix(err, "%s:%ld: ", path, lineno);

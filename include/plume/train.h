@@ -196,9 +196,13 @@ typedef struct plume_bpe_stats {
  * engine/lm/tokenizer.c reads (and `tokenizer:` in a training config names). At most
  * vocab_size tokens; merging stops early when the best pair occurs fewer than
  * min_frequency times. Ties between equally frequent pairs: the smaller left id, then
- * right id. <|endoftext|> (the last id) is BOS and EOS. stats may be NULL. */
+ * right id. control[0..n_control) are added as control tokens after the merges (ids that text
+ * never tokenizes to: markers such as the author-distinction task's answers, which a training
+ * example names with "target_token"); <|endoftext|> (the last id) is BOS and EOS. The control
+ * tokens count in vocab_size. stats may be NULL. */
 PLUME_API int plume_bpe_train(const char *const *texts, const size_t *lens, int n_texts, int vocab_size,
-                              int min_frequency, const char *out_path, plume_bpe_stats *stats, plume_error *err);
+                              int min_frequency, const char *const *control, int n_control, const char *out_path,
+                              plume_bpe_stats *stats, plume_error *err);
 
 #ifdef __cplusplus
 }

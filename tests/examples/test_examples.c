@@ -76,8 +76,8 @@ static void check_pairs(const char *name, int skip, int *n_true, int *n_false, i
         if (k++ < skip) continue;
         json_t *o = json_loads(line, 0, NULL);
         const char *pr = json_string_value(json_object_get(o, "prompt"));
-        const char *tg = json_string_value(json_object_get(o, "target"));
-        CHECK(pr && tg);
+        const char *tg = json_string_value(json_object_get(o, "target_token"));
+        CHECK(pr && tg && !json_object_get(o, "target"));   /* the answer is a control token, never text */
         if (!pr || !tg) { json_decref(o); continue; }
         if (strstr(pr, "vicx")) *saw_vic = 1;
         CHECK(!strncmp(pr, HEAD, strlen(HEAD)));
@@ -89,13 +89,13 @@ static void check_pairs(const char *name, int skip, int *n_true, int *n_false, i
             if (!strstr(pr, "vicx")) CHECK_MSG(wa && wb, "unknown passage in %s", pr);
             if (wa && wb) {
                 int same = !strcmp(wa, wb);
-                CHECK_STR(tg, same ? "true" : "false");
+                CHECK_STR(tg, same ? "<|same_author|>" : "<|other_author|>");
                 /* a same-author pair is two different documents */
                 if (same) CHECK((size_t)(mid - a) != (size_t)(end - b) || memcmp(a, b, (size_t)(mid - a)));
             }
         }
-        *n_true += !strcmp(tg, "true");
-        *n_false += !strcmp(tg, "false");
+        *n_true += !strcmp(tg, "<|same_author|>");
+        *n_false += !strcmp(tg, "<|other_author|>");
         json_decref(o);
     }
     free(line);
