@@ -1,28 +1,60 @@
 /* plume import FORMAT INPUT -o corpus.jsonl: real corpora to corpus JSON Lines. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "commands.h"
 #include "corpus/corpus.h"
 
 static void import_usage(FILE *f) {
+    plume_mbox_options d = plume_mbox_defaults();
     fprintf(f, "usage: plume import FORMAT INPUT -o CORPUS.jsonl\n\n"
                "FORMAT is one of:\n"
                "  stackexchange   a Stack Exchange dump's Posts.xml (questions and answers)\n"
                "  git             `git log --no-merges --date=iso-strict --format='commit %%H%%nAuthor: %%an <%%ae>%%nDate:   %%ad%%n%%n%%B%%n'`\n"
                "  mbox            a Unix mbox file\n\n"
                "Writes one document per line: {\"id\",\"author\",\"time\",\"title\",\"text\"}, and reports on\n"
-               "standard error how many records were skipped, and why. Use -o - for standard output.\n");
+               "standard error how many records were skipped, and why. Use -o - for standard output.\n\n"
+               "mbox only: a mailing-list footer is a trailing block of lines that ends the messages of several\n"
+               "different senders; it is cut from every message that ends with it (docs/corpora.md).\n"
+               "  --footer-senders N  distinct senders a block must end messages of (%ld; 0: keep footers)\n"
+               "  --footer-lines N    the longest block considered, in non-blank lines (%ld)\n"
+               "  --footer-chars N    the shortest block, in characters (%ld)\n",
+            d.footer_senders, d.footer_lines, d.footer_chars);
+}
+
+/* A whole number from lo to hi for flag, or -1 with a message. */
+static int parse_long(const char *flag, const char *s, long lo, long hi, long *v) {
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (errno || end == s || *end || x < lo || x > hi) {
+        fprintf(stderr, "plume import: %s %s: expected a whole number from %ld to %ld\n", flag, s, lo, hi);
+        return -1;
+    }
+    *v = x;
+    return 0;
 }
 
 int cmd_import(int argc, char **argv) {
     const char *format = NULL, *input = NULL, *output = NULL;
+    plume_mbox_options mbox = plume_mbox_defaults();
+    int mbox_flags = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             import_usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
             output = argv[++i];
+        } else if (!strcmp(argv[i], "--footer-senders") && i + 1 < argc) {
+            if (parse_long(argv[i], argv[i + 1], 0, 1000000, &mbox.footer_senders)) return 2;
+            i++, mbox_flags = 1;
+        } else if (!strcmp(argv[i], "--footer-lines") && i + 1 < argc) {
+            if (parse_long(argv[i], argv[i + 1], 1, 64, &mbox.footer_lines)) return 2;
+            i++, mbox_flags = 1;
+        } else if (!strcmp(argv[i], "--footer-chars") && i + 1 < argc) {
+            if (parse_long(argv[i], argv[i + 1], 0, 1000000, &mbox.footer_chars)) return 2;
+            i++, mbox_flags = 1;
         } else if (!format) {
             format = argv[i];
         } else if (!input) {
@@ -45,6 +77,10 @@ int cmd_import(int argc, char **argv) {
         fprintf(stderr, "plume import: unknown format '%s' (hint: stackexchange, git or mbox)\n", format);
         return 2;
     }
+    if (mbox_flags && importer != plume_import_mbox) {
+        fprintf(stderr, "plume import: the --footer-* options apply to mbox only, not to %s\n", format);
+        return 2;
+    }
     FILE *out = strcmp(output, "-") ? fopen(output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "plume import: %s: cannot create: %s\n", output, strerror(errno));
@@ -52,7 +88,7 @@ int cmd_import(int argc, char **argv) {
     }
     plume_import_stats st = { 0 };
     plume_error err = { { 0 } };
-    int rc = importer(input, out, &st, &err);
+    int rc = importer == plume_import_mbox ? plume_import_mbox_with(input, &mbox, out, &st, &err) : importer(input, out, &st, &err);
     if (out != stdout && fclose(out) != 0 && rc == 0) rc = plume_fail(&err, "%s: write failed: %s", output, strerror(errno));
     if (rc) {
         fprintf(stderr, "plume import: %s\n", err.msg);

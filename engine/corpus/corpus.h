@@ -28,6 +28,12 @@ typedef struct plume_import_stats {
     size_t n_reasons;
     struct { const char *reason; size_t count; int note; } reasons[PLUME_IMPORT_MAX_REASONS];
     char first_error[512];   /* where the first malformed input was met, with its place */
+    /* mbox: mailing-list footers cut from the end of bodies (see plume_mbox_options) */
+    size_t footers_removed;  /* blocks cut, over all messages */
+    size_t footer_blocks;    /* distinct blocks among them */
+    long footer_senders;     /* the threshold they met */
+    size_t n_footers;        /* the most often cut blocks, for the report */
+    struct { char block[160]; size_t senders, removed; } footers[8];
 } plume_import_stats;
 
 /* Counts one skipped record (note = 0) or one repaired one (note = 1); reason is a string literal. */
@@ -44,6 +50,21 @@ PLUME_API int plume_corpus_write(FILE *out, const plume_corpus_doc *doc, plume_e
 PLUME_API int plume_import_stackexchange(const char *path, FILE *out, plume_import_stats *st, plume_error *err);
 PLUME_API int plume_import_git(const char *path, FILE *out, plume_import_stats *st, plume_error *err);
 PLUME_API int plume_import_mbox(const char *path, FILE *out, plume_import_stats *st, plume_error *err);
+
+/* Footer removal in the mbox importer. A trailing block (the last 1 .. footer_lines non-blank
+ * lines of a body, compared with white space runs collapsed and ends trimmed) that ends the
+ * bodies of messages from footer_senders or more distinct senders, and holds at least
+ * footer_chars characters, is a footer and is cut from every body that ends with it. The import
+ * reads the whole file once to count blocks, then cuts and writes. */
+typedef struct plume_mbox_options {
+    long footer_senders;   /* 3; 0 keeps every footer */
+    long footer_lines;     /* 15 */
+    long footer_chars;     /* 20: shorter blocks ("Thanks,", a first name) are sign-offs, not footers */
+} plume_mbox_options;
+PLUME_API plume_mbox_options plume_mbox_defaults(void);
+/* plume_import_mbox with options other than plume_mbox_defaults(). */
+PLUME_API int plume_import_mbox_with(const char *path, const plume_mbox_options *opt, FILE *out, plume_import_stats *st,
+                                     plume_error *err);
 
 /* HTML (a fragment or a page) to plain text: paragraphs apart by a blank line, <pre> kept
  * verbatim, <br> a newline, list items as "- ", entities decoded, other white space collapsed.

@@ -1,8 +1,10 @@
 /* An e-mail body reduced to what its author wrote: quoted replies, their attributions, forwarded
- * originals, signatures and mailing-list footers removed. */
+ * originals, pasted header blocks, PGP armour, signatures and rule-led list footers removed.
+ * Footers without a rule are found across the whole mailbox instead (email_footer.c). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "email_body.h"
 
 typedef struct line { const char *s; size_t len; } line;
@@ -65,6 +67,75 @@ static size_t attribution(const line *L, size_t n, size_t i) {
     return 0;
 }
 
+/* A header field line, "Name: value" or "Name:", with an RFC 5322 field name (no spaces).
+ * Returns 2 for the fields only a mail system writes (transport, MIME, list and X- fields), 1 for
+ * another field name, 0 for anything else. */
+static int header_field(line l) {
+    size_t i = 0;
+    while (i < l.len && (isalnum((unsigned char)l.s[i]) || l.s[i] == '-')) i++;
+    if (i == 0 || i >= l.len || l.s[i] != ':' || !isalpha((unsigned char)l.s[0])) return 0;
+    if (i + 1 < l.len && l.s[i + 1] != ' ' && l.s[i + 1] != '\t') return 0;
+    static const char *const machine[] = { "Received", "Return-Path", "Message-ID", "MIME-Version", "Content-Type",
+                                            "Content-Transfer-Encoding", "Errors-To", "Precedence", "Delivered-To",
+                                            "Sender", "References", "In-Reply-To", "Envelope-To" };
+    for (size_t k = 0; k < sizeof machine / sizeof *machine; k++)
+        if (strlen(machine[k]) == i && !strncasecmp(l.s, machine[k], i)) return 2;
+    if (i > 2 && (!strncasecmp(l.s, "X-", 2) || (i > 5 && !strncasecmp(l.s, "List-", 5)))) return 2;
+    return 1;
+}
+
+/* Marks a message's header block pasted into the body (someone showing the headers of a message
+ * they discuss): a run of header fields, their indented continuation lines and at most one
+ * unindented wrapped line at a time, holding at least 4 fields, 2 of them fields only a mail
+ * system writes. Prose with a "Note:" or two stays. */
+static int indented(line l) { return l.len > 0 && (l.s[0] == ' ' || l.s[0] == '\t') && !blank(l); }
+
+static void mark_pasted_headers(const line *L, size_t n, char *drop) {
+    for (size_t i = 0; i < n;) {
+        if (!header_field(L[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i, fields = 0, machine = 0;
+        int stray = 0;   /* the line before was an unindented wrapped line */
+        while (j < n) {
+            int h = header_field(L[j]);
+            if (h) {
+                fields++;
+                machine += h == 2;
+                stray = 0;
+            } else if (indented(L[j])) {
+                stray = 0;
+            } else if (!blank(L[j]) && !stray && j + 1 < n && (header_field(L[j + 1]) || indented(L[j + 1]))) {
+                stray = 1;
+            } else {
+                break;
+            }
+            j++;
+        }
+        if (fields >= 4 && machine >= 2)
+            for (size_t k = i; k < j; k++) drop[k] = 1;
+        i = j;
+    }
+}
+
+/* Marks PGP armour: "-----BEGIN PGP SIGNED MESSAGE-----" with its "Hash:" lines, and every
+ * "-----BEGIN PGP ...-----" .. "-----END PGP ...-----" block (signatures, keys). */
+static void mark_pgp(const line *L, size_t n, char *drop) {
+    for (size_t i = 0; i < n; i++) {
+        if (begins(L[i], "-----BEGIN PGP SIGNED MESSAGE-----")) {
+            drop[i] = 1;
+            while (i + 1 < n && begins(L[i + 1], "Hash:")) drop[++i] = 1;
+        } else if (begins(L[i], "-----BEGIN PGP ")) {
+            size_t j = i;
+            while (j < n && !begins(L[j], "-----END PGP ")) j++;
+            if (j == n) continue;   /* no end line: not armour after all */
+            for (size_t k = i; k <= j; k++) drop[k] = 1;
+            i = j;
+        }
+    }
+}
+
 char *email_clean_body(const char *s, size_t len) {
     size_t n = 0, cap = 64;
     line *L = malloc(cap * sizeof *L);
@@ -104,13 +175,18 @@ char *email_clean_body(const char *s, size_t len) {
         }
     }
     char *out = malloc(len + 1);
-    if (!out) {
+    char *drop = calloc(end ? end : 1, 1);
+    if (!out || !drop) {
+        free(out);
+        free(drop);
         free(L);
         return NULL;
     }
+    mark_pasted_headers(L, end, drop);
+    mark_pgp(L, end, drop);
     size_t o = 0, blanks = 0;
     for (size_t i = 0; i < end; i++) {
-        if (quoted(L[i])) continue;
+        if (drop[i] || quoted(L[i])) continue;
         size_t a = attribution(L, end, i);
         if (a) {
             i += a - 1;
@@ -132,6 +208,7 @@ char *email_clean_body(const char *s, size_t len) {
         o += ll;
     }
     out[o] = '\0';
+    free(drop);
     free(L);
     return out;
 }

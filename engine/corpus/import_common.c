@@ -39,6 +39,14 @@ void plume_import_report(const plume_import_stats *st, const char *format, FILE 
         if (!st->reasons[i].note) fprintf(out, "  skipped %6zu  %s\n", st->reasons[i].count, st->reasons[i].reason);
     for (size_t i = 0; i < st->n_reasons; i++)
         if (st->reasons[i].note) fprintf(out, "  note    %6zu  %s\n", st->reasons[i].count, st->reasons[i].reason);
+    if (st->footer_senders > 0) {
+        fprintf(out, "  footers %6zu  list footers removed: %zu distinct trailing blocks, each ending messages of >= %ld senders\n",
+                st->footers_removed, st->footer_blocks, st->footer_senders);
+        for (size_t i = 0; i < st->n_footers; i++)
+            fprintf(out, "          %6zu  (%zu senders) %s\n", st->footers[i].removed, st->footers[i].senders, st->footers[i].block);
+        if (st->footer_blocks > st->n_footers)
+            fprintf(out, "                  ... and %zu more blocks\n", st->footer_blocks - st->n_footers);
+    }
     if (st->first_error[0]) fprintf(out, "  first problem: %s\n", st->first_error);
 }
 

@@ -3,7 +3,8 @@
  * Author = the From: address (lower-cased), time = the Date: header, title = the decoded Subject,
  * text = the message's own words: the first text/plain part that is not an attachment (text/html
  * converted when there is no plain part), transfer encoding and charset decoded, then quoted
- * replies, attributions, signatures and list footers removed (email_body.c). */
+ * replies, attributions and signatures removed (email_body.c), then mailing-list footers, which
+ * are found from the whole file (email_footer.c): so every message is read before any is written. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <gmime/gmime.h>
 #include "corpus_internal.h"
 #include "email_body.h"
+#include "email_footer.h"
 #include "plume/text.h"
 
 static void gmime_once(void) {
@@ -99,8 +101,29 @@ static char *one_line(const char *s) {
     return c;
 }
 
-/* One message: 1 written, 0 skipped, -1 error. */
-static int import_message(GMimeMessage *msg, size_t index, FILE *out, plume_import_stats *st, plume_error *err) {
+/* A message read and cleaned, waiting for the footer pass. */
+typedef struct mbox_doc {
+    char *id, *author, *title, *text;
+    double time;
+} mbox_doc;
+
+typedef struct mbox_docs {
+    mbox_doc *v;
+    size_t n, cap;
+} mbox_docs;
+
+static void free_docs(mbox_docs *d) {
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->v[i].id);
+        free(d->v[i].author);
+        free(d->v[i].title);
+        free(d->v[i].text);
+    }
+    free(d->v);
+}
+
+/* One message into docs: 1 kept, 0 skipped, -1 error. */
+static int read_message(GMimeMessage *msg, size_t index, mbox_docs *docs, plume_import_stats *st, plume_error *err) {
     InternetAddressList *from = g_mime_message_get_from(msg);
     const char *addr = NULL;
     if (from && internet_address_list_length(from) > 0) {
@@ -150,26 +173,90 @@ static int import_message(GMimeMessage *msg, size_t index, FILE *out, plume_impo
         snprintf(idbuf, sizeof idbuf, "mbox-%zu", index);
         mid = idbuf;
     }
-    char *author = one_line(addr), *title = one_line(g_mime_message_get_subject(msg)), *id = one_line(mid);
-    int rc;
-    if (!author || !title || !id) rc = plume_fail(err, "message %zu: out of memory", index);
-    else {
-        for (char *p = author; *p; p++) *p = (char)tolower((unsigned char)*p);
-        plume_corpus_doc d = { id, author, title, clean, time };
-        rc = plume_corpus_write(out, &d, err);
-        if (rc == 0) {
-            st->written++;
-            rc = 1;
+    if (docs->n == docs->cap) {
+        size_t nc = docs->cap ? docs->cap * 2 : 256;
+        mbox_doc *p = realloc(docs->v, nc * sizeof *p);
+        if (!p) {
+            free(clean);
+            return plume_fail(err, "message %zu: out of memory", index);
         }
+        docs->v = p;
+        docs->cap = nc;
     }
-    free(author);
-    free(title);
-    free(id);
-    free(clean);
+    mbox_doc *d = &docs->v[docs->n++];
+    *d = (mbox_doc){ one_line(mid), one_line(addr), one_line(g_mime_message_get_subject(msg)), clean, time };
+    if (!d->author || !d->title || !d->id) return plume_fail(err, "message %zu: out of memory", index);
+    for (char *p = d->author; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return 1;
+}
+
+plume_mbox_options plume_mbox_defaults(void) {
+    plume_mbox_options o = { 3, 15, 20 };
+    return o;
+}
+
+/* The footer pass: count every body's trailing blocks, then cut the footers and write. */
+static int strip_and_write(mbox_docs *docs, const plume_mbox_options *opt, FILE *out, plume_import_stats *st,
+                           plume_error *err) {
+    email_footers *f = email_footers_new((size_t)opt->footer_senders, (size_t)opt->footer_lines, (size_t)opt->footer_chars);
+    if (!f) return plume_fail(err, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < docs->n; i++)
+        if (email_footers_observe(f, docs->v[i].author, docs->v[i].text))
+            rc = plume_fail(err, "message %s: out of memory counting footers", docs->v[i].id);
+    for (size_t i = 0; rc == 0 && i < docs->n; i++) {
+        mbox_doc *d = &docs->v[i];
+        st->footers_removed += email_footers_strip(f, d->text);
+        if (!*d->text) {
+            plume_import_count(st, "empty body once list footers are removed", 0);
+            continue;
+        }
+        plume_corpus_doc c = { d->id, d->author, d->title, d->text, d->time };
+        rc = plume_corpus_write(out, &c, err);
+        if (rc == 0) st->written++;
+    }
+    st->footer_senders = opt->footer_senders;
+    const char *block;
+    size_t senders, removed;
+    st->footer_blocks = email_footers_cut(f, 0, &block, &senders, &removed);
+    for (size_t i = 0; i < st->footer_blocks && i < sizeof st->footers / sizeof st->footers[0]; i++) {
+        email_footers_cut(f, i, &block, &senders, &removed);
+        /* one line for the report: the block's lines joined by " / ", cut on a character boundary */
+        char *b = st->footers[i].block;
+        size_t cap = sizeof st->footers[i].block, o = 0;
+        for (const char *p = block; *p;) {
+            unsigned char c = (unsigned char)*p;
+            size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;   /* the block is clean UTF-8 */
+            if (*p == '\n') {
+                if (o + 3 >= cap) break;
+                memcpy(b + o, " / ", 3);
+                o += 3;
+                p++;
+                continue;
+            }
+            if (o + n >= cap) break;
+            memcpy(b + o, p, n);
+            o += n;
+            p += n;
+        }
+        b[o] = '\0';
+        st->footers[i].senders = senders;
+        st->footers[i].removed = removed;
+        st->n_footers = i + 1;
+    }
+    email_footers_free(f);
     return rc;
 }
 
 int plume_import_mbox(const char *path, FILE *out, plume_import_stats *st, plume_error *err) {
+    plume_mbox_options opt = plume_mbox_defaults();
+    return plume_import_mbox_with(path, &opt, out, st, err);
+}
+
+int plume_import_mbox_with(const char *path, const plume_mbox_options *opt, FILE *out, plume_import_stats *st,
+                           plume_error *err) {
+    if (opt->footer_senders < 0 || opt->footer_lines < 1 || opt->footer_lines > 64 || opt->footer_chars < 0)
+        return plume_fail(err, "mbox options out of range (hint: footer_senders >= 0, footer_lines 1 to 64, footer_chars >= 0)");
     gmime_once();
     GError *gerr = NULL;
     GMimeStream *stream = g_mime_stream_fs_open(path, O_RDONLY, 0, &gerr);
@@ -182,6 +269,7 @@ int plume_import_mbox(const char *path, FILE *out, plume_import_stats *st, plume
     g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
     int rc = 0;
     size_t index = 0;
+    mbox_docs docs = { 0 };
     while (rc == 0 && !g_mime_parser_eos(parser)) {
         gint64 before = g_mime_parser_tell(parser);
         GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
@@ -198,10 +286,12 @@ int plume_import_mbox(const char *path, FILE *out, plume_import_stats *st, plume
             continue;
         }
         st->read++;
-        if (import_message(msg, index++, out, st, err) < 0) rc = -1;
+        if (read_message(msg, index++, &docs, st, err) < 0) rc = -1;
         g_object_unref(msg);
     }
     g_object_unref(parser);
     g_object_unref(stream);
+    if (rc == 0) rc = strip_and_write(&docs, opt, out, st, err);
+    free_docs(&docs);
     return rc;
 }

@@ -211,6 +211,119 @@ static void test_mbox(void) {
     json_decref(got);
 }
 
+/* Runs the mbox importer with options into memory, like run_import. */
+static json_t *run_mbox(const char *rel, const plume_mbox_options *opt, plume_import_stats *st) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    plume_error err = { { 0 } };
+    memset(st, 0, sizeof *st);
+    int rc = plume_import_mbox_with(fixture(rel), opt, out, st, &err);
+    fclose(out);
+    CHECK_MSG(rc == 0, "%s: %s", rel, err.msg);
+    json_t *arr = json_array();
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *o = json_loads(line, 0, NULL);
+        if (o) json_array_append_new(arr, o);
+    }
+    free(buf);
+    return arr;
+}
+
+/* The text written for the message with this id, or NULL when it was not written. */
+static const char *text_of(json_t *docs, const char *id) {
+    for (size_t i = 0; i < json_array_size(docs); i++)
+        if (!strcmp(sfield(json_array_get(docs, i), "id"), id)) return sfield(json_array_get(docs, i), "text");
+    return NULL;
+}
+
+/* footers.mbox, hand-made: 18 messages, each <mN@example.org> from the sender named in the comments.
+ * FOOTER (a dashed rule, "Widgets-list: ...", a mailman/listinfo URL) ends the messages of alice
+ * (trailing white space on its lines), bob (after his "- Bob" sign-off), carol (runs of spaces
+ * inside a line), judy (under SPONSOR) and oscar (nothing else in it): 5 senders. SPONSOR ends
+ * the messages of ken, leo and mallory: 3 senders. dave ends 3 messages with the same two-line
+ * sign-off; erin and frank share a "Sent from ..." line; grace, heidi and ivan end with
+ * "Thanks!" (7 characters). peggy's message is PGP-signed; trent's pastes a header block. */
+static void test_mbox_footers(void) {
+    plume_import_stats st;
+    plume_mbox_options opt = plume_mbox_defaults();
+    CHECK(opt.footer_senders == 3 && opt.footer_lines == 15 && opt.footer_chars == 20);
+    json_t *got = run_mbox("mbox/footers.mbox", &opt, &st);
+    CHECK(st.read == 18 && st.written == 17);
+    CHECK(plume_import_skipped(&st, "empty body once list footers are removed") == 1);   /* oscar's */
+    CHECK(text_of(got, "m16@example.org") == NULL);
+    /* FOOTER from 5 senders is cut 5 times, SPONSOR 4 times (judy's twice-nested tail counts for both) */
+    CHECK(st.footers_removed == 9 && st.footer_blocks == 2 && st.footer_senders == 3);
+    CHECK(st.n_footers == 2);
+    if (st.n_footers == 2) {
+        CHECK(st.footers[0].removed == 5 && st.footers[0].senders == 5);
+        CHECK_STR(st.footers[0].block, "-------------------------------------------- / Widgets-list: the friendly widget community / "
+                                       "http://lists.example.org/mailman/listinfo/widgets");
+        CHECK(st.footers[1].removed == 4 && st.footers[1].senders == 3);
+    }
+    CHECK_STR(text_of(got, "m1@example.org"), "Alice thinks the new widget release is solid.");
+    CHECK_STR(text_of(got, "m2@example.org"), "Bob found a bug in the widget parser.\n\n- Bob");
+    CHECK_STR(text_of(got, "m3@example.org"), "Carol agrees with Bob.");
+    /* one sender's repeated sign-off is his own writing */
+    CHECK_STR(text_of(got, "m5@example.org"), "Another note from Dave.\n\nBest wishes from the widget lab,\nDave Example, Chief Tester");
+    /* a block that only 2 senders share stays, and so does a short one that 3 share */
+    CHECK_STR(text_of(got, "m8@example.org"), "Frank's message.\n\nSent from the shared terminal at the library");
+    CHECK_STR(text_of(got, "m11@example.org"), "Ivan's follow-up.\n\nThanks!");
+    /* a footer under a sponsor block: both go, one after the other */
+    CHECK_STR(text_of(got, "m12@example.org"), "Judy's news.");
+    CHECK_STR(text_of(got, "m14@example.org"), "Leo's hosting story.");
+    CHECK_STR(text_of(got, "m17@example.org"), "Peggy signs her words.");
+    /* the pasted header block goes (with its mailman URL); a "Note:" and a "To:" line of prose stay */
+    CHECK_STR(text_of(got, "m18@example.org"), "Look at the headers of the spam I got:\n\nIt came through the list.\n\n"
+                                               "Note: this is not a header block.\nTo: whom it may concern");
+    for (size_t i = 0; i < json_array_size(got); i++)
+        CHECK_MSG(!strstr(sfield(json_array_get(got, i), "text"), "mailman/listinfo"), "%s keeps a footer",
+                  sfield(json_array_get(got, i), "id"));
+    json_decref(got);
+
+    /* the threshold is the user's: at 2 senders erin's and frank's shared line is a footer too */
+    opt.footer_senders = 2;
+    got = run_mbox("mbox/footers.mbox", &opt, &st);
+    CHECK_STR(text_of(got, "m8@example.org"), "Frank's message.");
+    CHECK_STR(text_of(got, "m4@example.org"), "Dave here, testing.\n\nBest wishes from the widget lab,\nDave Example, Chief Tester");
+    CHECK(st.footers_removed == 11 && st.footer_blocks == 3);
+    json_decref(got);
+    /* above 5 senders, or with footers off, nothing is cut and oscar's footer-only message is written */
+    opt.footer_senders = 6;
+    got = run_mbox("mbox/footers.mbox", &opt, &st);
+    CHECK(st.written == 18 && st.footers_removed == 0 && st.footer_blocks == 0);
+    CHECK(strstr(text_of(got, "m1@example.org") ? text_of(got, "m1@example.org") : "", "mailman/listinfo/widgets") != NULL);
+    json_decref(got);
+    opt.footer_senders = 0;
+    got = run_mbox("mbox/footers.mbox", &opt, &st);
+    CHECK(st.written == 18 && st.footers_removed == 0);
+    json_decref(got);
+    /* footer_chars: "Thanks!" (7 characters) becomes a footer at 7, not at 8 */
+    opt = plume_mbox_defaults();
+    opt.footer_chars = 8;
+    got = run_mbox("mbox/footers.mbox", &opt, &st);
+    CHECK_STR(text_of(got, "m11@example.org"), "Ivan's follow-up.\n\nThanks!");
+    json_decref(got);
+    opt.footer_chars = 7;
+    got = run_mbox("mbox/footers.mbox", &opt, &st);
+    CHECK_STR(text_of(got, "m11@example.org"), "Ivan's follow-up.");
+    json_decref(got);
+    /* footer_lines: SPONSOR is 3 lines; with 2 only its last 2 lines can match, and they do */
+    opt = plume_mbox_defaults();
+    opt.footer_lines = 2;
+    got = run_mbox("mbox/footers.mbox", &opt, &st);
+    CHECK_STR(text_of(got, "m13@example.org"), "Ken's hosting story.\n\n----");
+
+    /* options out of range are refused, naming them */
+    plume_error err = { { 0 } };
+    opt = plume_mbox_defaults();
+    opt.footer_lines = 0;
+    CHECK(plume_import_mbox_with(fixture("mbox/footers.mbox"), &opt, stdout, &st, &err) == -1);
+    CHECK(strstr(err.msg, "footer_lines") != NULL);
+    json_decref(got);
+}
+
 static void test_iso8601(void) {
     double t;
     CHECK(plume_parse_iso8601("1970-01-01T00:00:00", &t) == 0 && t == 0);
@@ -258,5 +371,6 @@ int main(void) {
     test_stackexchange();
     test_git();
     test_mbox();
+    test_mbox_footers();
     return check_finish("test_import");
 }
