@@ -497,3 +497,18 @@ int plume_gpu_sample(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *
                               bind(draws, db)};
     return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 4, &dim, n, 1, 1, err));
 }
+
+int plume_gpu_mix(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *mix, uint32_t n, uint32_t dim,
+                  uint32_t k_max, plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (dim == 0 || k_max == 0) return plume_fail(err, "mix: dim %u and k_max %u must not be 0", dim, k_max);
+    uint64_t xb = (uint64_t)n * dim * 4, mb = (uint64_t)n * PLUME_GPU_MIX_ROW_BYTES(k_max);
+    if (need(x, xb, "mix", "x", err) || need(mix, mb, "mix", "mix", err)) return -1;
+    uint32_t spec[1] = {sg_wg(gpu, 64)};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "mix", "ss", 8, spec, 1, err);
+    if (!k) return -1;
+    plume_gpu_binding b[2] = {bind(x, xb), bind(mix, mb)};
+    uint32_t push[2] = {dim, k_max};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, push, n, 1, 1, err));
+}

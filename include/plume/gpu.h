@@ -329,6 +329,25 @@ typedef struct plume_gpu_draw {
 PLUME_API int plume_gpu_sample(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *draws,
                                plume_gpu_buffer *out, uint32_t n, uint32_t dim, plume_error *err);
 
+/* Mixes a sparse distribution into n rows of dim logits, in place: after it, softmax of row i
+ * is (1 - w) softmax(row i) + w q, where row i's entry of `mix` (n entries of k_max pairs, see
+ * plume_gpu_mix_row) gives w in (0, 1) and q on at most k_max distinct tokens. Only the listed
+ * tokens' logits change; a row with count 0 is untouched. The personal memory of generation
+ * (lm.h, plume_mix) uses it before the argmax or the draw. */
+typedef struct plume_gpu_mix_entry {
+    uint32_t token;
+    float prob;
+} plume_gpu_mix_entry;
+/* The layout of one row of the mix buffer: its count, its weight, then k_max entries. */
+typedef struct plume_gpu_mix_head {
+    uint32_t count;
+    float weight;
+} plume_gpu_mix_head;
+/* Bytes of one row of a mix buffer with room for k_max entries. */
+#define PLUME_GPU_MIX_ROW_BYTES(k_max) (sizeof(plume_gpu_mix_head) + (size_t)(k_max) * sizeof(plume_gpu_mix_entry))
+PLUME_API int plume_gpu_mix(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *mix, uint32_t n,
+                            uint32_t dim, uint32_t k_max, plume_error *err);
+
 #ifdef __cplusplus
 }
 #endif
