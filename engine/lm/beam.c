@@ -166,6 +166,11 @@ int lm_beam_pending(const lm_beam *s, int *slots, int32_t *last) {
     return s->n_live;
 }
 
+const int32_t *lm_beam_pending_tokens(const lm_beam *s, int i, int *n) {
+    *n = s->live[i].n;
+    return s->live[i].tokens;
+}
+
 int lm_beam_advance(lm_beam *s, int (*copy)(void *user, int dst, int src, plume_error *err),
                     int (*finished)(void *user, const int32_t *tokens, int n), void *user, plume_error *err) {
     const plume_beam_params *pr = &s->p;

@@ -21,6 +21,8 @@ void lm_beam_free(lm_beam *s);
 /* The live hypotheses that want scores: their slots and newest tokens (-1 at the first
  * step: the prompt alone, in slot 0). Returns how many; 0 when the search is over. */
 int lm_beam_pending(const lm_beam *s, int *slots, int32_t *last);
+/* The tokens of pending hypothesis i (as lm_beam_pending lists them), *n of them. */
+const int32_t *lm_beam_pending_tokens(const lm_beam *s, int i, int *n);
 /* Where to write the pending hypotheses' log-probabilities ([n_beams][vocab_size]). */
 float *lm_beam_logprobs(lm_beam *s);
 /* Takes the scores, keeps the best extensions, calls copy(user, dst, src) for forks. */

@@ -6,7 +6,8 @@
  * the device's sampler, other draws made here over the logits read back. Beam search
  * keeps one sequence per beam and runs the beams of several prompts in lockstep; a fork
  * copies the parent's KV cache on the device. Both stop at EOS, at a stop string (cut
- * from the text) or at the token limit. */
+ * from the text) or at the token limit. A caller's mixture (params->mix) is set on each
+ * sequence before every step, and the device mixes it into that step's logits. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,16 @@ static int take_token(plume_lm *lm, const plume_gen_params *p, int idx, gen_seq 
     return 0;
 }
 
+/* Sets sequence seq's mixture for its next step from the caller's callback, if any. */
+static int set_step_mix(plume_lm *lm, plume_lm_batch *b, const plume_gen_params *p, int i, int seq,
+                        const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen, plume_error *err) {
+    if (!p->mix) return 0;
+    plume_mix m = { 0 };
+    if (p->mix(p->mix_user, i, prompt, n_prompt, gen, n_gen, &m))
+        return plume_fail(err, "%s: the mixture of prompt %d failed", lm->path, i);
+    return plume_lm_batch_set_mix(b, seq, &m, err);
+}
+
 static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, const plume_gen_params *p,
                              plume_gen_result *out, plume_error *err) {
     const int V = lm->info.vocab_size, greedy = p->sampling.temperature <= 0;
@@ -133,7 +144,9 @@ static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, co
     if (!(b = plume_lm_batch_create(lm, n, max_len, err))) goto out;
 
     for (int i = 0; i < n; i++) {
-        if (plume_lm_prefill(b, i, seqs[i].prompt, seqs[i].n_prompt, logits + (size_t)i * V, err)) goto out;
+        if (set_step_mix(lm, b, p, i, i, seqs[i].prompt, seqs[i].n_prompt, NULL, 0, err) ||
+            plume_lm_prefill(b, i, seqs[i].prompt, seqs[i].n_prompt, logits + (size_t)i * V, err))
+            goto out;
         int limit = p->max_tokens < max_len - seqs[i].n_prompt ? p->max_tokens : max_len - seqs[i].n_prompt;
         int r = take_token(lm, p, i, &seqs[i], plume_sampler_sample(samplers[i], logits + (size_t)i * V), limit);
         if (r < 0) goto oom;
@@ -143,6 +156,8 @@ static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, co
         int m = 0;
         for (int i = 0; i < n; i++)
             if (!seqs[i].done) {
+                if (set_step_mix(lm, b, p, i, i, seqs[i].prompt, seqs[i].n_prompt, seqs[i].tokens, seqs[i].n, err))
+                    goto out;
                 ids[m] = i;
                 tok[m++] = seqs[i].tokens[seqs[i].n - 1];
             }
@@ -216,6 +231,7 @@ typedef struct beam_job {
     lm_beam *s;
     int32_t *prompt;
     int n_prompt;
+    int index;             /* the prompt's index in the call */
     int base;              /* its first sequence in the batch */
     float *first;          /* the prompt's logits [vocab] */
     int n_pending, first_step;
@@ -283,7 +299,9 @@ static int run_beam_group(plume_lm *lm, beam_job *jobs, int G, const plume_gen_p
         int limit = p->max_tokens < max_len - j->n_prompt ? p->max_tokens : max_len - j->n_prompt;
         plume_beam_params bp = { B, V, limit, p->ignore_eos ? -1 : lm->info.eos, p->length_penalty };
         if (!(j->s = lm_beam_create(&bp, err))) goto out;
-        if (plume_lm_prefill(b, j->base, j->prompt, j->n_prompt, j->first, err)) goto out;
+        if (set_step_mix(lm, b, p, j->index, j->base, j->prompt, j->n_prompt, NULL, 0, err) ||
+            plume_lm_prefill(b, j->base, j->prompt, j->n_prompt, j->first, err))
+            goto out;
     }
     for (;;) {
         int rows = 0, any = 0;
@@ -294,6 +312,10 @@ static int run_beam_group(plume_lm *lm, beam_job *jobs, int G, const plume_gen_p
             any |= j->n_pending > 0;
             if (j->n_pending == 0 || j->first_step) continue;
             for (int i = 0; i < j->n_pending; i++) {
+                int n_gen;
+                const int32_t *gen = lm_beam_pending_tokens(j->s, i, &n_gen);
+                if (set_step_mix(lm, b, p, j->index, j->base + j->slots[i], j->prompt, j->n_prompt, gen, n_gen, err))
+                    goto out;
                 seqs[rows] = j->base + j->slots[i];
                 toks[rows++] = j->last[i];
             }
@@ -360,7 +382,7 @@ static int generate_beams(plume_lm *lm, const char *const *prompts, int n, const
     beam_job *jobs = calloc((size_t)n, sizeof *jobs);
     if (!jobs) return plume_fail(err, "%s: out of memory for %d prompts", lm->path, n);
     for (int i = 0; i < n; i++) {
-        jobs[i] = (beam_job){ .lm = lm, .p = p };
+        jobs[i] = (beam_job){ .lm = lm, .p = p, .index = i };
         if (!(jobs[i].prompt = lm_tokenize_alloc(lm, prompts[i], p->add_bos, &jobs[i].n_prompt, err))) goto out;
         if (jobs[i].n_prompt == 0) {
             plume_fail(err, "%s: prompt %d is empty and the model has no BOS token to start from", lm->path, i);

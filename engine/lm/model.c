@@ -10,8 +10,9 @@
  * token rows. A step is one recorded command buffer: embed and the first norm, then per layer
  *   q/k/v matmuls, rope + kv store, attention, output matmul, residual add + norm,
  *   gate/up matmuls with silu*up, down matmul, residual add + the next norm,
- * then the classifier and the argmax (or a top-k draw). What changes from step to step
- * (token, position, sequence of each row; each row's draw) lives in the rows and draws
+ * then the classifier, the mixture of each row's pending plume_mix (a row without one is
+ * left as it is), and the argmax (or a top-k draw). What changes from step to step (token,
+ * position, sequence of each row; each row's draw and mix) lives in the rows, draws and mix
  * buffers, so a recording is made once per row count and submitted again for every later
  * step with that count.
  * Decoding n <= 8 rows goes through the gpu layer's matrix-vector kernel, which reads
@@ -22,6 +23,8 @@
 #include "model.h"
 
 _Static_assert(PLUME_DRAW_TOP_K_MAX == PLUME_GPU_SAMPLE_TOP_K_MAX, "lm.h and gpu.h name one limit");
+
+#define MIX_ROW PLUME_GPU_MIX_ROW_BYTES(PLUME_MIX_MAX)
 
 #define PREFILL_CHUNK 128   /* rows per prefill submit: bounds the activation buffers */
 
@@ -40,12 +43,15 @@ struct plume_lm_batch {
     plume_gpu_buffer *logits;         /* [max(n_seqs, 1)][vocab] */
     plume_gpu_buffer *amax;           /* uint32 [n_seqs]: the greedy or drawn next tokens */
     plume_gpu_buffer *draws;          /* plume_gpu_draw [n_seqs] */
+    plume_gpu_buffer *mix;            /* [n_seqs] rows of MIX_ROW bytes: each decoded row's mixture */
     plume_gpu_rec **dec;              /* decode recordings by row count, [n_seqs + 1] */
     plume_gpu_rec **dec_draw;         /* the same, drawing the next token instead of argmax */
     plume_gpu_rec *pre;               /* the latest prefill recording */
     int pre_n, pre_mode;
     plume_gpu_row *rowdata;           /* host copy of rows */
     plume_gpu_draw *drawdata;         /* host copy of draws */
+    unsigned char *mixdata;           /* host copy of mix */
+    unsigned char *pending;           /* [n_seqs] rows of MIX_ROW: what each sequence's next logits mix */
 };
 
 enum { PRE_NONE, PRE_LOGITS, PRE_HIDDEN };
@@ -309,7 +315,7 @@ void plume_lm_batch_free(plume_lm_batch *b) {
         plume_gpu_buffer_free(b->vc[l]);
     }
     plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->xo, b->q, b->k, b->v, b->att, b->hb, b->hb2,
-                                 b->xl, b->logits, b->amax, b->draws };
+                                 b->xl, b->logits, b->amax, b->draws, b->mix };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) plume_gpu_buffer_free(bufs[i]);
     lm_gpu_unlock();
     free(b->kc);
@@ -319,6 +325,8 @@ void plume_lm_batch_free(plume_lm_batch *b) {
     free(b->len);
     free(b->rowdata);
     free(b->drawdata);
+    free(b->mixdata);
+    free(b->pending);
     free(b);
 }
 
@@ -343,7 +351,11 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
     b->dec_draw = calloc((size_t)n_seqs + 1, sizeof *b->dec_draw);
     b->rowdata = calloc((size_t)b->cap_rows, sizeof *b->rowdata);
     b->drawdata = calloc((size_t)n_seqs, sizeof *b->drawdata);
-    if (!b->len || !b->kc || !b->vc || !b->dec || !b->dec_draw || !b->rowdata || !b->drawdata) goto oom;
+    b->mixdata = calloc((size_t)n_seqs, MIX_ROW);
+    b->pending = calloc((size_t)n_seqs, MIX_ROW);
+    if (!b->len || !b->kc || !b->vc || !b->dec || !b->dec_draw || !b->rowdata || !b->drawdata || !b->mixdata ||
+        !b->pending)
+        goto oom;
 
     const uint64_t kv = (uint64_t)in->head_dim * in->n_kv_heads, R = (uint64_t)b->cap_rows;
     const uint64_t cache = (uint64_t)n_seqs * (uint64_t)max_len * kv * 4;
@@ -371,7 +383,8 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
          (b->logits = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * V * 4, PLUME_GPU_BUFFER_HOST, err)) &&
          (b->amax = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * 4, PLUME_GPU_BUFFER_HOST, err)) &&
          (b->draws = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * sizeof(plume_gpu_draw), PLUME_GPU_BUFFER_HOST,
-                                             err));
+                                             err)) &&
+         (b->mix = plume_gpu_buffer_create(gpu, (uint64_t)n_seqs * MIX_ROW, PLUME_GPU_BUFFER_HOST, err));
     lm_gpu_unlock();
     if (!ok) {
         plume_fail_prefix(err, "%s: a batch of %d sequences x %d tokens: ", lm->path, n_seqs, max_len);
@@ -453,6 +466,7 @@ static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, int draw, plu
     if (!rec) return NULL;
     if (record_layers(b, rec, n, 1, err) ||
         plume_gpu_matmul(rec, lm->output, b->xb, b->logits, n, err) ||
+        plume_gpu_mix(rec, b->logits, b->mix, n, V, PLUME_MIX_MAX, err) ||
         (draw ? plume_gpu_sample(rec, b->logits, b->draws, b->amax, n, V, err)
               : plume_gpu_argmax(rec, b->logits, b->amax, n, V, err)) ||
         plume_gpu_rec_end(rec, err)) {
@@ -474,6 +488,7 @@ static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, pl
         rc = plume_gpu_rec_copy(rec, b->xb, (uint64_t)(n - 1) * dim * 4, b->xl, 0, (uint64_t)dim * 4, err);
         plume_gpu_rec_barrier(rec);
         rc = rc || plume_gpu_matmul(rec, lm->output, b->xl, b->logits, 1, err) ||
+             plume_gpu_mix(rec, b->logits, b->mix, 1, (uint32_t)lm->info.vocab_size, PLUME_MIX_MAX, err) ||
              plume_gpu_argmax(rec, b->logits, b->amax, 1, (uint32_t)lm->info.vocab_size, err);
     }
     if (rc || plume_gpu_rec_end(rec, err)) {
@@ -485,6 +500,45 @@ static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, pl
 
 static int upload_rows(plume_lm_batch *b, int n, plume_error *err) {
     return plume_gpu_upload(b->rows, 0, b->rowdata, (uint64_t)n * sizeof *b->rowdata, err);
+}
+
+/* Row i of the mix buffer takes sequence seqs[i]'s pending mixture, which is then used up. */
+static int upload_mix(plume_lm_batch *b, int n, const int *seqs, plume_error *err) {
+    for (int i = 0; i < n; i++) {
+        unsigned char *pend = b->pending + (size_t)seqs[i] * MIX_ROW;
+        memcpy(b->mixdata + (size_t)i * MIX_ROW, pend, MIX_ROW);
+        ((plume_gpu_mix_head *)pend)->count = 0;
+    }
+    return plume_gpu_upload(b->mix, 0, b->mixdata, (uint64_t)n * MIX_ROW, err);
+}
+
+int plume_lm_batch_set_mix(plume_lm_batch *b, int seq, const plume_mix *mix, plume_error *err) {
+    const plume_lm *lm = b->lm;
+    if (seq < 0 || seq >= b->n_seqs)
+        return plume_fail(err, "%s: sequence %d does not exist (the batch has %d)", lm->path, seq, b->n_seqs);
+    plume_gpu_mix_head *h = (plume_gpu_mix_head *)(b->pending + (size_t)seq * MIX_ROW);
+    plume_gpu_mix_entry *e = (plume_gpu_mix_entry *)(h + 1);
+    h->count = 0;
+    if (!mix || mix->n == 0 || mix->weight == 0) return 0;
+    if (mix->n < 0 || mix->n > PLUME_MIX_MAX || !(mix->weight > 0 && mix->weight < 1))
+        return plume_fail(err, "%s: a mix of %d tokens with weight %g is out of range (1..%d tokens, weight in "
+                               "[0, 1))", lm->path, mix->n, mix->weight, PLUME_MIX_MAX);
+    double total = 0;
+    for (int i = 0; i < mix->n; i++) {
+        int32_t t = mix->tokens[i];
+        float q = mix->probs[i];
+        if (t < 0 || t >= lm->info.vocab_size || !(q > 0) || !isfinite(q))
+            return plume_fail(err, "%s: mix entry %d (token %d, probability %g) is out of range (a token of the "
+                                   "vocabulary of %d, a positive probability)", lm->path, i, t, q,
+                              lm->info.vocab_size);
+        for (int j = 0; j < i; j++)
+            if (mix->tokens[j] == t) return plume_fail(err, "%s: mix names token %d twice", lm->path, t);
+        total += q;
+    }
+    for (int i = 0; i < mix->n; i++) e[i] = (plume_gpu_mix_entry){ (uint32_t)mix->tokens[i], (float)(mix->probs[i] / total) };
+    h->weight = mix->weight;
+    h->count = (uint32_t)mix->n;
+    return 0;
 }
 
 static int check_tokens(const plume_lm_batch *b, const int32_t *tokens, int n, plume_error *err) {
@@ -514,7 +568,9 @@ static int prefill_locked(plume_lm_batch *b, int seq, const int32_t *tokens, int
             b->pre_n = m;
             b->pre_mode = mode;
         }
-        if (upload_rows(b, m, err) || plume_gpu_rec_submit(b->pre, err)) return -1;
+        if (upload_rows(b, m, err) || (mode == PRE_LOGITS && upload_mix(b, 1, &seq, err)) ||
+            plume_gpu_rec_submit(b->pre, err))
+            return -1;
         b->len[seq] += m;
         done += m;
     }
@@ -628,7 +684,7 @@ static int decode(plume_lm_batch *b, int n, const int *seqs, const int32_t *toke
     lm_gpu_lock();
     int rc = 0;
     if (!recs[n] && !(recs[n] = record_decode(b, (uint32_t)n, draws != NULL, err))) rc = -1;
-    rc = rc || upload_rows(b, n, err) ||
+    rc = rc || upload_rows(b, n, err) || upload_mix(b, n, seqs, err) ||
          (draws && plume_gpu_upload(b->draws, 0, gd, (uint64_t)n * sizeof *gd, err)) ||
          plume_gpu_rec_submit(recs[n], err);
     if (!rc && logits)

@@ -106,6 +106,23 @@ typedef struct plume_draw plume_draw;   /* below, with the sampler */
  * plume_sampler_draw), 4 bytes read back per sequence. */
 PLUME_API int plume_lm_decode_draw(plume_lm_batch *b, int n, const int *seqs, const int32_t *tokens,
                                    const plume_draw *draws, int32_t *next, plume_error *err);
+/* A sparse distribution q to mix into a sequence's next-token distribution p:
+ *   p' = (1 - weight) p + weight q,
+ * with q given on at most PLUME_MIX_MAX distinct tokens (probs need not sum to 1: they are
+ * normalized). The device applies it to the logits (shaders/mix.comp: only the listed tokens'
+ * logits change), so greedy decoding, the device sampler, host sampling and beam search over
+ * read-back logits all see the mixture. A personal memory (plume_memory) is one source. */
+#define PLUME_MIX_MAX 64
+typedef struct plume_mix {
+    int n;                  /* entries, 0..PLUME_MIX_MAX; 0: nothing to mix */
+    const int32_t *tokens;  /* distinct ids of the vocabulary */
+    const float *probs;     /* > 0 */
+    float weight;           /* in [0, 1); 0: nothing to mix */
+} plume_mix;
+/* Sets the mixture of sequence seq's next logits (its next decode, or a prefill that writes
+ * logits); used once, then cleared. NULL (or n or weight 0) clears it. The arrays are copied. */
+PLUME_API int plume_lm_batch_set_mix(plume_lm_batch *b, int seq, const plume_mix *mix, plume_error *err);
+
 /* Makes sequence dst a copy of sequence src (cache and length): a beam forks. */
 PLUME_API int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err);
 
@@ -197,6 +214,13 @@ typedef struct plume_gen_params {
      * (sampling only; beam search reports the final text once). Non-zero stops. */
     int (*on_text)(void *user, int i, const char *piece);
     void *user;
+    /* Optional: a distribution to mix into every step's (plume_mix; a personal memory, say).
+     * Called before each step of prompt i with the prompt's tokens and those generated so far
+     * (in beam search, the hypothesis's); fills *mix (mix->n = 0: nothing this step), whose
+     * arrays must stay valid until the next call. Non-zero fails the generation. */
+    int (*mix)(void *mix_user, int i, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
+               plume_mix *mix);
+    void *mix_user;
 } plume_gen_params;
 
 PLUME_API void plume_gen_params_default(plume_gen_params *p);
