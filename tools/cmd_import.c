@@ -16,7 +16,8 @@ static void import_usage(FILE *f) {
                "Writes one document per line: {\"id\",\"author\",\"time\",\"title\",\"text\"}, and reports on\n"
                "standard error how many records were skipped, and why. Use -o - for standard output.\n\n"
                "mbox only: a mailing-list footer is a trailing block of lines that ends the messages of several\n"
-               "different senders; it is cut from every message that ends with it (docs/corpora.md).\n"
+               "different senders, or a block under a line that starts two such footers (a rotating sponsor);\n"
+               "it is cut from every message that ends with it (docs/corpora.md).\n"
                "  --footer-senders N  distinct senders a block must end messages of (%ld; 0: keep footers)\n"
                "  --footer-lines N    the longest block considered, in non-blank lines (%ld)\n"
                "  --footer-chars N    the shortest block, in characters (%ld)\n",

@@ -96,11 +96,19 @@ typedef struct plume_dataset_split_stats {
 
 typedef struct plume_dataset_stats {
     size_t docs_read, lines_bad, duplicates, authors, authors_kept, examples_dropped_cap;
+    /* Why documents are not examples (duplicates aside): not longer than min_chars, or (long
+     * enough but) fewer than min_profile earlier documents. */
+    size_t docs_short, docs_few_earlier;
+    /* Authors left out, by the rule that kept them out: fewer than min_examples + min_profile
+     * documents (so fewer than min_examples examples whatever their length), or enough documents
+     * but fewer than min_examples examples (too many of them not longer than min_chars). */
+    size_t authors_few_docs, authors_few_examples;
     plume_dataset_split_stats split[3];   /* train, val, test */
 } plume_dataset_stats;
 
 /* Reads corpus lines from corpus_path, writes dir/{train,val,test}.jsonl (dir must exist).
- * 0, or -1 with err set. */
+ * 0, or -1 with err set. An empty test split is an error (err says which rule or which fractions
+ * left it empty, st is filled in) and then no file is written. */
 PLUME_API int plume_dataset_build(const char *corpus_path, const char *dir, const plume_dataset_options *opt,
                                   plume_dataset_stats *st, plume_error *err);
 /* A document as the paper's target: title and text joined by a newline ("title\ntext"), or just the

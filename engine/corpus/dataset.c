@@ -252,11 +252,17 @@ int plume_dataset_build(const char *corpus_path, const char *dir, const plume_da
             rc = plume_fail(err, "out of memory");
             break;
         }
-        for (size_t k = i; k < j; k++)
-            if (!docs[k].duplicate && docs[k].chars > (size_t)opt->min_chars &&
-                profile_size(docs, a, k) >= (size_t)opt->min_profile)
-                a->examples[a->n_examples++] = k;
+        for (size_t k = i; k < j; k++) {
+            if (docs[k].duplicate) continue;
+            if (docs[k].chars <= (size_t)opt->min_chars) st->docs_short++;
+            else if (profile_size(docs, a, k) < (size_t)opt->min_profile) st->docs_few_earlier++;
+            else a->examples[a->n_examples++] = k;
+        }
         a->split = a->n_examples >= (size_t)opt->min_examples ? 0 : -1;
+        if (a->split < 0) {
+            if (kept < (size_t)opt->min_examples + (size_t)opt->min_profile) st->authors_few_docs++;
+            else st->authors_few_examples++;
+        }
         if (a->n_examples > (size_t)opt->max_examples) {
             size_t drop = a->n_examples - (size_t)opt->max_examples;
             st->examples_dropped_cap += drop;
@@ -292,6 +298,27 @@ int plume_dataset_build(const char *corpus_path, const char *dir, const plume_da
             for (size_t k = 0; k < nk; k++)
                 if (names[k] == name) authors[i].split = k < n_train ? 0 : k < n_train + n_val ? 1 : 2;
         }
+    }
+
+    /* an empty test split is refused before any file is written: a table without test users
+     * would look like a result */
+    size_t test_users = 0;
+    for (size_t i = 0; rc == 0 && i < na; i++) test_users += authors[i].split == 2;
+    if (rc == 0 && test_users == 0) {
+        if (nk == 0)
+            rc = plume_fail(err, "%s: the test split is empty: no author has %ld examples. Of %zu authors, %zu have fewer than "
+                                 "%ld documents (an author needs --min-examples %ld examples, each with --min-profile %ld "
+                                 "earlier documents) and %zu have enough documents but fewer than %ld examples (%zu documents "
+                                 "are not longer than --min-chars %ld characters) (hint: a larger corpus, or lower "
+                                 "--min-examples or --min-chars)",
+                            corpus_path, opt->min_examples, na, st->authors_few_docs, opt->min_examples + opt->min_profile,
+                            opt->min_examples, opt->min_profile, st->authors_few_examples, opt->min_examples, st->docs_short,
+                            opt->min_chars);
+        else
+            rc = plume_fail(err, "%s: the test split is empty: %zu authors have %ld examples, and --train %.2f and --val %.2f "
+                                 "of them leave none for test (hint: lower --train or --val so that 1 - train - val of %zu "
+                                 "authors is at least one author)",
+                            corpus_path, nk, opt->min_examples, opt->train, opt->val, nk);
     }
 
     /* the files, and Table 1 */

@@ -3,7 +3,13 @@
  * A trailing block is the last k non-blank lines of a body, normalized and joined by '\n'. Every
  * body contributes its blocks for k = 1 .. max_lines; a block whose distinct senders reach
  * min_senders and that holds at least min_chars characters is a footer. Counting senders, not
- * messages, is what tells a list's trailer from a sign-off that one prolific author repeats. */
+ * messages, is what tells a list's trailer from a sign-off that one prolific author repeats.
+ *
+ * Some lists rotate their sponsor's text under a fixed first line (SourceForge's dashed rule and
+ * "This sf.net email is sponsored by: ..."): each week's block reaches few senders on its own.
+ * So a line that heads two or more different footers, and is itself at least min_chars long, is
+ * a footer head: a trailing block that starts with it, no longer than the longest footer it
+ * heads, is a footer too. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,11 @@ typedef struct block_count {
     size_t cut;       /* times email_footers_strip removed it */
 } block_count;
 
+typedef struct head_count {
+    size_t footers;    /* distinct footers of 2 or more lines that start with this line */
+    size_t max_lines;  /* the longest of them, in lines */
+} head_count;
+
 struct email_footers {
     size_t min_senders, max_lines, min_chars;
     plume_vocab *blocks;        /* block text → id */
@@ -30,6 +41,9 @@ struct email_footers {
     struct cut_entry *order;    /* cut blocks, most cut first (built lazily by email_footers_cut) */
     size_t n_order;
     int order_stale;
+    plume_vocab *heads;         /* first lines of footers → id (built by the first strip) */
+    head_count *head_counts;    /* by head id */
+    int heads_ready;
 };
 
 email_footers *email_footers_new(size_t min_senders, size_t max_lines, size_t min_chars) {
@@ -53,6 +67,8 @@ void email_footers_free(email_footers *f) {
     plume_vocab_free(f->blocks);
     plume_vocab_free(f->sender_ids);
     plume_vocab_free(f->pairs);
+    plume_vocab_free(f->heads);
+    free(f->head_counts);
     free(f->counts);
     free(f->order);
     free(f);
@@ -168,34 +184,71 @@ int email_footers_observe(email_footers *f, const char *sender, const char *text
     return rc;
 }
 
+static int qualifies(const email_footers *f, long bid, const char *block, size_t len) {
+    return f->min_senders > 0 && f->counts[bid].senders >= f->min_senders && plume_utf8_length(block, len) >= f->min_chars;
+}
+
 static int is_footer(const email_footers *f, const char *block, size_t len, long *id) {
-    if (f->min_senders == 0) return 0;
     long bid = plume_vocab_id(f->blocks, block, len, 0);
-    if (bid < 0 || f->counts[bid].senders < f->min_senders) return 0;
-    if (plume_utf8_length(block, len) < f->min_chars) return 0;
+    if (bid < 0 || !qualifies(f, bid, block, len)) return 0;
     *id = bid;
     return 1;
 }
 
+/* The footer heads, from every footer of 2 or more lines that pass 1 found. 0, or -1 when out of memory. */
+static int find_heads(email_footers *f) {
+    size_t n = plume_vocab_size(f->blocks);
+    if (!(f->heads = plume_vocab_new())) return -1;
+    f->head_counts = calloc(n ? n : 1, sizeof *f->head_counts);   /* at most one head per block */
+    if (!f->head_counts) return -1;
+    for (size_t id = 0; id < n; id++) {
+        const char *b = plume_vocab_word(f->blocks, id);
+        size_t len = strlen(b);
+        const char *nl = memchr(b, '\n', len);
+        if (!nl || !qualifies(f, (long)id, b, len)) continue;
+        if (plume_utf8_length(b, (size_t)(nl - b)) < f->min_chars) continue;   /* "Thanks," heads nothing */
+        long hid = plume_vocab_id(f->heads, b, (size_t)(nl - b), 1);
+        if (hid < 0) return -1;
+        size_t lines = 1;
+        for (const char *p = b; (p = memchr(p, '\n', len - (size_t)(p - b))); p++) lines++;
+        f->head_counts[hid].footers++;
+        if (lines > f->head_counts[hid].max_lines) f->head_counts[hid].max_lines = lines;
+    }
+    f->heads_ready = 1;
+    return 0;
+}
+
+/* Where a trailing block headed by a footer head starts (the nearest to the end), or -1. */
+static long headed_block(const email_footers *f, const tail *t) {
+    for (size_t k = 2; k <= t->n; k++) {
+        size_t at = t->line_at[t->n - k], end = t->line_at[t->n - k + 1] - 1;   /* k >= 2: a line follows */
+        long hid = plume_vocab_id(f->heads, t->joined + at, end - at, 0);
+        if (hid >= 0 && f->head_counts[hid].footers >= 2 && k <= f->head_counts[hid].max_lines) return (long)(t->n - k);
+    }
+    return -1;
+}
+
 size_t email_footers_strip(email_footers *f, char *text) {
+    if (!f->heads_ready && f->min_senders > 0 && find_heads(f)) return 0;   /* out of memory: leave the text as it is */
     size_t cut = 0;
     for (;;) {
         tail t;
         if (read_tail(text, f->max_lines, &t)) break;   /* out of memory: leave the text as it is */
         size_t total = strlen(t.joined);
-        size_t at_source = (size_t)-1;
-        for (size_t k = t.n; k >= 1; k--) {   /* the longest footer first */
-            size_t at = t.line_at[t.n - k];
-            long bid;
-            if (is_footer(f, t.joined + at, total - at, &bid)) {
-                at_source = t.source_at[t.n - k];
-                f->counts[bid].cut++;
-                f->order_stale = 1;
-                break;
-            }
+        long from = -1, bid = -1;
+        for (size_t k = t.n; k >= 1 && from < 0; k--)   /* the longest footer first */
+            if (is_footer(f, t.joined + t.line_at[t.n - k], total - t.line_at[t.n - k], &bid)) from = (long)(t.n - k);
+        if (from < 0 && f->heads_ready && (from = headed_block(f, &t)) >= 0) {
+            /* a sponsor's block under a known head: count it under its own text */
+            size_t at = t.line_at[from];
+            bid = plume_vocab_id(f->blocks, t.joined + at, total - at, 1);
+            if (bid < 0 || grow_counts(f, (size_t)bid)) from = -1;
         }
+        size_t at_source = from >= 0 ? t.source_at[from] : 0;
         free_tail(&t);
-        if (at_source == (size_t)-1) break;
+        if (from < 0) break;
+        f->counts[bid].cut++;
+        f->order_stale = 1;
         size_t e = at_source;
         while (e > 0 && isspace((unsigned char)text[e - 1])) e--;
         text[e] = '\0';

@@ -21,7 +21,10 @@ int email_footers_observe(email_footers *f, const char *sender, const char *text
 
 /* Pass 2: cuts footers off the end of text, in place: the longest trailing block that is a
  * footer, then again on what is left (a list footer can sit under a sponsor's block or a
- * signature can precede it). Trailing blank lines go too. Returns how many blocks were cut. */
+ * signature can precede it). When no footer ends the text, a trailing block that starts with a
+ * footer head (a line of at least min_chars characters that starts two or more different
+ * footers), no longer than the longest footer it heads, is cut as one: a list that rotates its
+ * sponsor's text under a fixed rule. Trailing blank lines go too. Returns how many blocks were cut. */
 size_t email_footers_strip(email_footers *f, char *text);
 
 /* The distinct footer blocks that email_footers_strip has cut so far, most often cut first:

@@ -40,10 +40,12 @@ void plume_import_report(const plume_import_stats *st, const char *format, FILE 
     for (size_t i = 0; i < st->n_reasons; i++)
         if (st->reasons[i].note) fprintf(out, "  note    %6zu  %s\n", st->reasons[i].count, st->reasons[i].reason);
     if (st->footer_senders > 0) {
-        fprintf(out, "  footers %6zu  list footers removed: %zu distinct trailing blocks, each ending messages of >= %ld senders\n",
+        fprintf(out, "  footers %6zu  list footers removed: %zu distinct blocks (a block that ends the messages of >= %ld senders, "
+                     "or one under a line that heads 2 such blocks); each with the senders whose messages it ends:\n",
                 st->footers_removed, st->footer_blocks, st->footer_senders);
         for (size_t i = 0; i < st->n_footers; i++)
-            fprintf(out, "          %6zu  (%zu senders) %s\n", st->footers[i].removed, st->footers[i].senders, st->footers[i].block);
+            fprintf(out, "          %6zu  (%zu sender%s) %s\n", st->footers[i].removed, st->footers[i].senders,
+                    st->footers[i].senders == 1 ? "" : "s", st->footers[i].block);
         if (st->footer_blocks > st->n_footers)
             fprintf(out, "                  ... and %zu more blocks\n", st->footer_blocks - st->n_footers);
     }

@@ -119,6 +119,11 @@ int main(void) {
     CHECK(st.duplicates == 1);
     CHECK(st.authors == 5 && st.authors_kept == 4);
     CHECK(st.examples_dropped_cap == 2);
+    /* Not examples: not longer than 20 characters a1 a6, d1 d2, e1 ("E\nfirst") e2 = 6; long enough
+     * but fewer than 2 earlier documents a2, b1 b2, c1 c2 = 5 (6 + 5 + 12 examples = 23 documents).
+     * cat is left out with 3 documents, fewer than min_examples + min_profile = 4. */
+    CHECK(st.docs_short == 6 && st.docs_few_earlier == 5);
+    CHECK(st.authors_few_docs == 1 && st.authors_few_examples == 0);
 
     json_t *train = load_split(dir, "train"), *val = load_split(dir, "val"), *test = load_split(dir, "test");
     CHECK(json_array_size(train) == 4 && json_array_size(val) == 3 && json_array_size(test) == 2);
@@ -191,6 +196,36 @@ int main(void) {
     c = plume_dataset_context("", "only text", 4);
     CHECK_STR(c, "only");
     free(c);
+
+    /* the rule that keeps an author out: at min_chars 29, eve's 4 documents are enough for 2 examples
+     * with 2 earlier ones each, but e3 (22) and e4 (21) are too short; cat still has too few; and
+     * round(0.5 * 3) = 2 train and round(0.25 * 3) = 1 val authors leave none for test */
+    snprintf(again, sizeof again, "%s/long", dir);
+    mkdir(again, 0700);
+    o.min_chars = 29;
+    CHECK(plume_dataset_build(corpus, again, &o, &st2, &err) == -1);   /* 3 authors: 2 train, 1 val, no test */
+    CHECK(st2.authors_few_docs == 1 && st2.authors_few_examples == 1 && st2.authors_kept == 3);
+    CHECK_MSG(strstr(err.msg, "the test split is empty: 3 authors have 2 examples") != NULL, "%s", err.msg);
+    o.min_chars = 20;
+
+    /* an empty test split is an error, and no file is written: at min_examples 3 only ann (5
+     * examples) is kept; bob, cat, dan and eve have 3 or 4 documents, fewer than 3 + 2; and
+     * train = round(0.5 * 1) = 1 author leaves none for test */
+    snprintf(again, sizeof again, "%s/empty", dir);
+    mkdir(again, 0700);
+    o.min_examples = 3;
+    CHECK(plume_dataset_build(corpus, again, &o, &st2, &err) == -1);
+    CHECK_MSG(strstr(err.msg, "the test split is empty: 1 authors have 3 examples, and --train 0.50 and --val 0.25") != NULL,
+              "%s", err.msg);
+    CHECK(st2.authors_kept == 1 && st2.authors_few_docs == 4 && st2.authors_few_examples == 0);
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\"", again);
+    CHECK_MSG(system(cmd) == 0, "%s should stay empty", again);
+    /* with no author kept, the message names the rules: ann has 8 documents but 5 examples */
+    o.min_examples = 6;
+    o.max_examples = 6;
+    CHECK(plume_dataset_build(corpus, again, &o, &st2, &err) == -1);
+    CHECK_MSG(strstr(err.msg, "no author has 6 examples. Of 5 authors, 4 have fewer than 8 documents") != NULL, "%s", err.msg);
+    o = plume_dataset_defaults();
 
     /* bad options and a missing corpus are refused with a message */
     o.max_examples = 1;

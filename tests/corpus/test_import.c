@@ -238,29 +238,34 @@ static const char *text_of(json_t *docs, const char *id) {
     return NULL;
 }
 
-/* footers.mbox, hand-made: 18 messages, each <mN@example.org> from the sender named in the comments.
+/* footers.mbox, hand-made: 20 messages, each <mN@example.org> from the sender named in the comments.
  * FOOTER (a dashed rule, "Widgets-list: ...", a mailman/listinfo URL) ends the messages of alice
  * (trailing white space on its lines), bob (after his "- Bob" sign-off), carol (runs of spaces
  * inside a line), judy (under SPONSOR) and oscar (nothing else in it): 5 senders. SPONSOR ends
  * the messages of ken, leo and mallory: 3 senders. dave ends 3 messages with the same two-line
  * sign-off; erin and frank share a "Sent from ..." line; grace, heidi and ivan end with
- * "Thanks!" (7 characters). peggy's message is PGP-signed; trent's pastes a header block. */
+ * "Thanks!" (7 characters). peggy's message is PGP-signed; trent's pastes a header block. FOOTER
+ * and SPONSOR both start with the same 44-dash rule, which makes it a footer head: quinn's own
+ * sponsor block under it (3 lines, as long as the longest footer it heads) is cut, rita's 4 lines
+ * of her own under it are not. */
 static void test_mbox_footers(void) {
     plume_import_stats st;
     plume_mbox_options opt = plume_mbox_defaults();
     CHECK(opt.footer_senders == 3 && opt.footer_lines == 15 && opt.footer_chars == 20);
     json_t *got = run_mbox("mbox/footers.mbox", &opt, &st);
-    CHECK(st.read == 18 && st.written == 17);
+    CHECK(st.read == 20 && st.written == 19);
     CHECK(plume_import_skipped(&st, "empty body once list footers are removed") == 1);   /* oscar's */
     CHECK(text_of(got, "m16@example.org") == NULL);
-    /* FOOTER from 5 senders is cut 5 times, SPONSOR 4 times (judy's twice-nested tail counts for both) */
-    CHECK(st.footers_removed == 9 && st.footer_blocks == 2 && st.footer_senders == 3);
-    CHECK(st.n_footers == 2);
-    if (st.n_footers == 2) {
+    /* FOOTER from 5 senders is cut 5 times, SPONSOR 4 times (judy's twice-nested tail counts for
+     * both), quinn's block once */
+    CHECK(st.footers_removed == 10 && st.footer_blocks == 3 && st.footer_senders == 3);
+    CHECK(st.n_footers == 3);
+    if (st.n_footers == 3) {
         CHECK(st.footers[0].removed == 5 && st.footers[0].senders == 5);
         CHECK_STR(st.footers[0].block, "-------------------------------------------- / Widgets-list: the friendly widget community / "
                                        "http://lists.example.org/mailman/listinfo/widgets");
         CHECK(st.footers[1].removed == 4 && st.footers[1].senders == 3);
+        CHECK(st.footers[2].removed == 1 && st.footers[2].senders == 1);
     }
     CHECK_STR(text_of(got, "m1@example.org"), "Alice thinks the new widget release is solid.");
     CHECK_STR(text_of(got, "m2@example.org"), "Bob found a bug in the widget parser.\n\n- Bob");
@@ -274,6 +279,9 @@ static void test_mbox_footers(void) {
     CHECK_STR(text_of(got, "m12@example.org"), "Judy's news.");
     CHECK_STR(text_of(got, "m14@example.org"), "Leo's hosting story.");
     CHECK_STR(text_of(got, "m17@example.org"), "Peggy signs her words.");
+    CHECK_STR(text_of(got, "m19@example.org"), "Quinn reads a lot.");
+    CHECK_STR(text_of(got, "m20@example.org"), "Rita's first part.\n\n--------------------------------------------\n"
+                                               "Rita's second part, under her own rule,\nwhich runs on for\nfour lines\nof her own.");
     /* the pasted header block goes (with its mailman URL); a "Note:" and a "To:" line of prose stay */
     CHECK_STR(text_of(got, "m18@example.org"), "Look at the headers of the spam I got:\n\nIt came through the list.\n\n"
                                                "Note: this is not a header block.\nTo: whom it may concern");
@@ -287,17 +295,17 @@ static void test_mbox_footers(void) {
     got = run_mbox("mbox/footers.mbox", &opt, &st);
     CHECK_STR(text_of(got, "m8@example.org"), "Frank's message.");
     CHECK_STR(text_of(got, "m4@example.org"), "Dave here, testing.\n\nBest wishes from the widget lab,\nDave Example, Chief Tester");
-    CHECK(st.footers_removed == 11 && st.footer_blocks == 3);
+    CHECK(st.footers_removed == 12 && st.footer_blocks == 4);
     json_decref(got);
     /* above 5 senders, or with footers off, nothing is cut and oscar's footer-only message is written */
     opt.footer_senders = 6;
     got = run_mbox("mbox/footers.mbox", &opt, &st);
-    CHECK(st.written == 18 && st.footers_removed == 0 && st.footer_blocks == 0);
+    CHECK(st.written == 20 && st.footers_removed == 0 && st.footer_blocks == 0);
     CHECK(strstr(text_of(got, "m1@example.org") ? text_of(got, "m1@example.org") : "", "mailman/listinfo/widgets") != NULL);
     json_decref(got);
     opt.footer_senders = 0;
     got = run_mbox("mbox/footers.mbox", &opt, &st);
-    CHECK(st.written == 18 && st.footers_removed == 0);
+    CHECK(st.written == 20 && st.footers_removed == 0);
     json_decref(got);
     /* footer_chars: "Thanks!" (7 characters) becomes a footer at 7, not at 8 */
     opt = plume_mbox_defaults();
@@ -309,11 +317,13 @@ static void test_mbox_footers(void) {
     got = run_mbox("mbox/footers.mbox", &opt, &st);
     CHECK_STR(text_of(got, "m11@example.org"), "Ivan's follow-up.");
     json_decref(got);
-    /* footer_lines: SPONSOR is 3 lines; with 2 only its last 2 lines can match, and they do */
+    /* footer_lines: SPONSOR is 3 lines; with 2 only its last 2 lines can match, and they do; the
+     * rule then heads no footer, so quinn's block stays */
     opt = plume_mbox_defaults();
     opt.footer_lines = 2;
     got = run_mbox("mbox/footers.mbox", &opt, &st);
-    CHECK_STR(text_of(got, "m13@example.org"), "Ken's hosting story.\n\n----");
+    CHECK_STR(text_of(got, "m13@example.org"), "Ken's hosting story.\n\n--------------------------------------------");
+    CHECK(strstr(text_of(got, "m19@example.org") ? text_of(got, "m19@example.org") : "", "Example Books") != NULL);
 
     /* options out of range are refused, naming them */
     plume_error err = { { 0 } };
