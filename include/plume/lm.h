@@ -123,6 +123,30 @@ typedef struct plume_mix {
  * logits); used once, then cleared. NULL (or n or weight 0) clears it. The arrays are copied. */
 PLUME_API int plume_lm_batch_set_mix(plume_lm_batch *b, int seq, const plume_mix *mix, plume_error *err);
 
+/* A personal memory: the user's own texts, tokenized by the model, read at decode time. For
+ * the history so far (prompt, then the tokens generated), it finds the longest suffix of
+ * min_match..max_match tokens that occurs in the texts, and returns as a plume_mix the tokens
+ * that followed its occurrences, weighed by count: the decoder then leans towards continuing
+ * what the user wrote in the same words. No embeddings, so any model can use it. */
+typedef struct plume_memory plume_memory;
+typedef struct plume_memory_params {
+    float weight;       /* the mixture's weight on the memory, [0, 1) (default 0.5; 0: off) */
+    int min_match;      /* the shortest suffix that counts as a match (default 3) */
+    int max_match;      /* the longest looked for, at most 64 (default 16) */
+} plume_memory_params;
+PLUME_API void plume_memory_params_default(plume_memory_params *p);
+/* texts[i] of lens[i] bytes. NULL with err set on a bad parameter or out of memory. */
+PLUME_API plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const size_t *lens,
+                                            int n_texts, const plume_memory_params *params, plume_error *err);
+PLUME_API void plume_memory_free(plume_memory *m);
+/* The next step's mixture for this history (*mix's arrays stay the memory's until the next
+ * call); returns the length of the suffix matched, 0 when none (mix->n = 0). The signature of
+ * plume_gen_params.mix, less its first two arguments. */
+PLUME_API int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen,
+                                int n_gen, plume_mix *mix);
+/* Tokens the memory holds. */
+PLUME_API size_t plume_memory_tokens(const plume_memory *m);
+
 /* Makes sequence dst a copy of sequence src (cache and length): a beam forks. */
 PLUME_API int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err);
 
