@@ -100,8 +100,23 @@ void gen_config_free(gen_config *g) {
     g->lm = NULL;
 }
 
-int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, size_t n, char **texts,
-              plume_error *err) {
+/* plume_gen_params.mix over the records' memories: prompt i of the call is record rec[i]. */
+typedef struct batch_memories {
+    plume_memory *const *memories;
+    const size_t *rec;
+} batch_memories;
+
+static int mix_memory(void *user, int i, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
+                      plume_mix *mix) {
+    const batch_memories *b = user;
+    plume_memory *m = b->memories[b->rec[i]];
+    *mix = (plume_mix){ 0 };
+    if (m) plume_memory_next(m, prompt, n_prompt, gen, n_gen, mix);
+    return 0;
+}
+
+int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, plume_memory *const *memories,
+              size_t n, char **texts, plume_error *err) {
     const char **live = calloc(n ? n : 1, sizeof *live);
     size_t *rec = calloc(n ? n : 1, sizeof *rec);
     plume_gen_result *res = NULL;
@@ -137,7 +152,13 @@ int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, siz
         rc = plume_fail(err, "%s: out of memory", g->stage);
         goto done;
     }
-    if (plume_lm_generate(g->lm, live, m, &g->params, res, err)) {
+    plume_gen_params params = g->params;
+    batch_memories bm = { memories, rec };
+    if (memories) {
+        params.mix = mix_memory;
+        params.mix_user = &bm;
+    }
+    if (plume_lm_generate(g->lm, live, m, &params, res, err)) {
         rc = -1;
         goto done;
     }
@@ -252,7 +273,7 @@ int gen_aid_run(gen_config *g, const char *instruction, const char *cue, size_t 
         else if (plume_value_set_text(plume_batch_out(batch, r, prompt_port), prompts[r], strlen(prompts[r])))
             plume_batch_fail(batch, r, "%s: out of memory", g->stage);
     }
-    if (gen_batch(g, batch, (const char *const *)prompts, n, texts, err)) {
+    if (gen_batch(g, batch, (const char *const *)prompts, NULL, n, texts, err)) {
         rc = -1;
     } else {
         for (size_t r = 0; r < n; r++)

@@ -4,7 +4,13 @@
  * together (the weights are read once per step for every sequence). The paper evaluates the
  * whole document, whose start is the immediate context, so when the optional `context` input is
  * wired the `text` output is context + continuation; `continuation` always holds the new text
- * alone. */
+ * alone.
+ *
+ * With the optional `memory` input wired (the user's profile, or the ranked entries), each
+ * record's documents become a personal memory (plume_memory in lm.h): at every step the tokens
+ * that followed the longest match of the text so far in the user's own documents are mixed into
+ * the model's next-token distribution with weight memory_weight, so the generator can continue
+ * in the user's own words whatever the model. */
 #include <stdlib.h>
 #include <string.h>
 #include "gen_common.h"
@@ -12,15 +18,18 @@
 typedef struct genlm_state {
     gen_config gen;
     char *sep;
+    plume_memory_params memory;
 } genlm_state;
 
-enum { IN_PROMPT, IN_CONTEXT };
+enum { IN_PROMPT, IN_CONTEXT, IN_MEMORY };
 enum { OUT_TEXT, OUT_CONTINUATION };
 
 static const plume_port genlm_inputs[] = {
     { "prompt", PLUME_TEXT, "the generator's input (prompt.compose writes it)", 0 },
     { "context", PLUME_TEXT, "the immediate context: when wired, text = context + sep + continuation",
       PLUME_PORT_OPTIONAL },
+    { "memory", PLUME_DOCS, "the user's documents (the profile, or ranked entries): when wired, a personal "
+                            "memory mixed into every decoding step (memory_weight)", PLUME_PORT_OPTIONAL },
     { 0 },
 };
 static const plume_port genlm_outputs[] = {
@@ -33,12 +42,29 @@ static const plume_param genlm_params[] = {
     GEN_PARAM_ROWS("128", "4", ""),
     { "sep", PLUME_STRING, "", "put between the context and the continuation (the model's continuation "
                                "usually starts with its own space)" },
+    { "memory_weight", PLUME_FLOAT, "0.5", "with memory wired: the weight of the memory's distribution in each "
+                                           "step's mixture, in [0, 1) (0: off)" },
+    { "memory_min_match", PLUME_INT, "3", "with memory wired: the fewest tokens of the text so far that must "
+                                          "match the user's documents for the memory to speak, 1..64" },
+    { "memory_max_match", PLUME_INT, "16", "with memory wired: the longest match looked for, "
+                                           "memory_min_match..64" },
     { 0 },
 };
 
 static int genlm_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     genlm_state *s = state;
     if (gen_config_create(&s->gen, args, host, "generate.lm", err)) return -1;
+    s->memory = (plume_memory_params){ (float)plume_args_float(args, "memory_weight"),
+                                       (int)plume_args_int(args, "memory_min_match"),
+                                       (int)plume_args_int(args, "memory_max_match") };
+    const plume_memory_params *m = &s->memory;
+    if (!(m->weight >= 0 && m->weight < 1) || m->min_match < 1 || m->min_match > 64 || m->max_match < m->min_match ||
+        m->max_match > 64) {
+        gen_config_free(&s->gen);
+        return plume_fail(err, "generate.lm: memory_weight %g, memory_min_match %d and memory_max_match %d are out "
+                               "of range (weight in [0, 1), 1 <= min_match <= max_match <= 64)", m->weight,
+                          m->min_match, m->max_match);
+    }
     if (!(s->sep = strdup(plume_args_string(args, "sep")))) {
         gen_config_free(&s->gen);
         return plume_fail(err, "generate.lm: out of memory");
@@ -53,15 +79,49 @@ static void genlm_destroy(void *state) {
     s->sep = NULL;
 }
 
+/* Record r's personal memory: its memory documents, each as title and text. NULL with the record
+ * failed when something goes wrong; NULL without failing when there is nothing to remember. */
+static plume_memory *record_memory(genlm_state *s, plume_batch *batch, size_t r, const plume_value *docs) {
+    size_t n = docs->as.docs.count;
+    if (n == 0 || s->memory.weight == 0) return NULL;
+    char **texts = calloc(n, sizeof *texts);
+    size_t *lens = calloc(n, sizeof *lens);
+    plume_memory *m = NULL;
+    int ok = texts && lens;
+    for (size_t i = 0; ok && i < n; i++) {
+        const plume_doc *d = &docs->as.docs.items[i];
+        size_t tl = strlen(d->title), xl = strlen(d->text);
+        if (!(texts[i] = malloc(tl + 1 + xl + 1))) {
+            ok = 0;
+            break;
+        }
+        memcpy(texts[i], d->title, tl);
+        size_t at = tl;
+        if (tl) texts[i][at++] = '\n';
+        memcpy(texts[i] + at, d->text, xl + 1);
+        lens[i] = at + xl;
+    }
+    plume_error e = { { 0 } };
+    if (!ok) plume_batch_fail(batch, r, "generate.lm: out of memory for the memory");
+    else if (!(m = plume_memory_create(s->gen.lm, (const char *const *)texts, lens, (int)n, &s->memory, &e)))
+        plume_batch_fail(batch, r, "generate.lm: %s", e.msg);
+    for (size_t i = 0; texts && i < n; i++) free(texts[i]);
+    free(texts);
+    free(lens);
+    return m;
+}
+
 static int genlm_run(void *state, plume_batch *batch, plume_error *err) {
     genlm_state *s = state;
     size_t n = plume_batch_count(batch);
     const char **prompts = calloc(n ? n : 1, sizeof *prompts);
     char **texts = calloc(n ? n : 1, sizeof *texts);
-    int rc = 0;
-    if (!prompts || !texts) {
+    plume_memory **memories = calloc(n ? n : 1, sizeof *memories);
+    int rc = 0, any_memory = 0;
+    if (!prompts || !texts || !memories) {
         free(prompts);
         free(texts);
+        free(memories);
         return plume_fail(err, "generate.lm: out of memory for a batch of %zu", n);
     }
     for (size_t r = 0; r < n; r++) {
@@ -72,9 +132,15 @@ static int genlm_run(void *state, plume_batch *batch, plume_error *err) {
                              plume_type_name(p->type), plume_type_name(c->type));
             continue;
         }
+        const plume_value *mem = plume_batch_in(batch, r, IN_MEMORY);
+        if (mem->type == PLUME_DOCS) {
+            memories[r] = record_memory(s, batch, r, mem);
+            any_memory |= memories[r] != NULL;
+            if (plume_batch_failed(batch, r)) continue;
+        }
         prompts[r] = p->as.text.str;
     }
-    if (gen_batch(&s->gen, batch, prompts, n, texts, err)) {
+    if (gen_batch(&s->gen, batch, prompts, any_memory ? memories : NULL, n, texts, err)) {
         rc = -1;
         goto done;
     }
@@ -98,8 +164,12 @@ static int genlm_run(void *state, plume_batch *batch, plume_error *err) {
         free(full);
     }
 done:
-    for (size_t r = 0; r < n; r++) free(texts[r]);
+    for (size_t r = 0; r < n; r++) {
+        free(texts[r]);
+        plume_memory_free(memories[r]);
+    }
     free(texts);
+    free(memories);
     free(prompts);
     return rc;
 }
@@ -111,7 +181,9 @@ const plume_stage generate_lm = {
            "temperature 0 is greedy), up to max_tokens new tokens or a stop string. The whole batch is "
            "decoded at once. With the immediate context wired, the output text is the whole predicted "
            "document, context + continuation, as the paper evaluates it. A prompt longer than the "
-           "model's context fails its record (budget it with prompt.compose budget_unit: tokens).",
+           "model's context fails its record (budget it with prompt.compose budget_unit: tokens). With `memory` "
+           "wired (the user's documents), a personal memory is mixed into every decoding step: the tokens that "
+           "followed the longest match of the text so far in those documents, with weight memory_weight.",
     .inputs = genlm_inputs,
     .outputs = genlm_outputs,
     .params = genlm_params,

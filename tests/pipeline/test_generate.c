@@ -123,6 +123,44 @@ static void test_failures(void) {
     json_decref(res);
 }
 
+/* The personal memory: with the user's documents wired to `memory`, a greedy continuation follows
+ * the user's own words where its text so far matches them (weight 0.9 outweighs any token the
+ * model prefers), and the same graph without the memory does not write them. Beam search too. */
+static const char *MEMORY_GRAPH =
+    "plume: 1\n"
+    "models: { writer: \"${MODEL}\" }\n"
+    "stages:\n"
+    "  prompt: { use: prompt.compose, in: { context: context }, out: { text: prompt },\n"
+    "            with: { budget_unit: tokens, model: writer, budget: 400, context_last: true } }\n"
+    "  gen: { use: generate.lm, in: { prompt: prompt, context: context%s }, out: { text: output, continuation: cont },\n"
+    "         with: { model: writer, max_tokens: 24, beams: %d, memory_weight: 0.9 } }\n"
+    "output: [output, cont]\n";
+
+static void test_memory(void) {
+    const char *path = pipe_tmp("memory.jsonl");
+    CHECK(pipe_write(path, "{\"id\":\"m\",\"user\":\"u\",\"context\":\"Once upon a time\",\"profile\":["
+                           "{\"id\":\"p1\",\"text\":\"Once upon a time zebras danced on purple mountains\"}]}\n") == 0);
+    for (int beams = 1; beams <= 4; beams += 3) {
+        char yaml[2048];
+        snprintf(yaml, sizeof yaml, MEMORY_GRAPH, ", memory: profile", beams);
+        json_t *with = pipe_run(yaml, path, 1);
+        snprintf(yaml, sizeof yaml, MEMORY_GRAPH, "", beams);
+        json_t *without = pipe_run(yaml, path, 1);
+        CHECK(with && without);
+        const char *a = with ? str(with, 0, "cont") : NULL, *b = without ? str(without, 0, "cont") : NULL;
+        CHECK_MSG(a && !strncmp(a, " zebras danced on purple mountains", 34), "beams %d: %s", beams, a ? a : "-");
+        CHECK_MSG(b && !strstr(b, "zebras"), "beams %d without memory: %s", beams, b ? b : "-");
+        json_decref(with);
+        json_decref(without);
+    }
+    /* out-of-range memory parameters are refused when the graph is built */
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, MEMORY_GRAPH, ", memory: profile", 1);
+    char *at = strstr(yaml, "memory_weight: 0.9");
+    memcpy(at, "memory_weight: 1.0", 18);
+    CHECK(pipe_run(yaml, path, 1) == NULL);
+}
+
 static void test_split_stops(void) {
     char **s;
     int n;
@@ -144,6 +182,7 @@ int main(void) {
     test_batched_equals_alone(requests);
     test_stop(requests);
     test_failures();
+    test_memory();
     pipe_done();
     return check_finish("test_generate");
 }
