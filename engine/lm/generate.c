@@ -50,6 +50,15 @@ static size_t longest_stop(const plume_gen_params *p) {
     return m;
 }
 
+/* Prompt i's limit on new tokens: max_tokens, its own limit where given, and the room its
+ * sequence has. */
+static int token_limit(const plume_gen_params *p, int i, int max_len, int n_prompt) {
+    int limit = p->max_tokens;
+    if (p->max_tokens_each && p->max_tokens_each[i] > 0 && p->max_tokens_each[i] < limit)
+        limit = p->max_tokens_each[i];
+    return limit < max_len - n_prompt ? limit : max_len - n_prompt;
+}
+
 /* One prompt's progress in a sampling run. */
 typedef struct gen_seq {
     int32_t *prompt;
@@ -147,7 +156,7 @@ static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, co
         if (set_step_mix(lm, b, p, i, i, seqs[i].prompt, seqs[i].n_prompt, NULL, 0, err) ||
             plume_lm_prefill(b, i, seqs[i].prompt, seqs[i].n_prompt, logits + (size_t)i * V, err))
             goto out;
-        int limit = p->max_tokens < max_len - seqs[i].n_prompt ? p->max_tokens : max_len - seqs[i].n_prompt;
+        int limit = token_limit(p, i, max_len, seqs[i].n_prompt);
         int r = take_token(lm, p, i, &seqs[i], plume_sampler_sample(samplers[i], logits + (size_t)i * V), limit);
         if (r < 0) goto oom;
         if (r > 0) goto stopped;
@@ -172,7 +181,7 @@ static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, co
             goto out;
         for (int j = 0; j < m; j++) {
             gen_seq *s = &seqs[ids[j]];
-            int limit = p->max_tokens < max_len - s->n_prompt ? p->max_tokens : max_len - s->n_prompt;
+            int limit = token_limit(p, ids[j], max_len, s->n_prompt);
             int32_t t = on_host ? plume_sampler_sample(samplers[ids[j]], logits + (size_t)j * V) : next[j];
             int r = take_token(lm, p, ids[j], s, t, limit);
             if (r < 0) goto oom;
@@ -296,7 +305,7 @@ static int run_beam_group(plume_lm *lm, beam_job *jobs, int G, const plume_gen_p
         j->fork_src = fork_src;
         j->n_forks = &n_forks;
         j->cap_forks = G * B;
-        int limit = p->max_tokens < max_len - j->n_prompt ? p->max_tokens : max_len - j->n_prompt;
+        int limit = token_limit(p, j->index, max_len, j->n_prompt);
         plume_beam_params bp = { B, V, limit, p->ignore_eos ? -1 : lm->info.eos, p->length_penalty };
         if (!(j->s = lm_beam_create(&bp, err))) goto out;
         if (set_step_mix(lm, b, p, j->index, j->base, j->prompt, j->n_prompt, NULL, 0, err) ||

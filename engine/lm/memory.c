@@ -24,6 +24,7 @@ struct plume_memory {
     size_t n;
     gram **index;       /* [max_match - min_match + 1], each sorted by hash */
     size_t *count;
+    int median;         /* the texts' median length in tokens */
     int32_t out_tokens[PLUME_MIX_MAX];
     float out_probs[PLUME_MIX_MAX];
 };
@@ -39,6 +40,11 @@ static uint64_t hash_gram(const int32_t *t, int len) {
 static int by_hash(const void *a, const void *b) {
     const gram *x = a, *y = b;
     return x->hash < y->hash ? -1 : x->hash > y->hash ? 1 : x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int by_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
 }
 
 void plume_memory_params_default(plume_memory_params *p) {
@@ -72,11 +78,14 @@ plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const 
     if (!m) goto oom;
     m->p = p;
     size_t cap = 0;
+    int *lengths_of = calloc(n_texts > 0 ? (size_t)n_texts : 1, sizeof *lengths_of);
+    if (!lengths_of) goto oom;
     for (int i = 0; i < n_texts; i++) {
         int32_t *ids = NULL;
         size_t k = 0;
         if (plume_tokenize(lm->tok, texts[i], lens[i], false, &ids, &k, err)) {
             plume_fail_prefix(err, "%s: memory text %d: ", lm->path, i);
+            free(lengths_of);
             plume_memory_free(m);
             return NULL;
         }
@@ -85,6 +94,7 @@ plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const 
             int32_t *nt = realloc(m->tokens, nc * sizeof *nt);
             if (!nt || nc > UINT32_MAX) {
                 free(ids);
+                free(lengths_of);
                 goto oom;
             }
             m->tokens = nt;
@@ -93,8 +103,12 @@ plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const 
         memcpy(m->tokens + m->n, ids, k * sizeof *ids);
         m->n += k;
         m->tokens[m->n++] = -1;
+        lengths_of[i] = (int)k;
         free(ids);
     }
+    qsort(lengths_of, (size_t)n_texts, sizeof *lengths_of, by_int);
+    m->median = n_texts ? lengths_of[n_texts / 2] : 0;
+    free(lengths_of);
     int lengths = p.max_match - p.min_match + 1;
     m->index = calloc((size_t)lengths, sizeof *m->index);
     m->count = calloc((size_t)lengths, sizeof *m->count);
@@ -160,6 +174,8 @@ int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_prompt, cons
     }
     return 0;
 }
+
+int plume_memory_median_tokens(const plume_memory *m) { return m->median; }
 
 size_t plume_memory_tokens(const plume_memory *m) {
     size_t texts = 0;

@@ -146,6 +146,9 @@ PLUME_API int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_pr
                                 int n_gen, plume_mix *mix);
 /* Tokens the memory holds. */
 PLUME_API size_t plume_memory_tokens(const plume_memory *m);
+/* The median length of its texts in tokens (the upper one of two middles; 0 with no text): how
+ * long this user's documents usually are, a length budget for a new one. */
+PLUME_API int plume_memory_median_tokens(const plume_memory *m);
 
 /* Makes sequence dst a copy of sequence src (cache and length): a beam forks. */
 PLUME_API int plume_lm_batch_copy(plume_lm_batch *b, int dst, int src, plume_error *err);
@@ -238,6 +241,9 @@ typedef struct plume_gen_params {
      * (sampling only; beam search reports the final text once). Non-zero stops. */
     int (*on_text)(void *user, int i, const char *piece);
     void *user;
+    /* Optional: prompt i's own limit on new tokens, max_tokens_each[i] (<= 0: max_tokens);
+     * never more than max_tokens. */
+    const int *max_tokens_each;
     /* Optional: a distribution to mix into every step's (plume_mix; a personal memory, say).
      * Called before each step of prompt i with the prompt's tokens and those generated so far
      * (in beam search, the hypothesis's); fills *mix (mix->n = 0: nothing this step), whose

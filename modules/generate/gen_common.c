@@ -116,12 +116,13 @@ static int mix_memory(void *user, int i, const int32_t *prompt, int n_prompt, co
 }
 
 int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, plume_memory *const *memories,
-              size_t n, char **texts, plume_error *err) {
+              const int *limits, size_t n, char **texts, plume_error *err) {
     const char **live = calloc(n ? n : 1, sizeof *live);
     size_t *rec = calloc(n ? n : 1, sizeof *rec);
+    int *live_limits = calloc(n ? n : 1, sizeof *live_limits);
     plume_gen_result *res = NULL;
     int m = 0, rc = -1;
-    if (!live || !rec) {
+    if (!live || !rec || !live_limits) {
         plume_fail(err, "%s: out of memory", g->stage);
         goto done;
     }
@@ -144,6 +145,7 @@ int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, plu
             continue;
         }
         live[m] = prompts[r];
+        live_limits[m] = limits ? limits[r] : 0;
         rec[m++] = r;
     }
     rc = 0;
@@ -158,6 +160,7 @@ int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, plu
         params.mix = mix_memory;
         params.mix_user = &bm;
     }
+    if (limits) params.max_tokens_each = live_limits;
     if (plume_lm_generate(g->lm, live, m, &params, res, err)) {
         rc = -1;
         goto done;
@@ -171,6 +174,7 @@ done:
     free(res);
     free(live);
     free(rec);
+    free(live_limits);
     return rc;
 }
 
@@ -273,7 +277,7 @@ int gen_aid_run(gen_config *g, const char *instruction, const char *cue, size_t 
         else if (plume_value_set_text(plume_batch_out(batch, r, prompt_port), prompts[r], strlen(prompts[r])))
             plume_batch_fail(batch, r, "%s: out of memory", g->stage);
     }
-    if (gen_batch(g, batch, (const char *const *)prompts, NULL, n, texts, err)) {
+    if (gen_batch(g, batch, (const char *const *)prompts, NULL, NULL, n, texts, err)) {
         rc = -1;
     } else {
         for (size_t r = 0; r < n; r++)

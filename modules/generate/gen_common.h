@@ -40,11 +40,12 @@ void gen_config_free(gen_config *g);
 /* Generates a continuation of prompts[r] for every record r < n with a non-NULL prompt, all in
  * one plume_lm_generate call. texts[r] becomes a malloc'd string (NULL for records skipped or
  * failed). memories (NULL: none) gives record r's personal memory, mixed into every step of its
- * decoding (NULL for a record without one). A record whose prompt does not fit the model's
+ * decoding (NULL for a record without one); limits (NULL: none) gives record r's own limit on new
+ * tokens (<= 0: max_tokens; never more). A record whose prompt does not fit the model's
  * context fails alone (plume_batch_fail). Returns 0, or -1 with err set when the model call
  * itself fails. */
 int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, plume_memory *const *memories,
-              size_t n, char **texts, plume_error *err);
+              const int *limits, size_t n, char **texts, plume_error *err);
 
 /* The prompt of the model-based aids (summarize.ctx, synthesize.ctx):
  *     INSTRUCTION

@@ -19,6 +19,7 @@ typedef struct genlm_state {
     gen_config gen;
     char *sep;
     plume_memory_params memory;
+    int length_from_memory;   /* length: memory_median */
 } genlm_state;
 
 enum { IN_PROMPT, IN_CONTEXT, IN_MEMORY };
@@ -48,6 +49,10 @@ static const plume_param genlm_params[] = {
                                           "match the user's documents for the memory to speak, 1..64" },
     { "memory_max_match", PLUME_INT, "16", "with memory wired: the longest match looked for, "
                                            "memory_min_match..64" },
+    { "length", PLUME_STRING, "max_tokens", "how many new tokens: max_tokens (all records), or memory_median: "
+                                            "the median length of the record's memory documents less its "
+                                            "context, so a document is as long as the user's usually are "
+                                            "(never more than max_tokens; max_tokens without a memory)" },
     { 0 },
 };
 
@@ -65,6 +70,12 @@ static int genlm_create(void *state, const plume_args *args, plume_host *host, p
                                "of range (weight in [0, 1), 1 <= min_match <= max_match <= 64)", m->weight,
                           m->min_match, m->max_match);
     }
+    const char *length = plume_args_string(args, "length");
+    if (strcmp(length, "max_tokens") && strcmp(length, "memory_median")) {
+        gen_config_free(&s->gen);
+        return plume_fail(err, "generate.lm: length '%s' is neither max_tokens nor memory_median", length);
+    }
+    s->length_from_memory = !strcmp(length, "memory_median");
     if (!(s->sep = strdup(plume_args_string(args, "sep")))) {
         gen_config_free(&s->gen);
         return plume_fail(err, "generate.lm: out of memory");
@@ -83,7 +94,7 @@ static void genlm_destroy(void *state) {
  * failed when something goes wrong; NULL without failing when there is nothing to remember. */
 static plume_memory *record_memory(genlm_state *s, plume_batch *batch, size_t r, const plume_value *docs) {
     size_t n = docs->as.docs.count;
-    if (n == 0 || s->memory.weight == 0) return NULL;
+    if (n == 0 || (s->memory.weight == 0 && !s->length_from_memory)) return NULL;
     char **texts = calloc(n, sizeof *texts);
     size_t *lens = calloc(n, sizeof *lens);
     plume_memory *m = NULL;
@@ -117,11 +128,13 @@ static int genlm_run(void *state, plume_batch *batch, plume_error *err) {
     const char **prompts = calloc(n ? n : 1, sizeof *prompts);
     char **texts = calloc(n ? n : 1, sizeof *texts);
     plume_memory **memories = calloc(n ? n : 1, sizeof *memories);
+    int *limits = calloc(n ? n : 1, sizeof *limits);
     int rc = 0, any_memory = 0;
-    if (!prompts || !texts || !memories) {
+    if (!prompts || !texts || !memories || !limits) {
         free(prompts);
         free(texts);
         free(memories);
+        free(limits);
         return plume_fail(err, "generate.lm: out of memory for a batch of %zu", n);
     }
     for (size_t r = 0; r < n; r++) {
@@ -137,10 +150,17 @@ static int genlm_run(void *state, plume_batch *batch, plume_error *err) {
             memories[r] = record_memory(s, batch, r, mem);
             any_memory |= memories[r] != NULL;
             if (plume_batch_failed(batch, r)) continue;
+            if (s->length_from_memory && memories[r]) {
+                /* the continuation: the user's usual document less the context it starts with */
+                plume_error e = { { 0 } };
+                int ctx = c->type == PLUME_TEXT ? plume_lm_tokenize(s->gen.lm, c->as.text.str, 0, NULL, 0, &e) : 0;
+                int want = plume_memory_median_tokens(memories[r]) - (ctx > 0 ? ctx : 0);
+                limits[r] = want > 1 ? want : 1;
+            }
         }
         prompts[r] = p->as.text.str;
     }
-    if (gen_batch(&s->gen, batch, prompts, any_memory ? memories : NULL, n, texts, err)) {
+    if (gen_batch(&s->gen, batch, prompts, any_memory ? memories : NULL, limits, n, texts, err)) {
         rc = -1;
         goto done;
     }
@@ -170,6 +190,7 @@ done:
     }
     free(texts);
     free(memories);
+    free(limits);
     free(prompts);
     return rc;
 }

@@ -153,12 +153,51 @@ static void test_memory(void) {
         json_decref(with);
         json_decref(without);
     }
-    /* out-of-range memory parameters are refused when the graph is built */
+    /* length: memory_median: the continuation is as long as the user's median document less the
+     * context, here 3 tokens (memory_weight 0: the memory only measures) */
+    plume_lm *lm = pipe_lm();
+    plume_error err = { { 0 } };
+    int ctx = plume_lm_tokenize(lm, "Once upon a time", 0, NULL, 0, &err);
+    const char *docs[3] = { "Once upon a time there was a cat", "a b c d e f g h i j k l m n o p", "x" };
+    int lens[3];
+    for (int i = 0; i < 3; i++) lens[i] = plume_lm_tokenize(lm, docs[i], 0, NULL, 0, &err);
+    for (int i = 0; i < 3; i++)   /* sorted: the median is lens[1] */
+        for (int j = i + 1; j < 3; j++)
+            if (lens[j] < lens[i]) {
+                int t = lens[i];
+                lens[i] = lens[j];
+                lens[j] = t;
+            }
+    int limit = lens[1] - ctx;
+    CHECK_MSG(limit >= 2 && limit <= 6, "median %d, context %d", lens[1], ctx);
+    char line[1024];
+    snprintf(line, sizeof line, "{\"id\":\"m\",\"context\":\"Once upon a time\",\"profile\":[{\"id\":\"a\",\"text\":"
+             "\"%s\"},{\"id\":\"b\",\"text\":\"%s\"},{\"id\":\"c\",\"text\":\"%s\"}]}\n", docs[0], docs[1], docs[2]);
+    CHECK(pipe_write(path, line) == 0);
     char yaml[2048];
+    snprintf(yaml, sizeof yaml, MEMORY_GRAPH, ", memory: profile", 1);
+    char *w = strstr(yaml, "memory_weight: 0.9");
+    memcpy(w, "memory_weight: 0.0", 18);
+    json_t *free_length = pipe_run(yaml, path, 1);
+    char *tail = strstr(yaml, " } }\noutput");
+    char with_length[2300];
+    snprintf(with_length, sizeof with_length, "%.*s, length: memory_median%s", (int)(tail - yaml), yaml, tail);
+    json_t *short_one = pipe_run(with_length, path, 1);
+    const char *a = short_one ? str(short_one, 0, "cont") : NULL, *b = free_length ? str(free_length, 0, "cont") : NULL;
+    int na = a ? plume_lm_tokenize(lm, a, 0, NULL, 0, &err) : -1, nb = b ? plume_lm_tokenize(lm, b, 0, NULL, 0, &err) : -1;
+    CHECK_MSG(na >= 1 && na <= limit + 1 && nb > limit + 4, "memory_median (%d): %d tokens ('%s'); max_tokens 24: %d",
+              limit, na, a ? a : "-", nb);
+    CHECK(b && a && !strncmp(b, a, strlen(a)));   /* the same greedy text, cut sooner */
+    json_decref(short_one);
+    json_decref(free_length);
+    /* out-of-range memory parameters are refused when the graph is built */
     snprintf(yaml, sizeof yaml, MEMORY_GRAPH, ", memory: profile", 1);
     char *at = strstr(yaml, "memory_weight: 0.9");
     memcpy(at, "memory_weight: 1.0", 18);
     CHECK(pipe_run(yaml, path, 1) == NULL);
+    memcpy(at, "memory_weight: 0.9", 18);
+    snprintf(with_length, sizeof with_length, "%.*s, length: median%s", (int)(tail - yaml), yaml, tail);
+    CHECK(pipe_run(with_length, path, 1) == NULL);
 }
 
 static void test_split_stops(void) {
