@@ -31,6 +31,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "commands.h"
+#include "splitmix64.h"
 
 #define EX_MAX_LINE (64u << 20)     /* as plume run: a longer line is refused */
 #define EX_MAX_DOCS 10000000u
@@ -56,20 +57,6 @@ static void usage(FILE *f) {
                "  --text-chars N       also every document of the --requests users as plain text (empty\n"
                "                       prompt, the loss on every token), in pieces of at most N characters:\n"
                "                       language-model pretraining data; RESULTS.jsonl may then be left out\n");
-}
-
-/* ---- a small seeded generator (splitmix64): the same on every platform ---- */
-static uint64_t rng_next(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-/* uniform in [0, n), n > 0, without modulo bias */
-static uint64_t rng_below(uint64_t *s, uint64_t n) {
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
-    do x = rng_next(s); while (x >= lim);
-    return x % n;
 }
 
 /* ---- reading JSON Lines: each line an object, errors as FILE:LINE ---- */
@@ -606,18 +593,18 @@ int cmd_examples(int argc, char **argv) {
         int same = k % 2 == 0;   /* alternating: exactly half each */
         const passage *a, *b;
         if (same) {
-            size_t pick = (size_t)rng_below(&s, n_multi), u = 0;
+            size_t pick = (size_t)splitmix64_below(&s, n_multi), u = 0;
             for (;; u++)
                 if (p.u[u].n >= 2 && pick-- == 0) break;
-            size_t x = (size_t)rng_below(&s, p.u[u].n), y = (size_t)rng_below(&s, p.u[u].n - 1);
+            size_t x = (size_t)splitmix64_below(&s, p.u[u].n), y = (size_t)splitmix64_below(&s, p.u[u].n - 1);
             if (y >= x) y++;
             a = &p.u[u].docs[x];
             b = &p.u[u].docs[y];
         } else {
-            size_t u = (size_t)rng_below(&s, p.n), v = (size_t)rng_below(&s, p.n - 1);
+            size_t u = (size_t)splitmix64_below(&s, p.n), v = (size_t)splitmix64_below(&s, p.n - 1);
             if (v >= u) v++;
-            a = &p.u[u].docs[rng_below(&s, p.u[u].n)];
-            b = &p.u[v].docs[rng_below(&s, p.u[v].n)];
+            a = &p.u[u].docs[splitmix64_below(&s, p.u[u].n)];
+            b = &p.u[v].docs[splitmix64_below(&s, p.u[v].n)];
         }
         if (write_pair(f, a, b, (size_t)chars, same)) {
             fprintf(stderr, "plume examples: %s: write error or out of memory\n", tmp);

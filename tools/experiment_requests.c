@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "experiment.h"
+#include "splitmix64.h"
 
 #define EXP_MAX_LINE ((size_t)64 << 20)
 
@@ -99,13 +100,6 @@ oom:
 
 /* ---- the derangement ---- */
 
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* swap_from[i] for every request, from the users' derangement (see experiment.h). */
 static int plan_swap(exp_requests *rq, uint64_t seed) {
     size_t m = rq->users;
@@ -118,7 +112,7 @@ static int plan_swap(exp_requests *rq, uint64_t seed) {
     for (size_t u = 0; rc == 0 && u < m; u++) to[u] = u;
     /* Sattolo: a uniformly drawn single cycle, so no user maps to itself when m >= 2 */
     for (size_t u = m; rc == 0 && u-- > 1;) {
-        size_t j = (size_t)(splitmix64(&seed) % u), t = to[u];
+        size_t j = (size_t)splitmix64_below(&seed, u), t = to[u];
         to[u] = to[j];
         to[j] = t;
     }

@@ -4,17 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "random_model.h"
-
-static uint64_t next_u64(uint64_t *s) {
-    uint64_t x = (*s += 0x9e3779b97f4a7c15ull);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
+#include "../splitmix64.h"
 
 /* uniform in [-a, a] */
 static float uniform(uint64_t *s, float a) {
-    return ((float)(next_u64(s) >> 40) / 16777216.0f * 2.0f - 1.0f) * a;
+    return ((float)(splitmix64_next(s) >> 40) / 16777216.0f * 2.0f - 1.0f) * a;
 }
 
 /* Keeps every tensor's bytes alive until the writer has written them. */
