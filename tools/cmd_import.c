@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "plume/plume.h"
 #include "corpus/corpus.h"
 
 static void import_usage(FILE *f) {
@@ -82,15 +83,17 @@ int cmd_import(int argc, char **argv) {
         fprintf(stderr, "plume import: the --footer-* options apply to mbox only, not to %s\n", format);
         return 2;
     }
-    FILE *out = strcmp(output, "-") ? fopen(output, "w") : stdout;
-    if (!out) {
-        fprintf(stderr, "plume import: %s: cannot create: %s\n", output, strerror(errno));
+    plume_output_file out;
+    plume_error err = { { 0 } };
+    if (plume_output_open(&out, output, &err)) {
+        fprintf(stderr, "plume import: %s\n", err.msg);
         return 1;
     }
     plume_import_stats st = { 0 };
-    plume_error err = { { 0 } };
-    int rc = importer == plume_import_mbox ? plume_import_mbox_with(input, &mbox, out, &st, &err) : importer(input, out, &st, &err);
-    if (out != stdout && fclose(out) != 0 && rc == 0) rc = plume_fail(&err, "%s: write failed: %s", output, strerror(errno));
+    int rc = importer == plume_import_mbox ? plume_import_mbox_with(input, &mbox, out.f, &st, &err) : importer(input, out.f, &st, &err);
+    if (rc == 0 && st.written == 0) plume_output_abort(&out);   /* nothing to replace the old file with */
+    else if (rc == 0) rc = plume_output_commit(&out, &err);
+    else plume_output_abort(&out);
     if (rc) {
         fprintf(stderr, "plume import: %s\n", err.msg);
         return 1;

@@ -203,8 +203,9 @@ static void curve_read(curve *c, const char *path) {
 }
 
 static int write_svg(const curve *c, const char *path, plume_error *err) {
-    FILE *f = fopen(path, "w");
-    if (!f) return plume_fail(err, "%s: cannot write: %s", path, strerror(errno));
+    plume_output_file out;
+    if (plume_output_open(&out, path, err)) return -1;
+    FILE *f = out.f;
     const double W = 640, H = 400, L = 60, R = 20, T = 30, B = 45;
     double lo = INFINITY, hi = -INFINITY;
     int s0 = c->n ? c->step[0] : 0, s1 = c->n ? c->step[c->n - 1] : 1;
@@ -243,8 +244,7 @@ static int write_svg(const curve *c, const char *path, plume_error *err) {
     fprintf(f, "<text x=\"%g\" y=\"%g\" fill=\"#ff7f0e\">validation</text>\n</svg>\n", W - R - 70, T + 12);
 #undef X
 #undef Y
-    if (fclose(f)) return plume_fail(err, "%s: write error", path);
-    return 0;
+    return plume_output_commit(&out, err);
 }
 
 /* ---- the run ------------------------------------------------------------------------- */
