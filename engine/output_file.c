@@ -106,10 +106,12 @@ void plume_output_abort(plume_output_file *o) {
     forget(o);
 }
 
-/* The test hook of plume/plume.h: stop here, before the last bytes reach the file. */
-static void stop_for_test(void) {
+/* The test hook of plume/plume.h: stop here, before the last bytes reach the file, when the
+ * output's path ends with the hook's value. */
+static void stop_for_test(const char *path) {
     const char *hook = getenv("PLUME_TEST_STOP_BEFORE_COMMIT");
-    if (hook && *hook) raise(SIGSTOP);
+    size_t n = hook ? strlen(hook) : 0, len = path ? strlen(path) : 0;
+    if (n && len >= n && !strcmp(path + len - n, hook)) raise(SIGSTOP);
 }
 
 int pl_output_move(plume_output_file *o, const char *to) {
@@ -130,7 +132,7 @@ int pl_output_move(plume_output_file *o, const char *to) {
 /* On failure errno holds the cause (the message is in err). */
 int plume_output_commit(plume_output_file *o, plume_error *err) {
     if (!o->f) return plume_fail(err, "internal error: committing an output that is not open");
-    stop_for_test();
+    stop_for_test(o->path);
     if (!o->tmp) {
         int bad = fflush(o->f) || ferror(o->f);
         o->f = NULL;

@@ -147,9 +147,10 @@ PLUME_API int plume_make_dirs(const char *path);
  *     fprintf(o.f, ...);
  *     return bad ? (plume_output_abort(&o), -1) : plume_output_commit(&o, &err);
  *
- * Test hook: with PLUME_TEST_STOP_BEFORE_COMMIT set in the environment, the process stops
- * itself (SIGSTOP) in plume_output_commit before the last bytes are flushed, so a test can kill
- * it at a known point mid-write (tests/faults/test_atomic_writes.c). */
+ * Test hook: with PLUME_TEST_STOP_BEFORE_COMMIT=SUFFIX in the environment, the process stops
+ * itself (SIGSTOP) in plume_output_commit of a file whose path ends with SUFFIX, before the last
+ * bytes are flushed, so a test can kill it at a known point mid-write
+ * (tests/faults/test_atomic_writes.c). */
 typedef struct plume_output_file {
     FILE *f;       /* write here */
     char *path;    /* the output (a copy); NULL: standard output */
