@@ -23,7 +23,7 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 #define MAX_ARGS 24
-#define MAX_OUTPUTS 4
+#define MAX_OUTPUTS 6   /* with room for the NULL that ends the list */
 #define MAX_NAMES 64
 
 static char plume_bin[1024], data[1024], root[256], inputs[512];
@@ -295,7 +295,7 @@ int main(void) {
           { "examples.jsonl" }, 0 },
         { "bpe", { "bpe", "-o", "@/tok.gguf", "--vocab", "300", requests }, "tok.gguf", { "tok.gguf" }, 0 },
         { "convert", { "convert", "llama2c", bin, tokbin, "-o", "@/model.gguf" }, "model.gguf", { "model.gguf" }, 0 },
-        { "train", { "train", config }, "run/model.gguf", { "run/model.gguf", "run/model.optim", "run/loss.svg" }, 0 },
+        { "train", { "train", config }, "run/model.gguf", { "run/model.gguf", "run/model.optim", "run/loss.svg", "run/loss.csv" }, 0 },
         { "train", { "train", config }, "model-f16.gguf", { "run/model-f16.gguf" }, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_case(&cases[i]);
