@@ -245,9 +245,10 @@ int main(void) {
 
     /* inputs, made by the commands themselves (their own tests check them) */
     snprintf(inputs, sizeof inputs, "%s/inputs", root);
-    char posts[1100], requests[1100], bin[1100], tokbin[1100], tiny[1100];
+    char posts[1100], laughs[1100], requests[1100], bin[1100], tokbin[1100], tiny[1100];
     snprintf(posts, sizeof posts, "%s/corpus/stackexchange/Posts.xml", data);
     snprintf(requests, sizeof requests, "%s/requests.jsonl", data);
+    snprintf(laughs, sizeof laughs, "%s/corpus/stackexchange/hostile/billion_laughs.xml", data);
     snprintf(bin, sizeof bin, "%s/stories260K/stories260K.bin", data);
     snprintf(tokbin, sizeof tokbin, "%s/stories260K/tok512.bin", data);
     snprintf(tiny, sizeof tiny, "%s/train/tiny.jsonl", data);
@@ -299,6 +300,24 @@ int main(void) {
         { "train", { "train", config }, "model-f16.gguf", { "run/model-f16.gguf" }, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_case(&cases[i]);
+
+    /* a refused input (the billion laughs) leaves the old output as it was, and nothing beside it */
+    const write_case refused = { "refused", { "import", "stackexchange", laughs, "-o", "@/corpus.jsonl" }, "", { "corpus.jsonl" }, 0 };
+    prepare(&refused, 1);
+    char refused_dir[600];
+    snprintf(refused_dir, sizeof refused_dir, "%s/refused", root);
+    char *before = listing(refused_dir);
+    int status = 0;
+    waitpid(start(&refused, NULL), &status, 0);
+    char *log = log_of(&refused);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 1 && strstr(log, "billion_laughs.xml:3: the document type declares entities"),
+              "status %#x: %s", status, log);
+    untouched(&refused, 1, "refused");
+    char *after = listing(refused_dir);
+    CHECK_STR(after, before);
+    free(log);
+    free(before);
+    free(after);
 
     sh("rm -rf %s", root);
     return check_finish("test_atomic_writes");
