@@ -83,8 +83,8 @@ static void prolog_quiet(void *ctx, xmlErrorPtr e) { (void)ctx; (void)e; }
 /* Reads the file up to its root element with a SAX handler that only listens for entity
  * declarations, and refuses the file when there is one: that is how the "billion laughs" file
  * (entities defined by ten of the one before) and external entities (SYSTEM "file:///...")
- * begin, and Stack Exchange dumps never declare any. Stopping at the first declaration means no
- * entity is ever stored, so none can be expanded. 0, or -1 with err naming the file and line. */
+ * begin, and Stack Exchange dumps never declare any. The parser stops at the first declaration,
+ * before any reference to it, so nothing is expanded. 0, or -1 with err naming the file and line. */
 static int refuse_entity_declarations(const char *path, plume_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return plume_fail(err, "%s: cannot open or read it as XML (hint: check the path)", path);
@@ -108,6 +108,10 @@ static int refuse_entity_declarations(const char *path, plume_error *err) {
     while (!pc.stop && rc == XML_ERR_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
         rc = xmlParseChunk(ctxt, chunk, (int)n, 0);
     if (!pc.stop && rc == XML_ERR_OK) xmlParseChunk(ctxt, NULL, 0, 1);
+    /* in SAX mode libxml2 still records each entity in a document of its own ("expat
+     * compatibility"), which the context does not free */
+    if (ctxt->myDoc) xmlFreeDoc(ctxt->myDoc);
+    ctxt->myDoc = NULL;
     xmlFreeParserCtxt(ctxt);
     fclose(f);
     if (pc.entity_line)
