@@ -154,13 +154,16 @@ void pl_run_print_stats(const plume_graph *g, const pl_stage_stats *stats, FILE 
 
 /* run_writer.c: the results file, written atomically (see there). */
 typedef struct pl_writer {
-    FILE *f;
-    char *tmp;                    /* the temporary file, renamed over `path` at the end */
+    FILE *f;                      /* out.f: write the lines here */
     const char *path;             /* NULL: stdout */
-    int anon;                     /* the file has no name yet (O_TMPFILE): `tmp` is the name it will get */
-    int published;                /* checkpoint mode: `tmp` is OUT.partial, kept on failure */
+    plume_output_file out;        /* the results file, written whole or not at all (output_file.c) */
+    int published;                /* checkpoint mode: the file is OUT.partial already, kept on failure */
 } pl_writer;
 int pl_writer_open(pl_writer *w, const char *path, plume_error *err);
+/* output_file.c: puts what o holds so far on the disk under the name `to` (replacing it), and
+ * writing goes on into that file; plume_output_commit later renames it to the output. 0, or -1
+ * with errno. */
+int pl_output_move(plume_output_file *o, const char *to);
 int pl_writer_publish(pl_writer *w, const char *partial, plume_error *err);
 int pl_writer_sync(pl_writer *w, plume_error *err);
 /* An interrupted run: the whole lines so far go to `partial`, the output stays as it was. 0 or -1. */

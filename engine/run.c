@@ -544,6 +544,6 @@ done:
         *report = rep;
         if (rc) report->records = 0;
     }
-    free(w.tmp);
+    pl_writer_abort(&w);   /* frees what is left; a committed writer has nothing left */
     return rc;
 }

@@ -81,7 +81,7 @@ int plume_run_merge(const char *out, size_t shards, plume_error *err) {
         for (size_t r = 0; r < shards; r++) unlink(names[r]);   /* their lines are in OUT now */
 done:
     if (writing) pl_writer_abort(&w);
-    free(w.tmp);
+    pl_writer_abort(&w);   /* frees what is left; a committed writer has nothing left */
     free(line);
     for (size_t r = 0; in && r < shards; r++)
         if (in[r]) fclose(in[r]);

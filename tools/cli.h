@@ -2,6 +2,8 @@
 #ifndef PLUME_TOOLS_CLI_H
 #define PLUME_TOOLS_CLI_H
 #include <stddef.h>
+#include <stdio.h>
+#include "plume/plume.h"
 
 #define CLI_SETS_MAX 256
 
@@ -14,5 +16,12 @@ typedef struct cli_sets {
 int cli_take_set(int argc, char **argv, int *i, cli_sets *sets);
 /* The value of option `name` at argv[*i] ("--name V" or "--name=V"), advancing *i; NULL if not it. */
 const char *cli_value(int argc, char **argv, int *i, const char *name, int *missing);
+
+/* A file written whole or not at all (plume_output_file), errors printed as "COMMAND: message".
+ * cli_output_open returns the stream to write, or NULL. cli_output_close renames the file into
+ * place when `complete`, or throws it away (leaving the old file) when not; 0, or -1 when the file
+ * was not written. */
+FILE *cli_output_open(plume_output_file *o, const char *command, const char *path);
+int cli_output_close(plume_output_file *o, const char *command, int complete);
 
 #endif

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "cli.h"
 #include "commands.h"
 #include "splitmix64.h"
 
@@ -500,16 +501,10 @@ int cmd_examples(int argc, char **argv) {
         if (read_holdout(holdout[h], &held)) goto done;
     if ((ratio > 0 || text_chars) && read_pools(requests, &held, &p)) goto done;
 
-    /* write to a temporary file, renamed over OUT at the end: a failed run leaves no half file */
-    size_t tl = strlen(out) + 8;
-    char *tmp = malloc(tl);
-    if (!tmp) goto done;
-    snprintf(tmp, tl, "%s.tmp", out);
-    if (!(f = fopen(tmp, "wb"))) {
-        fprintf(stderr, "plume examples: %s: %s\n", tmp, strerror(errno));
-        free(tmp);
-        goto done;
-    }
+    /* written whole or not at all: a failed or killed run leaves the old OUT, or none */
+    plume_output_file out_file;
+    const char *tmp = out;   /* the name errors give */
+    if (!(f = cli_output_open(&out_file, "plume examples", out))) goto done;
 
     /* generation examples, in input order */
     jsonl j;
@@ -611,25 +606,15 @@ int cmd_examples(int argc, char **argv) {
             goto fail;
         }
     }
-    if (fflush(f) || ferror(f)) {
-        fprintf(stderr, "plume examples: %s: write error\n", tmp);
-        goto fail;
-    }
-    fclose(f);
     f = NULL;
-    if (rename(tmp, out)) {
-        fprintf(stderr, "plume examples: renaming %s to %s: %s\n", tmp, out, strerror(errno));
-        goto fail;
-    }
+    if (cli_output_close(&out_file, "plume examples", 1)) goto done;
     fprintf(stderr, "plume examples: %s: %ld %s examples, %ld author pairs (%ld same, %ld different)%s", out, n_gen,
             n_pairs_opt ? "--pair" : "generation", n_pairs, n_pairs / 2, n_pairs / 2, text_chars ? ", " : "");
     if (text_chars) fprintf(stderr, "%ld plain-text pieces", n_text);
     fprintf(stderr, " from %zu users\n", p.n);
     rc = 0;
 fail:
-    if (f) fclose(f);
-    if (rc) remove(tmp);
-    free(tmp);
+    if (f) cli_output_close(&out_file, "plume examples", 0);
 done:
     free_pools(&p);
     free_pools(&held);

@@ -89,14 +89,16 @@ static void run_scores_free(run_scores *s, size_t n) {
  * Fills *means, *failed, *context_missing and the per-record scores. */
 static int score_run(const char *results, const char *pairs, const char *pred, const exp_requests *rq,
                      score_means *means, size_t *failed, size_t *context_missing, run_scores *per) {
-    FILE *f = fopen(results, "r"), *out = fopen(pairs, "w");
+    plume_output_file pairs_out;
+    FILE *f = fopen(results, "r"), *out = f ? cli_output_open(&pairs_out, "plume experiment", pairs) : NULL;
     per->c1 = calloc(rq->n, sizeof *per->c1);
     per->cl = calloc(rq->n, sizeof *per->cl);
     per->pred = calloc(rq->n, sizeof *per->pred);
     if (!f || !out || !per->c1 || !per->cl || !per->pred) {
-        fprintf(stderr, "plume experiment: %s: %s\n", !f ? results : pairs, strerror(errno));
+        if (!f) fprintf(stderr, "plume experiment: %s: %s\n", results, strerror(errno));
+        else if (out) fprintf(stderr, "plume experiment: out of memory scoring %s\n", results);
         if (f) fclose(f);
-        if (out) fclose(out);
+        if (out) cli_output_close(&pairs_out, "plume experiment", 0);
         return -1;
     }
     char *buf = NULL;
@@ -155,7 +157,7 @@ static int score_run(const char *results, const char *pairs, const char *pred, c
     }
     free(buf);
     fclose(f);
-    if (fclose(out) != 0) rc = -1;
+    if (cli_output_close(&pairs_out, "plume experiment", rc == 0)) rc = -1;
     if (rc == 0 && k != rq->n) {
         fprintf(stderr, "%s: %zu result lines for %zu requests\n", results, k, rq->n);
         rc = -1;
@@ -235,17 +237,15 @@ static int write_file(const char *dir, const char *name,
                       void (*write)(FILE *, const exp_report *, const exp_row *, size_t), const exp_report *rep,
                       const exp_row *rows, size_t n) {
     char *path = join_path(dir, name, "");
-    FILE *f = path ? fopen(path, "w") : NULL;
+    plume_output_file out;
+    FILE *f = path ? cli_output_open(&out, "plume experiment", path) : NULL;
     int rc = 0;
     if (!f) {
-        fprintf(stderr, "plume experiment: %s: %s\n", path ? path : name, strerror(errno));
+        if (!path) fprintf(stderr, "plume experiment: %s: out of memory\n", name);
         rc = -1;
     } else {
         write(f, rep, rows, n);
-        if (ferror(f) | (fclose(f) != 0)) {
-            fprintf(stderr, "plume experiment: %s: write error\n", path);
-            rc = -1;
-        }
+        if (cli_output_close(&out, "plume experiment", 1)) rc = -1;
     }
     free(path);
     return rc;

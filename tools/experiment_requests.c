@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 #include "experiment.h"
 #include "splitmix64.h"
 
@@ -146,16 +147,13 @@ int exp_requests_read(const char *path, size_t limit, const char *copy, exp_requ
     memset(rq, 0, sizeof *rq);
     read_ctx x = { .rq = rq, .copy_path = copy, .users = json_object() };
     if (!x.users) return -1;
-    if (copy && !(x.copy = fopen(copy, "w"))) {
+    plume_output_file copy_out;
+    if (copy && !(x.copy = cli_output_open(&copy_out, "plume experiment", copy))) {
         json_decref(x.users);
-        fprintf(stderr, "plume experiment: %s: %s\n", copy, strerror(errno));
         return -1;
     }
     int rc = each_request(path, limit, take_request, &x);
-    if (x.copy && fclose(x.copy) != 0 && rc == 0) {
-        fprintf(stderr, "plume experiment: %s: %s\n", copy, strerror(errno));
-        rc = -1;
-    }
+    if (x.copy && cli_output_close(&copy_out, "plume experiment", rc == 0)) rc = -1;
     if (rc == 0 && rq->n == 0) {
         fprintf(stderr, "plume experiment: %s: no requests\n", path);
         rc = -1;
@@ -208,12 +206,10 @@ int exp_requests_swap(const char *data, const char *path, uint64_t seed, exp_req
     swap_ctx x = { .rq = rq, .profile = calloc(rq->n, sizeof *x.profile), .path = path };
     if (!x.profile) return -1;
     int rc = each_request(data, rq->n, keep_profile, &x);
-    if (rc == 0 && !(x.out = fopen(path, "w"))) {
-        fprintf(stderr, "plume experiment: %s: %s\n", path, strerror(errno));
-        rc = -1;
-    }
+    plume_output_file swap_out;
+    if (rc == 0 && !(x.out = cli_output_open(&swap_out, "plume experiment", path))) rc = -1;
     if (rc == 0) rc = each_request(data, rq->n, write_swapped, &x);
-    if (x.out && fclose(x.out) != 0 && rc == 0) rc = -1;
+    if (x.out && cli_output_close(&swap_out, "plume experiment", rc == 0)) rc = -1;
     for (size_t i = 0; i < rq->n; i++) json_decref(x.profile[i]);
     free(x.profile);
     return rc;

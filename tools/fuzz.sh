@@ -22,9 +22,11 @@ for t in $targets; do
   echo "fuzz_$t: ${seconds}s"
   # -seed fixes the mutation sequence; -timeout/-rss_limit_mb turn a hang or a runaway
   # allocation into a failure; leaks are checked (suppressions: tests/lsan.supp).
+  dict=""
+  [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
   if LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
      UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-     "build-fuzz/bin/fuzz_$t" -max_total_time="$seconds" -seed=1 -max_len=8192 -timeout=10 \
+     "build-fuzz/bin/fuzz_$t" $dict -max_total_time="$seconds" -seed=1 -max_len=8192 -timeout=10 \
        -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
        -artifact_prefix="build-fuzz/fuzz-crashes/$t/" \
        "build-fuzz/fuzz-corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then

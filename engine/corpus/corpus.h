@@ -22,7 +22,10 @@ typedef struct plume_corpus_doc {
 
 /* Why records were skipped (or, for notes, changed): reason → count, in first-seen order. */
 #define PLUME_IMPORT_MAX_REASONS 24
+/* The default cap on one document's title + text, in bytes (plume import --max-doc-bytes). */
+#define PLUME_IMPORT_MAX_DOC_BYTES ((size_t)1 << 20)
 typedef struct plume_import_stats {
+    size_t max_doc_bytes;   /* set by the caller: a document's title + text are cut to this; 0: the default */
     size_t read;       /* records met in the input */
     size_t written;    /* documents written */
     size_t n_reasons;
@@ -42,8 +45,9 @@ PLUME_API size_t plume_import_skipped(const plume_import_stats *st, const char *
 PLUME_API size_t plume_import_skipped_total(const plume_import_stats *st);
 PLUME_API void   plume_import_report(const plume_import_stats *st, const char *format, FILE *out);
 
-/* Writes one document as a corpus line. 0, or -1 with err set. */
-PLUME_API int plume_corpus_write(FILE *out, const plume_corpus_doc *doc, plume_error *err);
+/* Writes one document as a corpus line, its title and text cut (at a character boundary) to
+ * st->max_doc_bytes together, which st counts. 0, or -1 with err set. */
+PLUME_API int plume_corpus_write(FILE *out, const plume_corpus_doc *doc, plume_import_stats *st, plume_error *err);
 
 /* The importers: read `path`, write corpus lines to `out`. -1 (err set) only when the input
  * cannot be read at all or the output cannot be written. */
@@ -70,6 +74,9 @@ PLUME_API int plume_import_mbox_with(const char *path, const plume_mbox_options 
  * verbatim, <br> a newline, list items as "- ", entities decoded, other white space collapsed.
  * A malloc'd NUL-terminated UTF-8 string, or NULL when out of memory. */
 PLUME_API char *plume_html_to_text(const char *html, size_t len);
+/* The same, and *too_deep = 1 when the markup nests deeper than the parser's 256-element limit
+ * (the text past that point is lost, so an importer skips the document). */
+PLUME_API char *plume_html_body_to_text(const char *html, size_t len, int *too_deep);
 
 /* Parses "YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM|±HHMM]" (a space may stand for T; no zone is UTC).
  * Returns 0 and sets *t (seconds since the epoch), or -1. */

@@ -16,6 +16,7 @@
 #include "corpus.h"
 #include "corpus_internal.h"
 #include "../read_line.h"
+#include "plume/plume.h"
 #include "plume/text.h"
 
 plume_dataset_options plume_dataset_defaults(void) {
@@ -322,15 +323,18 @@ int plume_dataset_build(const char *corpus_path, const char *dir, const plume_da
     }
 
     /* the files, and Table 1 */
+    /* the three files are written whole and renamed together at the end: a build that fails or is
+     * killed leaves the folder as it was */
     static const char *const split_names[3] = { "train", "val", "test" };
+    plume_output_file outs[3] = { { 0 } };
+    char paths[3][4096];
     for (int sp = 0; rc == 0 && sp < 3; sp++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.jsonl", dir, split_names[sp]);
-        FILE *f = fopen(path, "w");
-        if (!f) {
-            rc = plume_fail(err, "%s: cannot create: %s (hint: does the folder exist?)", path, strerror(errno));
-            break;
-        }
+        snprintf(paths[sp], sizeof paths[sp], "%s/%s.jsonl", dir, split_names[sp]);
+        rc = plume_output_open(&outs[sp], paths[sp], err);
+    }
+    for (int sp = 0; rc == 0 && sp < 3; sp++) {
+        const char *path = paths[sp];
+        FILE *f = outs[sp].f;
         plume_dataset_split_stats *ss = &st->split[sp];
         double chars = 0, prof = 0;
         for (size_t i = 0; rc == 0 && i < na; i++) {
@@ -346,9 +350,12 @@ int plume_dataset_build(const char *corpus_path, const char *dir, const plume_da
                 prof += (double)(profile_size(docs, a, ex) - profile_skip(docs, a, ex, opt));
             }
         }
-        if (fclose(f) && rc == 0) rc = plume_fail(err, "%s: write failed: %s", path, strerror(errno));
         ss->avg_target_chars = ss->examples ? chars / (double)ss->examples : 0;
         ss->avg_profile = ss->examples ? prof / (double)ss->examples : 0;
+    }
+    for (int sp = 0; sp < 3; sp++) {
+        if (rc == 0) rc = plume_output_commit(&outs[sp], err);
+        else plume_output_abort(&outs[sp]);
     }
     for (size_t i = 0; authors && i < na; i++) free(authors[i].examples);
     free(authors);

@@ -128,12 +128,20 @@ static void walk(out_buf *o, const xmlNode *n) {
     }
 }
 
-char *plume_html_to_text(const char *html, size_t len) {
+/* libxml2's HTML parser stops at its depth limit (256 open elements without HTML_PARSE_HUGE,
+ * which is not used); the tree it leaves, and so the recursion of walk(), is no deeper. */
+char *plume_html_body_to_text(const char *html, size_t len, int *too_deep) {
     out_buf o = { 0 };
+    *too_deep = 0;
     if (len > 0 && len < (size_t)INT_MAX) {
-        htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-                                        HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                            HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED);
+        htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+        if (!ctxt) return NULL;
+        /* no HTML_PARSE_HUGE; HTML has no entity declarations to expand, only its named characters */
+        htmlDocPtr doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
+                                            HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                                HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED);
+        *too_deep = ctxt->errNo == XML_ERR_INTERNAL_ERROR;   /* "Excessive depth in document" */
+        htmlFreeParserCtxt(ctxt);
         if (doc) {
             walk(&o, doc->children);
             xmlFreeDoc(doc);
@@ -151,4 +159,9 @@ char *plume_html_to_text(const char *html, size_t len) {
     char *clean = plume_utf8_clean(o.s + a, b - a, NULL, NULL);
     free(o.s);
     return clean;
+}
+
+char *plume_html_to_text(const char *html, size_t len) {
+    int too_deep;
+    return plume_html_body_to_text(html, len, &too_deep);
 }

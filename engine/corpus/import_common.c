@@ -52,15 +52,30 @@ void plume_import_report(const plume_import_stats *st, const char *format, FILE 
     if (st->first_error[0]) fprintf(out, "  first problem: %s\n", st->first_error);
 }
 
-int plume_corpus_write(FILE *out, const plume_corpus_doc *doc, plume_error *err) {
+/* How many of the first `cap` bytes of s (clean UTF-8) make whole characters. */
+static size_t utf8_prefix(const char *s, size_t len, size_t cap) {
+    if (len <= cap) return len;
+    while (cap > 0 && ((unsigned char)s[cap] & 0xC0) == 0x80) cap--;   /* not inside a character */
+    return cap;
+}
+
+int plume_corpus_write(FILE *out, const plume_corpus_doc *doc, plume_import_stats *st, plume_error *err) {
+    size_t cap = st->max_doc_bytes ? st->max_doc_bytes : PLUME_IMPORT_MAX_DOC_BYTES;
+    const char *title = doc->title ? doc->title : "";
+    size_t title_len = strlen(title), text_len = strlen(doc->text);
+    if (title_len + text_len > cap) {
+        title_len = utf8_prefix(title, title_len, cap);
+        text_len = utf8_prefix(doc->text, text_len, cap - title_len);
+        plume_import_count(st, "document cut to the --max-doc-bytes cap (title + text)", 1);
+    }
     json_t *o = json_object();
     if (!o) return plume_fail(err, "out of memory writing document %s", doc->id);
     /* json_string() refuses invalid UTF-8: importers clean their strings first, so a refusal is a bug */
     int bad = json_object_set_new(o, "id", json_string(doc->id)) ||
               json_object_set_new(o, "author", json_string(doc->author)) ||
               json_object_set_new(o, "time", json_integer((json_int_t)doc->time)) ||
-              json_object_set_new(o, "title", json_string(doc->title ? doc->title : "")) ||
-              json_object_set_new(o, "text", json_string(doc->text));
+              json_object_set_new(o, "title", json_stringn(title, title_len)) ||
+              json_object_set_new(o, "text", json_stringn(doc->text, text_len));
     char *line = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!line) return plume_fail(err, "document %s: a field is not valid UTF-8 or memory ran out", doc->id);

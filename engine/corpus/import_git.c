@@ -143,7 +143,7 @@ static int import_record(const line *L, size_t h, size_t m0, size_t m1, FILE *ou
             plume_import_count(st, "trailer block dropped (Signed-off-by:, Reviewed-By:, PR-URL:, ...)", 1);
         }
         plume_corpus_doc d = { sha, email, title, text, t };
-        rc = plume_corpus_write(out, &d, err);
+        rc = plume_corpus_write(out, &d, st, err);
         if (rc == 0) {
             st->written++;
             rc = 1;

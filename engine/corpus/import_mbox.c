@@ -212,7 +212,7 @@ static int strip_and_write(mbox_docs *docs, const plume_mbox_options *opt, FILE 
             continue;
         }
         plume_corpus_doc c = { d->id, d->author, d->title, d->text, d->time };
-        rc = plume_corpus_write(out, &c, err);
+        rc = plume_corpus_write(out, &c, st, err);
         if (rc == 0) st->written++;
     }
     st->footer_senders = opt->footer_senders;

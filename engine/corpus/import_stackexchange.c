@@ -2,10 +2,16 @@
  *
  * Two passes over the file: the first collects question titles (an answer takes its question's
  * title, and nothing promises a question comes before its answers), the second writes the
- * questions and answers. Bodies are HTML: plume_html_to_text() turns them into plain text. */
+ * questions and answers. Bodies are HTML: plume_html_to_text() turns them into plain text.
+ *
+ * Hostile files: entities are never expanded (a document type that declares any is refused
+ * before the rows are read, see refuse_entity_declarations), no DTD is loaded, nothing is read
+ * from the network, and libxml2 keeps its default limits (no XML_PARSE_HUGE: nesting deeper
+ * than 256 elements, or a text or attribute over 10 MB, is malformed XML). */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libxml/parser.h>
 #include <libxml/xmlreader.h>
 #include "corpus_internal.h"
 #include "plume/text.h"
@@ -37,8 +43,87 @@ static void on_xml_error(void *arg, const char *msg, xmlParserSeverities severit
     }
 }
 
+/* No XML_PARSE_NOENT (entities stay references), no XML_PARSE_DTDLOAD or DTDATTR (no external
+ * DTD is read), XML_PARSE_NONET, and no XML_PARSE_HUGE (libxml2's size and depth limits hold). */
+#define SE_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_COMPACT)
+
+/* ---- the prolog: a document type that declares entities is refused ---- */
+
+typedef struct prolog_check {
+    int stop;            /* the root element was met, or an entity declaration */
+    int entity_line;     /* where the first entity declaration ends; 0: none */
+    char entity[64];     /* its name */
+} prolog_check;
+
+static void prolog_entity(void *ctx, const xmlChar *name, int type, const xmlChar *public_id, const xmlChar *system_id,
+                          xmlChar *content) {
+    (void)type; (void)public_id; (void)system_id; (void)content;
+    xmlParserCtxtPtr ctxt = ctx;
+    prolog_check *pc = ctxt->_private;
+    if (!pc->entity_line) {
+        pc->entity_line = ctxt->input ? ctxt->input->line : 1;
+        snprintf(pc->entity, sizeof pc->entity, "%s", name ? (const char *)name : "?");
+    }
+    pc->stop = 1;
+    xmlStopParser(ctxt);
+}
+
+static void prolog_root(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                        int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+                        const xmlChar **attributes) {
+    (void)localname; (void)prefix; (void)uri; (void)nb_namespaces; (void)namespaces; (void)nb_attributes;
+    (void)nb_defaulted; (void)attributes;
+    xmlParserCtxtPtr ctxt = ctx;
+    ((prolog_check *)ctxt->_private)->stop = 1;
+    xmlStopParser(ctxt);
+}
+
+static void prolog_quiet(void *ctx, xmlErrorPtr e) { (void)ctx; (void)e; }
+
+/* Reads the file up to its root element with a SAX handler that only listens for entity
+ * declarations, and refuses the file when there is one: that is how the "billion laughs" file
+ * (entities defined by ten of the one before) and external entities (SYSTEM "file:///...")
+ * begin, and Stack Exchange dumps never declare any. The parser stops at the first declaration,
+ * before any reference to it, so nothing is expanded. 0, or -1 with err naming the file and line. */
+static int refuse_entity_declarations(const char *path, plume_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return plume_fail(err, "%s: cannot open or read it as XML (hint: check the path)", path);
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.entityDecl = prolog_entity;
+    sax.startElementNs = prolog_root;
+    sax.serror = prolog_quiet;   /* malformed XML is the reader's to report, row by row */
+    prolog_check pc = { 0 };
+    char chunk[4096];
+    size_t n = fread(chunk, 1, sizeof chunk, f);
+    xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, NULL, chunk, (int)n, path);
+    if (!ctxt) {
+        fclose(f);
+        return plume_fail(err, "%s: out of memory starting the XML parser", path);
+    }
+    ctxt->_private = &pc;
+    xmlCtxtUseOptions(ctxt, SE_XML_OPTIONS | XML_PARSE_RECOVER);   /* as the reader: it must see what the reader sees */
+    int rc = n ? xmlParseChunk(ctxt, NULL, 0, 0) : 0;
+    while (!pc.stop && rc == XML_ERR_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = xmlParseChunk(ctxt, chunk, (int)n, 0);
+    if (!pc.stop && rc == XML_ERR_OK) xmlParseChunk(ctxt, NULL, 0, 1);
+    /* in SAX mode libxml2 still records each entity in a document of its own ("expat
+     * compatibility"), which the context does not free */
+    if (ctxt->myDoc) xmlFreeDoc(ctxt->myDoc);
+    ctxt->myDoc = NULL;
+    xmlFreeParserCtxt(ctxt);
+    fclose(f);
+    if (pc.entity_line)
+        return plume_fail(err, "%s:%d: the document type declares entities (<!ENTITY %s ...>): refused, as entity "
+                               "expansion can make a small file enormous or read other files (hint: a Stack Exchange "
+                               "dump's Posts.xml declares none)",
+                          path, pc.entity_line, pc.entity);
+    return 0;
+}
+
 static xmlTextReaderPtr open_reader(const char *path, reader_ctx *ctx, plume_error *err) {
-    xmlTextReaderPtr r = xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_COMPACT | XML_PARSE_HUGE | XML_PARSE_RECOVER);
+    xmlTextReaderPtr r = xmlReaderForFile(path, NULL, SE_XML_OPTIONS | XML_PARSE_RECOVER);
     if (!r) {
         plume_fail(err, "%s: cannot open or read it as XML (hint: check the path)", path);
         return NULL;
@@ -132,7 +217,7 @@ static int stream_rows(const char *path, int line_mode, row_fn fn, void *ctx, pl
             size_t n = e - (size_t)(row - buf);
             rc_ctx.n_errors = 0;
             xmlTextReaderPtr r = xmlReaderForMemory(row, (int)(n < INT_MAX ? n : INT_MAX), NULL, "UTF-8",
-                                                    XML_PARSE_NONET | XML_PARSE_COMPACT | XML_PARSE_HUGE);
+                                                    SE_XML_OPTIONS);
             int found = 0;
             if (r) {
                 xmlTextReaderSetErrorHandler(r, on_xml_error_quiet, &rc_ctx);
@@ -225,9 +310,14 @@ static int import_row(xmlTextReaderPtr r, const titles *t, FILE *out, plume_impo
         plume_import_count(st, "missing or malformed CreationDate", 0);
         goto done;
     }
-    text = plume_html_to_text(body ? body : "", body ? strlen(body) : 0);
+    int too_deep;
+    text = plume_html_body_to_text(body ? body : "", body ? strlen(body) : 0, &too_deep);
     if (!text) {
         rc = plume_fail(err, "post %s: out of memory converting its body", id);
+        goto done;
+    }
+    if (too_deep) {
+        plume_import_count(st, "HTML body nested deeper than 256 elements", 0);
         goto done;
     }
     if (!*text) {
@@ -250,7 +340,7 @@ static int import_row(xmlTextReaderPtr r, const titles *t, FILE *out, plume_impo
         goto done;
     }
     plume_corpus_doc d = { id, cauthor, ctitle, text, time };
-    rc = plume_corpus_write(out, &d, err);
+    rc = plume_corpus_write(out, &d, st, err);
     free(cauthor);
     if (rc == 0) {
         st->written++;
@@ -275,6 +365,7 @@ int plume_import_stackexchange(const char *path, FILE *out, plume_import_stats *
     titles t = { 0 };
     pass1 p1 = { { 0 }, &t };
     plume_import_stats scratch = { 0 };
+    if (refuse_entity_declarations(path, err)) return -1;
     /* pass 1 tells whether the file is well-formed; if not, both passes go line by line */
     int mode = stream_rows(path, 0, collect_row, &p1, &scratch, err);
     if (mode == 1) {

@@ -150,18 +150,16 @@ static void load_cache(plume_gpu *gpu) {
 }
 
 static void save_cache(const plume_gpu *gpu) {
-    char path[4200], tmp[4300], dir[4096];
+    char path[4200], dir[4096];
     if (plume_gpu_tune_file(gpu, path, sizeof path) || !cache_dir(dir, sizeof dir) || plume_make_dirs(dir)) return;
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return;
+    plume_output_file out;   /* whole or not at all: another process may be reading the cache */
+    if (plume_output_open(&out, path, NULL)) return;
+    FILE *f = out.f;
     fprintf(f, "# plume autotune for %s (engine/gpu/gpu_tune.c); delete to re-tune\n", gpu->info.name);
     for (int i = 0; i < gpu->n_tune; i++)
         fprintf(f, "%s %u %u %u\n", gpu->tune[i].key, gpu->tune[i].shape.wg, gpu->tune[i].shape.tr,
                 gpu->tune[i].shape.xshare);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) unlink(tmp);
+    plume_output_commit(&out, NULL);   /* a cache that cannot be written is only re-tuned next time */
 }
 
 /* A recording of TUNE_REPS products (2 for prompt-sized n) with this shape (SwiGLU where

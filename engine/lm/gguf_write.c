@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "gguf.h"
+#include "plume/plume.h"
 
 typedef struct wtensor {
     char *name;
@@ -331,26 +332,9 @@ static void pad_to(FILE *f, uint64_t *pos, uint32_t alignment) {
 }
 
 int plume_gguf_writer_write(plume_gguf_writer *w, const char *path, plume_error *err) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) return plume_fail(err, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return plume_fail(err, "%s: cannot create a temporary file beside it: %s", path, strerror(e));
-    }
-    fchmod(fd, 0644);   /* mkstemp makes 0600; a model file is for everyone to read */
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return plume_fail(err, "%s: %s", path, strerror(e));
-    }
+    plume_output_file out;   /* written whole or not at all: a model file is never seen half-written */
+    if (plume_output_open(&out, path, err)) return -1;
+    FILE *f = out.f;
 
     fwrite(PLUME_GGUF_MAGIC, 1, 4, f);
     put_u32(f, PLUME_GGUF_VERSION);
@@ -379,21 +363,10 @@ int plume_gguf_writer_write(plume_gguf_writer *w, const char *path, plume_error 
         if (i + 1 < w->n_t) pad_to(f, &pos, w->alignment);
     }
 
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int e = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        free(tmp);
+    if (ferror(f)) {
+        int e = errno;
+        plume_output_abort(&out);
         return plume_fail(err, "%s: writing failed: %s (is the disk full or the folder read-only?)", path, strerror(e));
     }
-    free(tmp);
-    return 0;
+    return plume_output_commit(&out, err);
 }

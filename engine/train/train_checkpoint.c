@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gguf.h"
+#include "plume/plume.h"
 #include "trainer.h"
 
 #define OPT_MAGIC "PLUMEOPT"
@@ -141,16 +142,9 @@ static int put(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == 
 static int get(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }
 
 int plume_trainer_save_state(plume_trainer *t, const char *path, plume_error *err) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp) return plume_fail(err, "%s: out of memory", path);
-    snprintf(tmp, plen + 5, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        plume_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
+    plume_output_file out;   /* whole or not at all: a killed run keeps its previous checkpoint */
+    if (plume_output_open(&out, path, err)) return -1;
+    FILE *f = out.f;
     uint32_t ver = OPT_VERSION, step = (uint32_t)t->step, np = (uint32_t)t->n_params;
     uint64_t seed = t->p.seed;
     int rc = put(f, OPT_MAGIC, 8) || put(f, &ver, 4) || put(f, &step, 4) || put(f, &seed, 8) || put(f, &np, 4);
@@ -168,14 +162,13 @@ int plume_trainer_save_state(plume_trainer *t, const char *path, plume_error *er
         rc = rc || plume_gpu_download(p->v, 0, buf, (uint64_t)p->count * 4, err) || put(f, buf, (size_t)p->count * 4);
     }
     free(buf);
-    if (fclose(f)) rc = -1;
-    if (!rc && rename(tmp, path)) rc = -1;
     if (rc) {
-        remove(tmp);
-        plume_fail(err, "%s: writing the optimizer state failed: %s", path, strerror(errno));
+        int e = errno;
+        plume_output_abort(&out);
+        plume_fail(err, "%s: writing the optimizer state failed: %s", path, strerror(e));
+        return -1;
     }
-    free(tmp);
-    return rc;
+    return plume_output_commit(&out, err);
 }
 
 int plume_trainer_load_state(plume_trainer *t, const char *path, plume_error *err) {

@@ -185,26 +185,68 @@ static void curve_free(curve *c) {
     free(c->val);
 }
 
-/* Reads an earlier run's CSV back (when resuming). */
-static void curve_read(curve *c, const char *path) {
+/* loss.csv, kept whole in memory and written whole with each checkpoint, so the file on disk
+ * always describes the saved model: a run killed between checkpoints leaves the CSV of the last
+ * checkpoint, and resuming from it repeats no step. */
+#define CSV_HEADER "step,train_loss,val_loss,lr,grad_norm\n"
+typedef struct csv_text { char *s; size_t len, cap; int oom; } csv_text;
+
+static void csv_put(csv_text *t, const char *line) {
+    size_t n = strlen(line);
+    if (t->oom) return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        while (t->len + n + 1 > cap) cap *= 2;
+        char *p = realloc(t->s, cap);
+        if (!p) {
+            t->oom = 1;
+            return;
+        }
+        t->s = p;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, line, n + 1);
+    t->len += n;
+}
+
+/* Reads an earlier run's CSV back (when resuming): its whole rows up to the checkpoint's step,
+ * into the text and the curve. */
+static void csv_read(csv_text *t, curve *c, const char *path, int upto) {
+    csv_put(t, CSV_HEADER);
     FILE *f = fopen(path, "r");
     if (!f) return;
     char buf[256];
     while (fgets(buf, sizeof buf, f)) {
         int s;
-        double t, v = NAN;
+        double tl, v = NAN;
         char vs[64] = "";
-        if (sscanf(buf, "%d,%lf,%63[^,]", &s, &t, vs) >= 2) {
+        size_t n = strlen(buf);
+        if (!n || buf[n - 1] != '\n') break;   /* a row cut short (an older version wrote as it went) */
+        if (sscanf(buf, "%d,%lf,%63[^,]", &s, &tl, vs) >= 2 && s <= upto) {
             if (vs[0]) v = strtod(vs, NULL);
-            curve_add(c, s, t, v);
+            curve_add(c, s, tl, v);
+            csv_put(t, buf);
         }
     }
     fclose(f);
 }
 
+static int write_csv(const csv_text *t, const char *path, plume_error *err) {
+    if (t->oom) return plume_fail(err, "%s: out of memory keeping the loss curve", path);
+    plume_output_file out;
+    if (plume_output_open(&out, path, err)) return -1;
+    if (fwrite(t->s, 1, t->len, out.f) != t->len) {
+        int e = errno;
+        plume_output_abort(&out);
+        return plume_fail(err, "%s: cannot write it: %s", path, strerror(e));
+    }
+    return plume_output_commit(&out, err);
+}
+
 static int write_svg(const curve *c, const char *path, plume_error *err) {
-    FILE *f = fopen(path, "w");
-    if (!f) return plume_fail(err, "%s: cannot write: %s", path, strerror(errno));
+    plume_output_file out;
+    if (plume_output_open(&out, path, err)) return -1;
+    FILE *f = out.f;
     const double W = 640, H = 400, L = 60, R = 20, T = 30, B = 45;
     double lo = INFINITY, hi = -INFINITY;
     int s0 = c->n ? c->step[0] : 0, s1 = c->n ? c->step[c->n - 1] : 1;
@@ -243,8 +285,7 @@ static int write_svg(const curve *c, const char *path, plume_error *err) {
     fprintf(f, "<text x=\"%g\" y=\"%g\" fill=\"#ff7f0e\">validation</text>\n</svg>\n", W - R - 70, T + 12);
 #undef X
 #undef Y
-    if (fclose(f)) return plume_fail(err, "%s: write error", path);
-    return 0;
+    return plume_output_commit(&out, err);
 }
 
 /* ---- the run ------------------------------------------------------------------------- */
@@ -280,12 +321,13 @@ typedef struct run_files {
 /* Rank 0 writes (every rank holds the same weights, checked here); the others wait to hear
  * whether it could. */
 static int checkpoint(plume_trainer *t, const plume_train_config *c, const run_files *fl, const curve *cv,
-                      plume_error *err) {
+                      const csv_text *csv, plume_error *err) {
     int rc = plume_trainer_check_replicas(t, err);
     if (rc) return rc;
     if (plume_dist_rank() == 0)
         rc = plume_trainer_save(t, fl->gguf, PLUME_GGML_F32, c->tokenizer, err) ||
-             plume_trainer_save_state(t, fl->optim, err) || write_svg(cv, fl->svg, err);
+             plume_trainer_save_state(t, fl->optim, err) || write_svg(cv, fl->svg, err) ||
+             write_csv(csv, fl->csv, err);
     return all_ranks(rc, "writing the checkpoint", err);
 }
 
@@ -307,7 +349,7 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
     plume_train_example *train = NULL, *val = NULL;
     int n_train = 0, n_val = 0, rc = -1;
     plume_trainer *t = NULL;
-    FILE *csv = NULL;
+    csv_text csv = {0};
     curve cv = {0};
     run_files fl = {join(c->out, "model.gguf"), join(c->out, "model.optim"), join(c->out, "loss.csv"),
                     join(c->out, "loss.svg"), join(c->out, "model-f16.gguf"), join(c->out, "model-q8_0.gguf")};
@@ -349,15 +391,11 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
         plume_fail_prefix(err, "%s: ", c->train_data);
         goto started;
     }
-    if (resumed) curve_read(&cv, fl.csv);
-    if (rank == 0 && !(csv = fopen(fl.csv, resumed ? "a" : "w"))) {
-        plume_fail(err, "%s: cannot write: %s", fl.csv, strerror(errno));
-        goto started;
-    }
+    if (resumed) csv_read(&csv, &cv, fl.csv, plume_trainer_step_count(t));
+    else csv_put(&csv, CSV_HEADER);
     started = 0;
 started:
     if (all_ranks(started, "starting the trainer", err)) goto done;
-    if (csv && !resumed) fprintf(csv, "step,train_loss,val_loss,lr,grad_norm\n");
     const plume_train_shape *s = plume_trainer_shape(t);
     if (log)
         fprintf(log, "plume train: %s model dim %d, %d layers, %d/%d heads, vocab %d; %d training examples%s%s; "
@@ -381,11 +419,11 @@ started:
                 goto done;
             }
         }
-        if (csv) {
-            fprintf(csv, "%d,%.6f,", st.step, st.loss);
-            if (!isnan(vl)) fprintf(csv, "%.6f", vl);
-            fprintf(csv, ",%.6g,%.6g\n", st.lr, st.grad_norm);
-            fflush(csv);
+        if (rank == 0) {
+            char row[200], vs[40] = "";
+            if (!isnan(vl)) snprintf(vs, sizeof vs, "%.6f", vl);
+            snprintf(row, sizeof row, "%d,%.6f,%s,%.6g,%.6g\n", st.step, st.loss, vs, st.lr, st.grad_norm);
+            csv_put(&csv, row);
         }
         curve_add(&cv, st.step, st.loss, vl);
         double rate = (st.step - first) / (now_s() - t0 + 1e-9);
@@ -394,12 +432,12 @@ started:
                                                                                 st.loss, st.lr, rate);
         if (log && !isnan(vl)) fprintf(log, "%svalidation loss %.4f at step %d\n", tty ? "\n" : "", vl, st.step);
         if (c->checkpoint_every > 0 && st.step % c->checkpoint_every == 0 && !last &&
-            checkpoint(t, c, &fl, &cv, err))
+            checkpoint(t, c, &fl, &cv, &csv, err))
             goto done;
     }
     double secs = now_s() - t0;
     if (log && tty) fputc('\n', log);
-    if (checkpoint(t, c, &fl, &cv, err)) goto done;
+    if (checkpoint(t, c, &fl, &cv, &csv, err)) goto done;
     int exported = rank != 0 ||
                    !((c->export_f16 && plume_trainer_save(t, fl.f16, PLUME_GGML_F16, c->tokenizer, err)) ||
                      (c->export_q8_0 && plume_trainer_save(t, fl.q8, PLUME_GGML_Q8_0, c->tokenizer, err)));
@@ -412,7 +450,7 @@ started:
     }
     rc = 0;
 done:
-    if (csv) fclose(csv);
+    free(csv.s);
     curve_free(&cv);
     plume_trainer_free(t);
     plume_train_examples_free(train, n_train);

@@ -3,6 +3,8 @@
  * inputs whose documents and skip counts are spelled out here. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <jansson.h>
 #include "check.h"
 #include "corpus/corpus.h"
@@ -130,6 +132,130 @@ static void test_stackexchange(void) {
     plume_error err = { { 0 } };
     CHECK(plume_import_stackexchange("/nonexistent/Posts.xml", stdout, &st, &err) == -1);
     CHECK(strstr(err.msg, "/nonexistent/Posts.xml") != NULL);
+}
+
+/* Hostile Stack Exchange files (tests/data/corpus/stackexchange/hostile, see its SOURCE.md). */
+static int contains_secret(json_t *docs) {
+    for (size_t i = 0; i < json_array_size(docs); i++) {
+        json_t *o = json_array_get(docs, i);
+        if (strstr(sfield(o, "title"), "SECRET") || strstr(sfield(o, "text"), "SECRET")) return 1;
+    }
+    return 0;
+}
+
+static void test_stackexchange_hostile(void) {
+    /* billion laughs: refused at the first entity declaration (line 3), at once, in little memory */
+    plume_import_stats st = { 0 };
+    plume_error err = { { 0 } };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    struct timespec t0, t1;
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = plume_import_stackexchange(fixture("stackexchange/hostile/billion_laughs.xml"), out, &st, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    getrusage(RUSAGE_SELF, &ru1);
+    fclose(out);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    CHECK(rc == -1);
+    CHECK_MSG(strstr(err.msg, "billion_laughs.xml:3: the document type declares entities (<!ENTITY lol ...>)") != NULL,
+              "%s", err.msg);
+    CHECK_MSG(len == 0 && st.read == 0 && st.written == 0, "%zu bytes written, %zu rows read", len, st.read);
+    CHECK_MSG(secs < 1.0, "the refusal took %.2f s", secs);
+    /* the peak resident size of this whole test process grew by less than 64 MiB (ru_maxrss: KiB) */
+    CHECK_MSG(ru1.ru_maxrss - ru0.ru_maxrss < 64 * 1024, "peak memory grew by %ld KiB", ru1.ru_maxrss - ru0.ru_maxrss);
+    free(buf);
+
+    /* an external entity: refused at its declaration, so its target is never opened */
+    memset(&st, 0, sizeof st);
+    err.msg[0] = '\0';
+    CHECK(plume_import_stackexchange(fixture("stackexchange/hostile/external_entity.xml"), stdout, &st, &err) == -1);
+    CHECK_MSG(strstr(err.msg, "external_entity.xml:3: the document type declares entities (<!ENTITY secret ...>)"),
+              "%s", err.msg);
+    CHECK(st.written == 0);
+
+    /* an external DTD that declares the entity a row uses: the DTD is not read, so the row that
+     * uses it is malformed (skipped), and the other row is imported; no secret in the output */
+    json_t *got = run_import(plume_import_stackexchange, "stackexchange/hostile/external_dtd.xml", &st);
+    CHECK(st.read == 2 && st.written == 1);
+    CHECK(plume_import_skipped(&st, "malformed XML row") == 1);
+    CHECK(json_array_size(got) == 1);
+    CHECK_STR(sfield(json_array_get(got, 0), "text"), "no entity here");
+    CHECK(!contains_secret(got));
+    json_decref(got);
+
+    /* 300 nested elements (past libxml2's 256 without XML_PARSE_HUGE): read row by row, kept */
+    got = run_import(plume_import_stackexchange, "stackexchange/hostile/deep_xml.xml", &st);
+    CHECK(st.read == 1 && st.written == 1);
+    CHECK(plume_import_skipped(&st, "file not well-formed XML: read row by row") == 1);
+    CHECK_STR(sfield(json_array_get(got, 0), "text"), "kept");
+    json_decref(got);
+
+    /* a body of 300 nested <div>s loses its text past level 256: skipped and counted; 200 are fine */
+    got = run_import(plume_import_stackexchange, "stackexchange/hostile/deep_html.xml", &st);
+    CHECK(st.read == 2 && st.written == 1);
+    CHECK(plume_import_skipped(&st, "HTML body nested deeper than 256 elements") == 1);
+    CHECK(json_array_size(got) == 1);
+    CHECK_STR(sfield(json_array_get(got, 0), "title"), "shallow");
+    CHECK_STR(sfield(json_array_get(got, 0), "text"), "kept");
+    json_decref(got);
+}
+
+/* The document cap: title + text cut together, at a character boundary, counted. */
+static void test_document_cap(void) {
+    const char *note = "document cut to the --max-doc-bytes cap (title + text)";
+    /* by hand: "ab" + "d\xC3\xA9j\xC3\xA0" (déjà, 6 bytes); cap 5 leaves 3 bytes of text = "dé",
+     * cap 4 leaves 2 = "d" (the é would be cut in half), cap 1 cuts the title to "a" */
+    static const struct { size_t cap; const char *title, *text; } want[] = {
+        { 5, "ab", "d\xC3\xA9" }, { 4, "ab", "d" }, { 1, "a", "" }, { 8, "ab", "d\xC3\xA9j\xC3\xA0" } };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        plume_import_stats st = { .max_doc_bytes = want[i].cap };
+        plume_error err = { { 0 } };
+        plume_corpus_doc d = { "1", "u", "ab", "d\xC3\xA9j\xC3\xA0", 0 };
+        CHECK(plume_corpus_write(out, &d, &st, &err) == 0);
+        fclose(out);
+        json_t *o = json_loads(buf, 0, NULL);
+        CHECK_MSG(o != NULL, "cap %zu: %s", want[i].cap, buf);
+        CHECK_STR(sfield(o, "title"), want[i].title);
+        CHECK_STR(sfield(o, "text"), want[i].text);
+        CHECK(plume_import_skipped(&st, note) == (want[i].cap < 8 ? 1u : 0u));
+        CHECK(plume_import_skipped_total(&st) == 0);   /* a note: the document is still written */
+        json_decref(o);
+        free(buf);
+    }
+    /* the whole fixture at 100 bytes: every document fits, and the count is the number of
+     * expected documents longer than that */
+    json_error_t jerr;
+    FILE *f = fopen(fixture("stackexchange/expected.jsonl"), "r");
+    char line[65536];
+    size_t longer = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        json_t *o = json_loads(line, 0, &jerr);
+        if (strlen(sfield(o, "title")) + strlen(sfield(o, "text")) > 100) longer++;
+        json_decref(o);
+    }
+    if (f) fclose(f);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    plume_import_stats st = { .max_doc_bytes = 100 };
+    plume_error err = { { 0 } };
+    CHECK(plume_import_stackexchange(fixture("stackexchange/Posts.xml"), out, &st, &err) == 0);
+    fclose(out);
+    CHECK(st.written == 7 && longer > 0);
+    CHECK_MSG(plume_import_skipped(&st, note) == longer, "%zu cut, %zu expected", plume_import_skipped(&st, note), longer);
+    char *save = NULL;
+    for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        json_t *o = json_loads(l, 0, &jerr);
+        CHECK(o && strlen(sfield(o, "title")) + strlen(sfield(o, "text")) <= 100);
+        json_decref(o);
+    }
+    free(buf);
 }
 
 static void test_git(void) {
@@ -379,6 +505,8 @@ int main(void) {
     test_html();
     test_iso8601();
     test_stackexchange();
+    test_stackexchange_hostile();
+    test_document_cap();
     test_git();
     test_mbox();
     test_mbox_footers();
