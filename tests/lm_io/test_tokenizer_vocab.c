@@ -30,11 +30,14 @@ static void print_ids(const char *label, const int32_t *ids, size_t n) {
     fputc('\n', stderr);
 }
 
-static void run_vocab(const char *data, const char *name, plume_tok_kind kind, int32_t n_vocab) {
+/* GGUF: the vocabulary file (NULL: DATA/vocab/NAME); the reference strings and ids are always
+ * DATA/vocab/NAME.inp and .out. */
+static void run_vocab_file(const char *data, const char *name, const char *gguf, plume_tok_kind kind, int32_t n_vocab) {
     char path[1024], inp_path[1100], out_path[1100];
     snprintf(path, sizeof path, "%s/vocab/%s", data, name);
     snprintf(inp_path, sizeof inp_path, "%s.inp", path);
     snprintf(out_path, sizeof out_path, "%s.out", path);
+    if (gguf) snprintf(path, sizeof path, "%s", gguf);
     plume_error err = { { 0 } };
     plume_gguf *g = NULL;
     plume_tokenizer *t = NULL;
@@ -91,6 +94,10 @@ static void run_vocab(const char *data, const char *name, plume_tok_kind kind, i
     free(inp);
     free(out);
     plume_tokenizer_free(t);
+}
+
+static void run_vocab(const char *data, const char *name, plume_tok_kind kind, int32_t n_vocab) {
+    run_vocab_file(data, name, NULL, kind, n_vocab);
 }
 
 /* Hand-checked facts about the vocabularies, independent of the reference files. */
@@ -195,8 +202,19 @@ int main(void) {
     if (!data) data = "tests/data";
     run_vocab(data, "ggml-vocab-llama-spm.gguf", PLUME_TOK_SPM, 32000);
     run_vocab(data, "ggml-vocab-gpt-2.gguf", PLUME_TOK_GPT2, 50257);
+    run_vocab(data, "ggml-vocab-qwen2.gguf", PLUME_TOK_GPT2, 151936);
+    /* The Llama 3 vocabulary is not in the repository: the Meta Llama 3 Community License binds
+     * whoever redistributes it (see tests/data/vocab/SOURCE.md). Its reference strings and ids
+     * are (llama.cpp's, MIT); point PLUME_LLAMA3_VOCAB at ggml-vocab-llama-bpe.gguf to check it. */
+    const char *llama3 = getenv("PLUME_LLAMA3_VOCAB");
+    if (llama3 && *llama3)
+        run_vocab_file(data, "ggml-vocab-llama-bpe.gguf", llama3, PLUME_TOK_GPT2, 128256);
+    else
+        printf("test_tokenizer_vocab: llama-bpe reference skipped: PLUME_LLAMA3_VOCAB is not set "
+               "(the path of ggml-vocab-llama-bpe.gguf, which the repository does not ship)\n");
     spm_facts(data);
     fuzz(data, "ggml-vocab-llama-spm.gguf", true);
     fuzz(data, "ggml-vocab-gpt-2.gguf", false);
+    fuzz(data, "ggml-vocab-qwen2.gguf", false);
     return check_finish("test_tokenizer_vocab");
 }
