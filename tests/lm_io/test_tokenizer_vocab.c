@@ -138,6 +138,103 @@ static void spm_facts(const char *data) {
     plume_tokenizer_free(t);
 }
 
+static plume_tokenizer *open_vocab(const char *path) {
+    plume_error err = { { 0 } };
+    plume_gguf *g = NULL;
+    plume_tokenizer *t = NULL;
+    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) CHECK_MSG(0, "%s", err.msg);
+    plume_gguf_close(g);
+    return t;
+}
+
+/* Tokenizes TEXT with FLAGS; the ids are compared with WANT (n_want of them), or when PREFIX, only
+ * the first n_want. */
+static void expect_ids(const plume_tokenizer *t, const char *text, unsigned flags, const int32_t *want, size_t n_want,
+                       bool prefix) {
+    int32_t *got = NULL;
+    size_t n = 0;
+    plume_error err = { { 0 } };
+    CHECK_MSG(plume_tokenize_with(t, text, strlen(text), flags, &got, &n, &err) == 0, "%s", err.msg);
+    bool same = got && (prefix ? n >= n_want : n == n_want) && !memcmp(got, want, n_want * sizeof *got);
+    CHECK_MSG(same, "'%s' (flags %u) tokenizes differently", text, flags);
+    if (!same && got) print_ids("got", got, n);
+    free(got);
+}
+
+static bool contains(const plume_tokenizer *t, const char *text, unsigned flags, int32_t id) {
+    int32_t *got = NULL;
+    size_t n = 0;
+    plume_error err = { { 0 } };
+    bool found = false;
+    if (plume_tokenize_with(t, text, strlen(text), flags, &got, &n, &err) == 0)
+        for (size_t i = 0; i < n; i++) found |= got[i] == id;
+    free(got);
+    return found;
+}
+
+/* Special tokens, by the ids the models' model cards and chat dumps show: Qwen's <|im_start|> 151644,
+ * <|im_end|> 151645, "user" 872, "\n" 198, <think> 151667 (user-defined); Llama 2's <s> 1, "▁Hello" 15043. */
+static void special_tokens(const char *data) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-qwen2.gguf", data);
+    plume_tokenizer *t = open_vocab(path);
+    if (t) {
+        const char *chat = "<|im_start|>user\nHi<|im_end|>";
+        expect_ids(t, chat, PLUME_TOKENIZE_PARSE_SPECIAL, (const int32_t[]){ 151644, 872, 198 }, 3, true);
+        CHECK(contains(t, chat, PLUME_TOKENIZE_PARSE_SPECIAL, 151645));
+        /* not asked: the markers are text, and decode back to it */
+        CHECK(!contains(t, chat, 0, 151644) && !contains(t, chat, 0, 151645));
+        int32_t *ids = NULL;
+        size_t n = 0;
+        char *back = NULL;
+        plume_error err = { { 0 } };
+        CHECK(plume_tokenize_with(t, chat, strlen(chat), 0, &ids, &n, &err) == 0 &&
+              plume_detokenize(t, ids, n, &back, NULL, &err) == 0 && back && !strcmp(back, chat));
+        free(ids);
+        free(back);
+        /* user-defined tokens are matched either way, and decode to their text */
+        CHECK(contains(t, "a<think>b", 0, 151667));
+        CHECK(contains(t, "a<think>b", PLUME_TOKENIZE_PARSE_SPECIAL, 151667));
+        size_t k;
+        const char *p = plume_token_piece(t, -1, 151667, &k);
+        CHECK(p && k == 7 && !memcmp(p, "<think>", 7));
+        /* the longest special token wins where two start at one place: <|im_end|> is not <|im_e... */
+        expect_ids(t, "<|im_end|><|endoftext|>", PLUME_TOKENIZE_PARSE_SPECIAL, (const int32_t[]){ 151645, 151643 }, 2,
+                   false);
+        /* end of generation: EOS (<|im_end|>), <|endoftext|>; not an ordinary word */
+        CHECK(plume_tokenizer_is_eog(t, 151645) && plume_tokenizer_is_eog(t, 151643) && !plume_tokenizer_is_eog(t, 872));
+        CHECK(plume_tokenizer_chat_template(t) && strstr(plume_tokenizer_chat_template(t), "<|im_start|>"));
+        /* Qwen normalizes to NFC: e + COMBINING ACUTE is é */
+        int32_t *a = NULL, *b = NULL;
+        size_t na = 0, nb = 0;
+        CHECK(plume_tokenize(t, "caf\xc3\xa9", 5, false, &a, &na, &err) == 0 &&
+              plume_tokenize(t, "cafe\xcc\x81", 6, false, &b, &nb, &err) == 0 && na == nb &&
+              !memcmp(a, b, na * sizeof *a));
+        free(a);
+        free(b);
+        plume_tokenizer_free(t);
+    }
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-spm.gguf", data);
+    if ((t = open_vocab(path))) {
+        expect_ids(t, "<s>Hello", PLUME_TOKENIZE_PARSE_SPECIAL, (const int32_t[]){ 1, 15043 }, 2, false);
+        CHECK(!contains(t, "<s>Hello", 0, 1));
+        /* after a special token SentencePiece starts a new text: its dummy-prefix space again */
+        expect_ids(t, "Hello</s>Hello", PLUME_TOKENIZE_PARSE_SPECIAL, (const int32_t[]){ 15043, 2, 15043 }, 3, false);
+        CHECK(plume_tokenizer_is_eog(t, 2) && !plume_tokenizer_is_eog(t, 1));
+        plume_tokenizer_free(t);
+    }
+    const char *llama3 = getenv("PLUME_LLAMA3_VOCAB");
+    if (llama3 && *llama3 && (t = open_vocab(llama3))) {
+        /* Meta's own test (llama3 repository, test_tokenizer.py) */
+        expect_ids(t, "This is a test sentence.", PLUME_TOKENIZE_ADD_SPECIAL,
+                   (const int32_t[]){ 128000, 2028, 374, 264, 1296, 11914, 13 }, 7, false);
+        expect_ids(t, "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", PLUME_TOKENIZE_PARSE_SPECIAL,
+                   (const int32_t[]){ 128006, 882, 128007, 271 }, 4, true);
+        CHECK(plume_tokenizer_is_eog(t, 128009) && plume_tokenizer_is_eog(t, 128001));
+        plume_tokenizer_free(t);
+    }
+}
+
 /* Random byte strings (invalid UTF-8 included) and random mixes of awkward characters: no
  * crash, and decode(encode(s)) == s. SPM cannot give back two kinds of input, as in llama.cpp:
  * a literal U+2581 '▁' (the space marker, decoded as ' '), and invalid UTF-8 whose lead byte
@@ -213,6 +310,7 @@ int main(void) {
         printf("test_tokenizer_vocab: llama-bpe reference skipped: PLUME_LLAMA3_VOCAB is not set "
                "(the path of ggml-vocab-llama-bpe.gguf, which the repository does not ship)\n");
     spm_facts(data);
+    special_tokens(data);
     fuzz(data, "ggml-vocab-llama-spm.gguf", true);
     fuzz(data, "ggml-vocab-gpt-2.gguf", false);
     fuzz(data, "ggml-vocab-qwen2.gguf", false);
