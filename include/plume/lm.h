@@ -84,6 +84,25 @@ PLUME_API int plume_lm_is_eog(const plume_lm *lm, int32_t token);
 PLUME_API char *plume_lm_detokenize(plume_lm *lm, const int32_t *tokens, int n,
                                     int after_bos, plume_error *err);
 
+/* ---- chat --------------------------------------------------------------- */
+
+/* One turn of a conversation: role "system", "user" or "assistant" (any plain word). */
+typedef struct plume_chat_message {
+    const char *role;
+    const char *content;
+} plume_chat_message;
+
+/* The family of the model's tokenizer.chat_template that plume renders it as: "llama3" or
+ * "chatml" (static strings). NULL with err set when the model has no template or one of
+ * another family (plume does not run Jinja; docs/tokenizers.md lists what it recognizes). */
+PLUME_API const char *plume_lm_chat_family(plume_lm *lm, plume_error *err);
+/* The n messages written in the model's chat template, ending with the assistant's header when
+ * add_generation_prompt: a malloc'd prompt that holds control tokens as text, so generate it
+ * with plume_gen_params.parse_special = 1 and add_bos = 0 (the template writes the BOS).
+ * NULL with err set (no template, another family, a role that is not a plain word). */
+PLUME_API char *plume_lm_chat_render(plume_lm *lm, const plume_chat_message *msgs, int n,
+                                     int add_generation_prompt, plume_error *err);
+
 /* ---- sequences with KV caches --------------------------------------------- */
 /* A batch is used by one thread at a time and freed before its model is released. */
 
