@@ -78,6 +78,7 @@ static void test_llama3(void) {
     SPLIT(k, "a \"bar", "a", " \"", "bar");
     /* whitespace up to its last line break is one word; the spaces after it lead the next word */
     SPLIT(k, "a \n\n b", "a", " \n\n", " b");
+    SPLIT(k, "hi\n\nyo", "hi", "\n\n", "yo");
     SPLIT(k, "Hello   world  ", "Hello", "  ", " world", "  ");
     /* punctuation takes the line breaks after it */
     SPLIT(k, "ok!!!\n\nx", "ok", "!!!\n\n", "x");
@@ -94,6 +95,8 @@ static void test_qwen2(void) {
     SPLIT(k, "1234", "1", "2", "3", "4");
     SPLIT(k, "x2 12", "x", "2", " ", "1", "2");
     SPLIT(k, "WE'LL go", "WE", "'LL", " go");
+    SPLIT(k, "abc 12", "abc", " ", "1", "2");
+    SPLIT(k, "hi\n\nyo", "hi", "\n\n", "yo");
     SPLIT(k, "a \n\n b", "a", " \n\n", " b");
 }
 
@@ -105,6 +108,7 @@ static void test_smollm(void) {
     SPLIT(k, "a1b", "a", "1", "b");
     SPLIT(k, "I'm 2 cool", "I", "'m", " ", "2", " cool");
     SPLIT(k, "HERE'S", "HERE", "'", "S");
+    SPLIT(k, "hi\n\nyo", "hi", "\n", "\n", "yo");
 }
 
 static void test_names(void) {
