@@ -191,6 +191,37 @@ static void test_with_vocab(const char *data) {
     }
 }
 
+/* Llama 3's own template, when PLUME_LLAMA3_VOCAB names the vocabulary (not shipped: see
+ * tests/data/vocab/SOURCE.md): Meta's format, <|begin_of_text|> 128000, <|start_header_id|> 128006,
+ * "user" 882, <|end_header_id|> 128007, "\n\n" 271, <|eot_id|> 128009, "assistant" 78191. */
+static void test_llama3_vocab(void) {
+    const char *path = getenv("PLUME_LLAMA3_VOCAB");
+    if (!path || !*path) {
+        printf("test_chat: Llama 3 template skipped: PLUME_LLAMA3_VOCAB is not set\n");
+        return;
+    }
+    plume_error err = { { 0 } };
+    plume_gguf *g = NULL;
+    plume_tokenizer *t = NULL;
+    if (plume_gguf_open(&g, path, &err) == 0) plume_tokenizer_from_gguf(&t, g, &err);
+    plume_gguf_close(g);
+    CHECK_MSG(t != NULL, "%s", err.msg);
+    if (!t) return;
+    char *p = plume_tokenizer_chat_render(t, path, user_only, 1, true, &err);
+    CHECK_STR(p, "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+                 "<|start_header_id|>assistant<|end_header_id|>\n\n");
+    int32_t *ids = NULL;
+    size_t n = 0;
+    if (p && plume_tokenize_with(t, p, strlen(p), PLUME_TOKENIZE_PARSE_SPECIAL, &ids, &n, &err) == 0) {
+        int32_t hi = plume_tokenizer_lookup(t, "Hi");
+        const int32_t want[11] = { 128000, 128006, 882, 128007, 271, hi, 128009, 128006, 78191, 128007, 271 };
+        CHECK(hi >= 0 && n == 11 && !memcmp(ids, want, sizeof want));
+    }
+    free(ids);
+    free(p);
+    plume_tokenizer_free(t);
+}
+
 int main(void) {
     const char *data = getenv("PLUME_TEST_DATA");
     if (!data) data = "tests/data";
@@ -200,6 +231,7 @@ int main(void) {
     test_render();
     test_refused();
     test_with_vocab(data);
+    test_llama3_vocab();
     rmdir(tmpdir);
     return check_finish("test_chat");
 }
