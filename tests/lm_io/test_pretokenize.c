@@ -105,6 +105,9 @@ static void test_smollm(void) {
     /* digits come out first, one by one; gpt-2's pattern runs on the text between them, so a
      * space before a digit ends its piece of text and stays a word of its own */
     SPLIT(k, "abc 123", "abc", " ", "1", "2", "3");
+    /* Hugging Face's own Digits(individual_digits) test gives "Hey " "1" "2" "3" " friend!" for
+     * this string; the byte-level pattern then cuts "Hey " and " friend!" */
+    SPLIT(k, "Hey 123 friend!", "Hey", " ", "1", "2", "3", " friend", "!");
     SPLIT(k, "a1b", "a", "1", "b");
     SPLIT(k, "I'm 2 cool", "I", "'m", " ", "2", " cool");
     SPLIT(k, "HERE'S", "HERE", "'", "S");
