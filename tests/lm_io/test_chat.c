@@ -194,10 +194,13 @@ static void test_with_vocab(const char *data) {
 /* Llama 3's own template, when PLUME_LLAMA3_VOCAB names the vocabulary (not shipped: see
  * tests/data/vocab/SOURCE.md): Meta's format, <|begin_of_text|> 128000, <|start_header_id|> 128006,
  * "user" 882, <|end_header_id|> 128007, "\n\n" 271, <|eot_id|> 128009, "assistant" 78191. */
-static void test_llama3_vocab(void) {
+static void test_llama3_vocab(const char *data) {
+    char in_data[1024];
+    snprintf(in_data, sizeof in_data, "%s/vocab/ggml-vocab-llama-bpe.gguf", data);
     const char *path = getenv("PLUME_LLAMA3_VOCAB");
-    if (!path || !*path) {
-        printf("test_chat: Llama 3 template skipped: PLUME_LLAMA3_VOCAB is not set\n");
+    if (!path || !*path) path = access(in_data, R_OK) == 0 ? in_data : NULL;
+    if (!path) {
+        printf("test_chat: Llama 3 template SKIPPED: no ggml-vocab-llama-bpe.gguf (set PLUME_LLAMA3_VOCAB)\n");
         return;
     }
     plume_error err = { { 0 } };
@@ -231,7 +234,7 @@ int main(void) {
     test_render();
     test_refused();
     test_with_vocab(data);
-    test_llama3_vocab();
+    test_llama3_vocab(data);
     rmdir(tmpdir);
     return check_finish("test_chat");
 }

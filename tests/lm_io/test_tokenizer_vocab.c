@@ -96,6 +96,19 @@ static void run_vocab_file(const char *data, const char *name, const char *gguf,
     plume_tokenizer_free(t);
 }
 
+/* The Llama 3 vocabulary: $PLUME_LLAMA3_VOCAB, else DATA/vocab/ggml-vocab-llama-bpe.gguf when someone
+ * put it there; NULL when neither. */
+static const char *llama3_vocab(const char *data) {
+    static char path[1024];
+    const char *env = getenv("PLUME_LLAMA3_VOCAB");
+    if (env && *env) return env;
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-bpe.gguf", data);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fclose(f);
+    return path;
+}
+
 static void run_vocab(const char *data, const char *name, plume_tok_kind kind, int32_t n_vocab) {
     run_vocab_file(data, name, NULL, kind, n_vocab);
 }
@@ -223,8 +236,8 @@ static void special_tokens(const char *data) {
         CHECK(plume_tokenizer_is_eog(t, 2) && !plume_tokenizer_is_eog(t, 1));
         plume_tokenizer_free(t);
     }
-    const char *llama3 = getenv("PLUME_LLAMA3_VOCAB");
-    if (llama3 && *llama3 && (t = open_vocab(llama3))) {
+    const char *llama3 = llama3_vocab(data);
+    if (llama3 && (t = open_vocab(llama3))) {
         /* Meta's own test (llama3 repository, test_tokenizer.py) */
         expect_ids(t, "This is a test sentence.", PLUME_TOKENIZE_ADD_SPECIAL,
                    (const int32_t[]){ 128000, 2028, 374, 264, 1296, 11914, 13 }, 7, false);
@@ -302,13 +315,14 @@ int main(void) {
     run_vocab(data, "ggml-vocab-qwen2.gguf", PLUME_TOK_GPT2, 151936);
     /* The Llama 3 vocabulary is not in the repository: the Meta Llama 3 Community License binds
      * whoever redistributes it (see tests/data/vocab/SOURCE.md). Its reference strings and ids
-     * are (llama.cpp's, MIT); point PLUME_LLAMA3_VOCAB at ggml-vocab-llama-bpe.gguf to check it. */
-    const char *llama3 = getenv("PLUME_LLAMA3_VOCAB");
-    if (llama3 && *llama3)
+     * are (llama.cpp's, MIT); point PLUME_LLAMA3_VOCAB at ggml-vocab-llama-bpe.gguf, or put it in
+     * tests/data/vocab (git ignores it there), to check it. */
+    const char *llama3 = llama3_vocab(data);
+    if (llama3)
         run_vocab_file(data, "ggml-vocab-llama-bpe.gguf", llama3, PLUME_TOK_GPT2, 128256);
     else
-        printf("test_tokenizer_vocab: llama-bpe reference skipped: PLUME_LLAMA3_VOCAB is not set "
-               "(the path of ggml-vocab-llama-bpe.gguf, which the repository does not ship)\n");
+        printf("test_tokenizer_vocab: llama-bpe reference SKIPPED: no ggml-vocab-llama-bpe.gguf (the repository "
+               "does not ship it; set PLUME_LLAMA3_VOCAB to its path or copy it into %s/vocab)\n", data);
     spm_facts(data);
     special_tokens(data);
     fuzz(data, "ggml-vocab-llama-spm.gguf", true);
