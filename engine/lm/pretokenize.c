@@ -74,9 +74,12 @@ static size_t run_end(const int *cls, size_t n, size_t i, int k) {
 static size_t contraction(const int32_t *cp, size_t n, size_t pos, bool any_case) {
     if (cp[pos] != '\'' || pos + 1 >= n) return 0;
     int32_t c1 = cp[pos + 1], c2 = pos + 2 < n ? cp[pos + 2] : 0;
-    if (any_case) {   /* (?i:...): only ASCII letters can follow here, so ASCII folding is enough */
+    if (any_case) {
+        /* (?i:...) with Unicode case folding: besides ASCII capitals, only U+017F LONG S folds to one
+         * of these letters (to 's'), and the reference regex engine matches it so */
         if (c1 >= 'A' && c1 <= 'Z') c1 += 'a' - 'A';
         if (c2 >= 'A' && c2 <= 'Z') c2 += 'a' - 'A';
+        if (c1 == 0x17F) c1 = 's';
     }
     if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return 2;
     if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) return 3;

@@ -66,6 +66,8 @@ static void test_llama3(void) {
     const plume_pretok k = PLUME_PRETOK_LLAMA3;
     /* (?i:...): contractions in any case */
     SPLIT(k, "I'M HERE'S we'll", "I", "'M", " HERE", "'S", " we", "'ll");
+    /* Unicode case folding: LONG S (U+017F) folds to 's', so "'ſ" is a contraction too */
+    SPLIT(k, "x'\xc5\xbfm", "x", "'\xc5\xbf", "m");
     /* digits in groups of three from the left; a space before a digit is its own word */
     SPLIT(k, "1234567", "123", "456", "7");
     SPLIT(k, "ied 4 \xc2\xbd months", "ied", " ", "4", " ", "\xc2\xbd", " months");   /* ½ is \p{N} */
