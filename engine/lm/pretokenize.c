@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#include "plume/plume.h"
 #include "pretokenize.h"
 
 static const struct { const char *name; plume_pretok kind; } pretok_names[] = {
@@ -34,6 +35,20 @@ const char *plume_pretok_name(plume_pretok kind) {
     case PLUME_PRETOK_SMOLLM: return "smollm";
     default: return "gpt-2";
     }
+}
+
+const char *plume_pretok_closest(const char *name) {
+    /* a near miss ("llama_bpe", "qwen-2") within a third of the name's length */
+    size_t limit = strlen(name) / 3 > 1 ? strlen(name) / 3 : 1, best_d = limit + 1;
+    const char *best = NULL;
+    for (size_t i = 0; i < sizeof pretok_names / sizeof pretok_names[0]; i++) {
+        size_t d = plume_edit_distance(name, pretok_names[i].name, best_d);
+        if (d < best_d) {
+            best_d = d;
+            best = pretok_names[i].name;
+        }
+    }
+    return best;
 }
 
 const char *plume_pretok_known_names(void) {

@@ -28,6 +28,8 @@ typedef enum plume_pretok {
 PLUME_API int plume_pretok_from_name(const char *name, plume_pretok *out);
 /* The canonical tokenizer.ggml.pre name of KIND ("gpt-2", "llama-bpe", "qwen2", "smollm"). */
 PLUME_API const char *plume_pretok_name(plume_pretok kind);
+/* The accepted name closest to NAME (a likely typo), or NULL when none is close. */
+PLUME_API const char *plume_pretok_closest(const char *name);
 /* The names plume_pretok_from_name accepts, comma-separated, for error messages. */
 PLUME_API const char *plume_pretok_known_names(void);
 

@@ -307,8 +307,9 @@ int plume_tokenizer_from_gguf(plume_tokenizer **out, const plume_gguf *g, plume_
         const char *pre;
         if (plume_gguf_get_str(g, "tokenizer.ggml.pre", &pre, err)) goto fail;
         if (plume_pretok_from_name(pre, &t->pre)) {
-            plume_fail(err, "%s: tokenizer.ggml.pre is '%s'; plume implements the pre-tokenizers %s", g->path, pre,
-                       plume_pretok_known_names());
+            const char *near = plume_pretok_closest(pre);
+            plume_fail(err, "%s: tokenizer.ggml.pre is '%s'; plume implements the pre-tokenizers %s%s%s%s", g->path, pre,
+                       plume_pretok_known_names(), near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
             goto fail;
         }
         t->ignore_merges = t->pre == PLUME_PRETOK_LLAMA3;

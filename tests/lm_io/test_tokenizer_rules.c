@@ -188,6 +188,10 @@ static void test_bad(void) {
     plume_gguf_writer_set_str(w, "tokenizer.ggml.pre", "deepseek-llm", &err);
     expect_bad(w, "tokenizer.ggml.pre is 'deepseek-llm'; plume implements the pre-tokenizers gpt-2", "another BPE pre-tokenizer");
     w = gpt2_vocab();
+    plume_gguf_writer_set_str(w, "tokenizer.ggml.pre", "llama_bpe", &err);
+    expect_bad(w, "'llama_bpe'; plume implements the pre-tokenizers gpt-2 (or gpt2), llama-bpe (or llama3, llama-v3), qwen2, "
+               "smollm (did you mean 'llama-bpe'?)", "a misspelt pre-tokenizer");
+    w = gpt2_vocab();
     const uint32_t eot = 99;
     plume_gguf_writer_set_u32(w, "tokenizer.ggml.eot_token_id", eot, &err);
     expect_bad(w, "tokenizer.ggml.eot_token_id is 99, outside the vocabulary of 8", "eot out of range");
