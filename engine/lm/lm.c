@@ -114,7 +114,8 @@ int plume_lm_tokenize_special(plume_lm *lm, const char *text, int add_bos, int p
     if (plume_tokenize_with(lm->tok, text, strlen(text), parse_special ? PLUME_TOKENIZE_PARSE_SPECIAL : 0, &ids, &n, err))
         return -1;
     if (add_bos < 0) add_bos = plume_tokenizer_adds_bos(lm->tok);
-    int bos = add_bos && lm->info.bos >= 0;
+    /* a text that already starts with the BOS token (a chat template wrote it) gets no second one */
+    int bos = add_bos && lm->info.bos >= 0 && !(n > 0 && ids[0] == lm->info.bos);
     if (n + (size_t)bos > (size_t)1 << 30) {
         free(ids);
         return plume_fail(err, "%s: the text is too long to tokenize (%zu tokens)", lm->path, n);

@@ -70,7 +70,8 @@ PLUME_API int plume_lm_device_bandwidth(plume_lm *lm, uint64_t bytes, int repeat
 PLUME_API int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos,
                                 int32_t *out, int max, plume_error *err);
 /* plume_lm_tokenize, and with parse_special = 1 the control tokens written in the text
- * ("<|im_start|>", "<|eot_id|>", "<s>") are those tokens instead of their characters. Text from
+ * ("<|im_start|>", "<|eot_id|>", "<s>") are those tokens instead of their characters; a text
+ * that then starts with the BOS token gets no second one. Text from
  * users should not be parsed so: it could end a chat turn. User-defined tokens (token type 4)
  * are matched either way. */
 PLUME_API int plume_lm_tokenize_special(plume_lm *lm, const char *text, int add_bos, int parse_special,

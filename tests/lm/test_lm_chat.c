@@ -54,6 +54,7 @@ static int write_vocab(const char *path, int with_template, plume_error *err) {
              plume_gguf_writer_set_arr(w, "tokenizer.ggml.token_type", PLUME_GGUF_INT32, 259, types, err) ||
              plume_gguf_writer_set_arr(w, "tokenizer.ggml.merges", PLUME_GGUF_STRING, 1, merges, err) ||
              plume_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 258, err) ||
+             plume_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 258, err) ||
              (with_template && plume_gguf_writer_set_str(w, "tokenizer.chat_template", TEMPLATE, err)) ||
              plume_gguf_writer_write(w, path, err);
     plume_gguf_writer_free(w);
@@ -117,6 +118,13 @@ int main(void) {
     p = greedy(1, 0, 1);
     CHECK(plume_lm_generate(lm, prompts, 1, &p, &plain, &err) == 0 && plain.n_prompt_tokens == (int)total);
     plume_gen_result_free(&plain);
+
+    /* BOS written as text and parsed is not doubled; unparsed, it is 13 bytes after the added BOS
+     * (byte b is token b in this vocabulary) */
+    int32_t ids[32];
+    CHECK(plume_lm_tokenize_special(lm, "<|endoftext|>Hi", 1, 1, ids, 32, &err) == 3 && ids[0] == 258 &&
+          ids[1] == 'H' && ids[2] == 'i');
+    CHECK(plume_lm_tokenize_special(lm, "<|endoftext|>Hi", 1, 0, ids, 32, &err) == 16 && ids[0] == 258 && ids[1] != 258);
 
     /* The greedy run's second new token declared end-of-turn: generation stops at its first
      * occurrence, without it. */
