@@ -169,6 +169,9 @@ int main(void) {
                  model);
         CHECK(run_cmd(cmd, &text) == 0);
         free(text);
+        snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s' --system 'Be brief.' -p Hi -n 3 2>&1", build, model);
+        CHECK(run_cmd(cmd, &text) == 2 && text && strstr(text, "--system needs --chat"));
+        free(text);
         snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s' --chat -p Hi -n 3 2>&1", build, model_plain);
         CHECK(run_cmd(cmd, &text) == 1 && text && strstr(text, "--chat:") && strstr(text, "has no tokenizer.chat_template"));
         free(text);
@@ -218,6 +221,19 @@ int main(void) {
         snprintf(cmd, sizeof cmd, "'%s/bin/plume' run '%s' --data '%s' --out '%s' 2>&1", build, graph, req, res);
         CHECK(run_cmd(cmd, &text) != 0);
         CHECK_MSG(text && strstr(text, "prompt.compose: chat: true:") && strstr(text, "has no tokenizer.chat_template"),
+                  "%s", text ? text : "");
+        free(text);
+        /* chat: true without a model to take the template from */
+        f = fopen(graph, "w");
+        if (f) {
+            fputs("plume: 1\nstages:\n"
+                  "  prompt: { use: prompt.compose, in: { context: context }, out: { text: prompt }, with: { chat: true } }\n"
+                  "output: [prompt]\n",
+                  f);
+            fclose(f);
+        }
+        CHECK(run_cmd(cmd, &text) != 0);
+        CHECK_MSG(text && strstr(text, "prompt.compose: chat: true needs model: the name of an entry of the graph's models:"),
                   "%s", text ? text : "");
         free(text);
         unlink(graph);
