@@ -57,7 +57,8 @@ static const plume_param compose_params[] = {
       "task instruction, the first line (\"\": none)" },
     { "budget", PLUME_INT, "0", "longest prompt in budget_unit; 0: no limit" },
     { "budget_unit", PLUME_STRING, "chars", "chars (code points) or tokens (of model's tokenizer)" },
-    { "model", PLUME_STRING, "", "budget_unit tokens: the model (an entry of models:) whose tokenizer counts" },
+    { "model", PLUME_STRING, "", "budget_unit tokens or chat: the model (an entry of models:) whose tokenizer "
+                                 "counts and whose chat template writes the prompt" },
     { "context_last", PLUME_BOOL, "false", "put the \"passage start:\" line last, where a decoder-only "
                                            "generator continues it" },
     { "chat", PLUME_BOOL, "false", "write the prompt as a user's message in the model's chat template "
