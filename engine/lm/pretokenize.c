@@ -140,18 +140,20 @@ static int llama3_split(const int32_t *cp, const int *cls, size_t n, size_t max_
     while (pos < n) {
         int32_t c = cp[pos];
         size_t end = 0, k = contraction(cp, n, pos, true);
-        /* one character that is neither a newline, a letter nor a digit may lead a word */
-        size_t q = pos + (cls[pos] != CL_LETTER && cls[pos] != CL_NUMBER && !is_newline(c) && pos + 1 < n &&
-                          cls[pos + 1] == CL_LETTER);
+        /* one character that is neither a line break, a letter nor a digit may lead a word... */
+        bool leads_word = cls[pos] != CL_LETTER && cls[pos] != CL_NUMBER && !is_newline(c) && pos + 1 < n &&
+                          cls[pos + 1] == CL_LETTER;
+        /* ...and one space may lead a run of punctuation */
+        bool leads_punct = c == ' ' && pos + 1 < n && cls[pos + 1] == CL_OTHER;
         if (k) {
             end = pos + k;
-        } else if (cls[q] == CL_LETTER) {
-            end = run_end(cls, n, q, CL_LETTER);
+        } else if (leads_word || cls[pos] == CL_LETTER) {
+            end = run_end(cls, n, pos + leads_word, CL_LETTER);
         } else if (cls[pos] == CL_NUMBER) {
             end = run_end(cls, n, pos, CL_NUMBER);
             if (end - pos > max_digits) end = pos + max_digits;
-        } else if ((q = pos + (c == ' ' && pos + 1 < n && cls[pos + 1] == CL_OTHER)), cls[q] == CL_OTHER) {
-            end = run_end(cls, n, q, CL_OTHER);   /* punctuation keeps the line breaks after it */
+        } else if (leads_punct || cls[pos] == CL_OTHER) {
+            end = run_end(cls, n, pos + leads_punct, CL_OTHER);   /* with the line breaks after it */
             while (end < n && is_newline(cp[end])) end++;
         } else {
             /* Whitespace: \s*[\r\n]+ ends after the run's last line break when it has one; else
