@@ -2,7 +2,11 @@
  *
  *   plume generate -m MODEL -p PROMPT [-p PROMPT ...] [-f FILE] [-n N] [--temp T] [--top-k K]
  *                  [--top-p P] [--seed S] [--beams B] [--stop STR ...] [--no-bos]
+ *                  [--chat [--system TEXT]]
  *
+ * With --chat each prompt is a user's message, written in the model's chat template
+ * (tokenizer.chat_template: the Llama 3 and ChatML families) with the assistant's turn
+ * opened, and generation stops at the end of that turn.
  * One prompt streams its continuation to stdout as it is decided; several prompts are
  * decoded together as one batch and printed in order, each after a "--- i" line.
  * Timing goes to stderr. */
@@ -31,6 +35,9 @@ static void usage(FILE *f) {
             "  --length-penalty A  beam score = log-prob / tokens^A (default 1)\n"
             "  --stop STR          stop at STR (repeatable; STR is not printed)\n"
             "  --no-bos            do not start the prompt with BOS\n"
+            "  --chat              the prompt is a user's message: write it in the model's chat\n"
+            "                      template (Llama 3 or ChatML family) and answer as the assistant\n"
+            "  --system TEXT       with --chat, a system message first\n"
             "  --ignore-eos        keep going past the end-of-text token\n");
 }
 
@@ -88,7 +95,27 @@ static int parse_num(const char *flag, const char *v, double lo, double hi, doub
 }
 
 /* Loads the model, generates, prints; the exit status. */
-static int run(const char *model, const char *const *prompts, int n_prompts, plume_gen_params *p) {
+/* --chat: each prompt becomes the model's chat template around a user message (after the
+ * system message, if any); the template writes its own BOS and control tokens. */
+static int wrap_chat(plume_lm *lm, const char *system, const char **prompts, char **wrapped, int n,
+                     plume_gen_params *p) {
+    plume_error err;
+    for (int i = 0; i < n; i++) {
+        plume_chat_message m[2] = { { "system", system }, { "user", prompts[i] } };
+        int first = system ? 0 : 1;
+        if (!(wrapped[i] = plume_lm_chat_render(lm, m + first, 2 - first, 1, &err))) {
+            fprintf(stderr, "plume generate: --chat: %s\n", err.msg);
+            return -1;
+        }
+        prompts[i] = wrapped[i];
+    }
+    p->parse_special = 1;
+    p->add_bos = 0;
+    return 0;
+}
+
+static int run(const char *model, const char **prompts, int n_prompts, plume_gen_params *p, int chat,
+               const char *system) {
     if (n_prompts == 1) p->on_text = on_text;
 
     plume_error err;
@@ -96,6 +123,12 @@ static int run(const char *model, const char *const *prompts, int n_prompts, plu
     plume_lm *lm = plume_lm_acquire(model, &err);
     if (!lm) {
         fprintf(stderr, "plume generate: %s\n", err.msg);
+        return 1;
+    }
+    char *wrapped[MAX_PROMPTS] = { 0 };
+    if (chat && wrap_chat(lm, system, prompts, wrapped, n_prompts, p)) {
+        for (int i = 0; i < n_prompts; i++) free(wrapped[i]);
+        plume_lm_release(lm);
         return 1;
     }
     double t1 = now_s();
@@ -120,12 +153,14 @@ static int run(const char *model, const char *const *prompts, int n_prompts, plu
     }
     for (int i = 0; out && i < n_prompts; i++) plume_gen_result_free(&out[i]);
     free(out);
+    for (int i = 0; i < n_prompts; i++) free(wrapped[i]);
     plume_lm_release(lm);
     return rc;
 }
 
 int cmd_generate(int argc, char **argv) {
-    const char *model = NULL, *prompts[MAX_PROMPTS], *stops[MAX_STOPS];
+    const char *model = NULL, *prompts[MAX_PROMPTS], *stops[MAX_STOPS], *system = NULL;
+    int chat = 0;
     char *owned[MAX_PROMPTS];
     int n_prompts = 0, n_stops = 0, n_owned = 0, rc = 2;
     plume_gen_params p;
@@ -182,6 +217,10 @@ int cmd_generate(int argc, char **argv) {
             p.length_penalty = (float)x, i++;
         } else if (!strcmp(a, "--no-bos")) {
             p.add_bos = 0;
+        } else if (!strcmp(a, "--chat")) {
+            chat = 1;
+        } else if (!strcmp(a, "--system") && v) {
+            system = v, i++;
         } else if (!strcmp(a, "--ignore-eos")) {
             p.ignore_eos = 1;
         } else {
@@ -194,9 +233,13 @@ int cmd_generate(int argc, char **argv) {
         usage(stderr);
         goto done;
     }
+    if (system && !chat) {
+        fprintf(stderr, "plume generate: --system needs --chat\n");
+        goto done;
+    }
     p.stop = stops;
     p.n_stop = n_stops;
-    rc = run(model, prompts, n_prompts, &p);
+    rc = run(model, prompts, n_prompts, &p, chat, system);
 done:
     for (int i = 0; i < n_owned; i++) free(owned[i]);
     return rc;

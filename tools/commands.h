@@ -22,6 +22,7 @@ typedef struct plume_command {
     X(import,   "import a corpus: Stack Exchange Posts.xml, git log, mbox") \
     X(dataset,  "build the paper's train/val/test requests from a corpus") \
     X(generate, "continue a prompt with a GGUF llama model") \
+    X(tokenize, "print the tokens a model's tokenizer makes of a text") \
     X(train,    "train or fine-tune a model from a YAML description") \
     X(bpe,      "learn a byte-level BPE tokenizer from text files") \
     X(examples, "training examples from a pipeline run: generation + author pairs") \

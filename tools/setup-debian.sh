@@ -6,7 +6,8 @@ packages="build-essential cmake pkg-config
   libyaml-dev libjansson-dev libvulkan-dev glslang-tools
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libxml2-dev libgmime-3.0-dev libstemmer-dev libutf8proc-dev wordnet wordnet-base graphviz
-  libopenmpi-dev openmpi-bin"
+  libopenmpi-dev openmpi-bin
+  python3 python3-regex"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=""
 for p in $packages; do

@@ -18,6 +18,14 @@
 #include <string.h>
 #include "beam.h"
 
+/* EOS, or one of the other ids that end a text as EOS does (end-of-turn tokens). */
+static int ends_hypothesis(const plume_beam_params *pr, int32_t token) {
+    if (token == pr->eos && token >= 0) return 1;
+    for (int i = 0; i < pr->n_more_eos; i++)
+        if (pr->more_eos[i] == token) return 1;
+    return 0;
+}
+
 typedef struct hypo {
     int32_t *tokens;      /* [max_tokens] */
     int n;
@@ -191,7 +199,7 @@ int lm_beam_advance(lm_beam *s, int (*copy)(void *user, int dst, int src, plume_
     for (int c = 0; c < n_cand && n_next < B; c++) {
         const candidate *cd = &s->cand[c];
         const hypo *h = &live[cd->parent];
-        if (cd->token == pr->eos) {
+        if (ends_hypothesis(pr, cd->token)) {
             double sc = length_score(cd->logprob, h->n + 1, pr->length_penalty);
             if (add_ended(s->done, &s->n_ended, B, h->tokens, h->n, cd->logprob, sc, 1)) goto oom;
             continue;

@@ -22,7 +22,7 @@ int plume_lm_embed(plume_lm *lm, const char *const *texts, int n, float *out, pl
         goto out;
     }
     for (int i = 0; i < n; i++) {
-        if (!(toks[i] = lm_tokenize_alloc(lm, texts[i], -1, &lens[i], err))) goto out;
+        if (!(toks[i] = lm_tokenize_alloc(lm, texts[i], -1, 0, &lens[i], err))) goto out;
         if (lens[i] > in->ctx_len) lens[i] = in->ctx_len;
         if (lens[i] > longest) longest = lens[i];
     }

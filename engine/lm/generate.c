@@ -74,7 +74,7 @@ typedef struct gen_seq {
 /* Takes token t for sequence s: appends it, checks EOS, stop strings and the limit,
  * streams what is safe to show. Returns -1 on out of memory, 1 if on_text asked to stop. */
 static int take_token(plume_lm *lm, const plume_gen_params *p, int idx, gen_seq *s, int32_t t, int limit) {
-    if (t == lm->info.eos && !p->ignore_eos) {
+    if (!p->ignore_eos && plume_lm_is_eog(lm, t)) {
         s->done = 1;
         s->reason = "eos";
     } else {
@@ -131,7 +131,7 @@ static int generate_sampling(plume_lm *lm, const char *const *prompts, int n, co
     plume_lm_batch *b = NULL;
     if (!seqs || !logits || !next || !tok || !ids || !samplers || !draws) goto oom;
     for (int i = 0; i < n; i++) {
-        if (!(seqs[i].prompt = lm_tokenize_alloc(lm, prompts[i], p->add_bos, &seqs[i].n_prompt, err))) goto out;
+        if (!(seqs[i].prompt = lm_tokenize_alloc(lm, prompts[i], p->add_bos, p->parse_special, &seqs[i].n_prompt, err))) goto out;
         if (seqs[i].n_prompt == 0) {
             plume_fail(err, "%s: prompt %d is empty and the model has no BOS token to start from", lm->path, i);
             goto out;
@@ -306,7 +306,12 @@ static int run_beam_group(plume_lm *lm, beam_job *jobs, int G, const plume_gen_p
         j->n_forks = &n_forks;
         j->cap_forks = G * B;
         int limit = token_limit(p, j->index, max_len, j->n_prompt);
-        plume_beam_params bp = { B, V, limit, p->ignore_eos ? -1 : lm->info.eos, p->length_penalty };
+        plume_beam_params bp = { B, V, limit, p->ignore_eos ? -1 : lm->info.eos, p->length_penalty, NULL, 0 };
+        if (lm->tok && !p->ignore_eos) {
+            const int32_t *eog;
+            bp.n_more_eos = (int)plume_tokenizer_eog(lm->tok, &eog);
+            bp.more_eos = eog;
+        }
         if (!(j->s = lm_beam_create(&bp, err))) goto out;
         if (set_step_mix(lm, b, p, j->index, j->base, j->prompt, j->n_prompt, NULL, 0, err) ||
             plume_lm_prefill(b, j->base, j->prompt, j->n_prompt, j->first, err))
@@ -392,7 +397,7 @@ static int generate_beams(plume_lm *lm, const char *const *prompts, int n, const
     if (!jobs) return plume_fail(err, "%s: out of memory for %d prompts", lm->path, n);
     for (int i = 0; i < n; i++) {
         jobs[i] = (beam_job){ .lm = lm, .p = p, .index = i };
-        if (!(jobs[i].prompt = lm_tokenize_alloc(lm, prompts[i], p->add_bos, &jobs[i].n_prompt, err))) goto out;
+        if (!(jobs[i].prompt = lm_tokenize_alloc(lm, prompts[i], p->add_bos, p->parse_special, &jobs[i].n_prompt, err))) goto out;
         if (jobs[i].n_prompt == 0) {
             plume_fail(err, "%s: prompt %d is empty and the model has no BOS token to start from", lm->path, i);
             goto out;

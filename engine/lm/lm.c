@@ -103,12 +103,19 @@ void plume_lm_release(plume_lm *lm) {
 /* ---- tokens --------------------------------------------------------------------- */
 
 int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos, int32_t *out, int max, plume_error *err) {
+    return plume_lm_tokenize_special(lm, text, add_bos, 0, out, max, err);
+}
+
+int plume_lm_tokenize_special(plume_lm *lm, const char *text, int add_bos, int parse_special, int32_t *out, int max,
+                              plume_error *err) {
     if (!lm->tok) return plume_fail(err, "%s: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
     int32_t *ids = NULL;
     size_t n = 0;
-    if (plume_tokenize(lm->tok, text, strlen(text), false, &ids, &n, err)) return -1;
+    if (plume_tokenize_with(lm->tok, text, strlen(text), parse_special ? PLUME_TOKENIZE_PARSE_SPECIAL : 0, &ids, &n, err))
+        return -1;
     if (add_bos < 0) add_bos = plume_tokenizer_adds_bos(lm->tok);
-    int bos = add_bos && lm->info.bos >= 0;
+    /* a text that already starts with the BOS token (a chat template wrote it) gets no second one */
+    int bos = add_bos && lm->info.bos >= 0 && !(n > 0 && ids[0] == lm->info.bos);
     if (n + (size_t)bos > (size_t)1 << 30) {
         free(ids);
         return plume_fail(err, "%s: the text is too long to tokenize (%zu tokens)", lm->path, n);
@@ -120,8 +127,8 @@ int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos, int32_t *out,
     return total;
 }
 
-int32_t *lm_tokenize_alloc(plume_lm *lm, const char *text, int add_bos, int *n, plume_error *err) {
-    int need = plume_lm_tokenize(lm, text, add_bos, NULL, 0, err);
+int32_t *lm_tokenize_alloc(plume_lm *lm, const char *text, int add_bos, int parse_special, int *n, plume_error *err) {
+    int need = plume_lm_tokenize_special(lm, text, add_bos, parse_special, NULL, 0, err);
     if (need < 0) return NULL;
     if (need == 0 && lm->info.bos >= 0) {  /* nothing to start from: start from BOS */
         add_bos = 1;
@@ -132,9 +139,14 @@ int32_t *lm_tokenize_alloc(plume_lm *lm, const char *text, int add_bos, int *n, 
         plume_fail(err, "%s: out of memory for %d tokens", lm->path, need);
         return NULL;
     }
-    plume_lm_tokenize(lm, text, add_bos, t, need, err);
+    plume_lm_tokenize_special(lm, text, add_bos, parse_special, t, need, err);
     *n = need;
     return t;
+}
+
+int plume_lm_is_eog(const plume_lm *lm, int32_t token) {
+    if (lm->tok) return plume_tokenizer_is_eog(lm->tok, token);
+    return token >= 0 && token == lm->info.eos;
 }
 
 int lm_strbuf_add(lm_strbuf *b, const char *s, size_t n) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#include "pretokenize.h"
 #include "tokenizer.h"
 
 /* ---- a string → int32 hash map over borrowed keys ---- */
@@ -92,6 +93,15 @@ struct plume_tokenizer {
     int32_t bos, eos, unk;
     bool add_bos, add_eos, add_space_prefix;
     int32_t byte_token[256];  /* spm: the <0xXX> token of each byte; gpt2: the token of its code point */
+    plume_pretok pre;         /* gpt2: how the text is cut into words */
+    bool ignore_merges;       /* gpt2: a word that is a token is that token (Llama 3) */
+    bool nfc;                 /* gpt2: NFC-normalize the text first (Qwen) */
+    int32_t *special;         /* control, user-defined and unknown tokens, longest text first */
+    size_t n_special;
+    bool special_first[256];  /* a special token starts with this byte */
+    int32_t *eog;             /* tokens that end generation */
+    size_t n_eog;
+    char *chat_template;      /* tokenizer.chat_template, or NULL */
 };
 
 void plume_tokenizer_free(plume_tokenizer *t) {
@@ -110,6 +120,9 @@ void plume_tokenizer_free(plume_tokenizer *t) {
         for (uint64_t i = 0; i < t->n_merges; i++) free(t->merge_text[i]);
     free(t->merge_text);
     smap_free(&t->merges);
+    free(t->special);
+    free(t->eog);
+    free(t->chat_template);
     free(t);
 }
 
@@ -205,6 +218,76 @@ static int get_opt_bool(const plume_gguf *g, const char *key, bool *out, plume_e
     return plume_gguf_get_bool(g, key, out, err);
 }
 
+/* The tokens matched whole inside a text (tokenize's special-token partition), longest first so
+ * that "<|im_start|>" wins over a shorter token that is its prefix. */
+typedef struct len_id { uint64_t len; int32_t id; } len_id;
+
+static int by_length_desc(const void *a, const void *b) {
+    const len_id *x = a, *y = b;
+    if (x->len != y->len) return x->len < y->len ? 1 : -1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static bool is_special_type(uint8_t ty) {
+    return ty == PLUME_TOKEN_CONTROL || ty == PLUME_TOKEN_USER_DEFINED || ty == PLUME_TOKEN_UNKNOWN;
+}
+
+static int collect_special(plume_tokenizer *t, plume_error *err) {
+    size_t n = 0;
+    for (int32_t i = 0; i < t->n_vocab; i++) n += is_special_type(t->type[i]) && t->text[i].len;
+    if (!n) return 0;
+    len_id *order = malloc(n * sizeof *order);
+    if (!order || !(t->special = malloc(n * sizeof *t->special))) {
+        free(order);
+        return plume_fail(err, "tokenizer: out of memory");
+    }
+    for (int32_t i = 0; i < t->n_vocab; i++)
+        if (is_special_type(t->type[i]) && t->text[i].len) {
+            order[t->n_special++] = (len_id){ t->text[i].len, i };
+            t->special_first[(uint8_t)t->text[i].data[0]] = true;
+        }
+    qsort(order, n, sizeof *order, by_length_desc);
+    for (size_t i = 0; i < n; i++) t->special[i] = order[i].id;
+    free(order);
+    return 0;
+}
+
+/* Tokens that end a turn or a text, besides EOS: the GGUF's own keys, then the conventional names
+ * of the chat families (a vocabulary holding "<|eot_id|>" is a Llama 3 one, and so on). */
+static const char *const eog_names[] = { "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end_of_text|>",
+                                         "<|endoftext|>", "<end_of_turn>", "<|end|>" };
+
+static int add_eog(plume_tokenizer *t, int32_t id) {
+    if (id < 0) return 0;
+    for (size_t i = 0; i < t->n_eog; i++)
+        if (t->eog[i] == id) return 0;
+    int32_t *a = realloc(t->eog, (t->n_eog + 1) * sizeof *a);
+    if (!a) return -1;
+    t->eog = a;
+    t->eog[t->n_eog++] = id;
+    return 0;
+}
+
+static int collect_eog(plume_tokenizer *t, const plume_gguf *g, plume_error *err) {
+    int32_t eot = -1, eom = -1;
+    if (get_opt_token_id(g, "tokenizer.ggml.eot_token_id", t->n_vocab, &eot, err) ||
+        get_opt_token_id(g, "tokenizer.ggml.eom_token_id", t->n_vocab, &eom, err))
+        return -1;
+    if (add_eog(t, t->eos) || add_eog(t, eot) || add_eog(t, eom)) return plume_fail(err, "tokenizer: out of memory");
+    for (size_t i = 0; i < sizeof eog_names / sizeof eog_names[0]; i++) {
+        int32_t id = smap_get(&t->vocab, eog_names[i], strlen(eog_names[i]));
+        if (id >= 0 && t->type[id] != PLUME_TOKEN_NORMAL && add_eog(t, id)) return plume_fail(err, "tokenizer: out of memory");
+    }
+    return 0;
+}
+
+static int read_chat_template(plume_tokenizer *t, const plume_gguf *g, plume_error *err) {
+    if (!plume_gguf_find(g, "tokenizer.chat_template")) return 0;
+    const char *tmpl;
+    if (plume_gguf_get_str(g, "tokenizer.chat_template", &tmpl, err)) return -1;
+    return (t->chat_template = strdup(tmpl)) ? 0 : plume_fail(err, "tokenizer: out of memory");
+}
+
 int plume_tokenizer_from_gguf(plume_tokenizer **out, const plume_gguf *g, plume_error *err) {
     *out = NULL;
     const char *model;
@@ -219,15 +302,18 @@ int plume_tokenizer_from_gguf(plume_tokenizer **out, const plume_gguf *g, plume_
                           "'gpt2' (byte-level BPE) tokenizers", g->path, model);
     }
     if (t->kind == PLUME_TOK_GPT2 && plume_gguf_find(g, "tokenizer.ggml.pre")) {
-        /* Byte-level BPE models differ in their pre-tokenizer regex (llama-3, qwen2, …); only
-         * GPT-2's is implemented, and using it for another model would tokenize silently wrong. */
+        /* Byte-level BPE models differ in how they cut text into words; using another model's
+         * rule would tokenize silently wrong, so an unknown one is refused. */
         const char *pre;
         if (plume_gguf_get_str(g, "tokenizer.ggml.pre", &pre, err)) goto fail;
-        if (strcmp(pre, "gpt-2") && strcmp(pre, "gpt2")) {
-            plume_fail(err, "%s: tokenizer.ggml.pre is '%s'; plume implements only GPT-2's pre-tokenizer ('gpt-2')",
-                       g->path, pre);
+        if (plume_pretok_from_name(pre, &t->pre)) {
+            const char *near = plume_pretok_closest(pre);
+            plume_fail(err, "%s: tokenizer.ggml.pre is '%s'; plume implements the pre-tokenizers %s%s%s%s", g->path, pre,
+                       plume_pretok_known_names(), near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
             goto fail;
         }
+        t->ignore_merges = t->pre == PLUME_PRETOK_LLAMA3;
+        t->nfc = t->pre == PLUME_PRETOK_QWEN2;
     }
     const plume_gguf_str *tokens;
     uint64_t n;
@@ -331,6 +417,7 @@ int plume_tokenizer_from_gguf(plume_tokenizer **out, const plume_gguf *g, plume_
     }
     for (int32_t i = 0; i < t->n_vocab; i++)
         if (build_piece(t, i, cp_to_byte, err)) goto fail;
+    if (collect_special(t, err) || collect_eog(t, g, err) || read_chat_template(t, g, err)) goto fail;
     *out = t;
     return 0;
 fail:
@@ -356,6 +443,21 @@ plume_token_type plume_tokenizer_token_type(const plume_tokenizer *t, int32_t id
 float plume_tokenizer_token_score(const plume_tokenizer *t, int32_t id) {
     return id >= 0 && id < t->n_vocab ? t->score[id] : 0.0f;
 }
+
+bool plume_tokenizer_is_eog(const plume_tokenizer *t, int32_t id) {
+    for (size_t i = 0; i < t->n_eog; i++)
+        if (t->eog[i] == id) return true;
+    return false;
+}
+
+size_t plume_tokenizer_eog(const plume_tokenizer *t, const int32_t **ids) {
+    *ids = t->eog;
+    return t->n_eog;
+}
+
+plume_pretok plume_tokenizer_pre(const plume_tokenizer *t) { return t->pre; }
+
+const char *plume_tokenizer_chat_template(const plume_tokenizer *t) { return t->chat_template; }
 
 int32_t plume_tokenizer_lookup(const plume_tokenizer *t, const char *text) {
     return smap_get(&t->vocab, text, strlen(text));
@@ -479,7 +581,7 @@ static int spm_emit_bytes(const plume_tokenizer *t, const char *p, size_t n, ids
     return 0;
 }
 
-static int spm_tokenize(const plume_tokenizer *t, const char *text, size_t len, ids *out) {
+static int spm_tokenize(const plume_tokenizer *t, const char *text, size_t len, bool prefix, ids *out) {
     if (len == 0) return 0;   /* '' → [] as SentencePiece does, no dummy prefix */
     /* Dummy prefix, then every ' ' becomes '▁' (3 bytes). */
     size_t spaces = 0;
@@ -488,7 +590,7 @@ static int spm_tokenize(const plume_tokenizer *t, const char *text, size_t len, 
     char *buf = malloc(cap);
     if (!buf) return -1;
     size_t n = 0;
-    if (t->add_space_prefix) { memcpy(buf, "\xe2\x96\x81", 3); n = 3; }
+    if (prefix) { memcpy(buf, "\xe2\x96\x81", 3); n = 3; }
     for (size_t i = 0; i < len; i++) {
         if (text[i] == ' ') { memcpy(buf + n, "\xe2\x96\x81", 3); n += 3; }
         else buf[n++] = text[i];
@@ -526,78 +628,6 @@ done:
 
 /* ---- GPT-2 byte-level BPE ---- */
 
-/* Regex \s as the GPT-2 pattern sees it (Unicode White_Space). */
-static bool is_space_cp(int32_t c) {
-    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-enum { CL_NONE = 0, CL_LETTER = 1, CL_NUMBER = 2, CL_SPACE = 4, CL_OTHER = 8 };
-
-/* The class of code point C (-1: an invalid byte, which counts as "other"). */
-static int cp_class(int32_t c) {
-    if (c < 0) return CL_OTHER;
-    if (is_space_cp(c)) return CL_SPACE;
-    switch (utf8proc_category(c)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: return CL_LETTER;
-    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: return CL_NUMBER;
-    default: return CL_OTHER;
-    }
-}
-
-/* Splits the code points cp[0..n) into GPT-2 pre-tokens, calling EMIT(start, end) for each:
- *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
- * The alternatives are tried in that order at each position, as a regex engine would. */
-typedef int (*emit_fn)(void *ctx, size_t start, size_t end);
-
-static int gpt2_split(const int32_t *cp, const int *cls, size_t n, emit_fn emit, void *ctx) {
-#define CP(i) ((i) < n ? cp[i] : -2)
-#define CLS(i) ((i) < n ? cls[i] : CL_NONE)
-    size_t pos = 0;
-    while (pos < n) {
-        size_t start = pos;
-        int32_t c = cp[pos];
-        if (c == '\'' && pos + 1 < n) {
-            int32_t c1 = CP(pos + 1), c2 = CP(pos + 2);
-            if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
-                if (emit(ctx, start, pos + 2)) return -1;
-                pos += 2;
-                continue;
-            }
-            if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
-                if (emit(ctx, start, pos + 3)) return -1;
-                pos += 3;
-                continue;
-            }
-        }
-        /* " ?X+": an optional single ' ' then a run of class X. */
-        size_t q = pos + (c == ' ' ? 1 : 0);
-        int k = CLS(q);
-        if (q < n && (k == CL_LETTER || k == CL_NUMBER || k == CL_OTHER)) {
-            while (q < n && cls[q] == k) q++;
-            if (emit(ctx, start, q)) return -1;
-            pos = q;
-            continue;
-        }
-        /* Whitespace: "\s+(?!\S)" keeps the last space for the next word when one follows,
-         * else "\s+" takes the whole run. */
-        size_t w = pos;
-        while (w < n && cls[w] == CL_SPACE) w++;
-        if (w > pos) {
-            size_t end = (w - pos > 1 && w < n) ? w - 1 : w;
-            if (emit(ctx, start, end)) return -1;
-            pos = end;
-            continue;
-        }
-        if (emit(ctx, start, pos + 1)) return -1;   /* not reached: every class is handled above */
-        pos++;
-    }
-    return 0;
-#undef CP
-#undef CLS
-}
-
 typedef struct gpt2_ctx {
     const plume_tokenizer *t;
     const char *text;
@@ -631,6 +661,16 @@ static int gpt2_word(void *vctx, size_t a, size_t b) {
         size_t k = (size_t)utf8_put(mapped + m, c->byte_to_cp[(uint8_t)c->text[lo + i]]);
         s[i] = (sym){ mapped + m, k, (int)i - 1, i + 1 < nb ? (int)i + 1 : -1 };
         m += k;
+    }
+    mapped[m] = '\0';
+    if (t->ignore_merges) {
+        /* Llama 3's tokenizer takes a pre-token that is a whole vocabulary entry as it is, even
+         * where merging by rank would split it differently. */
+        int32_t whole = smap_get(&t->vocab, mapped, m);
+        if (whole >= 0) {
+            rc = ids_push(c->out, whole);
+            goto done;
+        }
     }
     int count = (int)nb;
     for (int i = 1; i < count; i++)
@@ -671,40 +711,80 @@ done:
 
 static int gpt2_tokenize(const plume_tokenizer *t, const char *text, size_t len, ids *out) {
     if (len == 0) return 0;
-    int32_t *cp = malloc(len * sizeof *cp);
-    int *cls = malloc(len * sizeof *cls);
-    size_t *off = malloc((len + 1) * sizeof *off);
-    int rc = -1;
-    if (!cp || !cls || !off) goto done;
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        utf8proc_int32_t c;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &c);
-        if (k <= 0) { c = -1; k = 1; }   /* an invalid byte stays one symbol of its own */
-        cp[n] = c;
-        cls[n] = cp_class(c);
-        off[n++] = i;
-        i += (size_t)k;
+    char *normal = NULL;
+    if (t->nfc) {
+        /* Qwen's tokenizer normalizes to NFC before anything else; its merges were learnt so. */
+        utf8proc_uint8_t *nfc = NULL;
+        if (utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE) >= 0) {
+            normal = (char *)nfc;
+            text = normal;
+            len = strlen(normal);
+        }
+        /* invalid UTF-8 is not normalized: it goes on byte by byte as it is */
     }
-    off[n] = len;
-    gpt2_ctx ctx = { .t = t, .text = text, .off = off, .out = out };
-    gpt2_byte_map(ctx.byte_to_cp);
-    rc = gpt2_split(cp, cls, n, gpt2_word, &ctx);
-done:
-    free(cp);
-    free(cls);
-    free(off);
+    int32_t *cp;
+    size_t *off, n = pretok_decode(text, len, &cp, &off);
+    int rc = -1;
+    if (n != (size_t)-1) {
+        gpt2_ctx ctx = { .t = t, .text = text, .off = off, .out = out };
+        gpt2_byte_map(ctx.byte_to_cp);
+        rc = pretok_split(t->pre, cp, n, gpt2_word, &ctx) ? -1 : 0;
+        free(cp);
+        free(off);
+    }
+    free(normal);
     return rc;
 }
 
-int plume_tokenize(const plume_tokenizer *t, const char *text, size_t len, bool add_special, int32_t **out_ids,
-                   size_t *n_ids, plume_error *err) {
+/* The special token that starts at TEXT[0..len), the longest one, or -1. */
+static int32_t match_special(const plume_tokenizer *t, const char *text, size_t len, bool parse_special,
+                             size_t *match_len) {
+    if (!t->special_first[(uint8_t)text[0]]) return -1;
+    for (size_t i = 0; i < t->n_special; i++) {   /* longest first */
+        int32_t id = t->special[i];
+        if (!parse_special && t->type[id] != PLUME_TOKEN_USER_DEFINED) continue;
+        size_t k = t->text[id].len;
+        if (k <= len && !memcmp(text, t->text[id].data, k)) {
+            *match_len = k;
+            return id;
+        }
+    }
+    return -1;
+}
+
+/* Tokenizes text that holds no special token. FIRST: the start of the text or right after a special
+ * token, where SentencePiece puts its dummy-prefix space. */
+static int tokenize_plain(const plume_tokenizer *t, const char *text, size_t len, bool first, ids *out) {
+    if (t->kind == PLUME_TOK_SPM) return spm_tokenize(t, text, len, first && t->add_space_prefix, out);
+    return gpt2_tokenize(t, text, len, out);
+}
+
+int plume_tokenize_with(const plume_tokenizer *t, const char *text, size_t len, unsigned flags, int32_t **out_ids,
+                        size_t *n_ids, plume_error *err) {
     ids v = { 0 };
     *out_ids = NULL;
     *n_ids = 0;
+    bool parse_special = flags & PLUME_TOKENIZE_PARSE_SPECIAL, add_special = flags & PLUME_TOKENIZE_ADD_SPECIAL;
     int rc = 0;
     if (add_special && t->add_bos) rc |= ids_push(&v, t->bos);
-    rc |= t->kind == PLUME_TOK_SPM ? spm_tokenize(t, text, len, &v) : gpt2_tokenize(t, text, len, &v);
+    /* User-defined tokens are always whole tokens; control tokens only when asked: text from a
+     * user that happens to read "<|im_end|>" must not end a chat turn. */
+    size_t start = 0;
+    bool first = true;
+    for (size_t i = 0; i < len && !rc;) {
+        size_t k = 0;
+        int32_t id = t->n_special ? match_special(t, text + i, len - i, parse_special, &k) : -1;
+        if (id < 0) {
+            i++;
+            continue;
+        }
+        if (i > start) rc |= tokenize_plain(t, text + start, i - start, first, &v);
+        rc |= ids_push(&v, id);
+        first = true;
+        i += k;
+        start = i;
+    }
+    if (!rc && start < len) rc |= tokenize_plain(t, text + start, len - start, first, &v);
     if (add_special && t->add_eos) rc |= ids_push(&v, t->eos);
     if (rc) {
         free(v.a);
@@ -714,6 +794,11 @@ int plume_tokenize(const plume_tokenizer *t, const char *text, size_t len, bool 
     *out_ids = v.a;
     *n_ids = v.n;
     return 0;
+}
+
+int plume_tokenize(const plume_tokenizer *t, const char *text, size_t len, bool add_special, int32_t **out_ids,
+                   size_t *n_ids, plume_error *err) {
+    return plume_tokenize_with(t, text, len, add_special ? PLUME_TOKENIZE_ADD_SPECIAL : 0, out_ids, n_ids, err);
 }
 
 const char *plume_token_piece(const plume_tokenizer *t, int32_t prev, int32_t id, size_t *len) {
@@ -757,50 +842,11 @@ int plume_detokenize(const plume_tokenizer *t, const int32_t *id, size_t n_ids, 
     return 0;
 }
 
-/* ---- GPT-2 pre-tokenization alone (added for engine/train/bpe_train.c) ---- */
-
-typedef struct pretok_ctx {
-    const char *text;
-    const size_t *off;
-    int (*emit)(void *user, const char *word, size_t n);
-    void *user;
-} pretok_ctx;
-
-static int pretok_emit(void *vctx, size_t a, size_t b) {
-    pretok_ctx *c = vctx;
-    return c->emit(c->user, c->text + c->off[a], c->off[b] - c->off[a]);
-}
+/* ---- GPT-2 pre-tokenization alone (for engine/train/bpe_train.c) ---- */
 
 int plume_gpt2_pretokenize(const char *text, size_t len, int (*emit)(void *user, const char *word, size_t n),
                            void *user, plume_error *err) {
-    if (len == 0) return 0;
-    int32_t *cp = malloc(len * sizeof *cp);
-    int *cls = malloc(len * sizeof *cls);
-    size_t *off = malloc((len + 1) * sizeof *off);
-    int rc = -1;
-    if (!cp || !cls || !off) {
-        plume_fail(err, "pre-tokenizing %zu bytes: out of memory", len);
-        goto done;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        utf8proc_int32_t c;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &c);
-        if (k <= 0) { c = -1; k = 1; }
-        cp[n] = c;
-        cls[n] = cp_class(c);
-        off[n++] = i;
-        i += (size_t)k;
-    }
-    off[n] = len;
-    pretok_ctx ctx = { text, off, emit, user };
-    rc = gpt2_split(cp, cls, n, pretok_emit, &ctx);
-    if (rc) plume_fail(err, "pre-tokenizing: the word callback failed");
-done:
-    free(cp);
-    free(cls);
-    free(off);
-    return rc;
+    return plume_pretokenize(PLUME_PRETOK_GPT2, text, len, emit, user, err);
 }
 
 void plume_gpt2_byte_map(uint32_t byte_to_cp[256]) {

@@ -6,12 +6,16 @@
  *            the text is split into UTF-8 characters, and the adjacent pair whose concatenation
  *            is the token with the highest score is merged (the leftmost on ties) until none
  *            merges; a character with no token becomes its bytes' <0xXX> tokens.
- *   "gpt2":  GPT-2 byte-level BPE: the GPT-2 pre-tokenizer regex (hand-written, Unicode
- *            categories from utf8proc), each word's bytes mapped to printable code points,
- *            then tokenizer.ggml.merges applied by rank (lowest first, leftmost on ties).
- *            A "gpt2" file whose tokenizer.ggml.pre names another pre-tokenizer (llama-3's
- *            "llama-bpe", …) is refused rather than tokenized wrongly.
- * Text inside the input is never parsed for special tokens: "<s>" is three characters. */
+ *   "gpt2":  byte-level BPE: the text is cut into words by the pre-tokenizer that
+ *            tokenizer.ggml.pre names (pretokenize.h: gpt-2, llama-bpe, qwen2, smollm; any
+ *            other is refused rather than tokenized wrongly), each word's bytes mapped to
+ *            printable code points, then tokenizer.ggml.merges applied by rank (lowest
+ *            first, leftmost on ties). llama-bpe takes a word that is a whole token as it is
+ *            (ignore_merges); qwen2 normalizes the text to NFC first, as Qwen's tokenizer does.
+ * Special tokens: user-defined ones (token type 4) are always matched whole in the text;
+ * control and unknown ones ("<|im_start|>", "<s>") only with PLUME_TOKENIZE_PARSE_SPECIAL,
+ * otherwise "<s>" is three characters. The longest token matching at a place wins; the text
+ * between them is tokenized as usual (SentencePiece adds its dummy-prefix space after each). */
 #ifndef PLUME_LM_TOKENIZER_H
 #define PLUME_LM_TOKENIZER_H
 
@@ -20,6 +24,7 @@
 #include <stdint.h>
 #include "plume/error.h"
 #include "gguf.h"
+#include "pretokenize.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,7 +62,27 @@ PLUME_API float plume_tokenizer_token_score(const plume_tokenizer *t, int32_t id
 /* The id whose stored text is exactly TEXT, or -1. */
 PLUME_API int32_t plume_tokenizer_lookup(const plume_tokenizer *t, const char *text);
 
-/* Tokenizes LEN bytes of TEXT. With add_special, BOS is put first when add_bos_token is set
+/* The pre-tokenizer of a "gpt2" tokenizer (PLUME_PRETOK_GPT2 for "llama"). */
+PLUME_API plume_pretok plume_tokenizer_pre(const plume_tokenizer *t);
+/* Whether ID ends generation: EOS, tokenizer.ggml.eot_token_id / eom_token_id, and the end-of-turn
+ * tokens of the chat families (<|eot_id|>, <|eom_id|>, <|im_end|>, <|end_of_text|>, <|endoftext|>,
+ * <end_of_turn>, <|end|>) when the vocabulary has them as non-normal tokens. */
+PLUME_API bool plume_tokenizer_is_eog(const plume_tokenizer *t, int32_t id);
+/* All of those ids (*ids borrowed); their count. */
+PLUME_API size_t plume_tokenizer_eog(const plume_tokenizer *t, const int32_t **ids);
+/* tokenizer.chat_template, or NULL when the file has none. */
+PLUME_API const char *plume_tokenizer_chat_template(const plume_tokenizer *t);
+
+enum {
+    PLUME_TOKENIZE_ADD_SPECIAL = 1,    /* BOS / EOS as add_bos_token / add_eos_token say */
+    PLUME_TOKENIZE_PARSE_SPECIAL = 2,  /* control tokens written in the text are those tokens */
+};
+/* Tokenizes LEN bytes of TEXT with FLAGS (PLUME_TOKENIZE_*). *ids is malloc'd (free() it),
+ * *n_ids its length. Returns 0, or -1 with err set. */
+PLUME_API int plume_tokenize_with(const plume_tokenizer *t, const char *text, size_t len, unsigned flags,
+                                  int32_t **ids, size_t *n_ids, plume_error *err);
+
+/* Tokenizes LEN bytes of TEXT (control tokens not parsed). With add_special, BOS is put first when add_bos_token is set
  * (default true for "llama", false for "gpt2") and EOS last when add_eos_token is set.
  * *ids is malloc'd (free() it), *n_ids its length. Returns 0, or -1 with err set. */
 PLUME_API int plume_tokenize(const plume_tokenizer *t, const char *text, size_t len, bool add_special,

@@ -69,11 +69,40 @@ PLUME_API int plume_lm_device_bandwidth(plume_lm *lm, uint64_t bytes, int repeat
  * whose buffer was too small can retry; -1 on error. */
 PLUME_API int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos,
                                 int32_t *out, int max, plume_error *err);
+/* plume_lm_tokenize, and with parse_special = 1 the control tokens written in the text
+ * ("<|im_start|>", "<|eot_id|>", "<s>") are those tokens instead of their characters; a text
+ * that then starts with the BOS token gets no second one. Text from
+ * users should not be parsed so: it could end a chat turn. User-defined tokens (token type 4)
+ * are matched either way. */
+PLUME_API int plume_lm_tokenize_special(plume_lm *lm, const char *text, int add_bos, int parse_special,
+                                        int32_t *out, int max, plume_error *err);
+/* 1 when token ends generation: EOS, tokenizer.ggml.eot_token_id / eom_token_id, or an
+ * end-of-turn token of the vocabulary (<|eot_id|>, <|im_end|>, <|end_of_text|>, ...). */
+PLUME_API int plume_lm_is_eog(const plume_lm *lm, int32_t token);
 /* Decodes tokens to a malloc'd UTF-8 string (BOS/EOS omitted; the leading space
  * a SentencePiece tokenizer adds to the first word is dropped when tokens[0]
  * follows a BOS, i.e. when after_bos is set). NULL on error. */
 PLUME_API char *plume_lm_detokenize(plume_lm *lm, const int32_t *tokens, int n,
                                     int after_bos, plume_error *err);
+
+/* ---- chat --------------------------------------------------------------- */
+
+/* One turn of a conversation: role "system", "user" or "assistant" (any plain word). */
+typedef struct plume_chat_message {
+    const char *role;
+    const char *content;
+} plume_chat_message;
+
+/* The family of the model's tokenizer.chat_template that plume renders it as: "llama3" or
+ * "chatml" (static strings). NULL with err set when the model has no template or one of
+ * another family (plume does not run Jinja; docs/tokenizers.md lists what it recognizes). */
+PLUME_API const char *plume_lm_chat_family(plume_lm *lm, plume_error *err);
+/* The n messages written in the model's chat template, ending with the assistant's header when
+ * add_generation_prompt: a malloc'd prompt that holds control tokens as text, so generate it
+ * with plume_gen_params.parse_special = 1 and add_bos = 0 (the template writes the BOS).
+ * NULL with err set (no template, another family, a role that is not a plain word). */
+PLUME_API char *plume_lm_chat_render(plume_lm *lm, const plume_chat_message *msgs, int n,
+                                     int add_generation_prompt, plume_error *err);
 
 /* ---- sequences with KV caches --------------------------------------------- */
 /* A batch is used by one thread at a time and freed before its model is released. */
@@ -212,6 +241,8 @@ typedef struct plume_beam_params {
     int max_tokens;         /* new tokens per hypothesis */
     int32_t eos;            /* -1: none */
     float length_penalty;   /* score = sum logp / len^length_penalty; 0: plain sum */
+    const int32_t *more_eos;/* other ids that end a hypothesis as EOS does (end-of-turn */
+    int n_more_eos;         /* tokens such as <|eot_id|>, <|im_end|>); NULL / 0: none */
 } plume_beam_params;
 
 typedef struct plume_beam_result {
@@ -237,6 +268,8 @@ typedef struct plume_gen_params {
     int ignore_eos;         /* 1: keep going past EOS (benchmarks) */
     int add_bos;            /* 1, 0, or -1 (default): as the tokenizer says; an empty
                                prompt starts from BOS whenever the model has one */
+    int parse_special;      /* 1: control tokens written in the prompts are parsed, as a
+                               prompt from plume_lm_chat_render needs (default 0) */
     /* Optional: called with each new piece of text of prompt i as it is decided
      * (sampling only; beam search reports the final text once). Non-zero stops. */
     int (*on_text)(void *user, int i, const char *piece);
@@ -260,7 +293,7 @@ typedef struct plume_gen_result {
     int32_t *tokens;        /* malloc'd new tokens */
     int n_tokens;
     int n_prompt_tokens;
-    const char *stop_reason;/* "eos", "stop", "length" (static strings) */
+    const char *stop_reason;/* "eos" (or another end-of-generation token), "stop", "length" */
     double logprob;         /* beam search: the winner's log-probability */
 } plume_gen_result;
 

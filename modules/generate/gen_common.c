@@ -132,7 +132,7 @@ int gen_batch(gen_config *g, plume_batch *batch, const char *const *prompts, plu
         /* the model refuses a prompt that fills its context, for the whole call: check each here so
          * that only the record at fault fails */
         plume_error e = { { 0 } };
-        int nt = plume_lm_tokenize(g->lm, prompts[r], g->params.add_bos, NULL, 0, &e);
+        int nt = plume_lm_tokenize_special(g->lm, prompts[r], g->params.add_bos, g->params.parse_special, NULL, 0, &e);
         if (nt < 0) {
             plume_batch_fail(batch, r, "%s: %s", g->stage, e.msg);
             continue;
@@ -232,7 +232,7 @@ char *gen_entries_prompt(gen_config *g, const char *instruction, const char *con
             plume_fail(err, "%s: out of memory", g->stage);
             goto done;
         }
-        int nt = plume_lm_tokenize(g->lm, p, g->params.add_bos, NULL, 0, err);
+        int nt = plume_lm_tokenize_special(g->lm, p, g->params.add_bos, g->params.parse_special, NULL, 0, err);
         free(p);
         if (nt < 0) goto done;
         if (nt <= room) lo = mid;

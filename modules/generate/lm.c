@@ -53,6 +53,8 @@ static const plume_param genlm_params[] = {
                                             "the median length of the record's memory documents less its "
                                             "context, so a document is as long as the user's usually are "
                                             "(never more than max_tokens; max_tokens without a memory)" },
+    { "chat", PLUME_BOOL, "false", "the prompt is written in the model's chat template (prompt.compose "
+                                   "chat: true): its control tokens are parsed and no BOS is added" },
     { 0 },
 };
 
@@ -76,6 +78,11 @@ static int genlm_create(void *state, const plume_args *args, plume_host *host, p
         return plume_fail(err, "generate.lm: length '%s' is neither max_tokens nor memory_median", length);
     }
     s->length_from_memory = !strcmp(length, "memory_median");
+    if (plume_args_bool(args, "chat")) {
+        /* the template wrote the BOS and the turn markers as text; the answer ends with the turn */
+        s->gen.params.parse_special = 1;
+        s->gen.params.add_bos = 0;
+    }
     if (!(s->sep = strdup(plume_args_string(args, "sep")))) {
         gen_config_free(&s->gen);
         return plume_fail(err, "generate.lm: out of memory");

@@ -16,7 +16,14 @@
  * The budget counts characters (code points), or with `budget_unit: tokens` the tokens of the
  * `model`'s tokenizer (a BOS included when the tokenizer adds one), so that a prompt fits the
  * generator's context. With `context_last`, the "passage start:" line comes last: a decoder-only
- * generator continues the end of its prompt, and that must be the document it is writing. */
+ * generator continues the end of its prompt, and that must be the document it is writing.
+ *
+ * With `chat: true` the prompt is the user's message of a conversation written in the `model`'s
+ * chat template (tokenizer.chat_template, the Llama 3 and ChatML families), after a `system`
+ * message when one is given, with the assistant's turn opened: an instruction-tuned model answers
+ * it. A token budget counts the whole templated text. The generator must then parse the
+ * template's control tokens (generate.lm chat: true). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "plume/lm.h"
@@ -25,8 +32,11 @@
 typedef struct compose_state {
     char *instruction;
     size_t budget;   /* 0: none */
-    plume_lm *lm;    /* budget_unit tokens: the tokenizer; NULL: chars */
+    plume_lm *lm;    /* budget_unit tokens or chat: the model; NULL: neither */
+    int budget_tokens;  /* the budget counts lm's tokens (else code points) */
     int context_last;
+    int chat;        /* wrap in lm's chat template */
+    char *system;    /* chat: the system message, NULL for none */
 } compose_state;
 
 enum { IN_CONTEXT, IN_SUMMARY, IN_KEYWORDS, IN_ENTRIES };
@@ -47,9 +57,13 @@ static const plume_param compose_params[] = {
       "task instruction, the first line (\"\": none)" },
     { "budget", PLUME_INT, "0", "longest prompt in budget_unit; 0: no limit" },
     { "budget_unit", PLUME_STRING, "chars", "chars (code points) or tokens (of model's tokenizer)" },
-    { "model", PLUME_STRING, "", "budget_unit tokens: the model (an entry of models:) whose tokenizer counts" },
+    { "model", PLUME_STRING, "", "budget_unit tokens or chat: the model (an entry of models:) whose tokenizer "
+                                 "counts and whose chat template writes the prompt" },
     { "context_last", PLUME_BOOL, "false", "put the \"passage start:\" line last, where a decoder-only "
                                            "generator continues it" },
+    { "chat", PLUME_BOOL, "false", "write the prompt as a user's message in the model's chat template "
+                                   "(Llama 3 or ChatML family; needs model; generate.lm chat: true)" },
+    { "system", PLUME_STRING, "", "chat: a system message before the user's (\"\": none)" },
     { 0 },
 };
 
@@ -122,15 +136,26 @@ static int compose_create(void *state, const plume_args *args, plume_host *host,
         return plume_fail(err, "prompt.compose: budget_unit '%s' is not one of chars, tokens", unit);
     s->budget = (size_t)budget;
     s->context_last = plume_args_bool(args, "context_last");
-    if (!strcmp(unit, "tokens")) {
+    s->chat = plume_args_bool(args, "chat");
+    bool tokens = !strcmp(unit, "tokens");
+    s->budget_tokens = tokens;
+    if (tokens || s->chat) {
         const char *model = plume_args_string(args, "model");
         const char *path = model[0] ? plume_host_model_path(host, model) : NULL;
         if (!path)
-            return plume_fail(err, "prompt.compose: budget_unit tokens needs model: the name of an entry of the "
-                                   "graph's models: whose tokenizer counts (got '%s')", model);
+            return plume_fail(err, "prompt.compose: %s needs model: the name of an entry of the graph's models: "
+                                   "whose %s (got '%s')", tokens ? "budget_unit tokens" : "chat: true",
+                              tokens ? "tokenizer counts" : "chat template writes the prompt", model);
         if (!(s->lm = plume_lm_acquire(path, err))) return -1;
+        /* a model without a template plume renders fails here, when the graph loads, not per record */
+        if (s->chat && !plume_lm_chat_family(s->lm, err)) {
+            plume_fail_prefix(err, "prompt.compose: chat: true: ");
+            return -1;
+        }
     }
     s->instruction = strdup(plume_args_string(args, "instruction"));
+    const char *system = plume_args_string(args, "system");
+    if (system[0] && !(s->system = strdup(system))) return plume_fail(err, "prompt.compose: out of memory");
     if (!s->instruction) return plume_fail(err, "prompt.compose: out of memory");
     return 0;
 }
@@ -139,6 +164,8 @@ static void compose_destroy(void *state) {
     compose_state *s = state;
     free(s->instruction);
     s->instruction = NULL;
+    free(s->system);
+    s->system = NULL;
     plume_lm_release(s->lm);
     s->lm = NULL;
 }
@@ -166,10 +193,25 @@ static int render(const compose_state *s, const str *head_ctx, const part *const
     return out->s ? 0 : str_put(out, "", 0);
 }
 
-/* Tokens of text as the generator will see it (its BOS included); SIZE_MAX on error. */
+/* chat: TEXT as the user's message in the model's template, malloc'd; NULL on error. */
+static char *chat_wrap(const compose_state *s, const char *text, plume_error *err) {
+    plume_chat_message m[2] = { { "system", s->system }, { "user", text } };
+    int first = s->system ? 0 : 1;
+    return plume_lm_chat_render(s->lm, m + first, 2 - first, 1, err);
+}
+
+/* Tokens of text as the generator will see it (its BOS, or its chat template, included);
+ * SIZE_MAX on error. */
 static size_t count_tokens(const compose_state *s, const char *text) {
     plume_error e;
-    int n = plume_lm_tokenize(s->lm, text, -1, NULL, 0, &e);
+    int n;
+    if (s->chat) {
+        char *wrapped = chat_wrap(s, text, &e);
+        n = wrapped ? plume_lm_tokenize_special(s->lm, wrapped, 0, 1, NULL, 0, &e) : -1;
+        free(wrapped);
+    } else {
+        n = plume_lm_tokenize(s->lm, text, -1, NULL, 0, &e);
+    }
     return n < 0 ? (size_t)-1 : (size_t)n;
 }
 
@@ -230,7 +272,7 @@ static int compose_one(const compose_state *s, const plume_value *in[4], str *ou
                 goto head_fail;
         if (!s->budget) break;
         size_t total;
-        if (s->lm) {
+        if (s->budget_tokens) {
             if (render(s, &head, parts, &full)) goto head_fail;
             if ((total = count_tokens(s, full.s)) == (size_t)-1) goto head_fail;
         } else {
@@ -242,7 +284,7 @@ static int compose_one(const compose_state *s, const plume_value *in[4], str *ou
         size_t over = total - s->budget;
         part *cut = passages.body.n ? &passages : summary.body.n ? &summary : NULL;
         if (cut) {
-            if (s->lm) {
+            if (s->budget_tokens) {
                 if (cut_tokens(s, cut, over)) goto head_fail;
                 continue;
             }
@@ -255,7 +297,15 @@ static int compose_one(const compose_state *s, const plume_value *in[4], str *ou
         if (n_words == 0) break;   /* only the head is left: never cut */
         n_words--;
     }
-    rc = render(s, &head, parts, &full) || str_put(out, full.s, full.n);
+    if (render(s, &head, parts, &full)) goto head_fail;
+    if (s->chat) {
+        plume_error e;
+        char *wrapped = chat_wrap(s, full.s, &e);
+        rc = !wrapped || str_puts(out, wrapped);
+        free(wrapped);
+    } else {
+        rc = str_put(out, full.s, full.n);
+    }
 head_fail:
     free(head.s);
     free(full.s);

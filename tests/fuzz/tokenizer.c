@@ -3,7 +3,10 @@
  *   GPT-2: decode(encode(s)) == s for every byte string;
  *   SPM:   the same for valid UTF-8 without U+2581 (see tests/lm_io/test_tokenizer_vocab.c for
  *          the two inputs SPM cannot give back, as in llama.cpp).
- * The first input byte picks add_special (BOS/EOS), which the round trip must not care about. */
+ * The first input byte picks add_special (BOS/EOS), which the round trip must not care about,
+ * and whether control tokens are parsed: through the Qwen vocabulary (qwen2 pre-tokenizer, NFC,
+ * special and user-defined tokens), which must not crash. Every pre-tokenizer must cut the bytes
+ * into non-empty words that join back into them. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +15,7 @@
 #include "gguf.h"
 #include "tokenizer.h"
 
-static plume_tokenizer *spm, *gpt2;
+static plume_tokenizer *spm, *gpt2, *qwen;
 
 static plume_tokenizer *load(const char *name) {
     char path[4096];
@@ -31,6 +34,7 @@ static plume_tokenizer *load(const char *name) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     spm = load("ggml-vocab-llama-spm.gguf");
     gpt2 = load("ggml-vocab-gpt-2.gguf");
+    qwen = load("ggml-vocab-qwen2.gguf");
     return 0;
 }
 
@@ -81,11 +85,51 @@ static void check(const plume_tokenizer *t, const uint8_t *s, size_t n, bool add
     free(back);
 }
 
+typedef struct joined {
+    const uint8_t *s;
+    size_t n, at;
+} joined;
+
+static int follow(void *user, const char *word, size_t n) {
+    joined *j = user;
+    if (n == 0 || j->at + n > j->n || memcmp(j->s + j->at, word, n)) return -1;
+    j->at += n;
+    return 0;
+}
+
+static void check_pretokenizers(const uint8_t *s, size_t n) {
+    static const plume_pretok kinds[] = { PLUME_PRETOK_GPT2, PLUME_PRETOK_LLAMA3, PLUME_PRETOK_QWEN2, PLUME_PRETOK_SMOLLM };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        joined j = { s, n, 0 };
+        plume_error err;
+        if (plume_pretokenize(kinds[k], (const char *)s, n, follow, &j, &err) || j.at != n) {
+            fprintf(stderr, "%s: the words of %zu bytes do not join back into them\n", plume_pretok_name(kinds[k]), n);
+            abort();
+        }
+    }
+}
+
+static void check_special(const uint8_t *s, size_t n, bool parse_special) {
+    plume_error err;
+    int32_t *ids = NULL;
+    size_t n_ids = 0;
+    char *back = NULL;
+    if (plume_tokenize_with(qwen, (const char *)s, n, parse_special ? PLUME_TOKENIZE_PARSE_SPECIAL : 0, &ids, &n_ids, &err) ||
+        plume_detokenize(qwen, ids, n_ids, &back, NULL, &err)) {
+        fprintf(stderr, "qwen: %s\n", err.msg);
+        abort();
+    }
+    free(ids);
+    free(back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > 4096) return 0;   /* merges are quadratic in a word's length; keep runs fast */
-    bool add_special = data[0] & 1;
+    bool add_special = data[0] & 1, parse_special = data[0] & 2;
     data++, size--;
     check(gpt2, data, size, add_special, true);
     check(spm, data, size, add_special, spm_round_trips(data, size));
+    check_pretokenizers(data, size);
+    check_special(data, size, parse_special);
     return 0;
 }

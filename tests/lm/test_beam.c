@@ -65,7 +65,7 @@ static int copy(void *user, int dst, int src, plume_error *err) {
 static int run(int beams, float penalty, plume_beam_result *r, scorer_state *st) {
     *st = (scorer_state){ 0 };
     plume_beam_scorer sc = { st, step, copy, NULL };
-    plume_beam_params pr = { beams, V, 10, 0, penalty };
+    plume_beam_params pr = { beams, V, 10, 0, penalty, NULL, 0 };
     plume_error err;
     int rc = plume_beam_search(&sc, &pr, r, &err);
     if (rc) fprintf(stderr, "%s\n", err.msg);
@@ -102,10 +102,20 @@ int main(void) {
     /* max_tokens cuts: one token allowed, the best single token, unfinished */
     *(&st) = (scorer_state){ 0 };
     plume_beam_scorer sc = { &st, step, copy, NULL };
-    plume_beam_params pr = { 2, V, 1, 0, 0.0f };
+    plume_beam_params pr = { 2, V, 1, 0, 0.0f, NULL, 0 };
     plume_error err;
     CHECK(plume_beam_search(&sc, &pr, &r, &err) == 0);
     CHECK(r.n_tokens == 1 && r.tokens[0] == 1 && r.finished == 0);
+    free(r.tokens);
+
+    /* c declared an end-of-turn token: greedy takes a, a, then c (.9) ends it as EOS would:
+     * the tokens are a a, finished, with p = .5 * .35 * .9 (c's probability counted, as EOS's is) */
+    st = (scorer_state){ 0 };
+    const int32_t end_of_turn[1] = { 3 };
+    plume_beam_params eot = { 1, V, 10, 0, 0.0f, end_of_turn, 1 };
+    CHECK(plume_beam_search(&sc, &eot, &r, &err) == 0);
+    CHECK(r.n_tokens == 2 && r.tokens[0] == 1 && r.tokens[1] == 1 && r.finished == 1);
+    CHECK_NEAR(r.logprob, log(.5 * .35 * .9), 1e-5);
     free(r.tokens);
 
     pr.n_beams = 0;

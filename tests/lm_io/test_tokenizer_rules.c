@@ -185,8 +185,19 @@ static void test_bad(void) {
     plume_gguf_writer_set_arr(w, "tokenizer.ggml.merges", PLUME_GGUF_STRING, 1, bad_merge, &err);
     expect_bad(w, "not 'LEFT RIGHT'", "malformed merge");
     w = gpt2_vocab();
-    plume_gguf_writer_set_str(w, "tokenizer.ggml.pre", "llama-bpe", &err);
-    expect_bad(w, "only GPT-2's pre-tokenizer", "another BPE pre-tokenizer");
+    plume_gguf_writer_set_str(w, "tokenizer.ggml.pre", "deepseek-llm", &err);
+    expect_bad(w, "tokenizer.ggml.pre is 'deepseek-llm'; plume implements the pre-tokenizers gpt-2", "another BPE pre-tokenizer");
+    w = gpt2_vocab();
+    plume_gguf_writer_set_str(w, "tokenizer.ggml.pre", "llama_bpe", &err);
+    expect_bad(w, "'llama_bpe'; plume implements the pre-tokenizers gpt-2 (or gpt2), llama-bpe (or llama3, llama-v3), qwen2, "
+               "smollm (did you mean 'llama-bpe'?)", "a misspelt pre-tokenizer");
+    w = gpt2_vocab();
+    const uint32_t eot = 99;
+    plume_gguf_writer_set_u32(w, "tokenizer.ggml.eot_token_id", eot, &err);
+    expect_bad(w, "tokenizer.ggml.eot_token_id is 99, outside the vocabulary of 8", "eot out of range");
+    w = gpt2_vocab();
+    plume_gguf_writer_set_u32(w, "tokenizer.chat_template", 3, &err);
+    expect_bad(w, "tokenizer.chat_template", "chat template not a string");
 }
 
 int main(void) {

@@ -30,11 +30,14 @@ static void print_ids(const char *label, const int32_t *ids, size_t n) {
     fputc('\n', stderr);
 }
 
-static void run_vocab(const char *data, const char *name, plume_tok_kind kind, int32_t n_vocab) {
+/* GGUF: the vocabulary file (NULL: DATA/vocab/NAME); the reference strings and ids are always
+ * DATA/vocab/NAME.inp and .out. */
+static void run_vocab_file(const char *data, const char *name, const char *gguf, plume_tok_kind kind, int32_t n_vocab) {
     char path[1024], inp_path[1100], out_path[1100];
     snprintf(path, sizeof path, "%s/vocab/%s", data, name);
     snprintf(inp_path, sizeof inp_path, "%s.inp", path);
     snprintf(out_path, sizeof out_path, "%s.out", path);
+    if (gguf) snprintf(path, sizeof path, "%s", gguf);
     plume_error err = { { 0 } };
     plume_gguf *g = NULL;
     plume_tokenizer *t = NULL;
@@ -93,6 +96,23 @@ static void run_vocab(const char *data, const char *name, plume_tok_kind kind, i
     plume_tokenizer_free(t);
 }
 
+/* The Llama 3 vocabulary: $PLUME_LLAMA3_VOCAB, else DATA/vocab/ggml-vocab-llama-bpe.gguf when someone
+ * put it there; NULL when neither. */
+static const char *llama3_vocab(const char *data) {
+    static char path[1024];
+    const char *env = getenv("PLUME_LLAMA3_VOCAB");
+    if (env && *env) return env;
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-bpe.gguf", data);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fclose(f);
+    return path;
+}
+
+static void run_vocab(const char *data, const char *name, plume_tok_kind kind, int32_t n_vocab) {
+    run_vocab_file(data, name, NULL, kind, n_vocab);
+}
+
 /* Hand-checked facts about the vocabularies, independent of the reference files. */
 static void spm_facts(const char *data) {
     char path[1024];
@@ -129,6 +149,103 @@ static void spm_facts(const char *data) {
     int32_t bad = 99999;
     CHECK(plume_detokenize(t, &bad, 1, &back, NULL, &err) == -1 && strstr(err.msg, "99999"));
     plume_tokenizer_free(t);
+}
+
+static plume_tokenizer *open_vocab(const char *path) {
+    plume_error err = { { 0 } };
+    plume_gguf *g = NULL;
+    plume_tokenizer *t = NULL;
+    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) CHECK_MSG(0, "%s", err.msg);
+    plume_gguf_close(g);
+    return t;
+}
+
+/* Tokenizes TEXT with FLAGS; the ids are compared with WANT (n_want of them), or when PREFIX, only
+ * the first n_want. */
+static void expect_ids(const plume_tokenizer *t, const char *text, unsigned flags, const int32_t *want, size_t n_want,
+                       bool prefix) {
+    int32_t *got = NULL;
+    size_t n = 0;
+    plume_error err = { { 0 } };
+    CHECK_MSG(plume_tokenize_with(t, text, strlen(text), flags, &got, &n, &err) == 0, "%s", err.msg);
+    bool same = got && (prefix ? n >= n_want : n == n_want) && !memcmp(got, want, n_want * sizeof *got);
+    CHECK_MSG(same, "'%s' (flags %u) tokenizes differently", text, flags);
+    if (!same && got) print_ids("got", got, n);
+    free(got);
+}
+
+static bool contains(const plume_tokenizer *t, const char *text, unsigned flags, int32_t id) {
+    int32_t *got = NULL;
+    size_t n = 0;
+    plume_error err = { { 0 } };
+    bool found = false;
+    if (plume_tokenize_with(t, text, strlen(text), flags, &got, &n, &err) == 0)
+        for (size_t i = 0; i < n; i++) found |= got[i] == id;
+    free(got);
+    return found;
+}
+
+/* Special tokens, by the ids the models' model cards and chat dumps show: Qwen's <|im_start|> 151644,
+ * <|im_end|> 151645, "user" 872, "\n" 198, <think> 151667 (user-defined); Llama 2's <s> 1, "▁Hello" 15043. */
+static void special_tokens(const char *data) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-qwen2.gguf", data);
+    plume_tokenizer *t = open_vocab(path);
+    if (t) {
+        const char *chat = "<|im_start|>user\nHi<|im_end|>";
+        expect_ids(t, chat, PLUME_TOKENIZE_PARSE_SPECIAL, (const int32_t[]){ 151644, 872, 198 }, 3, true);
+        CHECK(contains(t, chat, PLUME_TOKENIZE_PARSE_SPECIAL, 151645));
+        /* not asked: the markers are text, and decode back to it */
+        CHECK(!contains(t, chat, 0, 151644) && !contains(t, chat, 0, 151645));
+        int32_t *ids = NULL;
+        size_t n = 0;
+        char *back = NULL;
+        plume_error err = { { 0 } };
+        CHECK(plume_tokenize_with(t, chat, strlen(chat), 0, &ids, &n, &err) == 0 &&
+              plume_detokenize(t, ids, n, &back, NULL, &err) == 0 && back && !strcmp(back, chat));
+        free(ids);
+        free(back);
+        /* user-defined tokens are matched either way, and decode to their text */
+        CHECK(contains(t, "a<think>b", 0, 151667));
+        CHECK(contains(t, "a<think>b", PLUME_TOKENIZE_PARSE_SPECIAL, 151667));
+        size_t k;
+        const char *p = plume_token_piece(t, -1, 151667, &k);
+        CHECK(p && k == 7 && !memcmp(p, "<think>", 7));
+        /* the longest special token wins where two start at one place: <|im_end|> is not <|im_e... */
+        expect_ids(t, "<|im_end|><|endoftext|>", PLUME_TOKENIZE_PARSE_SPECIAL, (const int32_t[]){ 151645, 151643 }, 2,
+                   false);
+        /* end of generation: EOS (<|im_end|>), <|endoftext|>; not an ordinary word */
+        CHECK(plume_tokenizer_is_eog(t, 151645) && plume_tokenizer_is_eog(t, 151643) && !plume_tokenizer_is_eog(t, 872));
+        CHECK(plume_tokenizer_chat_template(t) && strstr(plume_tokenizer_chat_template(t), "<|im_start|>"));
+        /* Qwen normalizes to NFC: e + COMBINING ACUTE is é */
+        int32_t *a = NULL, *b = NULL;
+        size_t na = 0, nb = 0;
+        CHECK(plume_tokenize(t, "caf\xc3\xa9", 5, false, &a, &na, &err) == 0 &&
+              plume_tokenize(t, "cafe\xcc\x81", 6, false, &b, &nb, &err) == 0 && na == nb &&
+              !memcmp(a, b, na * sizeof *a));
+        free(a);
+        free(b);
+        plume_tokenizer_free(t);
+    }
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-spm.gguf", data);
+    if ((t = open_vocab(path))) {
+        expect_ids(t, "<s>Hello", PLUME_TOKENIZE_PARSE_SPECIAL, (const int32_t[]){ 1, 15043 }, 2, false);
+        CHECK(!contains(t, "<s>Hello", 0, 1));
+        /* after a special token SentencePiece starts a new text: its dummy-prefix space again */
+        expect_ids(t, "Hello</s>Hello", PLUME_TOKENIZE_PARSE_SPECIAL, (const int32_t[]){ 15043, 2, 15043 }, 3, false);
+        CHECK(plume_tokenizer_is_eog(t, 2) && !plume_tokenizer_is_eog(t, 1));
+        plume_tokenizer_free(t);
+    }
+    const char *llama3 = llama3_vocab(data);
+    if (llama3 && (t = open_vocab(llama3))) {
+        /* Meta's own test (llama3 repository, test_tokenizer.py) */
+        expect_ids(t, "This is a test sentence.", PLUME_TOKENIZE_ADD_SPECIAL,
+                   (const int32_t[]){ 128000, 2028, 374, 264, 1296, 11914, 13 }, 7, false);
+        expect_ids(t, "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", PLUME_TOKENIZE_PARSE_SPECIAL,
+                   (const int32_t[]){ 128006, 882, 128007, 271 }, 4, true);
+        CHECK(plume_tokenizer_is_eog(t, 128009) && plume_tokenizer_is_eog(t, 128001));
+        plume_tokenizer_free(t);
+    }
 }
 
 /* Random byte strings (invalid UTF-8 included) and random mixes of awkward characters: no
@@ -195,8 +312,21 @@ int main(void) {
     if (!data) data = "tests/data";
     run_vocab(data, "ggml-vocab-llama-spm.gguf", PLUME_TOK_SPM, 32000);
     run_vocab(data, "ggml-vocab-gpt-2.gguf", PLUME_TOK_GPT2, 50257);
+    run_vocab(data, "ggml-vocab-qwen2.gguf", PLUME_TOK_GPT2, 151936);
+    /* The Llama 3 vocabulary is not in the repository: the Meta Llama 3 Community License binds
+     * whoever redistributes it (see tests/data/vocab/SOURCE.md). Its reference strings and ids
+     * are (llama.cpp's, MIT); point PLUME_LLAMA3_VOCAB at ggml-vocab-llama-bpe.gguf, or put it in
+     * tests/data/vocab (git ignores it there), to check it. */
+    const char *llama3 = llama3_vocab(data);
+    if (llama3)
+        run_vocab_file(data, "ggml-vocab-llama-bpe.gguf", llama3, PLUME_TOK_GPT2, 128256);
+    else
+        printf("test_tokenizer_vocab: llama-bpe reference SKIPPED: no ggml-vocab-llama-bpe.gguf (the repository "
+               "does not ship it; set PLUME_LLAMA3_VOCAB to its path or copy it into %s/vocab)\n", data);
     spm_facts(data);
+    special_tokens(data);
     fuzz(data, "ggml-vocab-llama-spm.gguf", true);
     fuzz(data, "ggml-vocab-gpt-2.gguf", false);
+    fuzz(data, "ggml-vocab-qwen2.gguf", false);
     return check_finish("test_tokenizer_vocab");
 }
