@@ -320,6 +320,18 @@ static int parse_root(parse_ctx *c, const yaml_node_t *root) {
     if (expect_mapping(c, root, "a graph")) return -1;
     static const char *const keys[] = { "plume", "models", "stages", "output" };
     const yaml_node_t *version = NULL, *stages = NULL;
+    /* a training configuration (plume train) has 'train:' and no 'stages:': say so, rather than
+     * suggest 'models' for its 'model:' */
+    const yaml_node_t *train_key = NULL;
+    int has_stages = 0;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node_at(c, p->key);
+        if (k && k->type == YAML_SCALAR_NODE && key_is(k, "train")) train_key = k;
+        if (k && k->type == YAML_SCALAR_NODE && key_is(k, "stages")) has_stages = 1;
+    }
+    if (train_key && !has_stages)
+        return fail_at(c, train_key, "this is a training configuration, not a graph", NULL, NULL,
+                       "run it with plume train (graphs are in graphs/, training configurations in configs/)");
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
         if (key_is(k, "plume")) version = v;

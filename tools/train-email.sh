@@ -29,7 +29,7 @@ data() {
     #    the default context (256): a throwaway of 2 steps (what it writes is not used)
     #    (the copied config lives beside the files it names, so its paths lose ../runs/email/)
     sed -e '/^  validation:/d' -e 's#\.\./runs/email/##' -e 's#^out: .*#out: throwaway#' \
-        graphs/train-email-pretrain.yaml > "$RUNS/throwaway.yaml"
+        configs/train-email-pretrain.yaml > "$RUNS/throwaway.yaml"
     "$PLUME" train "$RUNS/throwaway.yaml" --steps 2 > /dev/null
     export PLUME_MODEL="$RUNS/throwaway/model.gguf"
     "$PLUME" run graphs/train-data-email.yaml --data "$DATA/train.jsonl" --out "$RUNS/train-results.jsonl"
@@ -58,12 +58,12 @@ case "$STEP" in
 all | data) data ;;
 esac
 case "$STEP" in
-all | pretrain) train graphs/train-email-pretrain.yaml ;;
+all | pretrain) train configs/train-email-pretrain.yaml ;;
 esac
 case "$STEP" in
 all | finetune)
-    train graphs/train-email.yaml
-    train graphs/train-email-genonly.yaml
+    train configs/train-email.yaml
+    train configs/train-email-genonly.yaml
     ;;
 esac
 case "$STEP" in
