@@ -451,9 +451,9 @@ plume_graph *plume_graph_parse(plume_registry *reg, const char *yaml, size_t len
 
 plume_graph *plume_graph_load(plume_registry *reg, const char *path, const char *const *sets, size_t n_sets,
                               plume_error *err) {
-    FILE *f = fopen(path, "rb");
-    char shipped[4096];
     const char *data = plume_data_dir();
+    char shipped[4096];
+    FILE *f = fopen(path, "rb");
     /* A bare name that is not here (`plume run default.yaml` from any folder): the installed graphs. */
     if (!f && errno == ENOENT && !strchr(path, '/') && data &&
         snprintf(shipped, sizeof shipped, "%s/graphs/%s", data, path) < (int)sizeof shipped) {
