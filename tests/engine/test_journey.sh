@@ -79,6 +79,10 @@ contains "unknown plugin stage" "$work/err.txt" "uses unknown stage 'example.sho
 "$plume" modules ./plugins/shout.so > "$work/explain.txt" || fail "plume modules ./plugins/shout.so failed"
 contains "modules FILE.so" "$work/explain.txt" "$work/plugins/shout.so: module example 1.0, 1 stage"
 contains "modules FILE.so" "$work/explain.txt" "ending       string  default \"!\""
+if "$plume" modules ./plugins/none.so 2> "$work/err.txt"; then fail "plume modules explained a missing file"; fi
+contains "modules missing FILE.so" "$work/err.txt" "plume: ./plugins/none.so: cannot open: No such file or directory"
+if "$plume" modules "$(ls "$prefix"/lib*/libplume.so)" 2> "$work/err.txt"; then fail "libplume.so explained as a module"; fi
+contains "modules non-module .so" "$work/err.txt" ": no 'plume_module_v1' symbol; is it a plume module?"
 
 # ---- 5. a plugin that takes a built-in stage's name: it wins, and plume says which file won ----
 cat > shadowed.yaml <<'YAML'
@@ -89,6 +93,8 @@ YAML
 expect "shadowing stage" "$(PLUME_MODULE_PATH="$work/shadow" "$plume" run shadowed.yaml --context "hello world" 2> "$work/err.txt")" \
     '{"id":"cli","out":"rld"}'
 contains "shadow warning" "$work/err.txt" "stage 'cut' uses 'text.truncate' from $work/shadow/shadow.so, which hides the 'text.truncate' of $prefix/"
+PLUME_MODULE_PATH="$work/shadow" "$plume" modules > /dev/null 2> "$work/err.txt"
+contains "shadow warning in modules" "$work/err.txt" "plume: warning: stage 'text.truncate' of $work/shadow/shadow.so hides the one of $prefix/"
 
 # ---- 6. a stage whose create() refuses its parameters is caught by check, as by run ----
 cat > picky.yaml <<'YAML'
@@ -131,4 +137,13 @@ cmp -s results.jsonl.partial first-batch.jsonl || { cat results.jsonl.partial >&
 contains "resume" "$work/err.txt" "8 earlier results kept"
 cmp -s results.jsonl full.jsonl || fail "the resumed results differ from a run without the crash"
 [ ! -e results.jsonl.partial ] || fail "results.jsonl.partial is still there after --resume finished"
+# a crash in create(): named, and the output left alone
+set +e
+"$plume" run crashing.yaml --data requests.jsonl --out results.jsonl --set boom.at=create 2> "$work/err.txt"
+status=$?
+set -e
+[ $status -gt 128 ] || { cat "$work/err.txt" >&2; fail "the run crashing in create() exited $status"; }
+contains "crash in create()" "$work/err.txt" "plume: stage 'boom' (example.crash from $work/plugins/crash.so) crashed in create() with SIGSEGV"
+cmp -s results.jsonl full.jsonl || fail "a crash in create() changed the output"
+[ ! -e results.jsonl.partial ] || fail "a crash in create() left results.jsonl.partial"
 echo "test_journey: ok ($prefix)"

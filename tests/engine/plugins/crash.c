@@ -1,7 +1,8 @@
 /* Two third-party stages that go wrong on purpose, built outside plume's tree as a user's
  * plugin is (cc -shared -fPIC $(pkg-config --cflags plume) crash.c -o crash.so):
  *   example.crash  copies its text, and crashes (a write through a null pointer) on the record
- *                  whose id is `at`: plume must name it, and keep the batches finished before it;
+ *                  whose id is `at` (or in create() when `at` is "create"): plume must name it,
+ *                  and keep the batches finished before it;
  *   example.picky  copies its text; its create() refuses a `level` above 10, which `plume check`
  *                  must report as a run would. */
 #include <stdlib.h>
@@ -14,7 +15,7 @@ typedef struct crash {
 
 static const plume_port inputs[] = { { "text", PLUME_TEXT, "any text", 0 }, { 0 } };
 static const plume_port outputs[] = { { "text", PLUME_TEXT, "the same text", 0 }, { 0 } };
-static const plume_param crash_params[] = { { "at", PLUME_STRING, "", "the id of the record to crash on" }, { 0 } };
+static const plume_param crash_params[] = { { "at", PLUME_STRING, "", "the id of the record to crash on; \"create\": crash in create()" }, { 0 } };
 static const plume_param picky_params[] = { { "level", PLUME_INT, "1", "1 to 10; more is refused" }, { 0 } };
 
 static int copy_text(plume_batch *b, size_t r) {
@@ -25,6 +26,10 @@ static int copy_text(plume_batch *b, size_t r) {
 static int crash_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     (void)host, (void)err;
     ((crash *)state)->at = plume_args_string(args, "at");
+    if (!strcmp(((crash *)state)->at, "create")) {
+        volatile int *nowhere = NULL;
+        *nowhere = 1;
+    }
     return 0;
 }
 
