@@ -380,8 +380,8 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
     int writer_ok = 0;
     pl_resume resume = { 0 };
     char *partial = NULL;
-    if (!s.states || !s.stats || !s.dependents || !s.n_dependents || !s.finished || !s.threads || !s.threaded || !s.started ||
-        !recs || !s.recs) {
+    if (!s.states || !s.stats || !s.dependents || !s.n_dependents || !s.finished || !s.threads || !s.threaded ||
+        !s.started || !recs || !s.recs) {
         rc = plume_fail(err, "out of memory");
         goto done;
     }
