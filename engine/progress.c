@@ -36,7 +36,7 @@ int pl_progress_format(char *out, size_t size, int columns, size_t done, size_t 
     /* The richest line that fits in columns - 1 (writing the last column wraps on some
      * terminals): first with a bar of 5 to 30 columns, fewer words each time, then without the
      * bar; the counts of records done and failed go last. */
-    char forms[3][160];
+    char forms[3][256];
     snprintf(forms[0], sizeof forms[0], "%s records%s  %s  ETA %s", count, fail, speed, eta);
     snprintf(forms[1], sizeof forms[1], "%s%s  ETA %s", count, fail, eta);
     snprintf(forms[2], sizeof forms[2], "%s%s", count, fail);
