@@ -146,4 +146,19 @@ set -e
 contains "crash in create()" "$work/err.txt" "plume: stage 'boom' (example.crash from $work/plugins/crash.so) crashed in create() with SIGSEGV"
 cmp -s results.jsonl full.jsonl || fail "a crash in create() changed the output"
 [ ! -e results.jsonl.partial ] || fail "a crash in create() left results.jsonl.partial"
+# ---- 8. the progress bar in a terminal of 40 columns (script(1) gives the run a terminal) ----
+if command -v script > /dev/null 2>&1; then
+    { echo 'not a request'; sed 1d requests.jsonl; } > tty.jsonl     # line 1 fails: the bar counts it
+    rm -f tty-results.jsonl*
+    script -qec "stty cols 40; '$plume' run crashing.yaml --data tty.jsonl --out tty-results.jsonl --batch 4" \
+        /dev/null > tty.txt 2>&1 || true
+    tr '\r' '\n' < tty.txt > tty-lines.txt
+    contains "progress bar" tty-lines.txt "8/20 1 failed"
+    # every drawing of the bar fits in 39 columns, so it never wraps into a new line per redraw
+    ! grep -E '^\[|/20 ' tty-lines.txt | awk 'length > 39 { found = 1 } END { exit !found }' ||
+        { cat tty-lines.txt >&2; fail "a progress line is wider than 39 columns"; }
+    # the crash report starts a line of its own, not the bar's
+    grep -q "^plume: stage 'boom'" tty-lines.txt || { cat tty-lines.txt >&2; fail "the crash report is not on a line of its own"; }
+    ! grep -q "/20.*plume:" tty-lines.txt || { cat tty-lines.txt >&2; fail "a message was printed on the bar's line"; }
+fi
 echo "test_journey: ok ($prefix)"
