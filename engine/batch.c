@@ -86,6 +86,7 @@ void plume_host_log(plume_host *host, plume_log_level level, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    pl_progress_break();
     fprintf(stderr, "plume: %s: %s: %s\n", host && host->node ? host->node : "?",
             (unsigned)level < 4 ? names[level] : "?", msg);
 }

@@ -47,6 +47,7 @@ struct plume_args {
 
 typedef struct pl_model {
     char *name, *path, *resolved;
+    char *written;                /* the path as the graph writes it, before ${VAR} substitution */
     pl_pos pos, path_pos;
 } pl_model;
 
@@ -152,6 +153,27 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
 /* The --stats table; `ranks` > 1: the seconds are sums over that many ranks. */
 void pl_run_print_stats(const plume_graph *g, const pl_stage_stats *stats, FILE *f, double total, int ranks);
 
+/* stage_life.c: create() every stage in the graph's order (states[i] zeroed, started[i] set
+ * once created), and destroy() those that started. */
+int pl_stages_create(plume_graph *g, void **states, char *started, plume_error *err);
+void pl_stages_destroy(plume_graph *g, void **states, const char *started);
+
+/* crash_guard.c: with plume_set_crash_reports(1), a crash while a graph is started or run
+ * names the stage, its module file and the batch, and keeps the finished results (see there). */
+enum { PL_CRASH_CREATE = 1, PL_CRASH_RUN, PL_CRASH_DESTROY };
+void pl_crash_arm(const plume_graph *g);
+void pl_crash_disarm(void);
+void pl_crash_enter(int node, int phase);   /* this thread calls into stage `node` */
+void pl_crash_leave(void);
+void pl_crash_batch(size_t number, const char *first_request, const char *last_request);
+/* The results file to keep at a crash (NULL: none), and how many whole lines it holds on the disk. */
+struct pl_writer;
+void pl_crash_results(const struct pl_writer *w, const char *partial);
+void pl_crash_kept(size_t lines);
+/* An alternate signal stack for a thread that calls into stages (NULL when not armed). */
+void *pl_crash_thread_begin(void);
+void pl_crash_thread_end(void *stack);
+
 /* run_writer.c: the results file, written atomically (see there). */
 typedef struct pl_writer {
     FILE *f;                      /* out.f: write the lines here */
@@ -187,6 +209,15 @@ int pl_resume_skip(pl_resume *rs, const char *request, const char *origin, plume
 /* At the end of the requests: -1 if results were kept for requests that no longer exist. */
 int pl_resume_finish(pl_resume *rs, const char *data, plume_error *err);
 void pl_resume_free(pl_resume *rs);
+
+/* progress.c: the progress bar, fitted to the terminal's width. pl_progress_format writes the
+ * line for `columns` columns (at most columns - 1 characters) and returns its length. */
+int pl_progress_format(char *out, size_t size, int columns, size_t done, size_t failed, size_t total,
+                       double elapsed);
+void pl_progress_draw(size_t done, size_t failed, size_t total, double elapsed, int final);
+/* Ends the bar's line when one is on screen, so that the next message starts on a line of its own. */
+void pl_progress_break(void);
+int pl_progress_line_open(void);
 
 extern char pl_oom_error[];   /* the error of a record whose message could not be allocated */
 void pl_record_fail(pl_run *run, pl_record *rec, const char *node, const char *msg);

@@ -200,6 +200,8 @@ static int parse_models(parse_ctx *c, const yaml_node_t *n) {
         }
         m->path_pos = pos_of(pv);
         if (!(m->path = scalar_value(c, pv, "a model's path"))) return -1;
+        if (!(m->written = pl_strndup((const char *)pv->data.scalar.value, pv->data.scalar.length)))
+            return plume_fail(c->err, "out of memory");
     }
     return 0;
 }
@@ -461,7 +463,17 @@ plume_graph *plume_graph_parse(plume_registry *reg, const char *yaml, size_t len
 
 plume_graph *plume_graph_load(plume_registry *reg, const char *path, const char *const *sets, size_t n_sets,
                               plume_error *err) {
+    const char *data = plume_data_dir();
+    char shipped[4096];
     FILE *f = fopen(path, "rb");
+    /* A bare name that is not here (`plume run default.yaml` from any folder): the installed graphs. */
+    if (!f && errno == ENOENT && !strchr(path, '/') && data &&
+        snprintf(shipped, sizeof shipped, "%s/graphs/%s", data, path) < (int)sizeof shipped) {
+        if ((f = fopen(shipped, "rb"))) path = shipped;
+        else if (errno == ENOENT)
+            return plume_fail(err, "%s: cannot open the graph: no such file here, nor among the installed graphs "
+                              "in %s/graphs", path, data), NULL;
+    }
     if (!f) return plume_fail(err, "%s: cannot open the graph: %s", path, strerror(errno)), NULL;
     char *buf = malloc(GRAPH_FILE_MAX + 1);
     size_t len = buf ? fread(buf, 1, GRAPH_FILE_MAX + 1, f) : 0;
@@ -499,6 +511,7 @@ void plume_graph_free(plume_graph *g) {
         free(g->models[i].name);
         free(g->models[i].path);
         free(g->models[i].resolved);
+        free(g->models[i].written);
     }
     free(g->models);
     for (size_t i = 0; i < g->n_nodes; i++) {

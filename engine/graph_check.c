@@ -41,7 +41,30 @@ static int file_exists(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Where a missing model's path came from, when the graph wrote it with ${VAR}: the variable
+ * to set is what the user needs to know, not only the default's text. Empty when none. */
+static void variable_hint(char *buf, size_t size, const char *written) {
+    buf[0] = '\0';
+    const char *ref = strstr(written, "${");
+    if (!ref) return;
+    size_t len = strcspn(ref + 2, ":}");
+    char name[256];
+    if (len == 0 || len >= sizeof name) return;
+    memcpy(name, ref + 2, len);
+    name[len] = '\0';
+    const char *value = getenv(name);
+    int n = 0;
+    if (value && *value)
+        n = snprintf(buf, size, "; the path comes from %s (set to '%s' in the environment): point %s at a GGUF "
+                     "file", name, value, name);
+    else if (ref[2 + len] == ':')
+        n = snprintf(buf, size, "; the path is the default of %s, which is not set: set %s=FILE.gguf to use "
+                     "another model", written, name);
+    if (n < 0 || (size_t)n >= size) buf[0] = '\0';
+}
+
 static int check_models(plume_graph *g, plume_error *err) {
+    const char *data = plume_data_dir();
     for (size_t i = 0; i < g->n_models; i++) {
         pl_model *m = &g->models[i];
         char alt[4096];
@@ -50,14 +73,20 @@ static int check_models(plume_graph *g, plume_error *err) {
         else if (m->path[0] != '/' && snprintf(alt, sizeof alt, "%s/%s", g->dir, m->path) < (int)sizeof alt &&
                  file_exists(alt))
             found = alt;
+        /* an installed plume: the shipped graphs name models/x.gguf, installed in share/plume/models */
+        else if (m->path[0] != '/' && data &&
+                 snprintf(alt, sizeof alt, "%s/%s", data, m->path) < (int)sizeof alt && file_exists(alt))
+            found = alt;
         if (!found) {
-            char msg[PLUME_ERROR_MAX];
+            char hint[PLUME_ERROR_MAX];
+            variable_hint(hint, sizeof hint, m->written ? m->written : "");
+            pl_pos p = m->path_pos;
             if (m->path[0] == '/')
-                snprintf(msg, sizeof msg, "model '%s': file '%s' does not exist", m->name, m->path);
-            else
-                snprintf(msg, sizeof msg, "model '%s': file '%s' does not exist (looked in the current folder "
-                         "and in %s)", m->name, m->path, g->dir);
-            return fail_pos(g, m->path_pos, err, msg);
+                return plume_fail(err, "%s:%d:%d: model '%s': file '%s' does not exist%s", g->path, p.line, p.col,
+                                  m->name, m->path, hint);
+            return plume_fail(err, "%s:%d:%d: model '%s': file '%s' does not exist (looked in the current folder%s%s "
+                              "and in %s)%s", g->path, p.line, p.col, m->name, m->path, data ? ", in " : "",
+                              data ? g->dir : "", data ? data : g->dir, hint);
         }
         if (!(m->resolved = pl_strdup(found))) return plume_fail(err, "out of memory");
     }
@@ -84,6 +113,13 @@ static int resolve_stage(plume_graph *g, pl_node *n, plume_error *err) {
         return 0;
     }
     n->stage = plume_registry_find(g->reg, n->use, &n->module_path);
+    const char *hidden = n->stage ? plume_registry_hidden(g->reg, n->use) : NULL;
+    if (hidden) {  /* a plugin that took a built-in's name: say which file wins, and how to get the other */
+        pl_progress_break();
+        fprintf(stderr, "plume: warning: %s:%d:%d: stage '%s' uses '%s' from %s, which hides the '%s' of %s "
+                "(PLUME_MODULE_PATH is searched first); write use: %s:%s to run the hidden one\n", g->path,
+                n->use_pos.line, n->use_pos.col, n->name, n->use, n->module_path, n->use, hidden, hidden, n->use);
+    }
     if (n->stage) return 0;
     if (n->implicit) {
         /* An empty registry (plume_registry_new) still gets the built-in request reader. */

@@ -25,6 +25,13 @@ typedef struct pl_entry {
     size_t module;
 } pl_entry;
 
+/* A stage that an earlier module's stage of the same name hides (PLUME_MODULE_PATH is loaded
+ * before the built-in folder, so a plugin can replace a built-in stage: on purpose, or not). */
+typedef struct pl_shadow {
+    const char *name;             /* the stage's name (owned by the hidden module) */
+    size_t winner, loser;         /* module indices */
+} pl_shadow;
+
 struct plume_registry {
     pl_module *modules;
     size_t n_modules, cap_modules;
@@ -32,6 +39,8 @@ struct plume_registry {
     size_t n_stages, cap_stages;
     char **problems;
     size_t n_problems, cap_problems;
+    pl_shadow *shadows;
+    size_t n_shadows, cap_shadows;
 };
 
 char *pl_strdup(const char *s) {
@@ -74,6 +83,7 @@ void plume_registry_close(plume_registry *reg) {
     free(reg->modules);
     free(reg->stages);
     free(reg->problems);
+    free(reg->shadows);
     free(reg);
 }
 
@@ -172,6 +182,12 @@ static const plume_module *open_module(const char *path, void **handle, plume_er
     return m;
 }
 
+static const pl_entry *find_entry(const plume_registry *reg, const char *name) {
+    for (size_t i = 0; i < reg->n_stages; i++)
+        if (!strcmp(reg->stages[i].stage->name, name)) return &reg->stages[i];
+    return NULL;
+}
+
 /* Loads a file (or finds it already loaded); returns its index or -1. */
 static long load_file(plume_registry *reg, const char *path, plume_error *err) {
     char real[PATH_MAX];
@@ -190,7 +206,13 @@ static long load_file(plume_registry *reg, const char *path, plume_error *err) {
     size_t idx = reg->n_modules++;
     reg->modules[idx] = (pl_module){ copy, h, m };
     for (size_t i = 0; m->stages[i]; i++) {
-        if (plume_registry_find(reg, m->stages[i]->name, NULL)) continue;  /* first one wins */
+        const pl_entry *first = find_entry(reg, m->stages[i]->name);
+        if (first) {  /* the first one wins; remember the hidden one, so the user can be told */
+            if (first->module != idx &&
+                !grow((void **)&reg->shadows, reg->n_shadows, &reg->cap_shadows, sizeof(pl_shadow)))
+                reg->shadows[reg->n_shadows++] = (pl_shadow){ m->stages[i]->name, first->module, idx };
+            continue;
+        }
         if (grow((void **)&reg->stages, reg->n_stages, &reg->cap_stages, sizeof(pl_entry)))
             return plume_fail(err, "out of memory loading %s", real);
         reg->stages[reg->n_stages++] = (pl_entry){ m->stages[i], idx };
@@ -317,5 +339,22 @@ const plume_module *plume_registry_module_of(const plume_registry *reg, const pl
     for (size_t i = 0; i < reg->n_modules; i++)
         for (size_t k = 0; reg->modules[i].desc->stages[k]; k++)
             if (reg->modules[i].desc->stages[k] == stage) return reg->modules[i].desc;
+    return NULL;
+}
+
+size_t plume_registry_shadow_count(const plume_registry *reg) {
+    return reg->n_shadows;
+}
+
+const char *plume_registry_shadow(const plume_registry *reg, size_t i, const char **winner, const char **hidden) {
+    if (i >= reg->n_shadows) return NULL;
+    if (winner) *winner = reg->modules[reg->shadows[i].winner].path;
+    if (hidden) *hidden = reg->modules[reg->shadows[i].loser].path;
+    return reg->shadows[i].name;
+}
+
+const char *plume_registry_hidden(const plume_registry *reg, const char *name) {
+    for (size_t i = 0; i < reg->n_shadows; i++)
+        if (!strcmp(reg->shadows[i].name, name)) return reg->modules[reg->shadows[i].loser].path;
     return NULL;
 }

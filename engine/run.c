@@ -125,6 +125,7 @@ static int write_result(pl_writer *w, pl_run *run, pl_record *rec, plume_error *
                                                                : json_null());
     for (size_t i = 0; !rec->error && i < g->n_outputs; i++) {
         const pl_slot *s = &g->slots[g->outputs[i]];
+        if (rec->slots[g->outputs[i]].type == PLUME_NONE) continue;   /* left empty: no value, not null */
         json_t *v = value_json(&rec->slots[g->outputs[i]]);
         if (!v) {  /* jansson refuses text that is not UTF-8 */
             char msg[512];
@@ -163,6 +164,7 @@ typedef struct sched {
     size_t n_finished;
     pthread_t *threads;
     char *threaded;
+    char *started;                /* per node: create() succeeded (destroy() is owed) */
 } sched;
 
 typedef struct job {
@@ -186,7 +188,9 @@ static void run_node(sched *s, int ni) {
         plume_batch b = { &s->run, node, view, count };
         plume_error err = { "" };
         double t0 = pl_now();
+        pl_crash_enter(ni, PL_CRASH_RUN);
         int rc = node->stage->run(s->states[ni], &b, &err);
+        pl_crash_leave();
         s->stats[ni].seconds += pl_now() - t0;
         s->stats[ni].calls++;
         s->stats[ni].records += count;
@@ -208,9 +212,18 @@ static void *job_main(void *arg) {
     return NULL;
 }
 
+/* A thread of its own for one stage: with crash reports on, it gets an alternate signal stack,
+ * so that a stage overflowing its stack is reported too. */
+static void *job_thread(void *arg) {
+    void *alt = pl_crash_thread_begin();
+    job_main(arg);
+    pl_crash_thread_end(alt);
+    return NULL;
+}
+
 static void launch(sched *s, job *jobs, int ni) {
     jobs[ni] = (job){ s, ni };
-    if (pthread_create(&s->threads[ni], NULL, job_main, &jobs[ni]) == 0) {
+    if (pthread_create(&s->threads[ni], NULL, job_thread, &jobs[ni]) == 0) {
         s->threaded[ni] = 1;
         return;
     }
@@ -289,32 +302,6 @@ static void free_records(sched *s, pl_record *recs, size_t n) {
     memset(recs, 0, n * sizeof *recs);
 }
 
-static void destroy_states(sched *s) {
-    for (size_t i = 0; i < s->g->n_nodes; i++) {
-        if (s->states[i] && s->g->nodes[i].stage->destroy && s->threaded[i] != 2)
-            s->g->nodes[i].stage->destroy(s->states[i]);
-        free(s->states[i]);
-    }
-}
-
-static int create_states(sched *s, plume_error *err) {
-    for (size_t k = 0; k < s->g->n_nodes; k++) {
-        int i = s->g->order[k];
-        pl_node *n = &s->g->nodes[i];
-        s->states[i] = calloc(1, n->stage->state_size ? n->stage->state_size : 1);
-        if (!s->states[i]) return plume_fail(err, "out of memory creating stage '%s'", n->name);
-        if (n->stage->create) {
-            plume_error e = { "" };
-            if (n->stage->create(s->states[i], &n->args, &n->host, &e)) {
-                s->threaded[i] = 2;  /* created nothing to destroy */
-                return plume_fail(err, "%s:%d:%d: stage '%s' (%s) could not start: %s", s->g->path, n->pos.line,
-                                  n->pos.col, n->name, n->stage->name, e.msg[0] ? e.msg : "no reason given");
-            }
-        }
-    }
-    return 0;
-}
-
 static size_t count_lines(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
@@ -327,23 +314,6 @@ static size_t count_lines(const char *path) {
     if (last != '\n') n++;
     fclose(f);
     return n;
-}
-
-static void progress(size_t done, size_t total, double elapsed, int final) {
-    double rate = elapsed > 0 ? (double)done / elapsed : 0;
-    char eta[32] = "--:--";
-    if (rate > 0 && total >= done) {
-        long s = (long)((double)(total - done) / rate + 0.5);
-        snprintf(eta, sizeof eta, "%ld:%02ld", s / 60, s % 60);
-    }
-    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : 0;
-    if (fill > width) fill = width;
-    char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
-    bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %zu/%zu records  %.1f/s  ETA %s  ", bar, done, total, rate, eta);
-    if (final) fputc('\n', stderr);
-    fflush(stderr);
 }
 
 void pl_run_print_stats(const plume_graph *g, const pl_stage_stats *stats, FILE *f, double total, int ranks) {
@@ -402,6 +372,7 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
     s.finished = calloc(n, sizeof(int));
     s.threads = calloc(n, sizeof(pthread_t));
     s.threaded = calloc(n, 1);
+    s.started = calloc(n, 1);
     pl_record *recs = calloc(batch, sizeof(pl_record));
     s.recs = calloc(batch, sizeof(pl_record *));
     int rc = 0;
@@ -410,7 +381,7 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
     pl_resume resume = { 0 };
     char *partial = NULL;
     if (!s.states || !s.stats || !s.dependents || !s.n_dependents || !s.finished || !s.threads || !s.threaded ||
-        !recs || !s.recs) {
+        !s.started || !recs || !s.recs) {
         rc = plume_fail(err, "out of memory");
         goto done;
     }
@@ -424,7 +395,8 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
             s.dependents[on][s.n_dependents[on]++] = (int)i;
         }
     if (rc) goto done;
-    if (create_states(&s, err)) {
+    pl_crash_arm(g);
+    if (pl_stages_create(g, s.states, s.started, err)) {
         rc = -1;
         goto done;
     }
@@ -445,8 +417,17 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
         rc = partial ? -1 : plume_fail(err, "out of memory");
         goto done;
     }
+    if (opt->out && !partial && !(partial = pl_partial_path(opt->out))) {
+        rc = plume_fail(err, "out of memory");
+        goto done;
+    }
+    /* the lines kept from an earlier run are on the disk before the first batch, so a crash keeps them */
+    if (resume.count && (rc = pl_writer_sync(&w, err))) goto done;
+    pl_crash_results(&w, partial);
+    pl_crash_kept(resume.count);
     rep.resumed = resume.count;
     double t0 = pl_now();
+    size_t batches = 0;
     size_t index = 0;   /* requests read so far: request i belongs to shard i mod shards */
     for (int more = 1; more && rc == 0;) {
         size_t got = 0;
@@ -489,14 +470,20 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
             }
         }
         s.n_recs = got;
+        batches++;
+        if (got) pl_crash_batch(batches, recs[0].origin, recs[got - 1].origin);
         if (rc == 0 && got) rc = run_batch(&s, err);
         for (size_t r = 0; rc == 0 && r < got; r++) {
             rc = write_result(&w, &s.run, &recs[r], err);
             rep.records++;
             if (recs[r].error) rep.failed++;
         }
+        pl_crash_batch(batches, NULL, NULL);   /* the origins go with the records */
         free_records(&s, recs, got);
-        if (rc == 0 && opt->checkpoint) rc = pl_writer_sync(&w, err);
+        /* Every batch's lines leave the stdio buffer (a checkpoint's reach the disk too), so that
+         * a crash in a later batch finds them in the file, whole. */
+        if (rc == 0) rc = pl_writer_sync(&w, err);
+        if (rc == 0) pl_crash_kept(resume.count + rep.records);
         if (rc == 0 && !more && opt->resume) rc = pl_resume_finish(&resume, opt->data ? opt->data : "the request", err);
         if (rc == 0 && opt->cancel && *opt->cancel) {
             /* the batch at hand was written: every line so far is whole, and kept for --resume */
@@ -512,9 +499,11 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
             }
         }
         if (opt->progress && rc == 0)  /* the total counted blank lines too: the last update says what was read */
-            progress(rep.records, more && total > rep.records ? total : rep.records, pl_now() - t0, !more);
+            pl_progress_draw(rep.records, rep.failed, more && total > rep.records ? total : rep.records,
+                             pl_now() - t0, !more);
     }
     rep.seconds = pl_now() - t0;
+    pl_crash_results(NULL, NULL);   /* from here the output is committed or dropped, never kept by a crash */
     if (rc == 0) rc = pl_writer_commit(&w, err);
     else if (writer_ok) pl_writer_abort(&w);
     writer_ok = 0;
@@ -523,10 +512,13 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
     if (rc == 0 && opt->stats) pl_run_print_stats(g, s.stats, opt->stats, rep.seconds, 1);
     if (rc == 0 && stats_out) memcpy(stats_out, s.stats, n * sizeof *stats_out);
 done:
+    if (opt->progress) pl_progress_break();   /* an interrupted or failed run: its message gets its own line */
     if (rc && writer_ok) pl_writer_abort(&w);
     pl_resume_free(&resume);
     free(partial);
-    if (s.states) destroy_states(&s);
+    pl_crash_results(NULL, NULL);
+    if (s.states && s.started) pl_stages_destroy(g, s.states, s.started);
+    pl_crash_disarm();
     if (rd.f) fclose(rd.f);
     for (size_t i = 0; s.dependents && i < n; i++) free(s.dependents[i]);
     free(s.states);
@@ -536,6 +528,7 @@ done:
     free(s.finished);
     free(s.threads);
     free(s.threaded);
+    free(s.started);
     free(s.recs);
     free(recs);
     pthread_cond_destroy(&s.cond);

@@ -71,6 +71,7 @@ int pl_writer_publish(pl_writer *w, const char *partial, plume_error *err) {
 
 int pl_writer_sync(pl_writer *w, plume_error *err) {
     if (fflush(w->f) || (w->published && fdatasync(fileno(w->f))))
-        return plume_fail(err, "%s: cannot write the results: %s", w->out.tmp ? w->out.tmp : "stdout", strerror(errno));
+        return plume_fail(err, "%s: cannot write the results: %s",
+                          w->published ? w->out.tmp : w->path ? w->path : "stdout", strerror(errno));
     return 0;
 }

@@ -1,4 +1,5 @@
-/* plume check GRAPH [--set STAGE.PARAM=VALUE]...: every check a run makes first, nothing run. */
+/* plume check GRAPH [--set STAGE.PARAM=VALUE]...: every check a run makes first (the graph's,
+ * then each stage's own create()), no record run. */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -17,8 +18,10 @@ int cmd_check(int argc, char **argv) {
             fprintf(help ? stdout : stderr,
                     "usage: plume check GRAPH [--set STAGE.PARAM=VALUE]...\n\n"
                     "Checks a graph without running it: its stages and parameters, its models, how slots\n"
-                    "are wired and typed, and that it has no cycle. Prints the first problem with its\n"
-                    "file:line:column, and exits 1; exits 0 when the graph is sound.\n");
+                    "are wired and typed, and that it has no cycle; then starts every stage (its create(),\n"
+                    "which loads its models and checks its parameters) and stops it again, running no\n"
+                    "record. Prints the first problem with its file:line:column, and exits 1; exits 0\n"
+                    "when the graph is sound.\n");
             return help ? 0 : 2;
         }
         graph = argv[i];
@@ -34,6 +37,11 @@ int cmd_check(int argc, char **argv) {
         return 1;
     }
     plume_graph *g = plume_graph_load(reg, graph, sets.items, sets.count, &err);
+    /* then what a run does before its first record: every stage's create() with its parameters */
+    if (g && plume_graph_start_stages(g, &err)) {
+        plume_graph_free(g);
+        g = NULL;
+    }
     if (!g) {
         fprintf(stderr, "%s\n", err.msg);
         plume_registry_close(reg);

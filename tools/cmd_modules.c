@@ -114,11 +114,59 @@ static void print_long(const plume_registry *reg, const plume_stage *s, const ch
     printf(" }\n");
 }
 
+/* A name with a slash or ending in .so is a module file: explain what it provides, and how a
+ * graph gets at it. */
+static int is_module_file(const char *arg) {
+    size_t n = strlen(arg);
+    return strchr(arg, '/') || (n > 3 && !strcmp(arg + n - 3, ".so"));
+}
+
+static int explain_file(const char *path) {
+    plume_error err;
+    plume_registry *file_reg = plume_registry_new(&err);
+    if (!file_reg) {
+        fprintf(stderr, "plume: %s\n", err.msg);
+        return 1;
+    }
+    if (plume_registry_load(file_reg, path, &err)) {
+        fprintf(stderr, "plume: %s\n", err.msg);
+        plume_registry_close(file_reg);
+        return 1;
+    }
+    /* which stages a graph would get by name: those already known come first and win */
+    plume_registry *all = plume_registry_open(&err);
+    size_t n = plume_registry_count(file_reg);
+    const char *real = NULL;
+    const plume_stage *first = plume_registry_stage(file_reg, 0, &real);
+    const plume_module *m = first ? plume_registry_module_of(file_reg, first) : NULL;
+    printf("%s: module %s %s, %zu stage%s\n\n", real ? real : path, m ? m->name : "?", m ? m->version : "", n,
+           n == 1 ? "" : "s");
+    for (size_t i = 0; i < n; i++) {
+        const char *file;
+        const plume_stage *s = plume_registry_stage(file_reg, i, &file);
+        print_long(file_reg, s, file);
+        const char *other = NULL;
+        if (all && plume_registry_find(all, s->name, &other) && strcmp(other, file))
+            printf("\n  note: a graph's `use: %s` gets the stage of %s (the built-in folder and PLUME_MODULE_PATH\n"
+                   "  are searched, PLUME_MODULE_PATH first); `use: FILE:%s` picks this file's\n", s->name, other,
+                   s->name);
+        printf("\n");
+    }
+    printf("Use it from a graph by path (relative to the graph file), `use: %s:STAGE`, or by name, with its\n"
+           "folder in PLUME_MODULE_PATH.\n", path);
+    plume_registry_close(all);
+    plume_registry_close(file_reg);
+    return 0;
+}
+
 int cmd_modules(int argc, char **argv) {
     if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
-        printf("usage: plume modules [STAGE]\n\n"
-               "Lists every stage plume can load, with its ports and parameters; with STAGE, explains that one.\n"
-               "Stages come from the built-in folder (%s) and from the folders in PLUME_MODULE_PATH.\n",
+        printf("usage: plume modules [STAGE | FILE.so]\n\n"
+               "Lists every stage plume can load, with its ports and parameters; with STAGE, explains that one;\n"
+               "with a module file (a path, or a name ending in .so), explains every stage it provides.\n"
+               "Stages come from the folders in PLUME_MODULE_PATH, then from the built-in folder (%s).\n\n"
+               "A stage of PLUME_MODULE_PATH with the name of a built-in stage hides it: the listing\n"
+               "ends with a warning naming both files.\n",
                plume_builtin_module_dir() ? plume_builtin_module_dir() : "?");
         return argc > 2 ? 2 : 0;
     }
@@ -129,6 +177,10 @@ int cmd_modules(int argc, char **argv) {
         return 1;
     }
     int rc = 0;
+    if (argc == 2 && is_module_file(argv[1])) {
+        plume_registry_close(reg);
+        return explain_file(argv[1]);
+    }
     if (argc == 2) {
         const char *path;
         const plume_stage *s = plume_registry_find(reg, argv[1], &path);
@@ -151,6 +203,11 @@ int cmd_modules(int argc, char **argv) {
             print_short(reg, s, path);
         }
         printf("A '?' after an input means it is optional. `plume modules STAGE` explains one stage.\n");
+    }
+    for (size_t i = 0; i < plume_registry_shadow_count(reg); i++) {
+        const char *winner, *hidden, *name = plume_registry_shadow(reg, i, &winner, &hidden);
+        fprintf(stderr, "plume: warning: stage '%s' of %s hides the one of %s (PLUME_MODULE_PATH is searched "
+                "first); a graph gets the hidden one with `use: %s:%s`\n", name, winner, hidden, hidden, name);
     }
     for (size_t i = 0; i < plume_registry_problem_count(reg); i++)
         fprintf(stderr, "plume: warning: module not loaded: %s\n", plume_registry_problem(reg, i));

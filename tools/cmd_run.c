@@ -37,7 +37,7 @@ static void usage(FILE *f) {
             "  --user U, --id ID, --target TEXT   the rest of that one request\n"
             "  --batch N        records per batch (default 8)\n"
             "  --set STAGE.PARAM=VALUE   override a parameter (repeatable)\n"
-            "  --resume         after an interrupted run (Ctrl-C): keep the results it wrote to\n"
+            "  --resume         after an interrupted or crashed run: keep the results it wrote to\n"
             "                   RESULTS.jsonl.partial, skip their requests, run the rest\n"
             "  --stats          print the time spent in each stage\n"
             "  --shard R/N      run only requests i with i mod N = R (from 0) into RESULTS.jsonl.shard-R-of-N;\n"
@@ -46,7 +46,9 @@ static void usage(FILE *f) {
             "  --merge N        join RESULTS.jsonl.shard-*-of-N into RESULTS.jsonl (needs only --out)\n"
             "  --no-progress    no progress bar (it is shown only when stderr is a terminal)\n\n"
             "Exit status: 0 all records succeeded, 1 some failed (their lines carry \"error\") or the run\n"
-            "could not finish, 2 usage error, 130 interrupted.\n");
+            "could not finish, 2 usage error, 130 interrupted. A stage that crashes is named with its module\n"
+            "file and batch, the finished batches are kept in RESULTS.jsonl.partial for --resume, and plume\n"
+            "dies of the same signal (exit status 128 + N from a shell: 139 for SIGSEGV).\n");
 }
 
 /* The one request of the --context form, as the JSON line a requests file would hold. */

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "plume/dist.h"
 #include "plume/gpu.h"
+#include "plume/plume.h"
 
 static const plume_command commands[] = {
 #define X(name, summary) { #name, cmd_##name, summary },
@@ -16,7 +17,7 @@ static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 static void usage(FILE *f) {
     fprintf(f, "usage: plume COMMAND [ARGS]\n\ncommands:\n");
     for (int i = 0; i < n_commands; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n`plume COMMAND --help` explains one command.\n");
+    fprintf(f, "\n`plume COMMAND --help` explains one command; `plume --version` is `plume version`.\n");
 }
 
 int main(int argc, char **argv) {
@@ -28,6 +29,7 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) argv[1] = "version";
     for (int i = 0; i < n_commands; i++) {
         if (strcmp(argv[1], commands[i].name)) continue;
         /* Under mpirun this process joins the MPI job (plume/dist.h); otherwise nothing happens. */
@@ -36,6 +38,9 @@ int main(int argc, char **argv) {
             fprintf(stderr, "plume: %s\n", err.msg);
             return 1;
         }
+        /* A stage that crashes is named, with its module file and batch, and the finished results
+         * are kept for --resume (plume_set_crash_reports). */
+        plume_set_crash_reports(1);
         int rc = commands[i].run(argc - 1, argv + 1);
         /* Under PLUME_VALIDATE=1 (every test), a Vulkan validation message fails the command, so
          * tests that run `plume` (generate, bench, run with a model) fail on one as the C tests do. */

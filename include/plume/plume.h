@@ -41,6 +41,10 @@ PLUME_API plume_registry *plume_registry_new(plume_error *err);
 PLUME_API void plume_registry_close(plume_registry *reg);
 /* The folder of the built-in modules: <dir of libplume.so>/plume/modules. */
 PLUME_API const char *plume_builtin_module_dir(void);
+/* The folder of plume's shared data, <prefix>/share/plume once installed (found relative to
+ * libplume.so, so a moved prefix still works): graphs/ (the shipped graphs) and models/ (the
+ * default model). NULL when there is none (a build tree). */
+PLUME_API const char *plume_data_dir(void);
 /* Loads one module file (a second load of the same file is a no-op). Its stages are added
  * unless a stage of that name is already known. Returns 0, or -1 with err naming the file. */
 PLUME_API int plume_registry_load(plume_registry *reg, const char *path, plume_error *err);
@@ -55,6 +59,14 @@ PLUME_API const char *plume_registry_suggest(const plume_registry *reg, const ch
 /* Module files that failed to load, with the reason. */
 PLUME_API size_t plume_registry_problem_count(const plume_registry *reg);
 PLUME_API const char *plume_registry_problem(const plume_registry *reg, size_t i);
+/* Stages hidden by a stage of the same name loaded before them (PLUME_MODULE_PATH comes before
+ * the built-in folder; the first one loaded wins). Shadow i: returns the stage name, with the
+ * file that wins and the file whose stage is hidden. */
+PLUME_API size_t plume_registry_shadow_count(const plume_registry *reg);
+PLUME_API const char *plume_registry_shadow(const plume_registry *reg, size_t i, const char **winner,
+                                            const char **hidden);
+/* The file of the module whose stage `name` is hidden by another, or NULL. */
+PLUME_API const char *plume_registry_hidden(const plume_registry *reg, const char *name);
 
 /* ---- graphs ---- */
 
@@ -112,6 +124,19 @@ typedef struct plume_run_report {
     size_t resumed;        /* with resume: result lines kept from the earlier run */
 } plume_run_report;
 
+/* Crash reports (off by default: a library does not take over an application's signals).
+ * When on, plume_run and plume_graph_start_stages install handlers for SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL and SIGABRT while they run (the previous ones are restored after): a crash
+ * inside a stage prints which stage, from which module file, on which batch, keeps the result
+ * lines of the finished batches in OUT.partial (for `resume`), and the process then dies of
+ * the same signal. The `plume` command turns them on. */
+PLUME_API void plume_set_crash_reports(int on);
+/* Starts every stage of the graph (create() with its parameters, in the graph's order, as
+ * plume_run does before its first batch) and stops them again (destroy()). Returns 0, or -1
+ * with err naming the graph file, the stage and its reason when a stage refuses to start.
+ * `plume check` calls it, so a stage's own checks (a model it cannot load, a parameter out
+ * of range) are caught without running a record. */
+PLUME_API int plume_graph_start_stages(plume_graph *graph, plume_error *err);
 PLUME_API plume_run_options plume_run_defaults(void);
 /* Creates every stage, runs every request through the graph batch by batch (independent
  * stages of a batch at the same time), writes one result line per request in input order,

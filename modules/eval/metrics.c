@@ -40,6 +40,10 @@ static int metrics_run(void *state, plume_batch *batch, plume_error *err) {
                              plume_type_name(pred->type), plume_type_name(ref->type));
             continue;
         }
+        /* No reference (a request without a target, as `plume run --context` without --target):
+         * scores against nothing would read as 0, a real-looking result; the outputs stay empty
+         * and the result line leaves them out. */
+        if (ref->as.text.len == 0) continue;
         plume_rouge rouge;
         double bleu = plume_bleu_sentence(pred->as.text.str, pred->as.text.len, ref->as.text.str, ref->as.text.len);
         if (bleu < 0 || plume_rouge_compute(pred->as.text.str, pred->as.text.len, ref->as.text.str,
@@ -58,7 +62,8 @@ static int metrics_run(void *state, plume_batch *batch, plume_error *err) {
 const plume_stage eval_metrics = {
     "eval.metrics",
     "Scores a prediction against its reference: ROUGE-1/2/L F (Google's rouge-score conventions, "
-    "Porter stemming) and sentence BLEU (sacrebleu: 13a tokens, exp smoothing), all in percent.",
+    "Porter stemming) and sentence BLEU (sacrebleu: 13a tokens, exp smoothing), all in percent. "
+    "A record with an empty reference (no target) gets no scores: its result line leaves them out.",
     metrics_inputs, metrics_outputs, metrics_params, sizeof(metrics_state),
     metrics_create, metrics_run, NULL,
 };

@@ -152,6 +152,30 @@ int main(void) {
                          "  m: { use: test.model, in: { text: context }, out: { text: t }, with: { model: writer } }\n",
                          NULL, 0, want);
     }
+    /* a path from ${VAR:-default}: the message names the variable to set, or the value it had */
+    unsetenv("PLUME_TEST_MODEL");
+    {
+        char want[1200];
+        snprintf(want, sizeof want, "g.yaml:3:19: model 'writer': file 'models/none.gguf' does not exist (looked in "
+                 "the current folder and in %s); the path is the default of ${PLUME_TEST_MODEL:-models/none.gguf}, "
+                 "which is not set: set PLUME_TEST_MODEL=FILE.gguf to use another model", dir);
+        expect_error_set(__LINE__, "plume: 1\n"
+                         "models:\n"
+                         "  writer: { path: \"${PLUME_TEST_MODEL:-models/none.gguf}\" }\n"
+                         "stages:\n"
+                         "  m: { use: test.model, in: { text: context }, out: { text: t }, with: { model: writer } }\n",
+                         NULL, 0, want);
+        setenv("PLUME_TEST_MODEL", "/nowhere/x.gguf", 1);
+        expect_error_set(__LINE__, "plume: 1\n"
+                         "models:\n"
+                         "  writer: { path: \"${PLUME_TEST_MODEL:-models/none.gguf}\" }\n"
+                         "stages:\n"
+                         "  m: { use: test.model, in: { text: context }, out: { text: t }, with: { model: writer } }\n",
+                         NULL, 0, "g.yaml:3:19: model 'writer': file '/nowhere/x.gguf' does not exist; the path comes "
+                         "from PLUME_TEST_MODEL (set to '/nowhere/x.gguf' in the environment): point PLUME_TEST_MODEL "
+                         "at a GGUF file");
+        unsetenv("PLUME_TEST_MODEL");
+    }
     expect_error("plume: 1\n"
                  "models:\n"
                  "  writer: { path: m.gguf }\n"

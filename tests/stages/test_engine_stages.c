@@ -68,6 +68,21 @@ int main(void) {
     json_t *words = json_object_get(o, "words");
     CHECK(json_is_array(words) && json_array_size(words) == 0);
     json_decref(o);
+
+    /* The same request without a target: scores against nothing would all read 0, as if measured;
+     * eval.metrics leaves them empty and the result line has no r1, r2, rl or bleu at all. */
+    static const char untargeted[] = "{\"id\": \"r2\", \"context\": \"the cat is on the mat\"}";
+    opt.request = untargeted;
+    CHECK_MSG(plume_run(g, &opt, &rep, &err) == 0, "%s", err.msg);
+    CHECK(rep.records == 1 && rep.failed == 0);
+    o = json_load_file(out, 0, &je);
+    CHECK_MSG(json_is_object(o), "%s", je.text);
+    CHECK_STR(json_string_value(json_object_get(o, "id")), "r2");
+    CHECK_STR(json_string_value(json_object_get(o, "prompt")),
+              "Finish the passage in the user voice\npassage start: the cat is on the mat");
+    CHECK(!json_object_get(o, "r1") && !json_object_get(o, "r2") && !json_object_get(o, "rl") &&
+          !json_object_get(o, "bleu"));
+    json_decref(o);
     if (fd >= 0) close(fd);
     remove(out);
     plume_graph_free(g);
