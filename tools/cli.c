@@ -29,3 +29,13 @@ int cli_take_set(int argc, char **argv, int *i, cli_sets *sets) {
     sets->items[sets->count++] = v;
     return 1;
 }
+
+void cli_print_embed_counts(FILE *f, const char *who, const plume_embed_counts *before, const plume_embed_counts *after) {
+    unsigned long long looked = after->looked_up - before->looked_up, made = after->embedded - before->embedded,
+                       passes = after->passes - before->passes, loaded = after->loaded - before->loaded;
+    if (!looked && !made) return;
+    fprintf(f, "%s: embeddings: %llu texts looked up, %llu embedded anew in %llu forward passes", who, looked, made,
+            passes);
+    if (loaded) fprintf(f, ", %llu read from cache files", loaded);
+    fputc('\n', f);
+}

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "plume/plume.h"
+#include "plume/lm.h"
 
 #define CLI_SETS_MAX 256
 
@@ -23,5 +24,8 @@ const char *cli_value(int argc, char **argv, int *i, const char *name, int *miss
  * was not written. */
 FILE *cli_output_open(plume_output_file *o, const char *command, const char *path);
 int cli_output_close(plume_output_file *o, const char *command, int complete);
+/* One line for --stats: the texts the rankers looked up against those embedded anew, between
+ * two readings of plume_lm_embed_counts. Prints nothing when nothing was looked up. */
+void cli_print_embed_counts(FILE *f, const char *who, const plume_embed_counts *before, const plume_embed_counts *after);
 
 #endif

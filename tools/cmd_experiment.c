@@ -185,6 +185,8 @@ static int run_and_score(plume_graph *graph, const char *graph_path, const char 
     opt.progress = isatty(2);
     plume_run_report rep = { 0 };
     plume_error err = { { 0 } };
+    plume_embed_counts before, after;
+    plume_lm_embed_counts(&before);
     int rc = 0;
     if (!results || !pairs) {
         fprintf(stderr, "plume experiment: out of memory\n");
@@ -196,6 +198,8 @@ static int run_and_score(plume_graph *graph, const char *graph_path, const char 
         rc = -1;
     } else {
         fprintf(stderr, "%s: %zu records, %zu failed, %.1f s\n", stem, rq->n, *failed, rep.seconds);
+        plume_lm_embed_counts(&after);
+        cli_print_embed_counts(stderr, stem, &before, &after);
     }
     free(stem);
     free(results);

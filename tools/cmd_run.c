@@ -39,7 +39,8 @@ static void usage(FILE *f) {
             "  --set STAGE.PARAM=VALUE   override a parameter (repeatable)\n"
             "  --resume         after an interrupted or crashed run: keep the results it wrote to\n"
             "                   RESULTS.jsonl.partial, skip their requests, run the rest\n"
-            "  --stats          print the time spent in each stage\n"
+            "  --stats          print the time spent in each stage, and the texts the dense rankers\n"
+            "                   looked up against those they embedded anew\n"
             "  --shard R/N      run only requests i with i mod N = R (from 0) into RESULTS.jsonl.shard-R-of-N;\n"
             "                   --merge N then joins the N shard files into RESULTS.jsonl, in input order.\n"
             "                   Under `mpirun -n N` this happens by itself: rank R runs shard R, rank 0 merges\n"
@@ -193,10 +194,14 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
     } else {
         plume_run_report rep;
+        plume_embed_counts before, after;
+        plume_lm_embed_counts(&before);
         if (plume_run(g, &opt, &rep, &err)) {
             fprintf(stderr, "%s: %s\n", who, err.msg);
             if (interrupted) rc = 130;   /* as a shell reports a process stopped by SIGINT */
         } else {
+            plume_lm_embed_counts(&after);
+            if (stats) cli_print_embed_counts(stderr, size > 1 ? who : "plume", &before, &after);
             if (rep.resumed && rank == 0) fprintf(stderr, "plume: %zu earlier results kept\n", rep.resumed);
             if ((opt.out || rep.failed) && rank == 0)
                 fprintf(stderr, "plume: %zu record%s, %zu failed, %.2f s%s%s\n", rep.records,

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "embed_cache.h"
 #include "lm_internal.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -25,6 +26,20 @@ void lm_gpu_unlock(void) {
 }
 
 /* ---- loading and sharing ------------------------------------------------------ */
+
+/* The bound of each model's embedding cache: PLUME_EMBED_CACHE_MB MiB (256 when unset). */
+static int embed_cache_bytes(uint64_t *bytes, plume_error *err) {
+    const char *v = getenv("PLUME_EMBED_CACHE_MB");
+    *bytes = 256ull << 20;
+    if (!v || !*v) return 0;
+    char *end = NULL;
+    long long mb = strtoll(v, &end, 10);
+    if (*end || mb < 1 || mb > (1ll << 30))
+        return plume_fail(err, "PLUME_EMBED_CACHE_MB=%s: not a whole number of MiB from 1 to 2^30 (hint: 256, the "
+                               "default, holds about 200,000 embeddings of a 256-wide model)", v);
+    *bytes = (uint64_t)mb << 20;
+    return 0;
+}
 
 plume_lm *plume_lm_acquire(const char *path, plume_error *err) {
     char *real = realpath(path, NULL);
@@ -48,6 +63,8 @@ plume_lm *plume_lm_acquire(const char *path, plume_error *err) {
         return NULL;
     }
     lm->path = real;
+    uint64_t cache_bytes = 0;
+    if (embed_cache_bytes(&cache_bytes, err)) goto fail;
     if (!shared_gpu && !(shared_gpu = plume_gpu_open(err))) {
         plume_fail_prefix(err, "loading %s: ", path);
         goto fail;
@@ -58,6 +75,17 @@ plume_lm *plume_lm_acquire(const char *path, plume_error *err) {
     int rc = lm_model_build(lm, real, err);
     lm_gpu_unlock();
     if (rc) {
+        if (--gpu_users == 0) {
+            plume_gpu_close(shared_gpu);
+            shared_gpu = NULL;
+        }
+        goto fail;
+    }
+    if (!(lm->embed_cache = lm_embed_cache_new(lm->info.dim, cache_bytes))) {
+        plume_fail(err, "%s: out of memory", path);
+        lm_gpu_lock();
+        lm_model_free(lm);
+        lm_gpu_unlock();
         if (--gpu_users == 0) {
             plume_gpu_close(shared_gpu);
             shared_gpu = NULL;
@@ -96,6 +124,8 @@ void plume_lm_release(plume_lm *lm) {
         shared_gpu = NULL;
     }
     pthread_mutex_unlock(&registry_lock);
+    lm_embed_cache_free(lm->embed_cache);
+    free(lm->embed_file);
     free(lm->path);
     free(lm);
 }

@@ -331,8 +331,13 @@ void plume_lm_batch_free(plume_lm_batch *b) {
 }
 
 plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plume_error *err) {
+    return lm_batch_create_rows(lm, n_seqs, max_len, PREFILL_CHUNK, err);
+}
+
+plume_lm_batch *lm_batch_create_rows(plume_lm *lm, int n_seqs, int max_len, int prefill_rows, plume_error *err) {
     const plume_lm_info *in = &lm->info;
     if (max_len <= 0) max_len = in->ctx_len;
+    if (prefill_rows < PREFILL_CHUNK) prefill_rows = PREFILL_CHUNK;
     if (n_seqs < 1 || n_seqs > 4096 || max_len > in->ctx_len) {
         plume_fail(err, "%s: a batch of %d sequences of %d tokens is out of range (1..4096 sequences, "
                         "at most the context length %d)", lm->path, n_seqs, max_len, in->ctx_len);
@@ -343,7 +348,7 @@ plume_lm_batch *plume_lm_batch_create(plume_lm *lm, int n_seqs, int max_len, plu
     b->lm = lm;
     b->n_seqs = n_seqs;
     b->max_len = max_len;
-    b->cap_rows = n_seqs > PREFILL_CHUNK ? n_seqs : PREFILL_CHUNK;
+    b->cap_rows = n_seqs > prefill_rows ? n_seqs : prefill_rows;
     b->len = calloc((size_t)n_seqs, sizeof *b->len);
     b->kc = calloc((size_t)in->n_layers, sizeof *b->kc);
     b->vc = calloc((size_t)in->n_layers, sizeof *b->vc);
@@ -600,7 +605,7 @@ int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens, int n, f
 }
 
 int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
-                      double *sums, plume_error *err) {
+                      double *sums, int *submits, plume_error *err) {
     const int D = b->lm->info.dim;
     for (int i = 0; i < n; i++) {
         if (check_room(b, seqs[i], lens[i], err) || check_tokens(b, tokens[i], lens[i], err)) return -1;
@@ -608,8 +613,9 @@ int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *
             if (seqs[j] == seqs[i])
                 return plume_fail(err, "%s: pooled prefill names sequence %d twice", b->lm->path, seqs[i]);
     }
-    float *h = malloc((size_t)PREFILL_CHUNK * D * sizeof *h);
-    int *owner = malloc(PREFILL_CHUNK * sizeof *owner);
+    const int chunk = b->cap_rows;  /* as many rows per submit as the activation buffers hold */
+    float *h = malloc((size_t)chunk * D * sizeof *h);
+    int *owner = malloc((size_t)chunk * sizeof *owner);
     if (!h || !owner) {
         free(h);
         free(owner);
@@ -620,8 +626,8 @@ int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *
     while (!rc && i < n) {
         /* fill one submit with rows of as many sequences as fit, each in order */
         int m = 0;
-        while (m < PREFILL_CHUNK && i < n) {
-            int take = lens[i] - off < PREFILL_CHUNK - m ? lens[i] - off : PREFILL_CHUNK - m;
+        while (m < chunk && i < n) {
+            int take = lens[i] - off < chunk - m ? lens[i] - off : chunk - m;
             for (int k = 0; k < take; k++) {
                 b->rowdata[m + k] = (plume_gpu_row){ (uint32_t)tokens[i][off + k],
                                                      (uint32_t)(b->len[seqs[i]] + off + k), (uint32_t)seqs[i], 0 };
@@ -644,6 +650,7 @@ int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *
         }
         rc = rc || upload_rows(b, m, err) || plume_gpu_rec_submit(b->pre, err) ||
              plume_gpu_download(b->xb, 0, h, (uint64_t)m * D * 4, err);
+        if (!rc && submits) ++*submits;
         for (int r = 0; !rc && r < m; r++)
             for (int j = 0; j < D; j++) sums[(size_t)owner[r] * D + j] += h[(size_t)r * D + j];
     }

@@ -5,6 +5,7 @@
 #ifndef PLUME_LM_MODEL_H
 #define PLUME_LM_MODEL_H
 
+#include <stdatomic.h>
 #include "plume/gpu.h"
 #include "plume/lm.h"
 #include "gguf.h"
@@ -31,6 +32,12 @@ struct plume_lm {
     plume_gpu_buffer *out_norm; /* F32 [dim] */
     lm_layer *layers;
     char type_name[8];
+    /* embeddings (embed.c, embed_cache.c, embed_cache_file.c) */
+    struct lm_embed_cache *embed_cache;
+    atomic_ullong embed_added;  /* entries stored since the cache file was read */
+    char *embed_file;           /* the file plume_lm_embed_cache_attach bound, or NULL */
+    int embed_file_users;       /* attaches not yet detached */
+    uint64_t model_id, model_bytes;  /* the GGUF file's hash and size (0, 0: not computed yet) */
 };
 
 /* Loads PATH's weights and tokenizer onto lm->gpu (which the caller has set). On failure
@@ -38,11 +45,16 @@ struct plume_lm {
 int lm_model_build(plume_lm *lm, const char *path, plume_error *err);
 void lm_model_free(plume_lm *lm);
 
+/* plume_lm_batch_create with activation buffers for prefill_rows rows per submit (at least
+ * the usual prefill chunk): embeddings pack many texts into few, large submits. */
+plume_lm_batch *lm_batch_create_rows(plume_lm *lm, int n_seqs, int max_len, int prefill_rows, plume_error *err);
+
 /* Prefill of several sequences at once, for embeddings: the tokens of sequences seqs[i]
- * (i < n, lens[i] each) go through in shared submits, rows of different sequences side by
- * side, and each token's final RMS-normalised hidden state is added to sums[i*dim ..]. */
+ * (i < n, lens[i] each) go through in shared submits of as many rows as the batch was made
+ * for, rows of different sequences side by side, and each token's final RMS-normalised
+ * hidden state is added to sums[i*dim ..]. Adds the number of submits to *submits (if not NULL). */
 int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *const *tokens, const int *lens,
-                      double *sums, plume_error *err);
+                      double *sums, int *submits, plume_error *err);
 
 /* Makes sequence dst[i] a copy of src[i] for i < n, in one submit. No sequence may be
  * both a source and a destination (beam search's forks never are). */

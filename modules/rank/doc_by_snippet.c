@@ -10,7 +10,7 @@ typedef struct bysnpt_state {
     plume_stemmer *stemmer;
     double k1, b;
     long long budget, snippet_chars;
-    plume_lm *lm;   /* NULL: BM25 */
+    rank_encoder enc;   /* enc.lm NULL: BM25 */
 } bysnpt_state;
 
 static int bysnpt_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
@@ -24,10 +24,16 @@ static int bysnpt_create(void *state, const plume_args *args, plume_host *host, 
     if (s->snippet_chars < 1)
         return plume_fail(err, "snippet_chars = %lld must be at least 1 (hint: the paper's snippets are 250)", s->snippet_chars);
     if (rank_budget_arg(args, &s->budget, err)) return -1;
-    if (plume_args_string(args, "model")[0] && rank_model_acquire(args, host, "rank.doc_by_snippet", &s->lm, err))
+    if (!plume_args_string(args, "model")[0] && plume_args_string(args, "embed_cache")[0])
+        return plume_fail(err, "embed_cache = \"%s\" without a model: BM25 embeds nothing (hint: set model, or "
+                               "leave embed_cache out)", plume_args_string(args, "embed_cache"));
+    if (!(s->stemmer = plume_stemmer_new(err))) return -1;
+    if (plume_args_string(args, "model")[0] && rank_encoder_open(&s->enc, args, host, "rank.doc_by_snippet", err)) {
+        plume_stemmer_free(s->stemmer);
+        s->stemmer = NULL;
         return -1;
-    s->stemmer = plume_stemmer_new(err);
-    return s->stemmer ? 0 : -1;
+    }
+    return 0;
 }
 
 /* A snippet: its document and its span of that document's text. */
@@ -67,6 +73,18 @@ oom:
 
 static const char *doc_text(const plume_doc *d) { return d->text ? d->text : ""; }
 
+/* What is embedded of a profile: the text of every snippet. */
+static int bysnpt_texts(void *state, const plume_doc *docs, size_t n, rank_texts *out) {
+    bysnpt_state *s = state;
+    size_t n_snip = 0;
+    snippet *sn = collect_snippets(docs, n, (size_t)s->snippet_chars, &n_snip);
+    int rc = sn ? 0 : -1;
+    for (size_t k = 0; !rc && k < n_snip; k++)
+        rc = rank_texts_take(out, strndup(doc_text(&docs[sn[k].doc]) + sn[k].start, sn[k].len));
+    free(sn);
+    return rc;
+}
+
 /* Dense: a document scores as its best snippet's cosine; one without text scores -1, the lowest
  * cosine there is, so it comes after every document with text. */
 static int bysnpt_dense(bysnpt_state *s, const char *query, const plume_doc *docs, size_t n, double *scores,
@@ -79,7 +97,7 @@ static int bysnpt_dense(bysnpt_state *s, const char *query, const plume_doc *doc
     if (!snip) goto oom;
     for (; made < n_snip; made++)
         if (!(texts[made] = strndup(doc_text(&docs[sn[made].doc]) + sn[made].start, sn[made].len))) goto oom;
-    if (rank_dense_scores(s->lm, query, (const char *const *)texts, n_snip, snip, err)) goto done;
+    if (rank_dense_scores(s->enc.lm, query, (const char *const *)texts, n_snip, snip, err)) goto done;
     for (size_t d = 0; d < n; d++) scores[d] = -1.0;
     for (size_t k = 0; k < n_snip; k++)
         if (snip[k] > scores[sn[k].doc]) scores[sn[k].doc] = snip[k];
@@ -100,7 +118,7 @@ done:
 static int bysnpt_score(void *state, const char *query, size_t query_len, const plume_doc *docs, size_t n,
                         double *scores, plume_error *err) {
     bysnpt_state *s = state;
-    if (s->lm) return bysnpt_dense(s, query, docs, n, scores, err);
+    if (s->enc.lm) return bysnpt_dense(s, query, docs, n, scores, err);
     size_t n_snip = 0;
     snippet *sn = collect_snippets(docs, n, (size_t)s->snippet_chars, &n_snip);
     plume_words *terms = sn ? calloc(n_snip ? n_snip : 1, sizeof *terms) : NULL, q = { 0 };
@@ -139,6 +157,7 @@ done:
 
 static int bysnpt_run(void *state, plume_batch *batch, plume_error *err) {
     bysnpt_state *s = state;
+    if (s->enc.lm) rank_dense_prefetch(s->enc.lm, batch, state, bysnpt_texts);
     return rank_run(state, batch, s->budget, bysnpt_score);
 }
 
@@ -146,8 +165,7 @@ static void bysnpt_destroy(void *state) {
     bysnpt_state *s = state;
     plume_stemmer_free(s->stemmer);
     s->stemmer = NULL;
-    plume_lm_release(s->lm);
-    s->lm = NULL;
+    if (s->enc.lm) rank_encoder_close(&s->enc);
 }
 
 static const plume_param bysnpt_params[] = {
@@ -157,6 +175,7 @@ static const plume_param bysnpt_params[] = {
     RANK_BUDGET_PARAM,
     { "model", PLUME_STRING, "", "score snippets by cosine similarity of this model's embeddings (an entry "
                                  "of models:); \"\": by BM25" },
+    RANK_EMBED_CACHE_PARAM,
     { 0 },
 };
 
@@ -167,7 +186,9 @@ const plume_stage rank_doc_by_snippet = {
            "scores as its best snippet, and the whole documents are ranked by that. The paper scores "
            "snippets with dense embeddings, as this stage does with `model` set (cosine of the model's "
            "embeddings; a document without text scores -1); without it, snippets are scored with BM25 "
-           "(one index over all the request's snippets). Ties by time, then id.",
+           "(one index over all the request's snippets). Ties by time, then id. With a model, the batch's "
+           "snippets are embedded together, each distinct text once per run (the model's embedding cache), "
+           "and with `embed_cache` once across runs.",
     .inputs = rank_inputs,
     .outputs = rank_outputs,
     .params = bysnpt_params,

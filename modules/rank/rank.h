@@ -39,9 +39,35 @@ int rank_budget_arg(const plume_args *args, long long *budget, plume_error *err)
 int rank_terms(plume_stemmer *st, const char *s, size_t len, plume_words *out);
 
 /* ---- dense scoring (dense_common.c) ---- */
-/* Acquires the model named by the stage's `model` parameter. 0, or -1 with err set. */
-int rank_model_acquire(const plume_args *args, plume_host *host, const char *stage, plume_lm **lm,
-                       plume_error *err);
+/* The encoder of a dense stage: the model named by its `model` parameter, and the embedding
+ * cache file named by its `embed_cache` parameter ("" for none). */
+typedef struct rank_encoder {
+    plume_lm *lm;
+    plume_host *host;
+    int file;          /* 1: attached to a cache file, to detach at close */
+} rank_encoder;
+#define RANK_EMBED_CACHE_PARAM { "embed_cache", PLUME_STRING, "", \
+    "a file that keeps the encoder's embeddings between runs (read at the start, written whole at the end; " \
+    "a file of another model is replaced, a file that is not an embedding cache is refused); \"\": none" }
+/* Acquires the model and binds its cache file. 0, or -1 with err set (nothing held). */
+int rank_encoder_open(rank_encoder *enc, const plume_args *args, plume_host *host, const char *stage, plume_error *err);
+/* Writes the cache file (a failure is logged as a warning: the run's results stand) and
+ * releases the model. */
+void rank_encoder_close(rank_encoder *enc);
+
+/* The texts a dense stage embeds for one record's profile (malloc'd strings it owns). */
+typedef struct rank_texts { char **items; size_t count, cap; } rank_texts;
+/* Appends text, taking it over (freed here when it cannot be appended). 0, or -1 when out of memory. */
+int rank_texts_take(rank_texts *t, char *text);
+void rank_texts_free(rank_texts *t);
+/* Fills out with the texts a stage embeds for these profile documents. 0, or -1 when out of memory. */
+typedef int (*rank_texts_fn)(void *state, const plume_doc *docs, size_t n, rank_texts *out);
+/* Embeds the queries and profile texts of every record of the batch in one plume_lm_embed
+ * call, so that the forward passes are shared by the whole batch and each record's scoring
+ * then finds its texts in the cache. Records whose inputs are not a text and docs are left
+ * out. A failure here is not reported: scoring record by record meets it again and fails
+ * that record alone. */
+void rank_dense_prefetch(plume_lm *lm, plume_batch *batch, void *state, rank_texts_fn texts);
 /* scores[i] = cosine similarity of the embeddings of query and texts[i] (0 when either text is
  * empty), all embedded in one call. 0, or -1 with err set. */
 int rank_dense_scores(plume_lm *lm, const char *query, const char *const *texts, size_t n, double *scores,

@@ -8,7 +8,7 @@
 #include "rank.h"
 
 typedef struct snippet_state {
-    plume_lm *lm;
+    rank_encoder enc;
     long long budget, snippet_chars;
 } snippet_state;
 
@@ -19,7 +19,7 @@ static int snippet_create(void *state, const plume_args *args, plume_host *host,
         return plume_fail(err, "snippet_chars = %lld must be at least 1 (hint: the paper's snippets are 250)",
                           s->snippet_chars);
     if (rank_budget_arg(args, &s->budget, err)) return -1;
-    return rank_model_acquire(args, host, "rank.snippet", &s->lm, err);
+    return rank_encoder_open(&s->enc, args, host, "rank.snippet", err);
 }
 
 typedef struct snippets { plume_doc *items; size_t count, cap; } snippets;
@@ -71,9 +71,23 @@ done:
     return rc;
 }
 
+/* What is embedded of a profile: the text of every snippet. */
+static int snippet_texts(void *state, const plume_doc *docs, size_t n, rank_texts *out) {
+    snippet_state *s = state;
+    snippets sn = { 0 };
+    int rc = cut_snippets(docs, n, (size_t)s->snippet_chars, &sn);
+    for (size_t i = 0; !rc && i < sn.count; i++) {
+        rc = rank_texts_take(out, sn.items[i].text);
+        sn.items[i].text = NULL;
+    }
+    snippets_free(&sn);
+    return rc;
+}
+
 static int snippet_run(void *state, plume_batch *batch, plume_error *err) {
     snippet_state *s = state;
     (void)err;
+    rank_dense_prefetch(s->enc.lm, batch, state, snippet_texts);
     for (size_t r = 0; r < plume_batch_count(batch); r++) {
         if (plume_batch_failed(batch, r)) continue;
         const plume_value *q = plume_batch_in(batch, r, 0), *p = plume_batch_in(batch, r, 1);
@@ -95,7 +109,7 @@ static int snippet_run(void *state, plume_batch *batch, plume_error *err) {
                              p->as.docs.count);
         } else {
             for (size_t i = 0; i < sn.count; i++) texts[i] = sn.items[i].text;
-            if (rank_dense_scores(s->lm, q->as.text.str, texts, sn.count, scores, &e)) {
+            if (rank_dense_scores(s->enc.lm, q->as.text.str, texts, sn.count, scores, &e)) {
                 plume_batch_fail(batch, r, "rank.snippet: %s", e.msg);
             } else {
                 rank_order(sn.items, scores, order, sn.count);
@@ -113,14 +127,14 @@ static int snippet_run(void *state, plume_batch *batch, plume_error *err) {
 
 static void snippet_destroy(void *state) {
     snippet_state *s = state;
-    plume_lm_release(s->lm);
-    s->lm = NULL;
+    rank_encoder_close(&s->enc);
 }
 
 static const plume_param snippet_params[] = {
     { "model", PLUME_MODEL, NULL, "the model whose embeddings compare the context and each snippet" },
     { "snippet_chars", PLUME_INT, "250", "a snippet is sentences appended until it holds this many characters" },
     RANK_BUDGET_PARAM,
+    RANK_EMBED_CACHE_PARAM,
     { 0 },
 };
 
@@ -130,7 +144,8 @@ const plume_stage rank_snippet = {
            "(sentences appended until 250 characters or the document ends), and the snippets are ranked "
            "by cosine similarity of the model's embeddings against the immediate context. The entries are "
            "snippets: id \"DOC#K\" (K-th snippet of document DOC, from 1), the document's title and time. "
-           "Ties by time (newer first), then id.",
+           "Ties by time (newer first), then id. The batch's snippets are embedded together, each distinct "
+           "text once per run (the model's embedding cache), and with `embed_cache` once across runs.",
     .inputs = rank_inputs,
     .outputs = rank_outputs,
     .params = snippet_params,
