@@ -200,6 +200,13 @@ size_t lm_embed_cache_count(lm_embed_cache *c) {
     return n;
 }
 
+uint64_t lm_embed_cache_bytes(lm_embed_cache *c) {
+    pthread_mutex_lock(&c->lock);
+    uint64_t n = c->bytes;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
 int lm_embed_cache_each(lm_embed_cache *c, lm_embed_cache_visit visit, void *user) {
     pthread_mutex_lock(&c->lock);
     int rc = 0;

@@ -29,6 +29,8 @@ int lm_embed_cache_get(lm_embed_cache *c, const char *text, size_t len, float *o
 int lm_embed_cache_put(lm_embed_cache *c, const char *text, size_t len, const float *vec);
 void lm_embed_cache_clear(lm_embed_cache *c);
 size_t lm_embed_cache_count(lm_embed_cache *c);
+/* The bytes the entries take, as the bound counts them. */
+uint64_t lm_embed_cache_bytes(lm_embed_cache *c);
 
 /* Calls visit on every entry, least recently used first (so that putting them back in this
  * order restores the order of use), with the cache locked: visit must not call back into it.

@@ -35,6 +35,8 @@ static double cosine_ref(const char *a, const char *b) {
     const char *t[2] = { a, b };
     plume_error err = { { 0 } };
     double dot = 0, na = 0, nb = 0;
+    /* computed afresh, the two texts alone: not the vectors the stage left in the model's cache */
+    plume_lm_embed_cache_clear(lm);
     if (plume_lm_embed(lm, t, 2, e, &err) == 0)
         for (int k = 0; k < dim; k++) {
             dot += (double)e[k] * e[dim + k];
