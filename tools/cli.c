@@ -34,8 +34,8 @@ void cli_print_embed_counts(FILE *f, const char *who, const plume_embed_counts *
     unsigned long long looked = after->looked_up - before->looked_up, made = after->embedded - before->embedded,
                        passes = after->passes - before->passes, loaded = after->loaded - before->loaded;
     if (!looked && !made) return;
-    fprintf(f, "%s: embeddings: %llu texts looked up, %llu embedded anew in %llu forward passes", who, looked, made,
-            passes);
+    fprintf(f, "%s: embeddings: %llu texts looked up, %llu embedded anew in %llu forward pass%s", who, looked, made,
+            passes, passes == 1 ? "" : "es");
     if (loaded) fprintf(f, ", %llu read from cache files", loaded);
     fputc('\n', f);
 }

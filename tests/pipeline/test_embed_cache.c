@@ -303,12 +303,60 @@ static void test_stage_param(void) {
     free(file);
 }
 
+static char *run_cli(const char *cmd) {
+    const char *log = pipe_tmp("cli.log");
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2> %s", cmd, log);
+    CHECK_MSG(system(full) == 0, "%s", full);
+    size_t size = 0;
+    return read_file(log, &size);
+}
+
+/* The command line: `plume run --stats` reports the counts; a second `plume experiment` with the
+ * cache file in PLUME_EMBED_CACHE embeds nothing anew. */
+static void test_cli(void) {
+    char *req = strdup(pipe_tmp("cli.jsonl")), *graph = strdup(pipe_tmp("dense.yaml")),
+         *file = strdup(pipe_tmp("cli.cache")), *dir = strdup(pipe_tmp("experiment")), yaml[2048], cmd[4096];
+    const char *bin = getenv("PLUME_BUILD_DIR");
+    CHECK(pipe_write(req, REQUESTS) == 0);
+    snprintf(yaml, sizeof yaml,
+             "plume: 1\n"
+             "models: { enc: \"%s\" }\n"
+             "stages:\n"
+             "  rank: { use: rank.doc_dense, in: { query: context, profile: profile }, out: { entries: ranked },\n"
+             "          with: { model: enc, embed_cache: \"${PLUME_EMBED_CACHE:-}\" } }\n"
+             "  pick: { use: prompt.compose, in: { context: context, entries: ranked }, out: { text: output } }\n"
+             "output: [output]\n",
+             pipe_model_path());
+    CHECK(pipe_write(graph, yaml) == 0);
+    snprintf(cmd, sizeof cmd, "%s/bin/plume run %s --data %s --out %s.out --stats --no-progress", bin, graph, req, req);
+    char *log = run_cli(cmd);
+    CHECK_MSG(log && strstr(log, "plume: embeddings: 6 texts looked up, 4 embedded anew in 1 forward pass\n"), "%s",
+              log ? log : "");
+    free(log);
+    for (int pass = 0; pass < 2; pass++) {
+        snprintf(cmd, sizeof cmd, "PLUME_EMBED_CACHE=%s %s/bin/plume experiment %s --data %s --out-dir %s", file, bin,
+                 graph, req, dir);
+        log = run_cli(cmd);
+        const char *want = pass == 0 ? "dense: embeddings: 6 texts looked up, 4 embedded anew in 1 forward pass\n"
+                                     : "dense: embeddings: 6 texts looked up, 0 embedded anew in 0 forward passes, "
+                                       "4 read from cache files\n";
+        CHECK_MSG(log && strstr(log, want), "pass %d: %s", pass, log ? log : "");
+        free(log);
+    }
+    free(req);
+    free(graph);
+    free(file);
+    free(dir);
+}
+
 int main(void) {
     test_bad_bound();
     test_batched_against_alone();
     test_bound();
     test_file();
     test_stage_param();
+    test_cli();
     pipe_done();
     return check_finish("test_embed_cache");
 }
