@@ -24,10 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
 #include "embed_cache.h"
 #include "lm_internal.h"
+#include "plume/plume.h"
 
 #define EMBED_FILE_MAGIC "PLUMEEMB"
 #define EMBED_FILE_VERSION 1u
@@ -233,7 +233,8 @@ refused:
 }
 
 int plume_lm_embed_cache_attach(plume_lm *lm, const char *path, plume_error *err) {
-    if (!path || !*path) return plume_fail(err, "%s: the embedding cache file has no name", lm->path);
+    if (!path || !*path || !strcmp(path, "-"))
+        return plume_fail(err, "%s: the embedding cache needs a file name (got \"%s\")", lm->path, path ? path : "");
     pthread_mutex_lock(&file_lock);
     int rc = 0;
     if (lm->embed_file) {
@@ -290,8 +291,8 @@ static int add_entry(void *user, const char *text, size_t len, const float *vec)
     return 0;
 }
 
-/* Writes lm's cache to path through a temporary file beside it, renamed over it once whole
- * and on the disk. 0, or -1 with err and path as it was. */
+/* Writes lm's cache to path whole or not at all (plume_output_file). 0, or -1 with err and
+ * path as it was. */
 static int save_file(plume_lm *lm, const char *path, plume_error *err) {
     writer w = { .p = NULL, .dim = lm->info.dim };
     w.cap = HEADER_BYTES;
@@ -312,42 +313,20 @@ static int save_file(plume_lm *lm, const char *path, plume_error *err) {
     put_u64(h + 48, lm_hash64(LM_HASH64_SEED, w.p + HEADER_BYTES, w.len - HEADER_BYTES));
     put_u64(h + 56, lm_hash64(LM_HASH64_SEED, h, 56));
 
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 8);
-    if (!tmp) {
-        free(w.p);
-        return plume_fail(err, "%s: out of memory writing the embedding cache", path);
+    plume_output_file out;
+    int rc = plume_output_open(&out, path, err);
+    if (rc == 0) {
+        if (fwrite(w.p, 1, w.len, out.f) != w.len) {
+            plume_output_abort(&out);
+            rc = plume_fail(err, "%s: cannot write the embedding cache: %s (the file is as it was)", path,
+                            strerror(errno));
+        } else {
+            rc = plume_output_commit(&out, err);
+        }
     }
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".XXXXXX", 8);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        plume_fail(err, "%s: cannot write the embedding cache (a temporary file beside it: %s)", path, strerror(errno));
-        free(tmp);
-        free(w.p);
-        return -1;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    int why = 0;   /* the errno of the first step that failed */
-    if (fchmod(fd, 0666 & ~mask) != 0) why = errno;
-    for (size_t at = 0; !why && at < w.len;) {
-        ssize_t n = write(fd, w.p + at, w.len - at);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) why = n < 0 ? errno : EIO;
-        else at += (size_t)n;
-    }
-    if (!why && fsync(fd) != 0) why = errno;
-    if (close(fd) != 0 && !why) why = errno;
-    if (!why && rename(tmp, path) != 0) why = errno;
-    int bad = why != 0;
-    if (bad) {
-        unlink(tmp);
-        plume_fail(err, "%s: cannot write the embedding cache: %s (the file is as it was)", path, strerror(why));
-    }
-    free(tmp);
+    if (rc) plume_fail_prefix(err, "embedding cache: ");
     free(w.p);
-    return bad ? -1 : 0;
+    return rc ? -1 : 0;
 }
 
 int plume_lm_embed_cache_detach(plume_lm *lm, plume_error *err) {
