@@ -232,6 +232,10 @@ static void test_file(void) {
         CHECK(detach(lm, msg) == 0);
     }
 
+    /* no name, or standard output: there is nothing to read back */
+    CHECK(attach(lm, "", msg) == -1 && strstr(msg, "needs a file name"));
+    CHECK(attach(lm, "-", msg) == -1 && strstr(msg, "needs a file name"));
+
     /* a file that cannot be written: an error naming it, and no temporary file left */
     char nodir[600];
     snprintf(nodir, sizeof nodir, "%s.missing/embeddings.cache", path);
