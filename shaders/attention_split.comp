@@ -24,6 +24,7 @@ layout(constant_id = 3) const uint DIRECT = 0;   // 1: one split; write the outp
 // buffers, and the first head of each KV group (in the split that holds the position)
 // stores them into the caches. No other invocation reads that cache slot in this dispatch.
 layout(constant_id = 4) const uint ROPE = 0;
+layout(constant_id = 5) const uint FACTORS = 0;   // ROPE: rope_store.comp's per-pair frequency factors
 
 layout(binding = 0) readonly buffer Q { float q[]; };
 layout(binding = 1) buffer KC { float kc[]; };   // written only with ROPE, at the row's position
@@ -34,6 +35,7 @@ layout(binding = 5) uniform usamplerBuffer KT;
 layout(binding = 6) uniform usamplerBuffer VT;
 layout(binding = 7) readonly buffer Kb { float kr[]; };   // ROPE: this step's k and v, n x kv_dim
 layout(binding = 8) readonly buffer Vb { float vr[]; };
+layout(binding = 9) readonly buffer F { float factors[]; };   // FACTORS: [head_dim / 2]
 layout(push_constant) uniform Push {
     uint n_heads, group, ctx, kv_dim, n_seq;
     float scale;
@@ -52,7 +54,7 @@ float qf[HD], kf[HD];   // ROPE: q and k of the row, rotated
 void rotate(bool is_k, uint at, uint pos) {
     for (uint j = 0u; j < HD / 2u; j++) {
         uvec2 o = rope_places(j, HD, p.neox);   // HD: places known when the loop is unrolled
-        vec2 cs = rope_cos_sin(j, pos, p.head_dim, p.theta);
+        vec2 cs = rope_cos_sin(j, pos, p.head_dim, p.theta, FACTORS != 0u ? factors[j] : 1.0);
         if (is_k) {
             vec2 t = rope_turn(vec2(kr[at + o.x], kr[at + o.y]), cs);
             kf[o.x] = t.x;

@@ -45,9 +45,11 @@ uint scale_texel(uint r, uint b, uint cols) {
 
 // Rotary position embedding, one arithmetic for rope, rope_backward, rope_store and decode
 // attention's own rope (attention_split's ROPE), which must agree bit for bit: the cosine
-// and sine of pair j's angle at position pos, pos * theta^(-2j/head_dim), ...
-vec2 rope_cos_sin(uint j, uint pos, uint head_dim, float theta) {
-    float freq = pow(theta, -2.0 * float(j) / float(head_dim));
+// and sine of pair j's angle at position pos, pos * theta^(-2j/head_dim) * factor, where
+// factor is 1, or the model's per-pair multiplier (Llama 3's 1 / rope_freqs, linear scaling's
+// 1 / factor: rope_store and attention_split's FACTORS), ...
+vec2 rope_cos_sin(uint j, uint pos, uint head_dim, float theta, float factor) {
+    float freq = pow(theta, -2.0 * float(j) / float(head_dim)) * factor;
     float a = float(pos) * freq;
     return vec2(cos(a), sin(a));
 }

@@ -21,7 +21,7 @@ void main() {
     for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * WG) {
         uint i = idx / half_dim, j = idx % half_dim;
         // one angle for pair j of every head (see rope_store.comp)
-        vec2 cs = rope_cos_sin(j, rows[i].pos, p.head_dim, p.theta);
+        vec2 cs = rope_cos_sin(j, rows[i].pos, p.head_dim, p.theta, 1.0);
         float c = cs.x, s = cs.y;
         uvec2 o = rope_places(j, p.head_dim, p.neox);
         for (uint h = 0u; h < p.n_heads; h++) {

@@ -8,6 +8,7 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 64;
+layout(constant_id = 1) const uint FACTORS = 0;   // 1: multiply pair j's frequency by factors[j]
 
 layout(binding = 0) buffer Qb { float q[]; };
 layout(binding = 1) buffer Kb { float k[]; };
@@ -15,6 +16,7 @@ layout(binding = 2) readonly buffer Vb { float v[]; };
 layout(binding = 3) readonly buffer Rows { Row rows[]; };
 layout(binding = 4) writeonly buffer KC { float kc[]; };
 layout(binding = 5) writeonly buffer VC { float vc[]; };
+layout(binding = 6) readonly buffer F { float factors[]; };   // [head_dim / 2]
 layout(push_constant) uniform Push {
     uint n, n_heads, n_kv_heads, head_dim, neox, ctx, n_seq;
     float theta;
@@ -29,7 +31,7 @@ void main() {
         Row r = rows[i];
         // One angle for pair j of every head of the row: pow, cos and sin are each a long
         // polynomial on lavapipe, and per (head, pair) they took most of a prompt's rope.
-        vec2 cs = rope_cos_sin(j, r.pos, p.head_dim, p.theta);
+        vec2 cs = rope_cos_sin(j, r.pos, p.head_dim, p.theta, FACTORS != 0u ? factors[j] : 1.0);
         uvec2 o = rope_places(j, p.head_dim, p.neox);
         for (uint h = 0u; h < p.n_heads; h++) {
             uvec2 at = (i * p.n_heads + h) * p.head_dim + o;

@@ -288,7 +288,7 @@ int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_gpu_buffer
 int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k, plume_gpu_buffer *v,
                             plume_gpu_buffer *rows, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache, uint32_t n,
                             uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, float theta,
-                            int neox, plume_error *err) {
+                            int neox, plume_gpu_buffer *factors, plume_error *err) {
     plume_gpu *gpu = plume_gpu_rec_gpu(rec);
     if (n == 0) return 0;
     if (head_dim == 0 || head_dim % 2 || n_heads == 0 || n_kv_heads == 0 || ctx == 0)
@@ -300,29 +300,31 @@ int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_b
     if (need(q, qb, "rope_kv_store", "q", err) || need(k, kb, "rope_kv_store", "k", err) ||
         need(v, kb, "rope_kv_store", "v", err) || need(rows, (uint64_t)n * 16, "rope_kv_store", "rows", err) ||
         need(kcache, seq_bytes, "rope_kv_store", "K cache", err) ||
-        need(vcache, seq_bytes, "rope_kv_store", "V cache", err))
+        need(vcache, seq_bytes, "rope_kv_store", "V cache", err) ||
+        (factors && need(factors, (uint64_t)head_dim / 2 * 4, "rope_kv_store", "frequency factors", err)))
         return -1;
     if (q == k || q == v || k == v || kcache == vcache)
         return plume_fail(err, "rope_kv_store: q, k, v and the two caches must be different buffers");
     uint64_t n_seq = plume_gpu_buffer_bytes(kcache) / seq_bytes;
     if (plume_gpu_buffer_bytes(vcache) / seq_bytes < n_seq) n_seq = plume_gpu_buffer_bytes(vcache) / seq_bytes;
-    uint32_t spec[1] = {EW_WG};
-    plume_gpu_kernel *kk = plume_gpu_kernel_get(gpu, "rope_store", "ssssss", 32, spec, 1, err);
+    uint32_t spec[2] = {EW_WG, factors != NULL};
+    plume_gpu_kernel *kk = plume_gpu_kernel_get(gpu, "rope_store", "sssssss", 32, spec, 2, err);
     if (!kk) return -1;
     struct {
         uint32_t n, n_heads, n_kv_heads, head_dim, neox, ctx, n_seq;
         float theta;
     } push = {n, n_heads, n_kv_heads, head_dim, neox ? 1u : 0u, ctx, (uint32_t)n_seq, theta};
-    plume_gpu_binding b[6] = {bind(q, qb), bind(k, kb), bind(v, kb), bind(rows, (uint64_t)n * 16),
-                              bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes)};
+    plume_gpu_binding b[7] = {bind(q, qb), bind(k, kb), bind(v, kb), bind(rows, (uint64_t)n * 16),
+                              bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
+                              factors ? bind(factors, (uint64_t)head_dim / 2 * 4) : bind(gpu->dummy, 16)};
     uint64_t pairs = (uint64_t)n * (head_dim / 2);   /* (row, pair) : every head's pair */
-    return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 6, &push, ew_groups(gpu, pairs), 1, 1, err));
+    return finish(rec, plume_gpu_rec_dispatch(rec, kk, b, 7, &push, ew_groups(gpu, pairs), 1, 1, err));
 }
 
 /* Decode attention's own rope and cache store (attention_split.comp's ROPE): this step's
- * k and v, rope's theta and style. */
+ * k and v, rope's theta, style and frequency factors (or NULL). */
 typedef struct {
-    plume_gpu_buffer *k, *v;
+    plume_gpu_buffer *k, *v, *factors;
     float theta;
     int neox;
 } rope_in_attention;
@@ -356,12 +358,14 @@ static int attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *
     } push = {n_heads, n_heads / n_kv_heads, ctx, kv_dim, (uint32_t)n_seq, 1.0f / sqrtf((float)head_dim), n, 0,
               rope ? rope->theta : 0.0f, rope && rope->neox, head_dim};
     uint64_t kb = (uint64_t)n * kv_dim * 4;
-    plume_gpu_binding b[9] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
+    plume_gpu_binding b[10] = {bind(q, qb), bind(kcache, n_seq * seq_bytes), bind(vcache, n_seq * seq_bytes),
                               bind(rows, (uint64_t)n * 16), bind(out, qb),
                               kvt ? bind(kcache, n_seq * seq_bytes) : bind(gpu->dummy, 16),
                               kvt ? bind(vcache, n_seq * seq_bytes) : bind(gpu->dummy, 16),
                               rope ? bind(rope->k, kb) : bind(gpu->dummy, 16),
-                              rope ? bind(rope->v, kb) : bind(gpu->dummy, 16)};
+                              rope ? bind(rope->v, kb) : bind(gpu->dummy, 16),
+                              rope && rope->factors ? bind(rope->factors, (uint64_t)head_dim / 2 * 4)
+                                                    : bind(gpu->dummy, 16)};
     if (n > ATTN_ROWS_MIN) {
         /* Many rows (a prompt): one invocation per row and head, neighbouring invocations
          * the rows of one head (they read the same K and V rows). */
@@ -386,17 +390,17 @@ static int attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *
     if (chunk > ctx) chunk = ctx;
     uint32_t splits = ceil_div(ctx, chunk), pairs = n * n_heads;
     uint32_t wg = sg_wg(gpu, 32);
-    uint32_t spec[5] = {wg, head_dim, kvt, splits == 1, rope != NULL};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention_split", "sssssttss", 44, spec, 5, err);
+    uint32_t spec[6] = {wg, head_dim, kvt, splits == 1, rope != NULL, rope && rope->factors};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "attention_split", "sssssttsss", 44, spec, 6, err);
     if (!k) return -1;
     if (rope) snprintf(k->label, sizeof k->label, "rope_attention_split");
     push.chunk = chunk;
-    if (splits == 1) return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 9, &push, ceil_div(pairs, wg), 1, 1, err));
+    if (splits == 1) return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 10, &push, ceil_div(pairs, wg), 1, 1, err));
     uint64_t part_bytes = (uint64_t)splits * pairs * (head_dim + 2) * 4;
     plume_gpu_buffer *part = gpu_rec_scratch(rec, part_bytes, err);
     if (!part) return plume_fail_prefix(err, "attention: ");
     b[4] = bind(part, part_bytes);
-    if (plume_gpu_rec_dispatch(rec, k, b, 9, &push, ceil_div(pairs, wg), splits, 1, err)) return -1;
+    if (plume_gpu_rec_dispatch(rec, k, b, 10, &push, ceil_div(pairs, wg), splits, 1, err)) return -1;
     plume_gpu_rec_barrier(rec);
     uint32_t mspec[2] = {EW_WG, head_dim};
     plume_gpu_kernel *km = plume_gpu_kernel_get(gpu, "attention_merge", "sfs", 20, mspec, 2, err);
@@ -416,23 +420,26 @@ int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffe
 int plume_gpu_rope_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k, plume_gpu_buffer *v,
                              plume_gpu_buffer *rows, plume_gpu_buffer *kcache, plume_gpu_buffer *vcache,
                              plume_gpu_buffer *out, uint32_t n, uint32_t n_heads, uint32_t n_kv_heads,
-                             uint32_t head_dim, uint32_t ctx, float theta, int neox, plume_error *err) {
+                             uint32_t head_dim, uint32_t ctx, float theta, int neox, plume_gpu_buffer *factors,
+                             plume_error *err) {
     if (n == 0) return 0;
     /* Many rows take the rows kernel, which reads every position from the caches. */
     if (n > ATTN_ROWS_MIN)
         return plume_gpu_rope_kv_store(rec, q, k, v, rows, kcache, vcache, n, n_heads, n_kv_heads, head_dim, ctx, theta,
-                                       neox, err) ||
+                                       neox, factors, err) ||
                        attention(rec, q, kcache, vcache, rows, out, n, n_heads, n_kv_heads, head_dim, ctx, NULL, err)
                    ? -1
                    : 0;
     if (head_dim == 0 || head_dim % 2)
         return plume_fail(err, "rope_attention: head_dim (%u) must be even and non-zero", head_dim);
     uint64_t kb = (uint64_t)n * n_kv_heads * head_dim * 4;
-    if (need(k, kb, "rope_attention", "k", err) || need(v, kb, "rope_attention", "v", err)) return -1;
+    if (need(k, kb, "rope_attention", "k", err) || need(v, kb, "rope_attention", "v", err) ||
+        (factors && need(factors, (uint64_t)head_dim / 2 * 4, "rope_attention", "frequency factors", err)))
+        return -1;
     if (q == k || q == v || k == v || k == out || v == out || kcache == vcache || k == kcache || v == vcache ||
         k == vcache || v == kcache)
         return plume_fail(err, "rope_attention: q, k, v, the caches and out must be different buffers");
-    rope_in_attention rope = {k, v, theta, neox};
+    rope_in_attention rope = {k, v, factors, theta, neox};
     return attention(rec, q, kcache, vcache, rows, out, n, n_heads, n_kv_heads, head_dim, ctx, &rope, err);
 }
 
@@ -457,11 +464,29 @@ int plume_gpu_add(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *y, 
     uint64_t bytes = (uint64_t)count * 4;
     if (need(x, bytes, "add", "x", err) || need(y, bytes, "add", "y", err)) return -1;
     if (x == y) return plume_fail(err, "add: x and y must be different buffers");
-    uint32_t spec[1] = {EW_WG};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 4, spec, 1, err);
+    uint32_t spec[2] = {EW_WG, 0};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 8, spec, 2, err);
     if (!k) return -1;
+    uint32_t push[2] = {count, count};
     plume_gpu_binding b[2] = {bind(x, bytes), bind(y, bytes)};
-    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, &count, ew_groups(gpu, count), 1, 1, err));
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, push, ew_groups(gpu, count), 1, 1, err));
+}
+
+int plume_gpu_add_bias(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *bias, uint32_t n, uint32_t dim,
+                       plume_error *err) {
+    plume_gpu *gpu = plume_gpu_rec_gpu(rec);
+    if (n == 0) return 0;
+    if (dim == 0) return plume_fail(err, "add_bias: dim is 0");
+    uint64_t count = (uint64_t)n * dim;
+    if (count > UINT32_MAX) return plume_fail(err, "add_bias: %u rows of %u are too many for one dispatch", n, dim);
+    if (need(x, count * 4, "add_bias", "x", err) || need(bias, (uint64_t)dim * 4, "add_bias", "bias", err)) return -1;
+    if (x == bias) return plume_fail(err, "add_bias: x and the bias must be different buffers");
+    uint32_t spec[2] = {EW_WG, 1};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 8, spec, 2, err);
+    if (!k) return -1;
+    uint32_t push[2] = {(uint32_t)count, dim};
+    plume_gpu_binding b[2] = {bind(x, count * 4), bind(bias, (uint64_t)dim * 4)};
+    return finish(rec, plume_gpu_rec_dispatch(rec, k, b, 2, push, ew_groups(gpu, (uint32_t)count), 1, 1, err));
 }
 
 int plume_gpu_argmax(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *out, uint32_t n, uint32_t dim,

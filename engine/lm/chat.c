@@ -231,7 +231,7 @@ char *plume_tokenizer_chat_render(const plume_tokenizer *t, const char *where, c
 char *plume_lm_chat_render(plume_lm *lm, const plume_chat_message *msgs, int n, int add_generation_prompt,
                            plume_error *err) {
     if (!lm->tok) {
-        plume_fail(err, "%s: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
+        lm_no_tokenizer(lm, err);
         return NULL;
     }
     if (n < 0) {

@@ -449,7 +449,7 @@ int plume_lm_generate(plume_lm *lm, const char *const *prompts, int n, const plu
     if (p.max_tokens < 1 || p.max_tokens > lm->info.ctx_len)
         return plume_fail(err, "%s: max_tokens %d is out of range (1..the context length %d)", lm->path,
                           p.max_tokens, lm->info.ctx_len);
-    if (!lm->tok) return plume_fail(err, "%s: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
+    if (!lm->tok) return lm_no_tokenizer(lm, err);
     memset(out, 0, (size_t)n * sizeof *out);
     if (p.beams <= 1) return generate_sampling(lm, prompts, n, &p, out, err);
     return generate_beams(lm, prompts, n, &p, out, err);

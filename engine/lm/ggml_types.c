@@ -1,6 +1,9 @@
-/* plume — tensor number formats: F16/BF16 <-> F32 and the Q8_0/Q4_0 block quantizers.
+/* plume — tensor number formats: F16/BF16 <-> F32, the Q8_0/Q4_0 block quantizers, and the
+ * dequantizers of every block type llama.cpp writes into the files people download (Q4_1,
+ * Q5_0, Q5_1 and the K-quants Q4_K, Q5_K, Q6_K), following the GGUF block layouts.
  *
- * Shared by `plume convert` (f32 → f16/q8_0) and the model loader (→ f32 or kept as is).
+ * Shared by `plume convert` (f32 → f16/q8_0), the model loader (→ f32 or kept as is), the
+ * device repacking (engine/gpu/gpu_weight.c decodes blocks the same way) and the tests.
  * The conversions are written with integer bit operations so the results do not depend on
  * the compiler's _Float16 support or the FPU's rounding mode. */
 #include <math.h>
@@ -31,16 +34,14 @@ const char *plume_ggml_type_name(plume_ggml_type t) {
     return "?";
 }
 
-bool plume_ggml_type_supported(plume_ggml_type t) {
-    return t == PLUME_GGML_F32 || t == PLUME_GGML_F16 || t == PLUME_GGML_BF16 ||
-           t == PLUME_GGML_Q8_0 || t == PLUME_GGML_Q4_0;
-}
+bool plume_ggml_type_supported(plume_ggml_type t) { return plume_ggml_block_elems(t) != 0; }
 
 size_t plume_ggml_block_elems(plume_ggml_type t) {
     switch (t) {
     case PLUME_GGML_F32: case PLUME_GGML_F16: case PLUME_GGML_BF16: return 1;
-    case PLUME_GGML_Q8_0: return PLUME_QK8_0;
-    case PLUME_GGML_Q4_0: return PLUME_QK4_0;
+    case PLUME_GGML_Q8_0: case PLUME_GGML_Q4_0: case PLUME_GGML_Q4_1: case PLUME_GGML_Q5_0:
+    case PLUME_GGML_Q5_1: return 32;
+    case PLUME_GGML_Q4_K: case PLUME_GGML_Q5_K: case PLUME_GGML_Q6_K: return PLUME_QK_K;
     default: return 0;
     }
 }
@@ -51,6 +52,12 @@ size_t plume_ggml_block_bytes(plume_ggml_type t) {
     case PLUME_GGML_F16: case PLUME_GGML_BF16: return 2;
     case PLUME_GGML_Q8_0: return sizeof(plume_block_q8_0);
     case PLUME_GGML_Q4_0: return sizeof(plume_block_q4_0);
+    case PLUME_GGML_Q4_1: return 20;   /* f16 d, f16 m, 16 bytes of nibbles */
+    case PLUME_GGML_Q5_0: return 22;   /* f16 d, 4 bytes of fifth bits, 16 bytes of nibbles */
+    case PLUME_GGML_Q5_1: return 24;   /* f16 d, f16 m, fifth bits, nibbles */
+    case PLUME_GGML_Q4_K: return 144;  /* f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 of nibbles */
+    case PLUME_GGML_Q5_K: return 176;  /* as Q4_K, plus 32 bytes of fifth bits before the nibbles */
+    case PLUME_GGML_Q6_K: return 210;  /* 128 bytes low nibbles, 64 high pairs, 16 int8 scales, f16 d */
     default: return 0;
     }
 }
@@ -175,9 +182,97 @@ void plume_dequantize_q4_0(const plume_block_q4_0 *x, float *y, size_t n) {
     }
 }
 
+/* ---- the other block types: dequantization only ---- */
+
+static float half_at(const uint8_t *p) { return plume_f16_to_f32((uint16_t)(p[0] | p[1] << 8)); }
+
+/* Q4_1: value = d * q + m, q the nibble (low nibbles are elements 0..15, high 16..31). */
+static void dequantize_q4_1(const uint8_t *x, float *y, size_t n) {
+    for (size_t b = 0; b < n / 32; b++, x += 20, y += 32) {
+        float d = half_at(x), m = half_at(x + 2);
+        for (int j = 0; j < 16; j++) {
+            y[j] = (float)(x[4 + j] & 15) * d + m;
+            y[j + 16] = (float)(x[4 + j] >> 4) * d + m;
+        }
+    }
+}
+
+/* Q5_0 / Q5_1: the nibbles of Q4_0 / Q4_1 with a fifth bit each, bit j of the 32-bit qh for
+ * element j; Q5_0 centres q on 16, Q5_1 adds the minimum m instead. */
+static void dequantize_q5(const uint8_t *x, float *y, size_t n, int with_min) {
+    const size_t bytes = with_min ? 24 : 22;
+    for (size_t b = 0; b < n / 32; b++, x += bytes, y += 32) {
+        float d = half_at(x), m = with_min ? half_at(x + 2) : 0.0f;
+        const uint8_t *hp = x + (with_min ? 4 : 2), *qs = hp + 4;
+        uint32_t qh = (uint32_t)hp[0] | (uint32_t)hp[1] << 8 | (uint32_t)hp[2] << 16 | (uint32_t)hp[3] << 24;
+        for (int j = 0; j < 16; j++) {
+            int q0 = (qs[j] & 15) | (int)((qh >> j) & 1) << 4, q1 = (qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
+            if (with_min) {
+                y[j] = (float)q0 * d + m;
+                y[j + 16] = (float)q1 * d + m;
+            } else {
+                y[j] = (float)(q0 - 16) * d;
+                y[j + 16] = (float)(q1 - 16) * d;
+            }
+        }
+    }
+}
+
+void plume_k_scale_min(const uint8_t *scales, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = scales[j] & 63;
+        *m = scales[j + 4] & 63;
+    } else {
+        *sc = (scales[j + 4] & 15) | (scales[j - 4] >> 6) << 4;
+        *m = (scales[j + 4] >> 4) | (scales[j] >> 6) << 4;
+    }
+}
+
+/* Q4_K / Q5_K: a super-block of 256 in 8 sub-blocks of 32, value = d*sc*q - dmin*m per
+ * sub-block. The nibbles come in 4 runs of 32 bytes: run r's low nibbles are sub-block 2r,
+ * its high nibbles sub-block 2r+1. Q5_K's fifth bit of element l of sub-block s is bit s of
+ * qh[l]. */
+static void dequantize_q45_k(const uint8_t *x, float *y, size_t n, int five) {
+    const size_t bytes = five ? 176 : 144;
+    for (size_t b = 0; b < n / PLUME_QK_K; b++, x += bytes, y += PLUME_QK_K) {
+        float d = half_at(x), dmin = half_at(x + 2);
+        const uint8_t *scales = x + 4, *qh = x + 16, *qs = x + (five ? 48 : 16);
+        for (int s = 0; s < 8; s++) {
+            int sc, m;
+            plume_k_scale_min(scales, s, &sc, &m);
+            float ds = d * (float)sc, ms = dmin * (float)m;
+            const uint8_t *run = qs + 32 * (s / 2);
+            for (int l = 0; l < 32; l++) {
+                int q = s % 2 ? run[l] >> 4 : run[l] & 15;
+                if (five) q |= ((qh[l] >> s) & 1) << 4;
+                y[32 * s + l] = ds * (float)q - ms;
+            }
+        }
+    }
+}
+
+/* Q6_K: a super-block of 256 in two halves of 128; element e of a half takes its low 4 bits
+ * from ql (byte e % 64 of the half's 64, high nibble when e >= 64), its high 2 bits from qh
+ * (byte e % 32 of the half's 32, bits 2 * (e / 32)), and the int8 scale of its 16;
+ * value = d * scale * (q - 32). */
+static void dequantize_q6_k(const uint8_t *x, float *y, size_t n) {
+    for (size_t b = 0; b < n / PLUME_QK_K; b++, x += 210, y += PLUME_QK_K) {
+        float d = half_at(x + 208);
+        const int8_t *scales = (const int8_t *)(x + 192);
+        for (int e = 0; e < PLUME_QK_K; e++) {
+            int half = e / 128, i = e % 128;
+            const uint8_t *ql = x + 64 * half, *qh = x + 128 + 32 * half;
+            int lo = i < 64 ? ql[i] & 15 : ql[i - 64] >> 4;
+            int hi = (qh[i % 32] >> (2 * (i / 32))) & 3;
+            y[e] = d * (float)scales[e / 16] * (float)((lo | hi << 4) - 32);
+        }
+    }
+}
+
 int plume_ggml_to_f32(plume_ggml_type t, const void *src, float *dst, size_t n, plume_error *err) {
     size_t be = plume_ggml_block_elems(t);
-    if (!be) return plume_fail(err, "cannot convert tensor type %s to F32: plume reads F32, F16, BF16, Q8_0 and Q4_0",
+    if (!be) return plume_fail(err, "cannot convert tensor type %s to F32: plume reads F32, F16, BF16, Q8_0, Q4_0, "
+                                    "Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K",
                                plume_ggml_type_name(t));
     if (n % be) return plume_fail(err, "%zu elements of %s: not a multiple of its block of %zu", n,
                                   plume_ggml_type_name(t), be);
@@ -189,6 +284,12 @@ int plume_ggml_to_f32(plume_ggml_type t, const void *src, float *dst, size_t n, 
         break;
     case PLUME_GGML_Q8_0: plume_dequantize_q8_0(src, dst, n); break;
     case PLUME_GGML_Q4_0: plume_dequantize_q4_0(src, dst, n); break;
+    case PLUME_GGML_Q4_1: dequantize_q4_1(src, dst, n); break;
+    case PLUME_GGML_Q5_0: dequantize_q5(src, dst, n, 0); break;
+    case PLUME_GGML_Q5_1: dequantize_q5(src, dst, n, 1); break;
+    case PLUME_GGML_Q4_K: dequantize_q45_k(src, dst, n, 0); break;
+    case PLUME_GGML_Q5_K: dequantize_q45_k(src, dst, n, 1); break;
+    case PLUME_GGML_Q6_K: dequantize_q6_k(src, dst, n); break;
     default: break;
     }
     return 0;
@@ -196,7 +297,9 @@ int plume_ggml_to_f32(plume_ggml_type t, const void *src, float *dst, size_t n, 
 
 int plume_ggml_from_f32(plume_ggml_type t, const float *src, void *dst, size_t n, plume_error *err) {
     size_t be = plume_ggml_block_elems(t);
-    if (!be) return plume_fail(err, "cannot convert F32 to tensor type %s: plume writes F32, F16, BF16, Q8_0 and Q4_0",
+    if (!be || (t != PLUME_GGML_F32 && t != PLUME_GGML_F16 && t != PLUME_GGML_BF16 && t != PLUME_GGML_Q8_0 &&
+                t != PLUME_GGML_Q4_0))
+        return plume_fail(err, "cannot convert F32 to tensor type %s: plume writes F32, F16, BF16, Q8_0 and Q4_0",
                                plume_ggml_type_name(t));
     if (n % be) return plume_fail(err, "%zu elements cannot be stored as %s: not a multiple of its block of %zu",
                                   n, plume_ggml_type_name(t), be);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,8 +327,8 @@ static int parse(plume_gguf *g, plume_error *err) {
         t->type = (plume_ggml_type)type;
         if (!plume_ggml_type_supported(t->type))
             return plume_fail(err, "%s: %s at byte offset %" PRIu64 " has tensor type %s (%u), which plume does "
-                              "not support; plume reads F32, F16, BF16, Q8_0 and Q4_0 — requantize the model to one "
-                              "of those", g->path, c.where, at, plume_ggml_type_name(t->type), type);
+                              "not support; plume reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and "
+                              "Q6_K — requantize the model to one of those", g->path, c.where, at, plume_ggml_type_name(t->type), type);
         if (plume_ggml_nbytes(t->type, t->ne[0], t->n_elements, &t->n_bytes))
             return plume_fail(err, "%s: %s has shape [%" PRId64 ", …] of type %s: its rows of %" PRId64
                               " elements are not a whole number of %zu-element blocks, or its size overflows",
@@ -563,52 +564,223 @@ const plume_gguf_tensor *plume_llama_tensor(const plume_gguf *g, int layer, cons
 /* Largest hyper-parameter plume accepts: sizes beyond these are a damaged file, not a model. */
 #define HP_CAP (1u << 20)
 
+/* The architectures plume runs. llama.cpp writes Mistral and SmolLM files as llama. */
+static const struct {
+    const char *name;
+    plume_lm_arch arch;
+} arch_names[] = { { "llama", PLUME_ARCH_LLAMA }, { "qwen2", PLUME_ARCH_QWEN2 }, { "qwen3", PLUME_ARCH_QWEN3 } };
+
+/* ARCH.* keys plume reads, or that do not change the computation. Any other ARCH.* key is
+ * refused by name: it may change the computation (a scaling, a soft cap, experts, a sliding
+ * window) in a way plume does not implement, and a silent wrong answer is worse than none. */
+static const char *const known_keys[] = {
+    "context_length", "embedding_length", "block_count", "feed_forward_length", "vocab_size",
+    "attention.head_count", "attention.head_count_kv", "attention.layer_norm_rms_epsilon",
+    "attention.key_length", "attention.value_length", "rope.freq_base", "rope.dimension_count",
+    "rope.scaling.type", "rope.scaling.factor", "rope.scaling.original_context_length", "rope.scaling.finetuned",
+    "expert_count", "expert_used_count", "rope.scaling.attn_factor", "logit_scale",
+};
+
+/* A key whose presence is fine only at its neutral value (0 experts, factor 1). */
+static int check_neutral(const plume_gguf *g, const char *key, const char *suffix, plume_error *err) {
+    if (!strcmp(suffix, "expert_count") || !strcmp(suffix, "expert_used_count")) {
+        uint32_t v;
+        if (plume_gguf_get_u32(g, key, &v, err)) return -1;
+        if (v) return plume_fail(err, "%s: %s is %u: mixture-of-experts models are not implemented", g->path, key, v);
+    } else if (!strcmp(suffix, "rope.scaling.attn_factor") || !strcmp(suffix, "logit_scale")) {
+        float v;
+        if (plume_gguf_get_f32(g, key, &v, err)) return -1;
+        if (v != 1.0f) return plume_fail(err, "%s: %s is %g: plume does not implement this scaling", g->path, key, v);
+    }
+    return 0;
+}
+
+static int check_arch_keys(const plume_gguf *g, const char *arch, plume_error *err) {
+    size_t n = strlen(arch);
+    for (uint64_t i = 0; i < g->n_kv; i++) {
+        const char *key = g->kv[i].key.data;
+        if (strncmp(key, arch, n) || key[n] != '.') continue;
+        const char *suffix = key + n + 1;
+        size_t k = 0;
+        while (k < sizeof known_keys / sizeof known_keys[0] && strcmp(known_keys[k], suffix)) k++;
+        if (k == sizeof known_keys / sizeof known_keys[0])
+            return plume_fail(err, "%s: metadata key '%s' is not implemented by plume; it may change the "
+                                   "computation, so the model is refused rather than run wrong",
+                              g->path, key);
+        if (check_neutral(g, key, suffix, err)) return -1;
+    }
+    return 0;
+}
+
+/* Reads ARCH.SUFFIX as u32 into *out; absent keys leave *out when optional. */
+static int arch_u32(const plume_gguf *g, const char *arch, const char *suffix, bool optional, uint32_t *out,
+                    plume_error *err) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    if (optional && !plume_gguf_find(g, key)) return 0;
+    return plume_gguf_get_u32(g, key, out, err);
+}
+
+static int arch_f32(const plume_gguf *g, const char *arch, const char *suffix, bool optional, float *out,
+                    plume_error *err) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    if (optional && !plume_gguf_find(g, key)) return 0;
+    return plume_gguf_get_f32(g, key, out, err);
+}
+
+/* Rope scaling: "none"; "linear" (positions divided by the factor); "llama3", whose
+ * per-frequency factors llama.cpp's converter writes as rope_freqs.weight (required then).
+ * Any other type (yarn, longrope, ...) is refused by name. */
+static int read_rope_scaling(const plume_gguf *g, const char *arch, plume_llama_hparams *hp, plume_error *err) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
+    const char *type = "none";
+    if (plume_gguf_find(g, key) && plume_gguf_get_str(g, key, &type, err)) return -1;
+    float factor = 1.0f;
+    if (arch_f32(g, arch, "rope.scaling.factor", true, &factor, err)) return -1;
+    hp->rope_freq_scale = 1.0f;
+    if (!strcmp(type, "none")) return 0;
+    if (!strcmp(type, "linear")) {
+        if (!(factor > 0.0f) || !isfinite(factor))
+            return plume_fail(err, "%s: %s.rope.scaling.factor %g must be positive for linear scaling", g->path, arch,
+                              factor);
+        hp->rope_freq_scale = 1.0f / factor;
+        return 0;
+    }
+    if (!strcmp(type, "llama3")) {
+        if (!plume_gguf_find_tensor(g, "rope_freqs.weight"))
+            return plume_fail(err, "%s: %s is 'llama3' but the file has no tensor 'rope_freqs.weight' holding its "
+                                   "frequency factors",
+                              g->path, key);
+        return 0;
+    }
+    return plume_fail(err, "%s: %s is '%s'; plume implements rope scaling 'none', 'linear' and 'llama3' "
+                           "(with rope_freqs.weight)",
+                      g->path, key, type);
+}
+
+/* One tensor the architecture uses: its name (after "blk.N." for a layer's), whether the file
+ * must hold it, and its shape. */
+typedef struct arch_tensor {
+    const char *name;
+    bool required;
+    uint32_t n_dims;
+    int64_t ne[2];
+} arch_tensor;
+
+/* Every tensor of the file must be one the architecture uses, and every required one present,
+ * of the expected shape and a supported type: a tensor plume would ignore is refused by name. */
+static int check_tensors(const plume_gguf *g, const plume_llama_hparams *hp, const arch_tensor *top, size_t n_top,
+                         const arch_tensor *per_layer, size_t n_layer_t, plume_error *err) {
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const char *name = g->tensors[i].name, *suffix = name;
+        const arch_tensor *set = top;
+        size_t n = n_top;
+        if (!strncmp(name, "blk.", 4)) {
+            char *end;
+            unsigned long layer = strtoul(name + 4, &end, 10);
+            if (end != name + 4 && *end == '.' && layer < hp->n_layer && name[4] != '+' && name[4] != '-') {
+                suffix = end + 1;
+                set = per_layer;
+                n = n_layer_t;
+            }
+        }
+        size_t k = 0;
+        while (k < n && strcmp(set[k].name, suffix)) k++;
+        if (k == n)
+            return plume_fail(err, "%s: tensor '%s' is not used by the %s architecture as plume implements it; "
+                                   "a tensor plume would ignore is refused, since ignoring it computes wrong logits",
+                              g->path, name, hp->arch_name);
+    }
+    for (size_t k = 0; k < n_top; k++)
+        if ((top[k].required || plume_gguf_find_tensor(g, top[k].name)) &&
+            plume_gguf_expect_tensor(g, top[k].name, top[k].n_dims, top[k].ne, NULL, err))
+            return -1;
+    for (uint32_t l = 0; l < hp->n_layer; l++)
+        for (size_t k = 0; k < n_layer_t; k++) {
+            char name[128];
+            snprintf(name, sizeof name, "blk.%u.%s", l, per_layer[k].name);
+            if ((per_layer[k].required || plume_gguf_find_tensor(g, name)) &&
+                plume_gguf_expect_tensor(g, name, per_layer[k].n_dims, per_layer[k].ne, NULL, err))
+                return -1;
+        }
+    return 0;
+}
+
 int plume_llama_read_hparams(const plume_gguf *g, plume_llama_hparams *hp, plume_error *err) {
     memset(hp, 0, sizeof *hp);
     const char *arch;
     if (plume_gguf_get_str(g, "general.architecture", &arch, err)) return -1;
-    if (strcmp(arch, "llama"))
-        return plume_fail(err, "%s: general.architecture is '%s'; plume runs 'llama' models only", g->path, arch);
-    if (plume_gguf_get_u32(g, "llama.embedding_length", &hp->n_embd, err) ||
-        plume_gguf_get_u32(g, "llama.feed_forward_length", &hp->n_ff, err) ||
-        plume_gguf_get_u32(g, "llama.block_count", &hp->n_layer, err) ||
-        plume_gguf_get_u32(g, "llama.attention.head_count", &hp->n_head, err) ||
-        plume_gguf_get_u32(g, "llama.context_length", &hp->n_ctx, err) ||
-        plume_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &hp->rms_eps, err))
+    size_t a = 0;
+    while (a < sizeof arch_names / sizeof arch_names[0] && strcmp(arch_names[a].name, arch)) a++;
+    if (a == sizeof arch_names / sizeof arch_names[0])
+        return plume_fail(err, "%s: general.architecture is '%s'; plume runs 'llama' (also Mistral and SmolLM), "
+                               "'qwen2' and 'qwen3' models",
+                          g->path, arch);
+    hp->arch = arch_names[a].arch;
+    hp->arch_name = arch_names[a].name;
+    if (check_arch_keys(g, arch, err)) return -1;
+    if (arch_u32(g, arch, "embedding_length", false, &hp->n_embd, err) ||
+        arch_u32(g, arch, "feed_forward_length", false, &hp->n_ff, err) ||
+        arch_u32(g, arch, "block_count", false, &hp->n_layer, err) ||
+        arch_u32(g, arch, "attention.head_count", false, &hp->n_head, err) ||
+        arch_u32(g, arch, "context_length", false, &hp->n_ctx, err) ||
+        arch_f32(g, arch, "attention.layer_norm_rms_epsilon", false, &hp->rms_eps, err))
         return -1;
     hp->n_head_kv = hp->n_head;
-    if (plume_gguf_find(g, "llama.attention.head_count_kv") &&
-        plume_gguf_get_u32(g, "llama.attention.head_count_kv", &hp->n_head_kv, err)) return -1;
     hp->rope_freq_base = 10000.0f;
-    if (plume_gguf_find(g, "llama.rope.freq_base") &&
-        plume_gguf_get_f32(g, "llama.rope.freq_base", &hp->rope_freq_base, err)) return -1;
+    if (arch_u32(g, arch, "attention.head_count_kv", true, &hp->n_head_kv, err) ||
+        arch_f32(g, arch, "rope.freq_base", true, &hp->rope_freq_base, err))
+        return -1;
     const struct { const char *key; uint32_t v; } caps[] = {
-        { "llama.embedding_length", hp->n_embd }, { "llama.feed_forward_length", hp->n_ff },
-        { "llama.block_count", hp->n_layer }, { "llama.attention.head_count", hp->n_head },
-        { "llama.attention.head_count_kv", hp->n_head_kv }, { "llama.context_length", hp->n_ctx },
+        { "embedding_length", hp->n_embd }, { "feed_forward_length", hp->n_ff },
+        { "block_count", hp->n_layer }, { "attention.head_count", hp->n_head },
+        { "attention.head_count_kv", hp->n_head_kv }, { "context_length", hp->n_ctx },
     };
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
         if (caps[i].v == 0 || caps[i].v > HP_CAP)
-            return plume_fail(err, "%s: %s is %u; it must be between 1 and %u", g->path, caps[i].key, caps[i].v, HP_CAP);
-    if (hp->n_embd % hp->n_head)
-        return plume_fail(err, "%s: llama.embedding_length %u is not a multiple of llama.attention.head_count %u",
-                          g->path, hp->n_embd, hp->n_head);
+            return plume_fail(err, "%s: %s.%s is %u; it must be between 1 and %u", g->path, arch, caps[i].key,
+                              caps[i].v, HP_CAP);
     if (hp->n_head % hp->n_head_kv)
-        return plume_fail(err, "%s: llama.attention.head_count %u is not a multiple of head_count_kv %u",
-                          g->path, hp->n_head, hp->n_head_kv);
-    uint32_t head_dim = hp->n_embd / hp->n_head;
-    hp->n_rot = head_dim;
-    if (plume_gguf_find(g, "llama.rope.dimension_count") &&
-        plume_gguf_get_u32(g, "llama.rope.dimension_count", &hp->n_rot, err)) return -1;
-    if (hp->n_rot == 0 || hp->n_rot > head_dim || hp->n_rot % 2)
-        return plume_fail(err, "%s: llama.rope.dimension_count %u must be even and at most the head size %u",
-                          g->path, hp->n_rot, head_dim);
+        return plume_fail(err, "%s: %s.attention.head_count %u is not a multiple of head_count_kv %u", g->path, arch,
+                          hp->n_head, hp->n_head_kv);
+    /* The head size: key_length where the file gives it (Qwen3: n_head * head_dim != n_embd),
+     * else n_embd / n_head. Values must be as long as keys: attention writes them into one
+     * width. */
+    hp->head_dim = 0;
+    uint32_t value_length = 0;
+    if (arch_u32(g, arch, "attention.key_length", true, &hp->head_dim, err) ||
+        arch_u32(g, arch, "attention.value_length", true, &value_length, err))
+        return -1;
+    if (hp->head_dim == 0) {
+        if (hp->n_embd % hp->n_head)
+            return plume_fail(err, "%s: %s.embedding_length %u is not a multiple of %s.attention.head_count %u",
+                              g->path, arch, hp->n_embd, arch, hp->n_head);
+        hp->head_dim = hp->n_embd / hp->n_head;
+    }
+    if (hp->head_dim > 1024)
+        return plume_fail(err, "%s: the head size %u is out of range (1..1024)", g->path, hp->head_dim);
+    if (value_length && value_length != hp->head_dim)
+        return plume_fail(err, "%s: %s.attention.value_length %u differs from key_length %u; plume implements "
+                               "equal key and value sizes",
+                          g->path, arch, value_length, hp->head_dim);
+    hp->n_rot = hp->head_dim;
+    if (arch_u32(g, arch, "rope.dimension_count", true, &hp->n_rot, err)) return -1;
+    if (hp->n_rot != hp->head_dim || hp->n_rot % 2)
+        return plume_fail(err, "%s: %s.rope.dimension_count %u differs from the head size %u (or is odd); partial "
+                               "rotary embeddings are not implemented",
+                          g->path, arch, hp->n_rot, hp->head_dim);
     if (!(hp->rms_eps > 0.0f && hp->rms_eps < 1.0f))
-        return plume_fail(err, "%s: llama.attention.layer_norm_rms_epsilon %g is outside (0, 1)", g->path, hp->rms_eps);
-    if (!(hp->rope_freq_base > 0.0f))
-        return plume_fail(err, "%s: llama.rope.freq_base %g must be positive", g->path, hp->rope_freq_base);
-    hp->rope_style = PLUME_ROPE_NORMAL;
-    if (plume_gguf_find(g, "plume.rope.style")) {
+        return plume_fail(err, "%s: %s.attention.layer_norm_rms_epsilon %g is outside (0, 1)", g->path, arch,
+                          hp->rms_eps);
+    if (!(hp->rope_freq_base > 0.0f) || !isfinite(hp->rope_freq_base))
+        return plume_fail(err, "%s: %s.rope.freq_base %g must be positive", g->path, arch, hp->rope_freq_base);
+    if (read_rope_scaling(g, arch, hp, err)) return -1;
+    /* llama.cpp rotates adjacent pairs for llama and halves (NEOX) for the Qwen models; plume's
+     * own trainer may write a llama file in the NEOX style and says so in plume.rope.style. */
+    hp->rope_style = hp->arch == PLUME_ARCH_LLAMA ? PLUME_ROPE_NORMAL : PLUME_ROPE_NEOX;
+    if (hp->arch == PLUME_ARCH_LLAMA && plume_gguf_find(g, "plume.rope.style")) {
         const char *style;
         if (plume_gguf_get_str(g, "plume.rope.style", &style, err)) return -1;
         if (!strcmp(style, "neox")) hp->rope_style = PLUME_ROPE_NEOX;
@@ -618,8 +790,10 @@ int plume_llama_read_hparams(const plume_gguf *g, plume_llama_hparams *hp, plume
 
     /* Vocabulary size: explicit key, else the tokenizer, else the embedding matrix. */
     const plume_gguf_kv *kv;
-    if (plume_gguf_find(g, "llama.vocab_size")) {
-        if (plume_gguf_get_u32(g, "llama.vocab_size", &hp->n_vocab, err)) return -1;
+    char vkey[64];
+    snprintf(vkey, sizeof vkey, "%s.vocab_size", arch);
+    if (plume_gguf_find(g, vkey)) {
+        if (plume_gguf_get_u32(g, vkey, &hp->n_vocab, err)) return -1;
     } else if ((kv = plume_gguf_find(g, "tokenizer.ggml.tokens")) && kv->value.type == PLUME_GGUF_ARRAY) {
         hp->n_vocab = kv->value.v.arr.n > UINT32_MAX ? 0 : (uint32_t)kv->value.v.arr.n;
     } else {
@@ -630,25 +804,51 @@ int plume_llama_read_hparams(const plume_gguf *g, plume_llama_hparams *hp, plume
     if (hp->n_vocab == 0 || hp->n_vocab > HP_CAP * 16)
         return plume_fail(err, "%s: vocabulary size %u is out of range", g->path, hp->n_vocab);
 
-    const int64_t E = hp->n_embd, F = hp->n_ff, V = hp->n_vocab;
-    const int64_t KV = (int64_t)head_dim * hp->n_head_kv;
-    const int64_t s_embd[2] = { E, V }, s_norm[1] = { E }, s_q[2] = { E, E }, s_kv[2] = { E, KV },
-                  s_up[2] = { E, F }, s_down[2] = { F, E };
-    if (plume_gguf_expect_tensor(g, "token_embd.weight", 2, s_embd, NULL, err) ||
-        plume_gguf_expect_tensor(g, "output_norm.weight", 1, s_norm, NULL, err))
-        return -1;
+    const int64_t E = hp->n_embd, F = hp->n_ff, V = hp->n_vocab, HD = hp->head_dim;
+    const int64_t Q = HD * hp->n_head, KV = HD * hp->n_head_kv;
     hp->tied_output = plume_gguf_find_tensor(g, "output.weight") == NULL;
-    if (!hp->tied_output && plume_gguf_expect_tensor(g, "output.weight", 2, s_embd, NULL, err)) return -1;
-    static const char *const names[] = { "attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
-                                         "attn_output.weight", "ffn_norm.weight", "ffn_gate.weight",
-                                         "ffn_up.weight", "ffn_down.weight" };
-    const int64_t *shapes[] = { s_norm, s_q, s_kv, s_kv, s_q, s_norm, s_up, s_up, s_down };
-    const uint32_t dims[] = { 1, 2, 2, 2, 2, 1, 2, 2, 2 };
-    for (uint32_t l = 0; l < hp->n_layer; l++)
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            char name[64];
-            snprintf(name, sizeof name, "blk.%u.%s", l, names[i]);
-            if (plume_gguf_expect_tensor(g, name, dims[i], shapes[i], NULL, err)) return -1;
-        }
+    hp->rope_freqs = plume_gguf_find_tensor(g, "rope_freqs.weight") != NULL;
+    const bool llama = hp->arch == PLUME_ARCH_LLAMA, qwen2 = hp->arch == PLUME_ARCH_QWEN2,
+               qwen3 = hp->arch == PLUME_ARCH_QWEN3;
+    const arch_tensor top[] = {
+        { "token_embd.weight", true, 2, { E, V } },
+        { "output_norm.weight", true, 1, { E, 1 } },
+        { "output.weight", false, 2, { E, V } },
+        /* Llama 3.x's per-frequency rope factors (only llama reads them). */
+        { llama ? "rope_freqs.weight" : "", false, 1, { HD / 2, 1 } },
+    };
+    const arch_tensor layer[] = {
+        { "attn_norm.weight", true, 1, { E, 1 } },
+        { "attn_q.weight", true, 2, { E, Q } },
+        { "attn_k.weight", true, 2, { E, KV } },
+        { "attn_v.weight", true, 2, { E, KV } },
+        { "attn_output.weight", true, 2, { Q, E } },
+        { "ffn_norm.weight", true, 1, { E, 1 } },
+        { "ffn_gate.weight", true, 2, { E, F } },
+        { "ffn_up.weight", true, 2, { E, F } },
+        { "ffn_down.weight", true, 2, { F, E } },
+        /* q/k/v biases: qwen2 has them; a llama file may (llama.cpp adds them where present). */
+        { qwen3 ? "" : "attn_q.bias", qwen2, 1, { Q, 1 } },
+        { qwen3 ? "" : "attn_k.bias", qwen2, 1, { KV, 1 } },
+        { qwen3 ? "" : "attn_v.bias", qwen2, 1, { KV, 1 } },
+        /* qwen3's per-head RMS norms of q and k */
+        { qwen3 ? "attn_q_norm.weight" : "", qwen3, 1, { HD, 1 } },
+        { qwen3 ? "attn_k_norm.weight" : "", qwen3, 1, { HD, 1 } },
+    };
+    if (check_tensors(g, hp, top, sizeof top / sizeof top[0], layer, sizeof layer / sizeof layer[0], err)) return -1;
+    /* Biases go with all three projections or none: one alone is a damaged or foreign file. */
+    if (!qwen3) {
+        int n_bias = 0;
+        for (uint32_t l = 0; l < hp->n_layer; l++)
+            n_bias += (plume_llama_tensor(g, (int)l, "attn_q.bias") != NULL) +
+                      (plume_llama_tensor(g, (int)l, "attn_k.bias") != NULL) +
+                      (plume_llama_tensor(g, (int)l, "attn_v.bias") != NULL);
+        if (n_bias && n_bias != 3 * (int)hp->n_layer)
+            return plume_fail(err, "%s: %d of the %u attn_q/k/v.bias tensors are present; plume needs all of them "
+                                   "or none",
+                              g->path, n_bias, 3 * hp->n_layer);
+        hp->qkv_bias = n_bias != 0;
+    }
+    hp->qk_norm = qwen3;
     return 0;
 }

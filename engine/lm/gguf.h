@@ -50,7 +50,8 @@ typedef enum plume_gguf_type {
     PLUME_GGUF_TYPE_COUNT
 } plume_gguf_type;
 
-/* Tensor element types (ggml's numbering). Only those marked "supported" load. */
+/* Tensor element types (ggml's numbering). Only those marked "supported" load: F32, F16,
+ * BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K. */
 typedef enum plume_ggml_type {
     PLUME_GGML_F32 = 0,   /* supported */
     PLUME_GGML_F16 = 1,   /* supported */
@@ -70,6 +71,7 @@ typedef enum plume_ggml_type {
 
 #define PLUME_QK8_0 32
 #define PLUME_QK4_0 32
+#define PLUME_QK_K 256      /* elements of a K-quant super-block (Q4_K, Q5_K, Q6_K) */
 /* The on-disk blocks (no padding: 34 and 18 bytes). d is an IEEE half. */
 typedef struct plume_block_q8_0 { uint16_t d; int8_t qs[PLUME_QK8_0]; } plume_block_q8_0;
 typedef struct plume_block_q4_0 { uint16_t d; uint8_t qs[PLUME_QK4_0 / 2]; } plume_block_q4_0;
@@ -170,7 +172,8 @@ PLUME_API const char *plume_gguf_type_name(plume_gguf_type t);   /* "UINT8", …
 
 PLUME_API const char *plume_ggml_type_name(plume_ggml_type t);    /* "F32", "Q8_0", …, "?" */
 PLUME_API bool plume_ggml_type_supported(plume_ggml_type t);
-/* Elements per block (1 for F32/F16/BF16, 32 for Q8_0/Q4_0) and bytes per block; 0 if unsupported. */
+/* Elements per block (1 for F32/F16/BF16, 32 for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1, 256 for the
+ * K-quants) and bytes per block; 0 if unsupported. */
 PLUME_API size_t plume_ggml_block_elems(plume_ggml_type t);
 PLUME_API size_t plume_ggml_block_bytes(plume_ggml_type t);
 /* Bytes of a tensor of n_elements of type t whose rows have ne0 elements: -1 when ne0 is not
@@ -192,9 +195,12 @@ PLUME_API void plume_dequantize_q8_0(const plume_block_q8_0 *x, float *y, size_t
  * byte j holds element j (low nibble) and element j+16 (high nibble). n % 32 == 0. */
 PLUME_API void plume_quantize_q4_0(const float *x, plume_block_q4_0 *y, size_t n);
 PLUME_API void plume_dequantize_q4_0(const plume_block_q4_0 *x, float *y, size_t n);
+/* The 6-bit scale and minimum of sub-block j (0..7) of a Q4_K/Q5_K super-block, from its
+ * 12 packed bytes. */
+PLUME_API void plume_k_scale_min(const uint8_t *scales, int j, int *sc, int *m);
 /* Any supported type → f32: n elements (a multiple of the block size) from SRC. */
 PLUME_API int plume_ggml_to_f32(plume_ggml_type t, const void *src, float *dst, size_t n, plume_error *err);
-/* f32 → any supported type: n elements (a multiple of the block size) into DST. */
+/* f32 → F32, F16, BF16, Q8_0 or Q4_0 (the types plume writes): n elements (a multiple of the block size) into DST. */
 PLUME_API int plume_ggml_from_f32(plume_ggml_type t, const float *src, void *dst, size_t n, plume_error *err);
 
 /* ---- writing ---- */
@@ -231,36 +237,54 @@ PLUME_API int plume_gguf_writer_add_tensor(plume_gguf_writer *w, const char *nam
 /* Writes PATH.tmp.XXXXXX next to PATH, fsyncs, renames over PATH: a reader never sees half a file. */
 PLUME_API int plume_gguf_writer_write(plume_gguf_writer *w, const char *path, plume_error *err);
 
-/* ---- the llama architecture ---- */
+/* ---- the architectures: llama (Mistral, SmolLM), qwen2, qwen3 ---- */
 
 typedef enum plume_rope_style {
     PLUME_ROPE_NORMAL = 0,  /* rotate adjacent pairs (2i, 2i+1): llama2.c, llama.cpp's "normal" */
     PLUME_ROPE_NEOX = 1     /* rotate (i, i + n_rot/2) */
 } plume_rope_style;
 
+typedef enum plume_lm_arch {
+    PLUME_ARCH_LLAMA = 0,   /* also Mistral and SmolLM files */
+    PLUME_ARCH_QWEN2 = 1,   /* q/k/v biases, NEOX rope */
+    PLUME_ARCH_QWEN3 = 2    /* per-head q/k RMS norms, NEOX rope, head size from key_length */
+} plume_lm_arch;
+
 typedef struct plume_llama_hparams {
-    uint32_t n_embd;        /* llama.embedding_length */
-    uint32_t n_ff;          /* llama.feed_forward_length */
-    uint32_t n_layer;       /* llama.block_count */
-    uint32_t n_head;        /* llama.attention.head_count */
-    uint32_t n_head_kv;     /* llama.attention.head_count_kv (default n_head) */
-    uint32_t n_ctx;         /* llama.context_length */
-    uint32_t n_vocab;       /* llama.vocab_size, else the length of tokenizer.ggml.tokens,
+    plume_lm_arch arch;     /* general.architecture */
+    const char *arch_name;  /* "llama", "qwen2", "qwen3": the prefix of the keys below */
+    uint32_t n_embd;        /* ARCH.embedding_length */
+    uint32_t n_ff;          /* ARCH.feed_forward_length */
+    uint32_t n_layer;       /* ARCH.block_count */
+    uint32_t n_head;        /* ARCH.attention.head_count */
+    uint32_t n_head_kv;     /* ARCH.attention.head_count_kv (default n_head) */
+    uint32_t head_dim;      /* ARCH.attention.key_length (= value_length), default n_embd / n_head */
+    uint32_t n_ctx;         /* ARCH.context_length */
+    uint32_t n_vocab;       /* ARCH.vocab_size, else the length of tokenizer.ggml.tokens,
                                else token_embd.weight's ne[1] */
-    uint32_t n_rot;         /* llama.rope.dimension_count (default n_embd / n_head) */
-    float rms_eps;          /* llama.attention.layer_norm_rms_epsilon */
-    float rope_freq_base;   /* llama.rope.freq_base (default 10000) */
-    plume_rope_style rope_style; /* plume.rope.style: "normal" (default) or "neox" */
+    uint32_t n_rot;         /* ARCH.rope.dimension_count (must equal head_dim) */
+    float rms_eps;          /* ARCH.attention.layer_norm_rms_epsilon */
+    float rope_freq_base;   /* ARCH.rope.freq_base (default 10000) */
+    float rope_freq_scale;  /* 1 / ARCH.rope.scaling.factor for "linear" scaling, else 1 */
+    plume_rope_style rope_style; /* NORMAL for llama (plume.rope.style may say "neox"), NEOX for qwen */
     bool tied_output;       /* no output.weight: the classifier is token_embd.weight */
+    bool rope_freqs;        /* rope_freqs.weight [head_dim/2]: each pair's frequency divided by it */
+    bool qkv_bias;          /* blk.N.attn_{q,k,v}.bias: added after the projections */
+    bool qk_norm;           /* blk.N.attn_{q,k}_norm.weight [head_dim]: RMS norm of each q/k head */
 } plume_llama_hparams;
 
-/* Reads general.architecture (must be "llama") and the hyper-parameters, checks they are
- * consistent (n_embd % n_head == 0, n_head % n_head_kv == 0, sizes within caps), then checks
- * that every tensor the forward pass needs is there with the right shape:
+/* Reads general.architecture ("llama", "qwen2" or "qwen3") and the hyper-parameters, checks
+ * they are consistent and within caps, refuses any ARCH.* key plume does not implement (rope
+ * scaling other than none/linear/llama3, experts, soft caps, ...) by name, then checks the
+ * tensors: every one the forward pass needs is there with the right shape and a supported
+ * type, and every tensor of the file is one it uses (an unused tensor is refused by name):
  *   token_embd.weight {n_embd, n_vocab}, output_norm.weight {n_embd}, output.weight
- *   {n_embd, n_vocab} (optional), and per layer N blk.N.attn_norm.weight {n_embd},
- *   attn_q {n_embd, n_embd}, attn_k / attn_v {n_embd, n_embd_kv}, attn_output {n_embd, n_embd},
- *   ffn_norm {n_embd}, ffn_gate / ffn_up {n_embd, n_ff}, ffn_down {n_ff, n_embd}. */
+ *   {n_embd, n_vocab} (optional: tied), rope_freqs.weight {head_dim/2} (llama, optional), and per
+ *   layer N blk.N.attn_norm.weight {n_embd}, attn_q {n_embd, q} (q = n_head * head_dim),
+ *   attn_k / attn_v {n_embd, kv} (kv = n_head_kv * head_dim), attn_output {q, n_embd},
+ *   ffn_norm {n_embd}, ffn_gate / ffn_up {n_embd, n_ff}, ffn_down {n_ff, n_embd}; attn_q/k/v.bias
+ *   {q}, {kv}, {kv} (qwen2: required; llama: all or none); attn_q_norm / attn_k_norm {head_dim}
+ *   (qwen3). */
 PLUME_API int plume_llama_read_hparams(const plume_gguf *g, plume_llama_hparams *hp, plume_error *err);
 /* "blk.%u.SUFFIX" (or just NAME when layer < 0) looked up. NULL when absent. */
 PLUME_API const plume_gguf_tensor *plume_llama_tensor(const plume_gguf *g, int layer, const char *suffix);

@@ -132,13 +132,18 @@ void plume_lm_release(plume_lm *lm) {
 
 /* ---- tokens --------------------------------------------------------------------- */
 
+int lm_no_tokenizer(const plume_lm *lm, plume_error *err) {
+    if (lm->tok_error) return plume_fail(err, "%s; hint: token ids still work (plume perplexity --ids)", lm->tok_error);
+    return plume_fail(err, "%s: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
+}
+
 int plume_lm_tokenize(plume_lm *lm, const char *text, int add_bos, int32_t *out, int max, plume_error *err) {
     return plume_lm_tokenize_special(lm, text, add_bos, 0, out, max, err);
 }
 
 int plume_lm_tokenize_special(plume_lm *lm, const char *text, int add_bos, int parse_special, int32_t *out, int max,
                               plume_error *err) {
-    if (!lm->tok) return plume_fail(err, "%s: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
+    if (!lm->tok) return lm_no_tokenizer(lm, err);
     int32_t *ids = NULL;
     size_t n = 0;
     if (plume_tokenize_with(lm->tok, text, strlen(text), parse_special ? PLUME_TOKENIZE_PARSE_SPECIAL : 0, &ids, &n, err))
@@ -207,7 +212,7 @@ int lm_append_pieces(plume_lm *lm, lm_strbuf *b, int32_t prev, const int32_t *to
 
 char *plume_lm_detokenize(plume_lm *lm, const int32_t *tokens, int n, int after_bos, plume_error *err) {
     if (!lm->tok) {
-        plume_fail(err, "%s: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
+        lm_no_tokenizer(lm, err);
         return NULL;
     }
     for (int i = 0; i < n; i++)

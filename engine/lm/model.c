@@ -1,9 +1,14 @@
 /* The llama forward pass on the device.
  *
  * Loading: every matrix of the GGUF file becomes a plume_gpu_weight in its own type
- * (F32, F16, Q8_0 and Q4_0 as stored; BF16 is widened to F32 on the way, since the
- * kernels do not read it), norms become F32 buffers. The mapping of the file is
- * closed once everything is on the device.
+ * (F32, F16, Q8_0 and Q4_0 as stored; the other types are widened to F32 on the way,
+ * since the kernels do not read them), norms, biases and rope factors become F32 buffers.
+ * The mapping of the file is closed once everything is on the device.
+ *
+ * Architectures (gguf.c reads and checks them): llama, qwen2 (q/k/v biases added after the
+ * projections, NEOX rope), qwen3 (an RMS norm over each head of q and k before rope), each
+ * with grouped-query attention, a head size apart from dim / n_heads, tied or untied output,
+ * and rope frequency factors (Llama 3's rope_freqs, linear scaling).
  *
  * A batch (plume_lm_batch) owns the per-layer KV caches of its sequences
  * (F32 [n_seqs][max_len][kv_dim]) and the activation buffers for up to cap_rows
@@ -59,7 +64,7 @@ enum { PRE_NONE, PRE_LOGITS, PRE_HIDDEN };
 /* ---- loading ---------------------------------------------------------------- */
 
 static int note_type(plume_lm *lm, plume_gpu_type t) {
-    const char *name = t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : t == PLUME_GPU_Q4_0 ? "Q4_0" : "Q8_0";
+    const char *name = plume_ggml_type_name((plume_ggml_type)t);
     if (!lm->type_name[0]) snprintf(lm->type_name, sizeof lm->type_name, "%s", name);
     else if (strcmp(lm->type_name, name)) snprintf(lm->type_name, sizeof lm->type_name, "mixed");
     return 0;
@@ -199,12 +204,44 @@ static int load_info(plume_lm *lm, plume_error *err) {
     in->bos = lm->tok ? plume_tokenizer_bos(lm->tok) : -1;
     in->eos = lm->tok ? plume_tokenizer_eos(lm->tok) : -1;
     in->path = lm->path;
-    if (hp->n_rot != hp->n_embd / hp->n_head || in->head_dim % 2)
-        return plume_fail(err, "%s: llama.rope.dimension_count %u differs from the head size %d (or the "
-                               "head size is odd); partial rotary embeddings are not supported",
-                          lm->path, hp->n_rot, in->head_dim);
-    if (in->ctx_len < 1) return plume_fail(err, "%s: llama.context_length is 0", lm->path);
+    if (in->head_dim % 2) return plume_fail(err, "%s: the head size %d is odd; rope needs pairs", lm->path, in->head_dim);
+    if (in->ctx_len < 1) return plume_fail(err, "%s: %s.context_length is 0", lm->path, hp->arch_name);
     return 0;
+}
+
+/* Each rope pair's frequency multiplier: linear scaling's 1 / factor, divided by Llama 3's
+ * rope_freqs where the file has them (as llama.cpp divides the angle by them). NULL (no
+ * buffer, the plain frequencies) when every multiplier is 1. */
+static int load_rope_factors(plume_lm *lm, const plume_gguf *g, plume_error *err) {
+    const plume_llama_hparams *hp = &lm->hp;
+    const uint32_t half = hp->head_dim / 2;
+    if (!hp->rope_freqs && hp->rope_freq_scale == 1.0f) return 0;
+    float *f = malloc(half * sizeof *f);
+    if (!f) return plume_fail(err, "%s: out of memory", lm->path);
+    for (uint32_t j = 0; j < half; j++) f[j] = hp->rope_freq_scale;
+    if (hp->rope_freqs) {
+        const plume_gguf_tensor *t = plume_gguf_find_tensor(g, "rope_freqs.weight");
+        float *ff = to_f32(t, lm->path, err);
+        if (!ff) {
+            free(f);
+            return -1;
+        }
+        for (uint32_t j = 0; j < half; j++) {
+            if (!(ff[j] > 0.0f) || !isfinite(ff[j])) {
+                plume_fail(err, "%s: tensor 'rope_freqs.weight' holds %g at %u; frequency factors must be positive",
+                           lm->path, ff[j], j);
+                free(ff);
+                free(f);
+                return -1;
+            }
+            f[j] /= ff[j];
+        }
+        free(ff);
+    }
+    lm->rope_factors = plume_gpu_buffer_create(lm->gpu, (uint64_t)half * 4, PLUME_GPU_BUFFER_DEVICE, err);
+    int rc = lm->rope_factors ? plume_gpu_upload(lm->rope_factors, 0, f, (uint64_t)half * 4, err) : -1;
+    free(f);
+    return rc ? plume_fail_prefix(err, "%s: uploading the rope frequency factors: ", lm->path) : 0;
 }
 
 int lm_model_build(plume_lm *lm, const char *path, plume_error *err) {
@@ -213,14 +250,19 @@ int lm_model_build(plume_lm *lm, const char *path, plume_error *err) {
     if (!lm->path) return plume_fail(err, "%s: out of memory", path);
     if (plume_gguf_open(&g, path, err)) return -1;
     if (plume_llama_read_hparams(g, &lm->hp, err)) goto fail;
+    /* A tokenizer plume does not implement leaves the weights usable on token ids (plume
+     * perplexity --ids); text is refused with this message when it is asked for. */
     if (plume_gguf_find(g, "tokenizer.ggml.model") && plume_tokenizer_from_gguf(&lm->tok, g, err)) {
-        plume_fail_prefix(err, "%s: tokenizer: ", path);
-        goto fail;
+        lm->tok = NULL;
+        if (!(lm->tok_error = strdup(err->msg))) {
+            plume_fail(err, "%s: out of memory", path);
+            goto fail;
+        }
     }
     if (load_info(lm, err)) goto fail;
 
     const plume_llama_hparams *hp = &lm->hp;
-    const uint32_t d = hp->n_embd, kv = hp->n_embd / hp->n_head * hp->n_head_kv, h = hp->n_ff;
+    const uint32_t d = hp->n_embd, hd = hp->head_dim, qd = hd * hp->n_head, kv = hd * hp->n_head_kv, h = hp->n_ff;
     lm->layers = calloc(hp->n_layer, sizeof *lm->layers);
     if (!lm->layers) {
         plume_fail(err, "%s: out of memory for %u layers", path, hp->n_layer);
@@ -230,19 +272,27 @@ int lm_model_build(plume_lm *lm, const char *path, plume_error *err) {
     if (!(lm->out_norm = load_vector(lm, g, -1, "output_norm.weight", d, err))) goto fail;
     if (hp->tied_output) lm->output = lm->tok_embd;
     else if (!(lm->output = load_matrix(lm, g, -1, "output.weight", hp->n_vocab, d, err))) goto fail;
+    if (load_rope_factors(lm, g, err)) goto fail;
     for (uint32_t l = 0; l < hp->n_layer; l++) {
         lm_layer *L = &lm->layers[l];
         int i = (int)l;
         if (!(L->attn_norm = load_vector(lm, g, i, "attn_norm.weight", d, err)) ||
             !(L->ffn_norm = load_vector(lm, g, i, "ffn_norm.weight", d, err)) ||
-            !(L->wo = load_matrix(lm, g, i, "attn_output.weight", d, d, err)) ||
+            !(L->wo = load_matrix(lm, g, i, "attn_output.weight", d, qd, err)) ||
             !(L->w1 = load_matrix(lm, g, i, "ffn_gate.weight", h, d, err)) ||
             !(L->w2 = load_matrix(lm, g, i, "ffn_down.weight", d, h, err)) ||
             !(L->w3 = load_matrix(lm, g, i, "ffn_up.weight", h, d, err)))
             goto fail;
-        const uint32_t qkv_rows[3] = {d, kv, kv};
+        if (hp->qkv_bias && (!(L->bq = load_vector(lm, g, i, "attn_q.bias", qd, err)) ||
+                             !(L->bk = load_vector(lm, g, i, "attn_k.bias", kv, err)) ||
+                             !(L->bv = load_vector(lm, g, i, "attn_v.bias", kv, err))))
+            goto fail;
+        if (hp->qk_norm && (!(L->q_norm = load_vector(lm, g, i, "attn_q_norm.weight", hd, err)) ||
+                            !(L->k_norm = load_vector(lm, g, i, "attn_k_norm.weight", hd, err))))
+            goto fail;
+        const uint32_t qkv_rows[3] = {qd, kv, kv};
         if (load_qkv(lm, g, i, qkv_rows, d, &L->wqkv, err)) goto fail;
-        if (!L->wqkv && (!(L->wq = load_matrix(lm, g, i, "attn_q.weight", d, d, err)) ||
+        if (!L->wqkv && (!(L->wq = load_matrix(lm, g, i, "attn_q.weight", qd, d, err)) ||
                          !(L->wk = load_matrix(lm, g, i, "attn_k.weight", kv, d, err)) ||
                          !(L->wv = load_matrix(lm, g, i, "attn_v.weight", kv, d, err))))
             goto fail;
@@ -283,6 +333,8 @@ void lm_model_free(plume_lm *lm) {
             plume_gpu_weight_free(L->w1);
             plume_gpu_weight_free(L->w2);
             plume_gpu_weight_free(L->w3);
+            plume_gpu_buffer *extra[] = { L->bq, L->bk, L->bv, L->q_norm, L->k_norm };
+            for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++) plume_gpu_buffer_free(extra[k]);
         }
         free(lm->layers);
         lm->layers = NULL;
@@ -290,8 +342,11 @@ void lm_model_free(plume_lm *lm) {
     if (lm->output != lm->tok_embd) plume_gpu_weight_free(lm->output);
     plume_gpu_weight_free(lm->tok_embd);
     plume_gpu_buffer_free(lm->out_norm);
+    plume_gpu_buffer_free(lm->rope_factors);
     lm->output = lm->tok_embd = NULL;
-    lm->out_norm = NULL;
+    lm->out_norm = lm->rope_factors = NULL;
+    free(lm->tok_error);
+    lm->tok_error = NULL;
     plume_tokenizer_free(lm->tok);
     lm->tok = NULL;
 }
@@ -371,14 +426,15 @@ plume_lm_batch *lm_batch_create_rows(plume_lm *lm, int n_seqs, int max_len, int 
         ok = (b->kc[l] = plume_gpu_buffer_create(gpu, cache, PLUME_GPU_BUFFER_DEVICE, err)) &&
              (b->vc[l] = plume_gpu_buffer_create(gpu, cache, PLUME_GPU_BUFFER_DEVICE, err));
     }
-    const uint64_t dim = (uint64_t)in->dim, hid = (uint64_t)in->hidden_dim, V = (uint64_t)in->vocab_size;
+    const uint64_t dim = (uint64_t)in->dim, hid = (uint64_t)in->hidden_dim, V = (uint64_t)in->vocab_size,
+                   qd = (uint64_t)in->head_dim * in->n_heads;
     int all_fused = 1;
     for (int l = 0; l < in->n_layers; l++) all_fused &= lm->layers[l].fused_ffn;
     ok = ok && (b->rows = plume_gpu_buffer_create(gpu, R * sizeof(plume_gpu_row), PLUME_GPU_BUFFER_HOST, err)) &&
          (b->x = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->xb = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
-         (b->q = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
-         (b->att = plume_gpu_buffer_create(gpu, R * dim * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->q = plume_gpu_buffer_create(gpu, R * qd * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
+         (b->att = plume_gpu_buffer_create(gpu, R * qd * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->k = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->v = plume_gpu_buffer_create(gpu, R * kv * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
          (b->hb = plume_gpu_buffer_create(gpu, R * hid * 4, PLUME_GPU_BUFFER_DEVICE, err)) &&
@@ -440,15 +496,23 @@ static int record_layers(plume_lm_batch *b, plume_gpu_rec *rec, uint32_t n, int 
                          : plume_gpu_matmul(rec, L->wq, b->xb, b->q, n, err) ||
                                     plume_gpu_matmul(rec, L->wk, b->xb, b->k, n, err) ||
                                     plume_gpu_matmul(rec, L->wv, b->xb, b->v, n, err);
+        /* qwen2's biases, then qwen3's per-head norms, both before rope (as llama.cpp) */
+        if (L->bq)
+            rc = rc || plume_gpu_add_bias(rec, b->q, L->bq, n, H * hd, err) ||
+                 plume_gpu_add_bias(rec, b->k, L->bk, n, KH * hd, err) ||
+                 plume_gpu_add_bias(rec, b->v, L->bv, n, KH * hd, err);
+        if (L->q_norm)
+            rc = rc || plume_gpu_rmsnorm(rec, b->q, L->q_norm, b->q, n * H, hd, eps, err) ||
+                 plume_gpu_rmsnorm(rec, b->k, L->k_norm, b->k, n * KH, hd, eps, err);
         /* Decoding (one row per sequence): rope and the cache store inside the attention,
          * one dispatch; a prompt's rows of one sequence need the two ops. */
         if (decode)
             rc = rc || plume_gpu_rope_attention(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], b->att, n, H, KH, hd,
-                                                ctx, theta, neox, err);
+                                                ctx, theta, neox, lm->rope_factors, err);
         else
             rc = rc ||
                  plume_gpu_rope_kv_store(rec, b->q, b->k, b->v, b->rows, b->kc[l], b->vc[l], n, H, KH, hd, ctx, theta,
-                                         neox, err) ||
+                                         neox, lm->rope_factors, err) ||
                  plume_gpu_attention(rec, b->q, b->kc[l], b->vc[l], b->rows, b->att, n, H, KH, hd, ctx, err);
         rc = rc ||
              plume_gpu_matmul_add_rmsnorm(rec, L->wo, b->att, b->xo, b->x, L->ffn_norm, b->xb, n, eps, err);

@@ -17,6 +17,8 @@ typedef struct lm_layer {
     plume_gpu_weight *w1, *w2, *w3;           /* gate [hidden][dim], down [dim][hidden], up [hidden][dim] */
     plume_gpu_weight *wqkv;                   /* q, k, v stacked (one type): else wq, wk, wv */
     int fused_ffn;                            /* gate/up share a type: one fused dispatch */
+    plume_gpu_buffer *bq, *bk, *bv;           /* q/k/v biases (qwen2, some llama files), else NULL */
+    plume_gpu_buffer *q_norm, *k_norm;        /* per-head RMS norm weights [head_dim] (qwen3), else NULL */
 } lm_layer;
 
 struct plume_lm {
@@ -30,6 +32,8 @@ struct plume_lm {
     plume_gpu_weight *tok_embd; /* [vocab][dim] */
     plume_gpu_weight *output;   /* [vocab][dim]; == tok_embd when tied */
     plume_gpu_buffer *out_norm; /* F32 [dim] */
+    plume_gpu_buffer *rope_factors; /* F32 [head_dim/2]: each pair's frequency multiplier, or NULL */
+    char *tok_error;            /* why the file's tokenizer could not be used (text is refused), or NULL */
     lm_layer *layers;
     char type_name[8];
     /* embeddings (embed.c, embed_cache.c, embed_cache_file.c) */
@@ -59,6 +63,10 @@ int lm_prefill_pooled(plume_lm_batch *b, int n, const int *seqs, const int32_t *
 /* Makes sequence dst[i] a copy of src[i] for i < n, in one submit. No sequence may be
  * both a source and a destination (beam search's forks never are). */
 int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src, plume_error *err);
+
+/* Fails with why the model has no usable tokenizer (none in the file, or one plume does not
+ * implement): text cannot be turned into tokens. Returns -1. */
+int lm_no_tokenizer(const plume_lm *lm, plume_error *err);
 
 /* One device, one thread at a time: every use of lm->gpu holds this lock. */
 void lm_gpu_lock(void);

@@ -25,6 +25,13 @@ int trainer_load_gguf(plume_trainer *t, const char *path, plume_error *err) {
     *s = (plume_train_shape){(int)hp.n_embd, (int)hp.n_ff, (int)hp.n_layer, (int)hp.n_head, (int)hp.n_head_kv,
                              (int)hp.n_vocab, (int)hp.n_ctx, hp.rope_freq_base, hp.rms_eps, hp.tied_output ? 1 : 0,
                              hp.rope_style == PLUME_ROPE_NEOX};
+    if (hp.arch != PLUME_ARCH_LLAMA || hp.qkv_bias || hp.rope_freqs || hp.rope_freq_scale != 1.0f ||
+        hp.head_dim * hp.n_head != hp.n_embd) {
+        plume_fail(err, "%s: the trainer implements the plain llama architecture; this %s model (biases, rope "
+                        "factors or scaling, or a head size apart from n_embd / n_head) cannot be trained",
+                   path, hp.arch_name);
+        goto fail;
+    }
     if (hp.n_rot != hp.n_embd / hp.n_head) {
         plume_fail(err, "%s: partial rotary embeddings (rope.dimension_count %u) cannot be trained", path, hp.n_rot);
         goto fail;

@@ -273,11 +273,14 @@ PLUME_API int plume_gpu_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *k, plume_
                                  uint32_t n, uint32_t kv_dim, uint32_t ctx, plume_error *err);
 
 /* rope on q (n x n_heads*head_dim) and k (n x n_kv_heads*head_dim), both in place, then
- * kv_store of k and v: one dispatch instead of three, same results. */
+ * kv_store of k and v: one dispatch instead of three, same results. factors, when not NULL,
+ * holds head_dim/2 floats: pair j's frequency is multiplied by factors[j] (Llama 3's
+ * 1 / rope_freqs, linear rope scaling's 1 / factor). */
 PLUME_API int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k,
                                       plume_gpu_buffer *v, plume_gpu_buffer *rows, plume_gpu_buffer *kcache,
                                       plume_gpu_buffer *vcache, uint32_t n, uint32_t n_heads, uint32_t n_kv_heads,
-                                      uint32_t head_dim, uint32_t ctx, float theta, int neox, plume_error *err);
+                                      uint32_t head_dim, uint32_t ctx, float theta, int neox,
+                                      plume_gpu_buffer *factors, plume_error *err);
 
 /* Decoding, every row a different sequence: plume_gpu_rope_kv_store then plume_gpu_attention
  * in one dispatch for up to 8 rows (the attention rotates q and the row's k itself, takes
@@ -288,7 +291,7 @@ PLUME_API int plume_gpu_rope_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, 
                                        plume_gpu_buffer *v, plume_gpu_buffer *rows, plume_gpu_buffer *kcache,
                                        plume_gpu_buffer *vcache, plume_gpu_buffer *out, uint32_t n, uint32_t n_heads,
                                        uint32_t n_kv_heads, uint32_t head_dim, uint32_t ctx, float theta, int neox,
-                                       plume_error *err);
+                                       plume_gpu_buffer *factors, plume_error *err);
 /* Causal attention with grouped-query heads over the KV cache: for row i and head h,
  * out[i][h] = softmax_t(q[i][h] . K[t][h/g] / sqrt(head_dim)) V[t][h/g] over
  * t = 0..rows[i].pos of sequence rows[i].seq, g = n_heads / n_kv_heads (online softmax).
@@ -301,6 +304,10 @@ PLUME_API int plume_gpu_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume
 /* out[j] = silu(gate[j]) * up[j] = gate[j] / (1 + exp(-gate[j])) * up[j], j < count. */
 PLUME_API int plume_gpu_silu_mul(plume_gpu_rec *rec, plume_gpu_buffer *gate, plume_gpu_buffer *up,
                                  plume_gpu_buffer *out, uint32_t count, plume_error *err);
+
+/* x[i][c] += bias[c] for i < n, c < dim (a projection's bias, broadcast over the rows). */
+PLUME_API int plume_gpu_add_bias(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *bias, uint32_t n,
+                                 uint32_t dim, plume_error *err);
 
 /* x[j] += y[j], j < count (the residual add). */
 PLUME_API int plume_gpu_add(plume_gpu_rec *rec, plume_gpu_buffer *x, plume_gpu_buffer *y, uint32_t count,

@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
                 else
                     bad = plume_gpu_add_rmsnorm(rec, x, att, nw, xb, 1, dim, 1e-5f, &err) ||
                           plume_gpu_matmul_qkv(rec, wq, wk, wk, xb, q, k, v, 1, &err) ||
-                          plume_gpu_rope_kv_store(rec, q, k, v, rw, kc, vc, 1, H, KH, hd, ctx, 1e4f, 0, &err) ||
+                          plume_gpu_rope_kv_store(rec, q, k, v, rw, kc, vc, 1, H, KH, hd, ctx, 1e4f, 0, NULL, &err) ||
                           plume_gpu_attention(rec, q, kc, vc, rw, hb2, 1, H, KH, hd, ctx, &err) ||
                           plume_gpu_matmul(rec, wq, hb2, att, 1, &err) ||
                           plume_gpu_add_rmsnorm(rec, x, att, nw, xb, 1, dim, 1e-5f, &err) ||

@@ -129,11 +129,13 @@ static void test_rope(plume_gpu *gpu, uint32_t n_heads, uint32_t head_dim, int n
     free(x), free(y), free(ref);
 }
 
-/* Rotates one head in place in double, as the reference for rope. */
-static void ref_rotate(const float *x, double *out, uint32_t head_dim, uint32_t pos, float theta, int neox) {
+/* Rotates one head in place in double, as the reference for rope; factors (or NULL) multiply
+ * each pair's frequency. */
+static void ref_rotate_f(const float *x, double *out, uint32_t head_dim, uint32_t pos, float theta, int neox,
+                         const float *factors) {
     uint32_t half = head_dim / 2;
     for (uint32_t j = 0; j < half; j++) {
-        double a = pos * pow(theta, -2.0 * j / head_dim);
+        double a = pos * pow(theta, -2.0 * j / head_dim) * (factors ? factors[j] : 1.0);
         uint32_t i0 = neox ? j : 2 * j, i1 = neox ? j + half : 2 * j + 1;
         out[i0] = x[i0] * cos(a) - x[i1] * sin(a);
         out[i1] = x[i0] * sin(a) + x[i1] * cos(a);
@@ -141,8 +143,11 @@ static void ref_rotate(const float *x, double *out, uint32_t head_dim, uint32_t 
 }
 
 /* rope on q and k and the cache stores in one dispatch, against the reference rotation;
- * cache positions no row names keep their NaN fill. */
-static void test_rope_kv_store(plume_gpu *gpu, int neox) {
+ * cache positions no row names keep their NaN fill. With factors: Llama 3's rope_freqs as
+ * llama.cpp's converter makes them (1 for high frequencies, 1/32 for low ones, between in
+ * the middle), so a pair whose frequency factor is ignored is off by far more than the
+ * tolerance. */
+static void test_rope_kv_store(plume_gpu *gpu, int neox, int with_factors) {
     plume_error err;
     const uint32_t n = 5, H = 6, KH = 2, hd = 16, ctx = 256, n_seq = 2, kv_dim = KH * hd;
     const float theta = 10000.0f;
@@ -155,8 +160,11 @@ static void test_rope_kv_store(plume_gpu *gpu, int neox) {
                      *bkc = t_buffer(gpu, NULL, cache * 4), *bvc = t_buffer(gpu, NULL, cache * 4);
     T_OK(plume_gpu_fill(bkc, 0, cache * 4, nan_bits, &err));
     T_OK(plume_gpu_fill(bvc, 0, cache * 4, nan_bits, &err));
+    float factors[8] = {1.0f, 1.0f, 1.0f, 0.6056f, 0.3037f, 0.1034f, 1.0f / 32, 1.0f / 32};
+    plume_gpu_buffer *bf = with_factors ? t_buffer(gpu, factors, sizeof factors) : NULL;
+    const float *fac = with_factors ? factors : NULL;
     plume_gpu_rec *rec = begin(gpu);
-    T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, H, KH, hd, ctx, theta, neox, &err));
+    T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, H, KH, hd, ctx, theta, neox, bf, &err));
     run(rec);
     float *gq = malloc((size_t)n * H * hd * 4), *gk = malloc((size_t)n * kv_dim * 4), *gkc = malloc(cache * 4),
           *gvc = malloc(cache * 4);
@@ -168,12 +176,12 @@ static void test_rope_kv_store(plume_gpu *gpu, int neox) {
     int cache_ok = 1;
     for (uint32_t i = 0; i < n; i++) {
         for (uint32_t h = 0; h < H; h++) {
-            ref_rotate(q + ((size_t)i * H + h) * hd, ref, hd, rows[i].pos, theta, neox);
+            ref_rotate_f(q + ((size_t)i * H + h) * hd, ref, hd, rows[i].pos, theta, neox, fac);
             double e = max_err(gq + ((size_t)i * H + h) * hd, ref, hd);
             if (!(e <= worst)) worst = e;
         }
         for (uint32_t h = 0; h < KH; h++) {
-            ref_rotate(k + (size_t)i * kv_dim + h * hd, ref, hd, rows[i].pos, theta, neox);
+            ref_rotate_f(k + (size_t)i * kv_dim + h * hd, ref, hd, rows[i].pos, theta, neox, fac);
             double e = max_err(gk + (size_t)i * kv_dim + h * hd, ref, hd);
             if (!(e <= worst)) worst = e;
             size_t at = ((size_t)rows[i].seq * ctx + rows[i].pos) * kv_dim + h * hd;
@@ -181,14 +189,15 @@ static void test_rope_kv_store(plume_gpu *gpu, int neox) {
             cache_ok &= !memcmp(gvc + at, v + (size_t)i * kv_dim + h * hd, hd * 4);
         }
     }
-    CHECK_MSG(worst <= 2e-4, "rope_kv_store %s: max error %g", neox ? "neox" : "normal", worst);
+    CHECK_MSG(worst <= 2e-4, "rope_kv_store %s%s: max error %g", neox ? "neox" : "normal",
+              with_factors ? " with frequency factors" : "", worst);
     CHECK_MSG(cache_ok, "rope_kv_store %s: cache rows differ", neox ? "neox" : "normal");
     size_t nan_count = 0;
     for (size_t i = 0; i < cache; i++) nan_count += isnan(gkc[i]) && isnan(gvc[i]);
     CHECK_MSG(nan_count == cache - (size_t)n * kv_dim, "rope_kv_store: %zu untouched cache values, expected %zu", nan_count,
               cache - (size_t)n * kv_dim);
     plume_gpu_buffer_free(bq), plume_gpu_buffer_free(bk), plume_gpu_buffer_free(bv), plume_gpu_buffer_free(br),
-        plume_gpu_buffer_free(bkc), plume_gpu_buffer_free(bvc);
+        plume_gpu_buffer_free(bkc), plume_gpu_buffer_free(bvc), plume_gpu_buffer_free(bf);
     free(q), free(k), free(v), free(gq), free(gk), free(gkc), free(gvc);
 }
 
@@ -302,9 +311,9 @@ static void test_rope_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv,
         plume_gpu_rec *rec = begin(gpu);
         if (fused) {
             T_OK(plume_gpu_rope_attention(rec, bq, bk, bv, br, bkc, bvc, bo, n, n_heads, n_kv, hd, ctx, 10000.0f, neox,
-                                          &err));
+                                          NULL, &err));
         } else {
-            T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, n_heads, n_kv, hd, ctx, 10000.0f, neox, &err));
+            T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, n_heads, n_kv, hd, ctx, 10000.0f, neox, NULL, &err));
             T_OK(plume_gpu_attention(rec, bq, bkc, bvc, br, bo, n, n_heads, n_kv, hd, ctx, &err));
         }
         run(rec);
@@ -432,8 +441,10 @@ int main(void) {
     test_rope(gpu, 4, 16, 0);
     test_rope(gpu, 4, 16, 1);
     test_rope(gpu, 3, 8, 1);
-    test_rope_kv_store(gpu, 0);
-    test_rope_kv_store(gpu, 1);
+    test_rope_kv_store(gpu, 0, 0);
+    test_rope_kv_store(gpu, 1, 0);
+    test_rope_kv_store(gpu, 0, 1);
+    test_rope_kv_store(gpu, 1, 1);
     test_attention(gpu, 8, 4, 8);     /* stories260K's shape: 8 heads, 4 KV heads, head_dim 8 */
     test_attention(gpu, 6, 2, 64);    /* groups of 3 */
     test_attention(gpu, 3, 3, 20);    /* plain multi-head */
@@ -472,10 +483,10 @@ int main(void) {
     plume_gpu_buffer *q = t_buffer(gpu, NULL, 4 * 8 * 4), *k = t_buffer(gpu, NULL, 2 * 8 * 4),
                      *v = t_buffer(gpu, NULL, 2 * 8 * 4), *rw = t_buffer(gpu, NULL, 16), *kc = t_buffer(gpu, NULL, 4096),
                      *vc = t_buffer(gpu, NULL, 4096), *o = t_buffer(gpu, NULL, 4 * 8 * 4);
-    CHECK(plume_gpu_rope_attention(rec, q, k, v, rw, kc, vc, o, 1, 4, 2, 7, 8, 1e4f, 0, &err) < 0);
+    CHECK(plume_gpu_rope_attention(rec, q, k, v, rw, kc, vc, o, 1, 4, 2, 7, 8, 1e4f, 0, NULL, &err) < 0);
     CHECK(strstr(err.msg, "head_dim") != NULL);
-    CHECK(plume_gpu_rope_attention(rec, q, small, v, rw, kc, vc, o, 1, 4, 4, 8, 8, 1e4f, 0, &err) < 0);
-    CHECK(plume_gpu_rope_attention(rec, q, k, k, rw, kc, vc, o, 1, 4, 2, 8, 8, 1e4f, 0, &err) < 0);
+    CHECK(plume_gpu_rope_attention(rec, q, small, v, rw, kc, vc, o, 1, 4, 4, 8, 8, 1e4f, 0, NULL, &err) < 0);
+    CHECK(plume_gpu_rope_attention(rec, q, k, k, rw, kc, vc, o, 1, 4, 2, 8, 8, 1e4f, 0, NULL, &err) < 0);
     CHECK(strstr(err.msg, "different buffers") != NULL);
     run(rec);
     plume_gpu_buffer_free(small);
