@@ -46,6 +46,7 @@ struct plume_lm_batch {
     plume_gpu_buffer *hb2;            /* the up projection, where gate and up are not fused */
     plume_gpu_buffer *xl;             /* the last prefill row, normalised [dim] */
     plume_gpu_buffer *logits;         /* [max(n_seqs, 1)][vocab] */
+    plume_gpu_buffer *logits_all;     /* [cap_rows][vocab], made on the first plume_lm_prefill_all */
     plume_gpu_buffer *amax;           /* uint32 [n_seqs]: the greedy or drawn next tokens */
     plume_gpu_buffer *draws;          /* plume_gpu_draw [n_seqs] */
     plume_gpu_buffer *mix;            /* [n_seqs] rows of MIX_ROW bytes: each decoded row's mixture */
@@ -59,7 +60,7 @@ struct plume_lm_batch {
     unsigned char *pending;           /* [n_seqs] rows of MIX_ROW: what each sequence's next logits mix */
 };
 
-enum { PRE_NONE, PRE_LOGITS, PRE_HIDDEN };
+enum { PRE_NONE, PRE_LOGITS, PRE_HIDDEN, PRE_ALL };
 
 /* ---- loading ---------------------------------------------------------------- */
 
@@ -370,7 +371,7 @@ void plume_lm_batch_free(plume_lm_batch *b) {
         plume_gpu_buffer_free(b->vc[l]);
     }
     plume_gpu_buffer *bufs[] = { b->rows, b->x, b->xb, b->xo, b->q, b->k, b->v, b->att, b->hb, b->hb2,
-                                 b->xl, b->logits, b->amax, b->draws, b->mix };
+                                 b->xl, b->logits, b->logits_all, b->amax, b->draws, b->mix };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) plume_gpu_buffer_free(bufs[i]);
     lm_gpu_unlock();
     free(b->kc);
@@ -545,8 +546,9 @@ static plume_gpu_rec *record_decode(plume_lm_batch *b, uint32_t n, int draw, plu
     return rec;
 }
 
-/* Prefill: the classifier only for the last row (PRE_LOGITS), or nothing more (PRE_HIDDEN
- * leaves every row's final state in xb for the caller; PRE_NONE is a chunk before the last). */
+/* Prefill: the classifier only for the last row (PRE_LOGITS), for every row (PRE_ALL, into
+ * logits_all), or nothing more (PRE_HIDDEN leaves every row's final state in xb for the
+ * caller; PRE_NONE is a chunk before the last). */
 static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, plume_error *err) {
     const plume_lm *lm = b->lm;
     const uint32_t dim = (uint32_t)lm->info.dim;
@@ -560,6 +562,7 @@ static plume_gpu_rec *record_prefill(plume_lm_batch *b, uint32_t n, int mode, pl
              plume_gpu_mix(rec, b->logits, b->mix, 1, (uint32_t)lm->info.vocab_size, PLUME_MIX_MAX, err) ||
              plume_gpu_argmax(rec, b->logits, b->amax, 1, (uint32_t)lm->info.vocab_size, err);
     }
+    if (!rc && mode == PRE_ALL) rc = plume_gpu_matmul(rec, lm->output, b->xb, b->logits_all, n, err);
     if (rc || plume_gpu_rec_end(rec, err)) {
         plume_gpu_rec_free(rec);
         return NULL;
@@ -664,6 +667,26 @@ int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens, int n, f
     if (check_room(b, seq, n, err) || check_tokens(b, tokens, n, err)) return -1;
     lm_gpu_lock();
     int rc = prefill_locked(b, seq, tokens, n, logits ? PRE_LOGITS : PRE_NONE, logits, err);
+    lm_gpu_unlock();
+    return rc;
+}
+
+int plume_lm_prefill_all(plume_lm_batch *b, int seq, const int32_t *tokens, int n, float *logits, plume_error *err) {
+    const uint64_t V = (uint64_t)b->lm->info.vocab_size;
+    if (n < 1) return plume_fail(err, "%s: prefill of %d tokens: nothing to do", b->lm->path, n);
+    if (!logits) return plume_fail(err, "%s: prefill_all needs a logits array", b->lm->path);
+    if (check_room(b, seq, n, err) || check_tokens(b, tokens, n, err)) return -1;
+    lm_gpu_lock();
+    int rc = 0;
+    if (!b->logits_all &&
+        !(b->logits_all = plume_gpu_buffer_create(b->lm->gpu, (uint64_t)b->cap_rows * V * 4, PLUME_GPU_BUFFER_HOST, err)))
+        rc = plume_fail_prefix(err, "%s: logits for %d rows: ", b->lm->path, b->cap_rows);
+    for (int done = 0; !rc && done < n;) {
+        int m = n - done < PREFILL_CHUNK ? n - done : PREFILL_CHUNK;
+        rc = prefill_locked(b, seq, tokens + done, m, PRE_ALL, NULL, err) ||
+             plume_gpu_download(b->logits_all, 0, logits + (size_t)done * V, (uint64_t)m * V * 4, err);
+        done += m;
+    }
     lm_gpu_unlock();
     return rc;
 }

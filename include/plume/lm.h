@@ -125,6 +125,11 @@ PLUME_API void plume_lm_batch_reset(plume_lm_batch *b, int seq);
  * logits is not NULL, writes the vocab_size logits after the last one. */
 PLUME_API int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens, int n,
                                float *logits, plume_error *err);
+/* Like plume_lm_prefill, but writes the logits after every token: logits[i*vocab_size ..]
+ * are the logits after tokens[0..i] (n x vocab_size floats), for perplexity and for checks
+ * against a reference implementation. */
+PLUME_API int plume_lm_prefill_all(plume_lm_batch *b, int seq, const int32_t *tokens, int n, float *logits,
+                                   plume_error *err);
 /* One step for several sequences at once: appends tokens[i] to sequence seqs[i]
  * for i < n (each seq at most once), reading the weights once for all of them.
  * Writes logits[i*vocab_size ..] when logits is not NULL and the greedy choice
