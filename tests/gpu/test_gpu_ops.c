@@ -295,8 +295,11 @@ static void test_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv, uint
  * three rows of three sequences, one at position 0 (only its own k and v), one mid-cache,
  * one at the last position. Same arithmetic in the same order: bit for bit, the caches
  * too. */
-static void test_rope_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv, uint32_t hd, int neox) {
+static void test_rope_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv, uint32_t hd, int neox,
+                                int with_factors) {
     plume_error err;
+    float factors[64];
+    for (uint32_t j = 0; j < hd / 2; j++) factors[j] = 1.0f / (1.0f + (float)j);
     const uint32_t ctx = 40, n_seq = 3, n = 3, kv_dim = n_kv * hd, q_dim = n_heads * hd;
     size_t cache = (size_t)n_seq * ctx * kv_dim;
     float *kc0 = rand_vec((uint32_t)cache), *vc0 = rand_vec((uint32_t)cache);
@@ -307,13 +310,14 @@ static void test_rope_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv,
         plume_gpu_buffer *bq = t_buffer(gpu, q, (uint64_t)n * q_dim * 4), *bk = t_buffer(gpu, k, (uint64_t)n * kv_dim * 4),
                          *bv = t_buffer(gpu, v, (uint64_t)n * kv_dim * 4), *br = t_buffer(gpu, rows, sizeof rows),
                          *bkc = t_buffer(gpu, kc0, cache * 4), *bvc = t_buffer(gpu, vc0, cache * 4),
-                         *bo = t_buffer(gpu, NULL, (uint64_t)n * q_dim * 4);
+                         *bo = t_buffer(gpu, NULL, (uint64_t)n * q_dim * 4),
+                         *bf = with_factors ? t_buffer(gpu, factors, hd / 2 * 4) : NULL;
         plume_gpu_rec *rec = begin(gpu);
         if (fused) {
             T_OK(plume_gpu_rope_attention(rec, bq, bk, bv, br, bkc, bvc, bo, n, n_heads, n_kv, hd, ctx, 10000.0f, neox,
-                                          NULL, &err));
+                                          bf, &err));
         } else {
-            T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, n_heads, n_kv, hd, ctx, 10000.0f, neox, NULL, &err));
+            T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, n_heads, n_kv, hd, ctx, 10000.0f, neox, bf, &err));
             T_OK(plume_gpu_attention(rec, bq, bkc, bvc, br, bo, n, n_heads, n_kv, hd, ctx, &err));
         }
         run(rec);
@@ -322,12 +326,12 @@ static void test_rope_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv,
         t_download(bkc, kc[fused], cache * 4);
         t_download(bvc, vc[fused], cache * 4);
         plume_gpu_buffer_free(bq), plume_gpu_buffer_free(bk), plume_gpu_buffer_free(bv), plume_gpu_buffer_free(br);
-        plume_gpu_buffer_free(bkc), plume_gpu_buffer_free(bvc), plume_gpu_buffer_free(bo);
+        plume_gpu_buffer_free(bkc), plume_gpu_buffer_free(bvc), plume_gpu_buffer_free(bo), plume_gpu_buffer_free(bf);
     }
     CHECK_MSG(!memcmp(out[0], out[1], (size_t)n * q_dim * 4) && !memcmp(kc[0], kc[1], cache * 4) &&
                   !memcmp(vc[0], vc[1], cache * 4),
-              "rope_attention (heads %u/%u, head_dim %u, neox %d) differs from rope_kv_store + attention", n_heads, n_kv,
-              hd, neox);
+              "rope_attention (heads %u/%u, head_dim %u, neox %d, factors %d) differs from rope_kv_store + attention",
+              n_heads, n_kv, hd, neox, with_factors);
     for (int i = 0; i < 2; i++) free(out[i]), free(kc[i]), free(vc[i]);
     free(kc0), free(vc0), free(q), free(k), free(v);
 }
@@ -353,6 +357,26 @@ static void test_elementwise(plume_gpu *gpu, uint32_t count) {
     CHECK_MSG(exact, "add count=%u differs", count);
     plume_gpu_buffer_free(bg), plume_gpu_buffer_free(bu), plume_gpu_buffer_free(bo);
     free(g), free(u), free(o), free(ref);
+}
+
+/* A bias row added to every row: one float add each, so the result equals the host's exactly. */
+static void test_add_bias(plume_gpu *gpu, uint32_t n, uint32_t dim) {
+    plume_error err;
+    float *x = rand_vec(n * dim), *bias = rand_vec(dim), *o = malloc((size_t)n * dim * 4);
+    plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *bb = t_buffer(gpu, bias, dim * 4);
+    plume_gpu_rec *rec = begin(gpu);
+    T_OK(plume_gpu_add_bias(rec, bx, bb, n, dim, &err));
+    run(rec);
+    t_download(bx, o, (uint64_t)n * dim * 4);
+    int exact = 1;
+    for (uint32_t i = 0; i < n * dim; i++) exact &= o[i] == x[i] + bias[i % dim];
+    CHECK_MSG(exact, "add_bias %u x %u differs from the host's sums", n, dim);
+    /* a bias shorter than dim is refused, naming it */
+    rec = begin(gpu);
+    CHECK(plume_gpu_add_bias(rec, bx, bb, 1, dim + 1, &err) < 0 && strstr(err.msg, "bias"));
+    run(rec);
+    plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bb);
+    free(x), free(bias), free(o);
 }
 
 static void test_argmax(plume_gpu *gpu, uint32_t dim) {
@@ -458,12 +482,17 @@ int main(void) {
         test_attention(gpu, 8, 4, 8);
         test_attention(gpu, 6, 2, 64);
         test_attention(gpu, 4, 2, 6);
-        test_rope_attention(gpu, 6, 2, 64, 0);
+        test_rope_attention(gpu, 6, 2, 64, 0, 0);
+        test_rope_attention(gpu, 6, 2, 64, 1, 1);
     }
     plume_gpu_set_attention_chunk(gpu, 0);
-    test_rope_attention(gpu, 8, 4, 8, 0);
-    test_rope_attention(gpu, 6, 2, 64, 1);
-    test_rope_attention(gpu, 4, 2, 6, 0);   /* head_dim % 4 != 0 */
+    test_rope_attention(gpu, 8, 4, 8, 0, 0);
+    test_rope_attention(gpu, 6, 2, 64, 1, 0);
+    test_rope_attention(gpu, 4, 2, 6, 0, 0);   /* head_dim % 4 != 0 */
+    test_rope_attention(gpu, 8, 4, 8, 0, 1);
+    test_rope_attention(gpu, 6, 2, 64, 1, 1);
+    test_add_bias(gpu, 5, 24);
+    test_add_bias(gpu, 3, 1000);
     test_elementwise(gpu, 1000);
     test_elementwise(gpu, 7);
     test_argmax(gpu, 1000);
