@@ -29,6 +29,7 @@ typedef struct plume_command {
     X(convert,  "convert a llama2.c model and tokenizer to GGUF") \
     X(devices,  "list Vulkan devices") \
     X(bench,    "measure prompt and decode speed of a model") \
+    X(perplexity, "perplexity of a model on a text or token ids (per-token NLL with --json)") \
     X(experiment, "run several graphs over one test split and tabulate BLEU/ROUGE")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
