@@ -199,7 +199,7 @@ static int load_info(plume_lm *lm, plume_error *err) {
     in->n_layers = (int)hp->n_layer;
     in->n_heads = (int)hp->n_head;
     in->n_kv_heads = (int)hp->n_head_kv;
-    in->head_dim = (int)(hp->n_embd / hp->n_head);
+    in->head_dim = (int)hp->head_dim;
     in->vocab_size = (int)hp->n_vocab;
     in->ctx_len = (int)hp->n_ctx;
     in->bos = lm->tok ? plume_tokenizer_bos(lm->tok) : -1;

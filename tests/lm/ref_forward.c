@@ -6,18 +6,26 @@
 #include "ref_forward.h"
 
 int ref_alloc(ref_model *m, int tied) {
-    const size_t d = (size_t)m->dim, h = (size_t)m->hidden_dim, L = (size_t)m->n_layers;
-    const size_t kv = d / (size_t)m->n_heads * (size_t)m->n_kv_heads, V = (size_t)m->vocab;
-    size_t total = V * d + L * d * 2 + L * (d * d * 2 + kv * d * 2) + L * h * d * 3 + d + (tied ? 0 : V * d);
+    if (!m->head_dim) m->head_dim = m->dim / m->n_heads;
+    const size_t d = (size_t)m->dim, h = (size_t)m->hidden_dim, L = (size_t)m->n_layers, hs = (size_t)m->head_dim;
+    const size_t kv = hs * (size_t)m->n_kv_heads, qd = hs * (size_t)m->n_heads, V = (size_t)m->vocab;
+    size_t total = V * d + L * d * 2 + L * (qd * d * 2 + kv * d * 2) + L * h * d * 3 + d + (tied ? 0 : V * d) +
+                   L * (qd + 2 * kv) + L * 2 * hs + hs / 2;
     m->owned = calloc(total, sizeof(float));
     if (!m->owned) return -1;
     float *p = m->owned;
     m->tok_embd = p; p += V * d;
     m->attn_norm = p; p += L * d;
-    m->wq = p; p += L * d * d;
+    m->wq = p; p += L * qd * d;
     m->wk = p; p += L * kv * d;
     m->wv = p; p += L * kv * d;
-    m->wo = p; p += L * d * d;
+    m->wo = p; p += L * d * qd;
+    m->bq = p; p += L * qd;
+    m->bk = p; p += L * kv;
+    m->bv = p; p += L * kv;
+    m->q_norm = p; p += L * hs;
+    m->k_norm = p; p += L * hs;
+    m->rope_factors = p; p += hs / 2;
     m->ffn_norm = p; p += L * d;
     m->w1 = p; p += L * h * d;
     m->w2 = p; p += L * d * h;
@@ -74,15 +82,16 @@ fail:
 }
 
 int ref_state_alloc(ref_state *s, const ref_model *m) {
-    const size_t d = (size_t)m->dim, kv = d / (size_t)m->n_heads * (size_t)m->n_kv_heads;
+    const size_t d = (size_t)m->dim, hs = (size_t)(m->head_dim ? m->head_dim : m->dim / m->n_heads);
+    const size_t kv = hs * (size_t)m->n_kv_heads, qd = hs * (size_t)m->n_heads, wide = qd > d ? qd : d;
     memset(s, 0, sizeof *s);
     s->x = calloc(d, sizeof(float));
-    s->xb = calloc(d, sizeof(float));
+    s->xb = calloc(wide, sizeof(float));
     s->xb2 = calloc(d, sizeof(float));
     s->hidden = calloc(d, sizeof(float));
     s->hb = calloc((size_t)m->hidden_dim, sizeof(float));
     s->hb2 = calloc((size_t)m->hidden_dim, sizeof(float));
-    s->q = calloc(d, sizeof(float));
+    s->q = calloc(qd, sizeof(float));
     s->att = calloc((size_t)m->n_heads * (size_t)m->seq_len, sizeof(float));
     s->logits = calloc((size_t)m->vocab, sizeof(float));
     s->key_cache = calloc((size_t)m->n_layers * (size_t)m->seq_len * kv, sizeof(float));
@@ -126,11 +135,12 @@ static void softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] = (float)(x[i] / sum);
 }
 
-/* Rotates one head's vector in place by the angles of position pos. */
-static void rope(float *v, int head_dim, int pos, float base, int neox) {
+/* Rotates one head's vector in place by the angles of position pos (pair i's frequency times
+ * factors[i] where factors is not NULL). */
+static void rope(float *v, int head_dim, int pos, float base, int neox, const float *factors) {
     const int half = head_dim / 2;
     for (int i = 0; i < half; i++) {
-        double theta = pos * pow(base, -2.0 * i / head_dim);
+        double theta = pos * pow(base, -2.0 * i / head_dim) * (factors ? factors[i] : 1.0);
         float c = (float)cos(theta), s = (float)sin(theta);
         int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
         float x0 = v[a], x1 = v[b];
@@ -140,18 +150,30 @@ static void rope(float *v, int head_dim, int pos, float base, int neox) {
 }
 
 float *ref_forward(const ref_model *m, ref_state *s, int token, int pos) {
-    const int d = m->dim, hs = d / m->n_heads, kv = hs * m->n_kv_heads, h = m->hidden_dim;
-    const int group = m->n_heads / m->n_kv_heads;
+    const int d = m->dim, hs = m->head_dim ? m->head_dim : d / m->n_heads, kv = hs * m->n_kv_heads, h = m->hidden_dim;
+    const int group = m->n_heads / m->n_kv_heads, qd = hs * m->n_heads;
+    const float *factors = m->has_factors ? m->rope_factors : NULL;
     memcpy(s->x, m->tok_embd + (size_t)token * d, (size_t)d * sizeof(float));
     for (int l = 0; l < m->n_layers; l++) {
         rmsnorm(s->xb, s->x, m->attn_norm + (size_t)l * d, d, m->norm_eps);
         float *kc = s->key_cache + ((size_t)l * m->seq_len + pos) * kv;
         float *vc = s->value_cache + ((size_t)l * m->seq_len + pos) * kv;
-        matvec(s->q, s->xb, m->wq + (size_t)l * d * d, d, d);
+        matvec(s->q, s->xb, m->wq + (size_t)l * qd * d, d, qd);
         matvec(kc, s->xb, m->wk + (size_t)l * kv * d, d, kv);
         matvec(vc, s->xb, m->wv + (size_t)l * kv * d, d, kv);
-        for (int hd = 0; hd < m->n_heads; hd++) rope(s->q + hd * hs, hs, pos, m->rope_base, m->rope_neox);
-        for (int hd = 0; hd < m->n_kv_heads; hd++) rope(kc + hd * hs, hs, pos, m->rope_base, m->rope_neox);
+        if (m->has_bias) {
+            for (int i = 0; i < qd; i++) s->q[i] += m->bq[(size_t)l * qd + i];
+            for (int i = 0; i < kv; i++) kc[i] += m->bk[(size_t)l * kv + i];
+            for (int i = 0; i < kv; i++) vc[i] += m->bv[(size_t)l * kv + i];
+        }
+        if (m->has_qk_norm) {
+            for (int hd = 0; hd < m->n_heads; hd++)
+                rmsnorm(s->q + hd * hs, s->q + hd * hs, m->q_norm + (size_t)l * hs, hs, m->norm_eps);
+            for (int hd = 0; hd < m->n_kv_heads; hd++)
+                rmsnorm(kc + hd * hs, kc + hd * hs, m->k_norm + (size_t)l * hs, hs, m->norm_eps);
+        }
+        for (int hd = 0; hd < m->n_heads; hd++) rope(s->q + hd * hs, hs, pos, m->rope_base, m->rope_neox, factors);
+        for (int hd = 0; hd < m->n_kv_heads; hd++) rope(kc + hd * hs, hs, pos, m->rope_base, m->rope_neox, factors);
         for (int hd = 0; hd < m->n_heads; hd++) {
             const float *q = s->q + hd * hs;
             float *att = s->att + (size_t)hd * m->seq_len;
@@ -171,7 +193,7 @@ float *ref_forward(const ref_model *m, ref_state *s, int token, int pos) {
                 out[i] = (float)acc;
             }
         }
-        matvec(s->xb2, s->xb, m->wo + (size_t)l * d * d, d, d);
+        matvec(s->xb2, s->xb, m->wo + (size_t)l * d * qd, qd, d);
         for (int i = 0; i < d; i++) s->x[i] += s->xb2[i];
         rmsnorm(s->xb, s->x, m->ffn_norm + (size_t)l * d, d, m->norm_eps);
         matvec(s->hb, s->xb, m->w1 + (size_t)l * h * d, d, h);

@@ -2,7 +2,10 @@
  * float weights, double accumulation in the dot products. The product runs the
  * model on the GPU (engine/lm/model.c); this is what its logits are checked against.
  * Written from the llama architecture itself (the order of operations of
- * llama2.c's run.c: RMSNorm, RoPE, causal grouped-query attention, SwiGLU). */
+ * llama2.c's run.c: RMSNorm, RoPE, causal grouped-query attention, SwiGLU), with the
+ * variants of llama.cpp's llama, qwen2 and qwen3 graphs: q/k/v biases after the projections,
+ * an RMS norm over each q and k head before RoPE, a head size apart from dim / n_heads, and
+ * per-pair RoPE frequency multipliers. */
 #ifndef PLUME_TEST_REF_FORWARD_H
 #define PLUME_TEST_REF_FORWARD_H
 #include <stddef.h>
@@ -12,10 +15,15 @@ typedef struct ref_model {
     int dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab, seq_len;
     float rope_base, norm_eps;
     int rope_neox;            /* 0: rotate pairs (2i, 2i+1); 1: pairs (i, i + head_dim/2) */
-    /* row-major W[out][in], layers stacked */
+    int head_dim;             /* 0 before ref_alloc: dim / n_heads */
+    int has_bias, has_qk_norm, has_factors;   /* which of the optional tensors below are used */
+    /* row-major W[out][in], layers stacked; q_dim = n_heads * head_dim */
     float *tok_embd;          /* [vocab][dim] */
     float *attn_norm;         /* [L][dim] */
-    float *wq, *wk, *wv, *wo; /* [L][dim][dim], [L][kv_dim][dim] x2, [L][dim][dim] */
+    float *wq, *wk, *wv, *wo; /* [L][q_dim][dim], [L][kv_dim][dim] x2, [L][dim][q_dim] */
+    float *bq, *bk, *bv;      /* [L][q_dim], [L][kv_dim] x2 (has_bias) */
+    float *q_norm, *k_norm;   /* [L][head_dim] (has_qk_norm) */
+    float *rope_factors;      /* [head_dim / 2]: pair i's frequency multiplier (has_factors) */
     float *ffn_norm;          /* [L][dim] */
     float *w1, *w2, *w3;      /* gate [L][hidden][dim], down [L][dim][hidden], up [L][hidden][dim] */
     float *out_norm;          /* [dim] */
@@ -31,8 +39,8 @@ typedef struct ref_state {
 
 /* Reads a llama2.c legacy checkpoint (7-int header, float32 weights). 0 or -1. */
 int ref_load_llama2c(ref_model *m, const char *path);
-/* Allocates m->owned for the given shape and points the tensors into it
- * (tied: wcls = tok_embd). 0 or -1. */
+/* Allocates m->owned for the given shape (head_dim 0 becomes dim / n_heads) and points the
+ * tensors into it, the optional ones too (tied: wcls = tok_embd). 0 or -1. */
 int ref_alloc(ref_model *m, int tied);
 void ref_free(ref_model *m);
 int ref_state_alloc(ref_state *s, const ref_model *m);

@@ -32,9 +32,20 @@ int ref_load_gguf(ref_model *m, const char *path) {
     m->rope_base = hp.rope_freq_base;
     m->norm_eps = hp.rms_eps;
     m->rope_neox = hp.rope_style == PLUME_ROPE_NEOX;
+    m->head_dim = (int)hp.head_dim;
+    m->has_bias = hp.qkv_bias;
+    m->has_qk_norm = hp.qk_norm;
+    m->has_factors = hp.rope_freqs || hp.rope_freq_scale != 1.0f;
     int rc = -1;
     if (ref_alloc(m, hp.tied_output)) goto out;
-    const size_t d = (size_t)m->dim, h = (size_t)m->hidden_dim, kv = d / (size_t)m->n_heads * (size_t)m->n_kv_heads;
+    const size_t d = (size_t)m->dim, h = (size_t)m->hidden_dim, hs = (size_t)m->head_dim;
+    const size_t kv = hs * (size_t)m->n_kv_heads, qd = hs * (size_t)m->n_heads;
+    for (size_t i = 0; i < hs / 2; i++) m->rope_factors[i] = hp.rope_freq_scale;
+    if (hp.rope_freqs) {
+        float ff[512];
+        if (hs / 2 > 512 || get(g, -1, "rope_freqs.weight", ff, hs / 2)) goto out;
+        for (size_t i = 0; i < hs / 2; i++) m->rope_factors[i] /= ff[i];
+    }
     if (get(g, -1, "token_embd.weight", m->tok_embd, (size_t)m->vocab * d) ||
         get(g, -1, "output_norm.weight", m->out_norm, d) ||
         (!hp.tied_output && get(g, -1, "output.weight", m->wcls, (size_t)m->vocab * d)))
@@ -42,10 +53,15 @@ int ref_load_gguf(ref_model *m, const char *path) {
     for (int l = 0; l < m->n_layers; l++) {
         if (get(g, l, "attn_norm.weight", m->attn_norm + l * d, d) ||
             get(g, l, "ffn_norm.weight", m->ffn_norm + l * d, d) ||
-            get(g, l, "attn_q.weight", m->wq + l * d * d, d * d) ||
+            get(g, l, "attn_q.weight", m->wq + l * qd * d, qd * d) ||
             get(g, l, "attn_k.weight", m->wk + l * kv * d, kv * d) ||
             get(g, l, "attn_v.weight", m->wv + l * kv * d, kv * d) ||
-            get(g, l, "attn_output.weight", m->wo + l * d * d, d * d) ||
+            get(g, l, "attn_output.weight", m->wo + l * d * qd, d * qd) ||
+            (m->has_bias && (get(g, l, "attn_q.bias", m->bq + l * qd, qd) ||
+                             get(g, l, "attn_k.bias", m->bk + l * kv, kv) ||
+                             get(g, l, "attn_v.bias", m->bv + l * kv, kv))) ||
+            (m->has_qk_norm && (get(g, l, "attn_q_norm.weight", m->q_norm + l * hs, hs) ||
+                                get(g, l, "attn_k_norm.weight", m->k_norm + l * hs, hs))) ||
             get(g, l, "ffn_gate.weight", m->w1 + l * h * d, h * d) ||
             get(g, l, "ffn_down.weight", m->w2 + l * d * h, d * h) ||
             get(g, l, "ffn_up.weight", m->w3 + l * h * d, h * d))
