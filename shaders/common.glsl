@@ -7,13 +7,24 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
+// The formats the kernels read (engine/gpu/gpu_weight.h's GPU_FMT_*; the ggml types are
+// repacked onto them at upload):
 #define TYPE_F32 0u
 #define TYPE_F16 1u
-#define TYPE_Q4_0 2u
-#define TYPE_Q8_0 8u
+#define TYPE_Q4_0 2u    // nibbles, scale * (q - 8), a scale per 32 (Q4_0)
+#define TYPE_Q4_1 3u    // nibbles, scale * q + min, per 32 (Q4_1, Q4_K)
+#define TYPE_Q8_0 8u    // int8, scale * q, per 32 (Q8_0, Q5_0)
+#define TYPE_Q8_M 9u    // int8, scale * q + min, per 32 (Q5_1, Q5_K)
+#define TYPE_Q8_16 10u  // int8, scale * q, a scale per 16 (Q6_K)
 
-// The k-th group of 4 values of texel t (k < 1, 2, 4 or 8 for F32, F16, Q8_0, Q4_0).
-// Q8_0 bytes are little-endian within each uint: byte 0 is value 0. Q4_0 is repacked so
+// Macros, not functions, so that spec-constant expressions may use them.
+#define type_nibbles(t) ((t) == TYPE_Q4_0 || (t) == TYPE_Q4_1)
+#define type_has_min(t) ((t) == TYPE_Q4_1 || (t) == TYPE_Q8_M)
+// values per scale (0: not quantized)
+#define type_block(t) ((t) == TYPE_F32 || (t) == TYPE_F16 ? 0u : ((t) == TYPE_Q8_16 ? 16u : 32u))
+
+// The k-th group of 4 values of texel t (k < 1, 2, 4 or 8 for F32, F16, int8, nibbles).
+// int8 bytes are little-endian within each uint: byte 0 is value 0. Nibbles are repacked so
 // that value e of a block is nibble e % 8 of word e / 8 (the scale is applied outside).
 vec4 decode4(uint type, uvec4 t, uint k) {
     if (type == TYPE_F32) return uintBitsToFloat(t);
@@ -21,9 +32,9 @@ vec4 decode4(uint type, uvec4 t, uint k) {
         uvec2 h = k == 0u ? t.xy : t.zw;
         return vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
     }
-    if (type == TYPE_Q4_0) {
+    if (type_nibbles(type)) {
         uint u = t[k >> 1u] >> ((k & 1u) * 16u);
-        return vec4((uvec4(u) >> uvec4(0u, 4u, 8u, 12u)) & 15u) - 8.0;
+        return vec4((uvec4(u) >> uvec4(0u, 4u, 8u, 12u)) & 15u) - (type == TYPE_Q4_0 ? 8.0 : 0.0);
     }
     uint u = t[k];
     return vec4(ivec4(uvec4(u) << uvec4(24u, 16u, 8u, 0u)) >> 24);
@@ -36,11 +47,11 @@ uint wtexel(uint r, uint j, uint n) {
     return ((r >> 3u) * n + j) * 8u + (r & 7u);
 }
 
-// Q8_0 and Q4_0 scales (f32): 4 consecutive blocks of a row per 16-byte texel, rows
-// interleaved like the weights, so that one fetch serves 4 blocks: block b of row r is
-// component b % 4 of this texel (gpu_weight.c).
-uint scale_texel(uint r, uint b, uint cols) {
-    return wtexel(r, b >> 2u, (cols / 32u + 3u) / 4u);
+// The quantized formats' scales (f32), and minimums likewise: 4 consecutive blocks of a row
+// per 16-byte texel, rows interleaved like the weights, so that one fetch serves 4 blocks:
+// block b (of `block` values) of row r is component b % 4 of this texel (gpu_weight.c).
+uint scale_texel(uint r, uint b, uint cols, uint block) {
+    return wtexel(r, b >> 2u, (cols / block + 3u) / 4u);
 }
 
 // Rotary position embedding, one arithmetic for rope, rope_backward, rope_store and decode

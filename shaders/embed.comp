@@ -7,10 +7,13 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 64;
 layout(constant_id = 1) const uint TYPE = 0;
-const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));
+const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (type_nibbles(TYPE) ? 8u : 4u));
+const uint BLOCK = type_block(TYPE);
+const uint TPB = BLOCK == 0u ? 1u : BLOCK / (CH * 4u);   // texels per scale
 
 layout(binding = 0) uniform usamplerBuffer W;
-layout(binding = 1) uniform samplerBuffer S;   // Q8_0, Q4_0 scales (scale_texel), an R32F texel view
+layout(binding = 1) uniform samplerBuffer S;   // quantized formats' scales (scale_texel), an R32F texel view
+layout(binding = 4) uniform samplerBuffer M;   // and minimums (Q4_1, Q8_M)
 layout(binding = 2) readonly buffer Rows { Row rows[]; };
 layout(binding = 3) writeonly buffer O { float o[]; };
 layout(push_constant) uniform Push {
@@ -25,11 +28,12 @@ void main() {
         if (tok < p.r0 || tok - p.r0 >= p.part_rows) continue;
         uint r = tok - p.r0;
         uvec4 t = texelFetch(W, int(wtexel(r, j, p.tpr)));
-        uint b = TYPE == TYPE_Q8_0 ? j / 2u : j;   // the block (its scale: element 4 texel + b % 4)
-        float s = TYPE == TYPE_Q8_0 || TYPE == TYPE_Q4_0 ? texelFetch(S, int(scale_texel(r, b, p.cols) * 4u + (b & 3u))).r
-                                                         : 1.0;
+        uint b = j / TPB;   // the block (its scale: element 4 texel + b % 4)
+        int si = BLOCK != 0u ? int(scale_texel(r, b, p.cols, max(BLOCK, 1u)) * 4u + (b & 3u)) : 0;
+        float s = BLOCK != 0u ? texelFetch(S, si).r : 1.0;
+        float m = type_has_min(TYPE) ? texelFetch(M, si).r : 0.0;
         for (uint k = 0u; k < CH; k++) {
-            vec4 v = decode4(TYPE, t, k) * s;
+            vec4 v = decode4(TYPE, t, k) * s + m;
             uint c = j * CH * 4u + k * 4u;
             for (uint e = 0u; e < 4u; e++)
                 if (c + e < p.cols) o[i * p.cols + c + e] = v[e];

@@ -28,11 +28,16 @@ layout(constant_id = 7) const uint XSHARE = 0;
 // 1: after the product, the residual add and the norm that follow it (see norm_after):
 // h += y, out = rmsnorm(h) * g, so that a decode step needs no dispatch of its own for them.
 layout(constant_id = 8) const uint NORM = 0;
-const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (TYPE == TYPE_Q8_0 ? 4u : 8u));  // vec4s per texel
+const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (type_nibbles(TYPE) ? 8u : 4u));  // vec4s per texel
 const uint EPT = CH * 4u;                                            // values per texel
+const uint BLOCK = type_block(TYPE);                                 // values per scale (0: none)
+const uint TPB = BLOCK == 0u ? 1u : BLOCK / EPT;                     // texels per scale
+// Q4_1 and Q8_M add a minimum per block: min * (the sum of x over the block) joins the
+// scaled dot product.
+const bool MINS = type_has_min(TYPE);
 
 layout(binding = 0) uniform usamplerBuffer W;
-layout(binding = 1) uniform usamplerBuffer S;  // Q8_0, Q4_0 scales: 4 blocks' f32 per texel (scale_texel)
+layout(binding = 1) uniform usamplerBuffer S;  // quantized formats' scales: 4 blocks' f32 per texel (scale_texel)
 layout(binding = 2) readonly buffer X { float x[]; };
 layout(binding = 4) uniform usamplerBuffer X4;   // the same x through a texel view, where cols % 4 == 0
 layout(binding = 3) coherent buffer Y { float y[]; };   // read back by NORM's last invocation
@@ -48,6 +53,8 @@ layout(binding = 9) coherent buffer H { float h[]; };
 layout(binding = 10) readonly buffer G { float norm_w[]; };
 layout(binding = 11) writeonly buffer XN { float xn[]; };
 layout(binding = 12) coherent buffer Done { uint done[]; };
+layout(binding = 13) uniform usamplerBuffer M;   // MINS: the minimums, laid out as the scales
+layout(binding = 14) uniform usamplerBuffer M3;
 layout(push_constant) uniform Push {
     uint rows, cols, n, row_offset, y_stride, tpr;
     uint rows_k, rows_v;
@@ -64,8 +71,14 @@ uvec4 fetch_w(uint m, uint i) {
 
 // The scales of blocks 4 g .. 4 g + 3 of a row, of W (m = 0) or W3.
 vec4 fetch_scale4(uint m, uint row, uint g) {
-    int i = int(scale_texel(row, 4u * g, p.cols));
+    int i = int(scale_texel(row, 4u * g, p.cols, max(BLOCK, 1u)));
     return uintBitsToFloat(m == 0u ? texelFetch(S, i) : texelFetch(S3, i));
+}
+
+// The minimums of the same blocks (MINS).
+vec4 fetch_min4(uint m, uint row, uint g) {
+    int i = int(scale_texel(row, 4u * g, p.cols, max(BLOCK, 1u)));
+    return uintBitsToFloat(m == 0u ? texelFetch(M, i) : texelFetch(M3, i));
 }
 
 float acc[TR][TB];
@@ -75,14 +88,14 @@ vec4 w3[TR][CH];
 // Quantized types: a texel's integer values are dotted with x first and the sum is scaled
 // once per token, instead of scaling each decoded value (4-10% faster for one token on
 // lavapipe, the same for tiles of 8).
-float ws[TR], ws3[TR];
-const bool QUANT = TYPE == TYPE_Q8_0 || TYPE == TYPE_Q4_0;
+float ws[TR], ws3[TR], wm[TR], wm3[TR];
+const bool QUANT = BLOCK != 0u;
 // Texels per scale fetch: a Q8_0 block of 32 values is two texels, so for one token its
 // scales are fetched once for both (each scale fetch is a gather on lavapipe: 14% of a
 // one-token Q8_0 product's time when it was fetched per texel). Tiles of several tokens
 // share each fetch between the tokens already, and the doubled loop body made them 9-12%
 // slower: one texel per scale fetch there.
-const uint SPAN = TYPE == TYPE_Q8_0 && TB == 1u ? 2u : 1u;
+const uint SPAN = TB == 1u ? TPB : 1u;
 
 // acc + w . x, one product at a time in a fixed order (x, y, z, w), so that every variant
 // (shared x or not, any shape) accumulates a row bit for bit alike. (llvmpipe lowers fma to
@@ -93,11 +106,15 @@ float dot_add(vec4 w, vec4 x, float acc) {
 
 // The scales of texel j's block, for each row of the tile.
 void fetch_scales(uint r0, uint j) {
-    uint b = TYPE == TYPE_Q8_0 ? j / 2u : j;
+    uint b = j / TPB;
     for (uint r = 0u; r < TR; r++) {
         uint rr = min(r0 + r * WG, p.rows - 1u);
         ws[r] = fetch_scale4(0u, rr, b / 4u)[b & 3u];
         if (SWIGLU != 0u) ws3[r] = fetch_scale4(1u, rr, b / 4u)[b & 3u];
+        if (MINS) {
+            wm[r] = fetch_min4(0u, rr, b / 4u)[b & 3u];
+            if (SWIGLU != 0u) wm3[r] = fetch_min4(1u, rr, b / 4u)[b & 3u];
+        }
     }
 }
 
@@ -146,10 +163,11 @@ void step_texel(uint r0, uint t0, uint j, bool tail, uint sub) {
         }
     }
     for (uint b = 0u; b < TB; b++) {
-        float part[TR], part3[TR];
+        float part[TR], part3[TR], xs = 0.0;
         for (uint r = 0u; r < TR; r++) part[r] = part3[r] = 0.0;
         for (uint k = 0u; k < CH; k++) {
             vec4 xv = x_group(t0, b, j, k, tail, sub);
+            if (MINS) xs += (xv.x + xv.y) + (xv.z + xv.w);
             if (QUANT) {
                 for (uint r = 0u; r < TR; r++) part[r] = dot_add(w[r][k], xv, part[r]);
                 if (SWIGLU != 0u)
@@ -164,11 +182,17 @@ void step_texel(uint r0, uint t0, uint j, bool tail, uint sub) {
             for (uint r = 0u; r < TR; r++) acc[r][b] = fma(ws[r], part[r], acc[r][b]);
             if (SWIGLU != 0u)
                 for (uint r = 0u; r < TR; r++) acc3[r][b] = fma(ws3[r], part3[r], acc3[r][b]);
+            if (MINS) {
+                for (uint r = 0u; r < TR; r++) acc[r][b] = fma(wm[r], xs, acc[r][b]);
+                if (SWIGLU != 0u)
+                    for (uint r = 0u; r < TR; r++) acc3[r][b] = fma(wm3[r], xs, acc3[r][b]);
+            }
         }
     }
 }
 
-// XSHARE: chunk c of every row (ws holds its scales: a chunk is one Q8_0 or Q4_0 block).
+// XSHARE: chunk c of every row (ws holds its scales: a chunk is one block of 32; the host
+// does not share x for Q8_16's blocks of 16).
 void step_chunk(uint r0, uint t0, uint c) {
     uint lane = gl_SubgroupInvocationID;
     bool inside = c * XS * 4u + lane * 4u < p.cols;
@@ -225,18 +249,26 @@ void main() {
         // one of a weight texel on lavapipe, and one token's product fetched one per block
         // (12-14% of its time).
         uint chunks = p.cols / 32u;
-        vec4 sc[TR], sc3[TR];
+        vec4 sc[TR], sc3[TR], mn[TR], mn3[TR];
         for (uint c0 = 0u; c0 < chunks; c0 += 4u) {
             for (uint r = 0u; r < TR; r++) {
                 uint rr = min(r0 + r * WG, p.rows - 1u);
                 sc[r] = fetch_scale4(0u, rr, c0 / 4u);
                 if (SWIGLU != 0u) sc3[r] = fetch_scale4(1u, rr, c0 / 4u);
+                if (MINS) {
+                    mn[r] = fetch_min4(0u, rr, c0 / 4u);
+                    if (SWIGLU != 0u) mn3[r] = fetch_min4(1u, rr, c0 / 4u);
+                }
             }
             uint m = min(4u, chunks - c0);
             for (uint q = 0u; q < m; q++) {
                 for (uint r = 0u; r < TR; r++) {
                     ws[r] = sc[r][q];
                     if (SWIGLU != 0u) ws3[r] = sc3[r][q];
+                    if (MINS) {
+                        wm[r] = mn[r][q];
+                        if (SWIGLU != 0u) wm3[r] = mn3[r][q];
+                    }
                 }
                 step_chunk(r0, t0, c0 + q);
             }
@@ -245,7 +277,7 @@ void main() {
         uint chunks = (p.cols + XS * 4u - 1u) / (XS * 4u);
         for (uint c = 0u; c < chunks; c++) step_chunk(r0, t0, c);
     } else {
-        uint full = p.cols / EPT;   // Q8_0: cols % 32 == 0, so full is even and there is no tail
+        uint full = p.cols / EPT;   // quantized: cols % BLOCK == 0, so full is a multiple of TPB and there is no tail
         for (uint j = 0u; j < full; j += SPAN) {
             if (QUANT) fetch_scales(r0, j);
             [[unroll]] for (uint s = 0u; s < SPAN; s++) step_texel(r0, t0, j + s, false, 0u);

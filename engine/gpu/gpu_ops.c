@@ -14,7 +14,7 @@
 /* W, its scales, x, y, x as texels, W3 (SwiGLU up) and its scales, the k and v outputs of
  * a stacked q/k/v weight; the residual, norm weight, norm output and counter of the fused
  * residual add and norm. */
-#define MATMUL_BINDINGS "ttsstttssssss"
+#define MATMUL_BINDINGS "ttsstttsssssstt"
 #define MATMUL_NORM_MAX_N 8   /* the fused norm is one subgroup's work: decoding only */
 #define ATTN_MAX_HEAD_DIM 256
 #define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
@@ -78,19 +78,26 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     if (x == y || (qkv && (x == yk || x == yv || y == yk || y == yv || yk == yv)))
         return plume_fail(err, "%s: x and the outputs must be different buffers", op);
     uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
-    plume_gpu_mm_shape s = gpu_matmul_shape(gpu, w->type, (uint64_t)w->rows * w->cols, n, w3 != NULL);
+    /* Shapes are tuned per kernel family: nibbles as Q4_0, int8 rows as Q8_0. */
+    plume_gpu_type family = w->fmt == GPU_FMT_Q4_0 || w->fmt == GPU_FMT_Q4_1 ? PLUME_GPU_Q4_0
+                            : w->fmt == GPU_FMT_F32 || w->fmt == GPU_FMT_F16 ? w->type
+                                                                             : PLUME_GPU_Q8_0;
+    plume_gpu_mm_shape s = gpu_matmul_shape(gpu, family, (uint64_t)w->rows * w->cols, n, w3 != NULL);
     uint32_t wg = s.wg, tr = s.tr;
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
      * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). Sharing x
      * through shuffles reads it through that view. */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
-    uint32_t spec[9] = {wg, (uint32_t)w->type, tr, tb, xvec, w3 != NULL, qkv != NULL, s.xshare && xvec, nrm != NULL};
+    /* Sharing x walks chunks of 32 values, one scale each: not Q6_K's blocks of 16. */
+    uint32_t xshare = s.xshare && xvec && w->fmt != GPU_FMT_Q8_16;
+    uint32_t spec[9] = {wg, (uint32_t)w->fmt, tr, tb, xvec, w3 != NULL, qkv != NULL, xshare, nrm != NULL};
     plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 36, spec, 9, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
-    snprintf(k->label, sizeof k->label, "%s%s.%s.n%u", op, nrm ? "_add_rmsnorm" : "",
-             w->type == PLUME_GPU_F32 ? "f32" : w->type == PLUME_GPU_F16 ? "f16" : w->type == PLUME_GPU_Q8_0 ? "q8_0" : "q4_0",
-             tb);
+    static const char *const fmt_names[] = {[GPU_FMT_F32] = "f32", [GPU_FMT_F16] = "f16", [GPU_FMT_Q4_0] = "q4_0",
+                                            [GPU_FMT_Q4_1] = "q4_1", [GPU_FMT_Q8_0] = "q8_0", [GPU_FMT_Q8_M] = "q8_m",
+                                            [GPU_FMT_Q8_16] = "q8_16"};
+    snprintf(k->label, sizeof k->label, "%s%s.%s.n%u", op, nrm ? "_add_rmsnorm" : "", fmt_names[w->fmt], tb);
     /* Same shape and type: w3 is split into the same parts as w. */
     for (uint32_t p = 0; p < w->n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
@@ -100,7 +107,7 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
             float eps;
         } push = {nr, w->cols, n, r0, rq, w->tpr, rk, rv, nrm ? nrm->eps : 0.0f};
         const plume_gpu_weight *u = w3 ? w3 : w;
-        plume_gpu_binding b[13] = {
+        plume_gpu_binding b[15] = {
             bind(w->w[p], 0),
             bind(w->scales[p] ? w->scales[p] : gpu->dummy, 0),
             bind(x, xb),
@@ -114,10 +121,12 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
             nrm ? bind(nrm->w, (uint64_t)rq * 4) : bind(gpu->dummy, 16),
             nrm ? bind(nrm->out, yb) : bind(gpu->dummy_out, 16),
             bind(gpu->done, 16),
+            bind(w->mins[p] ? w->mins[p] : gpu->dummy, 0),
+            bind(u->mins[p] ? u->mins[p] : gpu->dummy, 0),
         };
         /* Parts write disjoint rows of the outputs; the barrier only orders the unused ones. */
         if (p > 0) plume_gpu_rec_barrier(rec);
-        if (plume_gpu_rec_dispatch(rec, k, b, 13, &push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
+        if (plume_gpu_rec_dispatch(rec, k, b, 15, &push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
             return plume_fail_prefix(err, "%s %u x %u, n %u: ", op, w->rows, w->cols, n);
     }
     return finish(rec, 0);
@@ -166,20 +175,21 @@ int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu
     if (n == 0) return 0;
     uint64_t ob = (uint64_t)n * table->cols * 4;
     if (need(rows, (uint64_t)n * 16, "embed", "rows", err) || need(out, ob, "embed", "out", err)) return -1;
-    uint32_t spec[2] = {EW_WG, (uint32_t)table->type};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tfss", 20, spec, 2, err);
+    uint32_t spec[2] = {EW_WG, (uint32_t)table->fmt};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tfssf", 20, spec, 2, err);
     if (!k) return -1;
     for (uint32_t p = 0; p < table->n_parts; p++) {
         uint32_t r0 = p * table->rows_per_part;
         uint32_t nr = table->rows - r0 < table->rows_per_part ? table->rows - r0 : table->rows_per_part;
         uint32_t push[5] = {n, table->cols, table->tpr, r0, nr};
-        plume_gpu_binding b[4] = {
+        plume_gpu_binding b[5] = {
             bind(table->w[p], 0),
             bind(table->scales[p] ? table->scales[p] : gpu->dummy, 0),
             bind(rows, (uint64_t)n * 16),
             bind(out, ob),
+            bind(table->mins[p] ? table->mins[p] : gpu->dummy, 0),
         };
-        if (plume_gpu_rec_dispatch(rec, k, b, 4, push, ew_groups(gpu, (uint64_t)n * table->tpr), 1, 1, err))
+        if (plume_gpu_rec_dispatch(rec, k, b, 5, push, ew_groups(gpu, (uint64_t)n * table->tpr), 1, 1, err))
             return plume_fail_prefix(err, "embed: ");
         /* Parts write disjoint rows of out; no barrier needed between them. */
     }

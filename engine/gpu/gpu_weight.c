@@ -11,6 +11,14 @@
  * that value e is nibble e % 8 of word e / 8 (4 consecutive values = 16 consecutive bits),
  * plus the same f32 scale array.
  *
+ * The other block types are repacked into these two shapes without loss: every value's
+ * integer as an int8 (Q5_0 as q - 16, Q5_1 and Q5_K's 5-bit q, Q6_K's q - 32) or a nibble
+ * (Q4_1, Q4_K), and one f32 scale per block of 32 values (16 for Q6_K's sub-blocks), plus an
+ * f32 minimum per block in a second array laid out like the scales where the type adds one
+ * (Q4_1, Q5_1 and the K-quants' d * scale and -dmin * min are computed here, once). The
+ * device bytes per value: Q4_1/Q4_K 6 bits (4 + 2 x 32 / 32), Q5_0 9, Q5_1/Q5_K 10, Q6_K 10
+ * (8 + 32 / 16): the 5- and 6-bit types take more device memory than their files.
+ *
  * Rows are interleaved in groups of RG = 8: texel j of row r is at
  * ((r / 8) * tpr + j) * 8 + r % 8 within its part (a scale texel likewise),
  * and a part is padded with zero rows to a multiple of 8. matmul gives neighbouring
@@ -45,22 +53,50 @@ float gpu_half_to_float(uint16_t h) {
     return f;
 }
 
-uint64_t plume_gpu_type_bytes(plume_gpu_type type, uint64_t rows, uint64_t cols) {
-    if (rows > (1ull << 32) || cols > (1ull << 32)) return 0;
+int gpu_weight_format(plume_gpu_type type) {
     switch (type) {
-    case PLUME_GPU_F32: return rows * cols * 4;
-    case PLUME_GPU_F16: return rows * cols * 2;
-    case PLUME_GPU_Q8_0: return cols % 32 ? 0 : rows * (cols / 32) * 34;
-    case PLUME_GPU_Q4_0: return cols % 32 ? 0 : rows * (cols / 32) * 18;
-    default: return 0;
+    case PLUME_GPU_F32: return GPU_FMT_F32;
+    case PLUME_GPU_F16: return GPU_FMT_F16;
+    case PLUME_GPU_Q4_0: return GPU_FMT_Q4_0;
+    case PLUME_GPU_Q4_1: case PLUME_GPU_Q4_K: return GPU_FMT_Q4_1;
+    case PLUME_GPU_Q8_0: case PLUME_GPU_Q5_0: return GPU_FMT_Q8_0;
+    case PLUME_GPU_Q5_1: case PLUME_GPU_Q5_K: return GPU_FMT_Q8_M;
+    case PLUME_GPU_Q6_K: return GPU_FMT_Q8_16;
+    default: return -1;
     }
 }
 
-static uint64_t row_texels(plume_gpu_type type, uint32_t cols) {
-    uint64_t bytes = type == PLUME_GPU_F32   ? (uint64_t)cols * 4
-                     : type == PLUME_GPU_F16 ? (uint64_t)cols * 2
-                     : type == PLUME_GPU_Q8_0 ? cols
-                                              : cols / 2;
+uint32_t gpu_format_block(int fmt) {
+    return fmt == GPU_FMT_F32 || fmt == GPU_FMT_F16 ? 0 : fmt == GPU_FMT_Q8_16 ? 16 : 32;
+}
+
+int gpu_format_has_min(int fmt) { return fmt == GPU_FMT_Q4_1 || fmt == GPU_FMT_Q8_M; }
+
+/* ggml's block: values and bytes (0 for a type the device does not take). */
+static void ggml_block(plume_gpu_type type, uint32_t *values, uint32_t *bytes) {
+    static const struct { plume_gpu_type t; uint32_t v, b; } blocks[] = {
+        {PLUME_GPU_F32, 1, 4},   {PLUME_GPU_F16, 1, 2},   {PLUME_GPU_Q4_0, 32, 18},  {PLUME_GPU_Q4_1, 32, 20},
+        {PLUME_GPU_Q5_0, 32, 22}, {PLUME_GPU_Q5_1, 32, 24}, {PLUME_GPU_Q8_0, 32, 34}, {PLUME_GPU_Q4_K, 256, 144},
+        {PLUME_GPU_Q5_K, 256, 176}, {PLUME_GPU_Q6_K, 256, 210},
+    };
+    *values = *bytes = 0;
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+        if (blocks[i].t == type) *values = blocks[i].v, *bytes = blocks[i].b;
+}
+
+uint64_t plume_gpu_type_bytes(plume_gpu_type type, uint64_t rows, uint64_t cols) {
+    if (rows > (1ull << 32) || cols > (1ull << 32)) return 0;
+    uint32_t bv, bb;
+    ggml_block(type, &bv, &bb);
+    if (!bv || cols % bv) return 0;
+    return rows * (cols / bv) * bb;
+}
+
+static uint64_t row_texels(int fmt, uint32_t cols) {
+    uint64_t bytes = fmt == GPU_FMT_F32   ? (uint64_t)cols * 4
+                     : fmt == GPU_FMT_F16 ? (uint64_t)cols * 2
+                     : fmt == GPU_FMT_Q4_0 || fmt == GPU_FMT_Q4_1 ? cols / 2
+                                                                  : cols;
     return (bytes + 15) / 16;
 }
 
@@ -71,24 +107,129 @@ static uint64_t round_rows(uint64_t nr) { return (nr + RG - 1) / RG * RG; }
 /* Index of element j (of n per row) of row r in the interleaved layout. */
 static size_t ileave(uint32_t r, uint64_t j, uint64_t n) { return ((size_t)(r / RG) * n + j) * RG + r % RG; }
 
-/* Scale texels per row: 4 blocks' f32 scales per texel (shaders/common.glsl's scale_texel). */
-static uint64_t scale_texels(uint32_t cols) { return ((uint64_t)cols / 32 + 3) / 4; }
+/* Scale texels per row: 4 blocks' f32 scales per texel (shaders/common.glsl's scale_texel),
+ * blocks of `block` values. */
+static uint64_t scale_texels(uint32_t cols, uint32_t block) { return ((uint64_t)cols / block + 3) / 4; }
 
-/* Index of block b's scale of row r (cols values per row): component b % 4 of its texel. */
-static size_t sidx(uint32_t r, uint32_t b, uint32_t cols) { return ileave(r, b / 4, scale_texels(cols)) * 4 + b % 4; }
+/* Index of block b's scale of row r: component b % 4 of its texel. */
+static size_t sidx(uint32_t r, uint32_t b, uint32_t cols, uint32_t block) {
+    return ileave(r, b / 4, scale_texels(cols, block)) * 4 + b % 4;
+}
 
-/* Writes rows [r0, r0 + nr) of the ggml-layout data into repacked dst (and scales), in
- * the interleaved order; texels past a row's end and rows past nr stay zero. */
-static void repack(plume_gpu_type type, uint32_t cols, uint64_t tpr, const uint8_t *src, uint32_t r0, uint32_t nr,
-                   uint8_t *dst, float *scales) {
+static float half_at(const uint8_t *p) { return gpu_half_to_float((uint16_t)(p[0] | p[1] << 8)); }
+
+/* The 6-bit scale and minimum of sub-block j of a Q4_K/Q5_K super-block (12 packed bytes). */
+static void k_scale_min(const uint8_t *s, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 15) | (s[j - 4] >> 6) << 4;
+        *m = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+    }
+}
+
+/* One row of a block type unpacked: the integer each value is stored as on the device
+ * (q[cols]: a nibble for the nibble formats, else an int8) and each block's scale and minimum
+ * (value = scale * integer + minimum; Q4_0's nibbles are centred by the kernel). */
+static void unpack_row(plume_gpu_type type, const uint8_t *x, uint32_t cols, int8_t *q, float *scale, float *min) {
+    uint32_t bv, bb;
+    ggml_block(type, &bv, &bb);
+    for (uint32_t blk = 0; blk < cols / bv; blk++, x += bb, q += bv) {
+        switch (type) {
+        case PLUME_GPU_Q4_0: case PLUME_GPU_Q4_1: {
+            const uint8_t *qs = x + (type == PLUME_GPU_Q4_1 ? 4 : 2);
+            scale[blk] = half_at(x);
+            min[blk] = type == PLUME_GPU_Q4_1 ? half_at(x + 2) : 0.0f;
+            for (int j = 0; j < 16; j++) q[j] = (int8_t)(qs[j] & 15), q[j + 16] = (int8_t)(qs[j] >> 4);
+            break;
+        }
+        case PLUME_GPU_Q5_0: case PLUME_GPU_Q5_1: {
+            int with_min = type == PLUME_GPU_Q5_1;
+            const uint8_t *hp = x + (with_min ? 4 : 2), *qs = hp + 4;
+            uint32_t qh = (uint32_t)hp[0] | (uint32_t)hp[1] << 8 | (uint32_t)hp[2] << 16 | (uint32_t)hp[3] << 24;
+            scale[blk] = half_at(x);
+            min[blk] = with_min ? half_at(x + 2) : 0.0f;
+            for (int j = 0; j < 16; j++) {
+                q[j] = (int8_t)(((qs[j] & 15) | ((qh >> j) & 1) << 4) - (with_min ? 0 : 16));
+                q[j + 16] = (int8_t)(((qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - (with_min ? 0 : 16));
+            }
+            break;
+        }
+        case PLUME_GPU_Q8_0:
+            scale[blk] = half_at(x);
+            memcpy(q, x + 2, 32);
+            break;
+        case PLUME_GPU_Q4_K: case PLUME_GPU_Q5_K: {
+            int five = type == PLUME_GPU_Q5_K;
+            float d = half_at(x), dmin = half_at(x + 2);
+            const uint8_t *sm = x + 4, *qh = x + 16, *qs = x + (five ? 48 : 16);
+            for (int s = 0; s < 8; s++) {
+                int sc, m;
+                k_scale_min(sm, s, &sc, &m);
+                scale[blk * 8 + (uint32_t)s] = d * (float)sc;
+                min[blk * 8 + (uint32_t)s] = -(dmin * (float)m);
+                const uint8_t *run = qs + 32 * (s / 2);
+                for (int l = 0; l < 32; l++) {
+                    int v = s % 2 ? run[l] >> 4 : run[l] & 15;
+                    if (five) v |= ((qh[l] >> s) & 1) << 4;
+                    q[32 * s + l] = (int8_t)v;
+                }
+            }
+            break;
+        }
+        case PLUME_GPU_Q6_K: {
+            float d = half_at(x + 208);
+            const int8_t *sc = (const int8_t *)(x + 192);
+            for (int s = 0; s < 16; s++) scale[blk * 16 + (uint32_t)s] = d * (float)sc[s];
+            for (int e = 0; e < 256; e++) {
+                int half = e / 128, i = e % 128;
+                const uint8_t *ql = x + 64 * half, *qh = x + 128 + 32 * half;
+                int lo = i < 64 ? ql[i] & 15 : ql[i - 64] >> 4, hi = (qh[i % 32] >> (2 * (i / 32))) & 3;
+                q[e] = (int8_t)((lo | hi << 4) - 32);
+            }
+            break;
+        }
+        default: break;
+        }
+    }
+}
+
+/* Writes rows [r0, r0 + nr) of the ggml-layout data into repacked dst (and scales, mins), in
+ * the interleaved order; texels past a row's end and rows past nr stay zero. q, scale and
+ * min are scratch rows (cols integers, cols / 16 floats each). */
+static void repack(plume_gpu_type type, int fmt, uint32_t cols, uint64_t tpr, const uint8_t *src, uint32_t r0,
+                   uint32_t nr, uint8_t *dst, float *scales, float *mins, int8_t *q, float *scale, float *min) {
     uint8_t *out = dst;
+    const uint32_t block = gpu_format_block(fmt);
     memset(dst, 0, (size_t)(round_rows(nr) * tpr * 16));
-    if (scales) memset(scales, 0, (size_t)(round_rows(nr) * scale_texels(cols) * 16));
+    if (scales) memset(scales, 0, (size_t)(round_rows(nr) * scale_texels(cols, block) * 16));
+    if (mins) memset(mins, 0, (size_t)(round_rows(nr) * scale_texels(cols, block) * 16));
+    uint32_t bv, bb;
+    ggml_block(type, &bv, &bb);
     for (uint32_t r = 0; r < nr; r++) {
+        if (fmt != GPU_FMT_F32 && fmt != GPU_FMT_F16) {
+            unpack_row(type, src + (size_t)(r0 + r) * (cols / bv) * bb, cols, q, scale, min);
+            for (uint32_t b = 0; b < cols / block; b++) {
+                scales[sidx(r, b, cols, block)] = scale[b];
+                if (mins) mins[sidx(r, b, cols, block)] = min[b];
+            }
+            if (fmt == GPU_FMT_Q4_0 || fmt == GPU_FMT_Q4_1) {
+                /* value e of a block is nibble e % 8 of word e / 8 (4 values = 16 bits) */
+                for (uint32_t b = 0; b < cols / 32; b++) {
+                    uint32_t words[4] = {0, 0, 0, 0};
+                    for (uint32_t e = 0; e < 32; e++) words[e / 8] |= ((uint32_t)q[b * 32 + e] & 15u) << (4 * (e % 8));
+                    memcpy(out + ileave(r, b, tpr) * 16, words, 16);
+                }
+            } else {
+                for (uint64_t j = 0; j < cols / 16; j++) memcpy(out + ileave(r, j, tpr) * 16, q + j * 16, 16);
+            }
+            continue;
+        }
         /* Copy the texels of row r one by one to their interleaved places. */
         uint8_t row[16 * 64];   /* F32/F16 rows go through in chunks of 64 texels */
-        if (type == PLUME_GPU_F32 || type == PLUME_GPU_F16) {
-            uint64_t bytes = (uint64_t)cols * (type == PLUME_GPU_F32 ? 4 : 2);
+        {
+            uint64_t bytes = (uint64_t)cols * (fmt == GPU_FMT_F32 ? 4 : 2);
             const uint8_t *in = src + (size_t)(r0 + r) * bytes;
             for (uint64_t j0 = 0; j0 < tpr; j0 += 64) {
                 uint64_t nb = bytes - j0 * 16 < sizeof row ? bytes - j0 * 16 : sizeof row;
@@ -97,52 +238,35 @@ static void repack(plume_gpu_type type, uint32_t cols, uint64_t tpr, const uint8
                 for (uint64_t j = j0; j < tpr && j < j0 + 64; j++)
                     memcpy(out + ileave(r, j, tpr) * 16, row + (j - j0) * 16, 16);
             }
-        } else if (type == PLUME_GPU_Q4_0) {
-            uint32_t nb = cols / 32;
-            const uint8_t *blocks = src + (size_t)(r0 + r) * nb * 18;
-            for (uint32_t b = 0; b < nb; b++) {
-                const uint8_t *blk = blocks + (size_t)b * 18;
-                scales[sidx(r, b, cols)] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
-                uint32_t words[4] = {0, 0, 0, 0};
-                for (uint32_t e = 0; e < 32; e++) {
-                    uint32_t nib = e < 16 ? blk[2 + e] & 15u : blk[2 + e - 16] >> 4;
-                    words[e / 8] |= nib << (4 * (e % 8));
-                }
-                memcpy(out + ileave(r, b, tpr) * 16, words, 16);
-            }
-        } else {
-            uint32_t nb = cols / 32;
-            const uint8_t *blocks = src + (size_t)(r0 + r) * nb * 34;
-            for (uint32_t b = 0; b < nb; b++) {
-                const uint8_t *blk = blocks + (size_t)b * 34;
-                scales[sidx(r, b, cols)] = gpu_half_to_float((uint16_t)(blk[0] | blk[1] << 8));
-                memcpy(out + ileave(r, 2 * (uint64_t)b, tpr) * 16, blk + 2, 16);
-                memcpy(out + ileave(r, 2 * (uint64_t)b + 1, tpr) * 16, blk + 18, 16);
-            }
         }
     }
 }
 
 plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols,
                                           const void *data, plume_error *err) {
-    if (type != PLUME_GPU_F32 && type != PLUME_GPU_F16 && type != PLUME_GPU_Q8_0 && type != PLUME_GPU_Q4_0) {
-        plume_fail(err, "GPU weights of ggml type %d are not supported; hint: use F32, F16, Q8_0 or Q4_0", (int)type);
+    const int fmt = gpu_weight_format(type);
+    if (fmt < 0) {
+        plume_fail(err, "GPU weights of ggml type %d are not supported; hint: use F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, "
+                        "Q5_1, Q4_K, Q5_K or Q6_K", (int)type);
         return NULL;
     }
-    int blocked = type == PLUME_GPU_Q8_0 || type == PLUME_GPU_Q4_0;
-    if (rows == 0 || cols == 0 || (blocked && cols % 32)) {
-        plume_fail(err, "a %u x %u weight matrix is not valid%s", rows, cols,
-                   blocked ? " for a block-quantized type (columns must be a multiple of 32)" : "");
+    uint32_t bv, bb;
+    ggml_block(type, &bv, &bb);
+    int blocked = bv > 1;
+    if (rows == 0 || cols == 0 || cols % bv) {
+        plume_fail(err, "a %u x %u weight matrix is not valid%s%u)", rows, cols,
+                   blocked ? " for a block-quantized type (columns must be a multiple of " : " (", bv);
         return NULL;
     }
-    uint64_t tpr = row_texels(type, cols);
+    uint64_t tpr = row_texels(fmt, cols);
     uint64_t row_bytes = tpr * 16;
     /* A part is what one texel view may span, and one allocation may hold. */
     uint64_t limit = gpu->info.max_texel_buffer_elements * 16;
     if (limit > gpu->info.max_allocation_bytes) limit = gpu->info.max_allocation_bytes;
     if (limit > (uint64_t)INT32_MAX * 16) limit = (uint64_t)INT32_MAX * 16;  /* texelFetch takes an int */
     if (gpu->part_limit && gpu->part_limit < limit) limit = gpu->part_limit;
-    uint64_t scale_row = blocked ? scale_texels(cols) * 16 : 0;
+    uint64_t scale_row = blocked ? scale_texels(cols, gpu_format_block(fmt)) * 16 : 0;
+    const int has_min = gpu_format_has_min(fmt);
     uint64_t per_part = limit / row_bytes;
     if (scale_row && per_part > gpu->info.max_storage_buffer_range / scale_row)
         per_part = gpu->info.max_storage_buffer_range / scale_row;
@@ -170,47 +294,68 @@ plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, u
     }
     uint32_t n_parts = (uint32_t)((rows + per_part - 1) / per_part);
     plume_gpu_weight *w = calloc(1, sizeof *w);
-    if (!w || !(w->w = calloc(n_parts, sizeof *w->w)) || !(w->scales = calloc(n_parts, sizeof *w->scales))) {
+    if (!w || !(w->w = calloc(n_parts, sizeof *w->w)) || !(w->scales = calloc(n_parts, sizeof *w->scales)) ||
+        !(w->mins = calloc(n_parts, sizeof *w->mins))) {
         plume_fail(err, "out of memory");
         plume_gpu_weight_free(w);
         return NULL;
     }
     w->gpu = gpu;
     w->type = type;
+    w->fmt = fmt;
     w->rows = rows;
     w->cols = cols;
     w->tpr = (uint32_t)tpr;
     w->rows_per_part = (uint32_t)per_part;
     w->n_parts = n_parts;
+    /* scratch for one unpacked row: its integers, and its blocks' scales and minimums */
+    int8_t *q = blocked ? malloc(cols) : NULL;
+    float *scale = blocked ? malloc((size_t)cols / 16 * sizeof *scale) : NULL,
+          *min = blocked ? malloc((size_t)cols / 16 * sizeof *min) : NULL;
+    if (blocked && (!q || !scale || !min)) goto oom;
     for (uint32_t p = 0; p < n_parts; p++) {
         uint32_t r0 = p * w->rows_per_part;
         uint32_t nr = rows - r0 < w->rows_per_part ? rows - r0 : w->rows_per_part;
         uint64_t wbytes = round_rows(nr) * row_bytes, sbytes = round_rows(nr) * scale_row;
         if (!(w->w[p] = plume_gpu_buffer_create(gpu, wbytes, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
         if (sbytes && !(w->scales[p] = plume_gpu_buffer_create(gpu, sbytes, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
-        w->bytes += wbytes + sbytes;
+        if (sbytes && has_min && !(w->mins[p] = plume_gpu_buffer_create(gpu, sbytes, PLUME_GPU_BUFFER_DEVICE, err)))
+            goto fail;
+        w->bytes += wbytes + sbytes * (has_min ? 2 : 1);
         /* Repack straight into mapped memory where the device allows it (lavapipe). */
         uint8_t *dst = plume_gpu_buffer_map(w->w[p]);
         float *sdst = sbytes ? plume_gpu_buffer_map(w->scales[p]) : NULL;
+        float *mdst = sbytes && has_min ? plume_gpu_buffer_map(w->mins[p]) : NULL;
         uint8_t *tmp = NULL;
-        float *stmp = NULL;
-        if (!dst && !(dst = tmp = malloc(wbytes))) goto oom;
-        if (sbytes && !sdst && !(sdst = stmp = malloc(sbytes))) {
+        float *stmp = NULL, *mtmp = NULL;
+        int rc = 0;
+        if (!dst && !(dst = tmp = malloc(wbytes))) rc = -1;
+        if (!rc && sbytes && !sdst && !(sdst = stmp = malloc(sbytes))) rc = -1;
+        if (!rc && sbytes && has_min && !mdst && !(mdst = mtmp = malloc(sbytes))) rc = -1;
+        if (rc) {
             free(tmp);
+            free(stmp);
             goto oom;
         }
-        repack(type, cols, tpr, data, r0, nr, dst, sdst);
-        int rc = 0;
+        repack(type, fmt, cols, tpr, data, r0, nr, dst, sdst, mdst, q, scale, min);
         if (tmp) rc = plume_gpu_upload(w->w[p], 0, tmp, wbytes, err);
         if (!rc && stmp) rc = plume_gpu_upload(w->scales[p], 0, stmp, sbytes, err);
+        if (!rc && mtmp) rc = plume_gpu_upload(w->mins[p], 0, mtmp, sbytes, err);
         free(tmp);
         free(stmp);
+        free(mtmp);
         if (rc) goto fail;
     }
+    free(q);
+    free(scale);
+    free(min);
     return w;
 oom:
     plume_fail(err, "out of memory repacking a %u x %u weight", rows, cols);
 fail:
+    free(q);
+    free(scale);
+    free(min);
     plume_gpu_weight_free(w);
     return NULL;
 }
@@ -220,9 +365,11 @@ void plume_gpu_weight_free(plume_gpu_weight *w) {
     for (uint32_t p = 0; p < w->n_parts; p++) {
         if (w->w) plume_gpu_buffer_free(w->w[p]);
         if (w->scales) plume_gpu_buffer_free(w->scales[p]);
+        if (w->mins) plume_gpu_buffer_free(w->mins[p]);
     }
     free(w->w);
     free(w->scales);
+    free(w->mins);
     free(w);
 }
 

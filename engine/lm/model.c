@@ -1,8 +1,8 @@
 /* The llama forward pass on the device.
  *
- * Loading: every matrix of the GGUF file becomes a plume_gpu_weight in its own type
- * (F32, F16, Q8_0 and Q4_0 as stored; the other types are widened to F32 on the way,
- * since the kernels do not read them), norms, biases and rope factors become F32 buffers.
+ * Loading: every matrix of the GGUF file becomes a plume_gpu_weight in its own type (the
+ * gpu layer repacks the blocks for its kernels; BF16 is widened to F32 on the way, since
+ * no kernel reads it), norms, biases and rope factors become F32 buffers.
  * The mapping of the file is closed once everything is on the device.
  *
  * Architectures (gguf.c reads and checks them): llama, qwen2 (q/k/v biases added after the
@@ -87,12 +87,16 @@ static float *to_f32(const plume_gguf_tensor *t, const char *path, plume_error *
     return f;
 }
 
-/* The type a tensor has on the device: as stored where the kernels read it, else F32. */
+/* The type a tensor has on the device: as stored where the kernels read it (every type but
+ * BF16, which is widened to F32). */
 static plume_gpu_type upload_type(const plume_gguf_tensor *t) {
-    if (t->type == PLUME_GGML_F16) return PLUME_GPU_F16;
-    if ((t->type == PLUME_GGML_Q8_0 || t->type == PLUME_GGML_Q4_0) && t->ne[0] % 32 == 0)
-        return (plume_gpu_type)t->type;
-    return PLUME_GPU_F32;
+    switch (t->type) {
+    case PLUME_GGML_F16: case PLUME_GGML_Q8_0: case PLUME_GGML_Q4_0: case PLUME_GGML_Q4_1: case PLUME_GGML_Q5_0:
+    case PLUME_GGML_Q5_1: case PLUME_GGML_Q4_K: case PLUME_GGML_Q5_K: case PLUME_GGML_Q6_K:
+        if (plume_gpu_type_bytes((plume_gpu_type)t->type, 1, (uint64_t)t->ne[0])) return (plume_gpu_type)t->type;
+        return PLUME_GPU_F32;
+    default: return PLUME_GPU_F32;
+    }
 }
 
 /* The tensor `suffix` of `layer`, checked to be rows x cols. */

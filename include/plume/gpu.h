@@ -181,21 +181,32 @@ PLUME_API plume_gpu *plume_gpu_rec_gpu(plume_gpu_rec *rec);
 
 /* ---- weights ------------------------------------------------------------------------ */
 
-/* Numbered as in ggml/GGUF. */
+/* Numbered as in ggml/GGUF; the data given to plume_gpu_weight_create is in ggml's block
+ * layout for the type. */
 typedef enum plume_gpu_type {
     PLUME_GPU_F32 = 0,
     PLUME_GPU_F16 = 1,
     PLUME_GPU_Q4_0 = 2,    /* blocks of 32: f16 scale d, 16 bytes; byte j holds values j (low
                               nibble) and j + 16 (high nibble); value = d * (nibble - 8) */
-    PLUME_GPU_Q8_0 = 8     /* blocks of 32: f16 scale d, 32 x int8 q; value = d * q */
+    PLUME_GPU_Q4_1 = 3,    /* blocks of 32: f16 d, f16 m, Q4_0's nibbles; value = d * nibble + m */
+    PLUME_GPU_Q5_0 = 6,    /* blocks of 32: f16 d, 32 fifth bits, nibbles; value = d * (q - 16) */
+    PLUME_GPU_Q5_1 = 7,    /* blocks of 32: f16 d, f16 m, fifth bits, nibbles; value = d * q + m */
+    PLUME_GPU_Q8_0 = 8,    /* blocks of 32: f16 scale d, 32 x int8 q; value = d * q */
+    PLUME_GPU_Q4_K = 12,   /* super-blocks of 256: 8 x 32 with 6-bit scales and mins, nibbles */
+    PLUME_GPU_Q5_K = 13,   /* Q4_K with a fifth bit per value */
+    PLUME_GPU_Q6_K = 14    /* super-blocks of 256: 16 x 16 with int8 scales, 6-bit q - 32 */
 } plume_gpu_type;
 
 /* Uploads a rows x cols matrix given in ggml layout (row-major, each row `cols` elements;
- * Q8_0 and Q4_0 need cols % 32 == 0). Repacked on the way: rows padded to 16 bytes for
- * texel reads; Q8_0 into int8 rows, Q4_0 into one 16-byte texel of nibbles per block, each
- * with a separate f32 scale array. Split into parts where the
- * matrix exceeds maxTexelBufferElements or maxStorageBufferRange (a single row that
- * exceeds them is rejected with a message naming the limit). */
+ * the 32-blocks need cols % 32 == 0, the K-quants cols % 256 == 0). Repacked on the way
+ * into what the kernels read (engine/gpu/gpu_weight.c): rows padded to 16 bytes for texel
+ * reads, a separate f32 scale per block (and a minimum where the type has one):
+ *   F32, F16: as given;  Q8_0, Q5_0 (q - 16), Q5_1, Q5_K (sub-blocks of 32), Q6_K
+ *   (sub-blocks of 16, q - 32): one int8 per value;  Q4_0, Q4_1, Q4_K (sub-blocks of 32):
+ *   one 16-byte texel of nibbles per 32 values.
+ * Split into parts where the matrix exceeds maxTexelBufferElements or
+ * maxStorageBufferRange (a single row that exceeds them is rejected with a message naming
+ * the limit). */
 PLUME_API plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, uint32_t rows,
                                                     uint32_t cols, const void *data, plume_error *err);
 PLUME_API void plume_gpu_weight_free(plume_gpu_weight *w);
