@@ -1,12 +1,16 @@
 /* matmul (the same register-tiled kernel for decoding, n <= 8 in one token tile, and for prompts) and embedding lookup
  * against plain-C references, for F32, F16, Q8_0 and Q4_0 weights, on shapes that are not
  * multiples of the tiles (rows 67, cols 130, n 3 and 13), and with weights split into
- * parts (as where a tensor exceeds maxTexelBufferElements). Q4_0 too.
+ * parts (as where a tensor exceeds maxTexelBufferElements). Q4_0 too. The other block types
+ * (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K: random blocks) against the dequantization of
+ * engine/lm/ggml_types.c, which test_reference_models holds to llama.cpp's: the device
+ * repacks them with its own code (engine/gpu/gpu_weight.c).
  *
  * Tolerance: the reference sums in double from the same decoded weight values, so the
  * only error is the GPU's float accumulation order: |gpu - ref| <= 1e-5 * sum|w*x| + 1e-6. */
 #include <math.h>
 #include <unistd.h>
+#include "gguf.h"
 #include "gpu_internal.h"
 #include "gpu_test.h"
 
@@ -17,9 +21,39 @@ typedef struct test_weight {
     float *dense;       /* the values it encodes, rows x cols */
 } test_weight;
 
+/* Random ggml blocks of a type with a minimum or several scales: random bytes, with the f16
+ * fields (scales, minimums) set to small finite values; the dense values by the CPU's
+ * dequantization. */
+static void make_blocks(test_weight *w) {
+    const plume_ggml_type gt = (plume_ggml_type)w->type;
+    const size_t be = plume_ggml_block_elems(gt), bb = plume_ggml_block_bytes(gt), nb = (size_t)w->cols / be;
+    w->data = malloc((size_t)w->rows * nb * bb);
+    for (size_t i = 0; i < (size_t)w->rows * nb * bb; i++) w->data[i] = (uint8_t)rng_u32();
+    for (size_t b = 0; b < (size_t)w->rows * nb; b++) {
+        uint8_t *blk = w->data + b * bb;
+        int k = gt == PLUME_GGML_Q4_K || gt == PLUME_GGML_Q5_K || gt == PLUME_GGML_Q6_K;
+        uint16_t d = t_float_to_half((k ? 0.0005f : 0.01f) + (k ? 0.002f : 0.05f) * fabsf(rng_f()));
+        uint16_t m = t_float_to_half((k ? 0.002f : 0.1f) * rng_f());
+        if (gt == PLUME_GGML_Q6_K) {
+            blk[208] = (uint8_t)(d & 0xff), blk[209] = (uint8_t)(d >> 8);
+            continue;
+        }
+        blk[0] = (uint8_t)(d & 0xff), blk[1] = (uint8_t)(d >> 8);
+        if (gt != PLUME_GGML_Q5_0) blk[2] = (uint8_t)(m & 0xff), blk[3] = (uint8_t)(m >> 8);
+        if (gt == PLUME_GGML_Q4_K || gt == PLUME_GGML_Q5_K) {   /* dmin >= 0, as the quantizer writes it */
+            uint16_t dm = t_float_to_half(0.002f * fabsf(rng_f()));
+            blk[2] = (uint8_t)(dm & 0xff), blk[3] = (uint8_t)(dm >> 8);
+        }
+    }
+    plume_error err;
+    T_OK(plume_ggml_to_f32(gt, w->data, w->dense, (size_t)w->rows * w->cols, &err));
+}
+
 static test_weight make_weight(plume_gpu_type type, uint32_t rows, uint32_t cols) {
     test_weight w = {type, rows, cols, NULL, calloc((size_t)rows * cols, sizeof(float))};
-    if (type == PLUME_GPU_F32) {
+    if (type != PLUME_GPU_F32 && type != PLUME_GPU_F16 && type != PLUME_GPU_Q4_0 && type != PLUME_GPU_Q8_0) {
+        make_blocks(&w);
+    } else if (type == PLUME_GPU_F32) {
         float *d = malloc((size_t)rows * cols * 4);
         for (size_t i = 0; i < (size_t)rows * cols; i++) d[i] = w.dense[i] = rng_f();
         w.data = (uint8_t *)d;
@@ -71,9 +105,7 @@ static void free_weight(test_weight *w) {
     free(w->dense);
 }
 
-static const char *type_name(plume_gpu_type t) {
-    return t == PLUME_GPU_F32 ? "F32" : t == PLUME_GPU_F16 ? "F16" : t == PLUME_GPU_Q8_0 ? "Q8_0" : "Q4_0";
-}
+static const char *type_name(plume_gpu_type t) { return plume_ggml_type_name((plume_ggml_type)t); }
 
 static void test_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint32_t cols, uint32_t n,
                         uint64_t part_limit) {
@@ -492,11 +524,56 @@ static void test_tune(void) {
     setenv("PLUME_TUNE", "0", 1);
 }
 
+/* The block types repacked for the kernels (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K): products
+ * for one token, tiles of 3 and 8 and partial ones, split weights, the stacked q/k/v, SwiGLU,
+ * embedding, and every shape the autotune may choose (x shared through shuffles or not). */
+static void test_block_types(plume_gpu *gpu) {
+    const plume_gpu_type types[6] = {PLUME_GPU_Q4_1, PLUME_GPU_Q5_0, PLUME_GPU_Q5_1,
+                                     PLUME_GPU_Q4_K, PLUME_GPU_Q5_K, PLUME_GPU_Q6_K};
+    for (int t = 0; t < 6; t++) {
+        uint32_t cols = types[t] >= PLUME_GPU_Q4_K ? 512 : 160;
+        test_matmul(gpu, types[t], 67, cols, 1, 0);
+        test_matmul(gpu, types[t], 67, cols, 3, 0);
+        test_matmul(gpu, types[t], 300, cols, 13, 0);
+        test_matmul(gpu, types[t], 67, cols, 35, 8192);   /* split into parts */
+        test_qkv(gpu, types[t], cols, 1, 0);
+        test_qkv(gpu, types[t], cols, 13, 0);
+        test_embed(gpu, types[t], 67, cols, 0);
+        test_embed(gpu, types[t], 67, cols, 8192);
+        test_swiglu(gpu, types[t], 67, cols, 1, 0);
+        test_swiglu(gpu, types[t], 67, cols, 13, 0);
+        plume_gpu_mm_shape c[8];
+        for (int tile = 1; tile <= 8; tile += 7) {
+            int nv = plume_gpu_matmul_variants(gpu, types[t] == PLUME_GPU_Q4_1 || types[t] == PLUME_GPU_Q4_K
+                                                        ? PLUME_GPU_Q4_0
+                                                        : PLUME_GPU_Q8_0,
+                                               (uint32_t)tile, c, 8);
+            for (int v = 1; v < nv; v++) {
+                plume_gpu_set_matmul_shape(gpu, &c[v]);
+                test_matmul(gpu, types[t], 67, cols, tile == 1 ? 1 : 13, 0);
+                test_swiglu(gpu, types[t], 67, cols, tile == 1 ? 1 : 13, 0);
+                plume_gpu_set_matmul_shape(gpu, NULL);
+            }
+        }
+    }
+    plume_error err;
+    float dummy[64] = {0};
+    CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_Q4_K, 2, 32, dummy, &err) == NULL);
+    CHECK(strstr(err.msg, "multiple of 256") != NULL);
+}
+
 /* No argument: F32 and F16; "quant": Q8_0 and Q4_0; "all": the four; "variants": the
  * autotune's shapes on F16, and the autotune; "variants-quant": its shapes on Q8_0 and
- * Q4_0. ctest runs them as four tests, side by side. */
+ * Q4_0; "blocks": the other block types. ctest runs them as five tests, side by side. */
 int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "float";
+    if (!strcmp(which, "blocks")) {
+        plume_gpu *gpu = t_open();
+        test_block_types(gpu);
+        plume_gpu_close(gpu);
+        CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
+        return check_finish("test_gpu_matmul blocks");
+    }
     if (!strncmp(which, "variants", 8)) {
         int quant = !strcmp(which, "variants-quant");
         plume_gpu *gpu = t_open();
@@ -556,8 +633,8 @@ int main(int argc, char **argv) {
     CHECK(plume_gpu_weight_create(gpu, PLUME_GPU_F32, 2, 32, dummy, &err) == NULL);
     CHECK(strstr(err.msg, "maxTexelBufferElements") != NULL);
     plume_gpu_set_part_limit(gpu, 0);
-    CHECK(plume_gpu_weight_create(gpu, (plume_gpu_type)3, 2, 32, dummy, &err) == NULL);   /* Q4_1: not supported */
-    CHECK(strstr(err.msg, "type 3") != NULL);
+    CHECK(plume_gpu_weight_create(gpu, (plume_gpu_type)11, 2, 256, dummy, &err) == NULL);   /* Q3_K: not supported */
+    CHECK(strstr(err.msg, "type 11") != NULL);
     plume_gpu_close(gpu);
     CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
     printf("weight types %d..%d\n", first, last - 1);
