@@ -11,7 +11,11 @@
 // x is read through a texel view too where its rows are whole texels (cols % 4 == 0):
 // on lavapipe that made this kernel 3-10x faster than scalar storage-buffer loads.
 #extension GL_EXT_control_flow_attributes : require
+// Compiled twice (shaders/CMakeLists.txt): matmul with XSHARE's subgroup shuffles, and
+// matmul_plain (PLUME_NO_SHUFFLE) for devices without subgroup shuffle, never with XSHARE.
+#ifndef PLUME_NO_SHUFFLE
 #extension GL_KHR_shader_subgroup_shuffle : require
+#endif
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -130,7 +134,9 @@ vec4 xl[TB];
 
 // Group k of 4 values of x for texel j, token t0 + b; sub is j's place in its chunk (XSHARE).
 vec4 x_group(uint t0, uint b, uint j, uint k, bool tail, uint sub) {
+#ifndef PLUME_NO_SHUFFLE
     if (XSHARE != 0u) return subgroupShuffle(xl[b], sub * CH + k);
+#endif
     uint base = min(t0 + b, p.n - 1u) * p.cols + j * EPT;
     if (XVEC != 0u) {
         // cols % 4 == 0: a group of 4 lies wholly inside the row or wholly past it.

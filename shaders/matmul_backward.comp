@@ -1,5 +1,10 @@
 #version 450
+// Compiled twice (shaders/CMakeLists.txt): as matmul_backward with the FAST path's subgroup
+// broadcasts, and as matmul_backward_plain (PLUME_NO_BALLOT) without them for devices that
+// lack subgroup ballot; the host takes that one there, and never asks it for FAST.
+#ifndef PLUME_NO_BALLOT
 #extension GL_KHR_shader_subgroup_ballot : require
+#endif
 // Training matmuls over plain F32 buffers. W is rows x cols row-major (maps cols inputs
 // to rows outputs), X is n x cols, DY is n x rows:
 //   MODE 0 (forward):  Y[i][r]   (+)= sum_c X[i][c] W[r][c]
@@ -65,6 +70,9 @@ void store(uint m, uint j, float v) {
 
 // v of invocation t of the subgroup (t a constant once the loops are unrolled)
 float bc(float v, uint t) {
+#ifdef PLUME_NO_BALLOT
+    return v;   // never reached: FAST = 0 with this module
+#else
     switch (t) {
     case 0u: return subgroupBroadcast(v, 0u);
     case 1u: return subgroupBroadcast(v, 1u);
@@ -75,6 +83,7 @@ float bc(float v, uint t) {
     case 6u: return subgroupBroadcast(v, 6u);
     default: return subgroupBroadcast(v, 7u);
     }
+#endif
 }
 
 void fast(uint M, uint N, uint K) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gpu_internal.h"
+#include "gpu_shaders.h"
 #include "plume/dist.h"
 
 #define NO_DEVICE_HINT "install a Vulkan driver: on Debian `apt-get install mesa-vulkan-drivers` gives lavapipe, " \
@@ -433,6 +434,26 @@ const plume_gpu_info *plume_gpu_device_info(const plume_gpu *gpu) { return &gpu-
 
 void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes) { gpu->part_limit = bytes; }
 void plume_gpu_set_no_map(plume_gpu *gpu, int on) { gpu->no_map_device = on; }
+
+void plume_gpu_mask_features(plume_gpu *gpu, int no_ballot, int no_shuffle) {
+    if (no_ballot) gpu->info.subgroup_ballot = 0;
+    if (no_shuffle) gpu->info.subgroup_shuffle = 0;
+}
+
+int plume_gpu_shader_declares(const char *name, uint32_t capability) {
+    for (const plume_shader_blob *b = plume_shader_blobs; b->name; b++) {
+        if (strcmp(b->name, name)) continue;
+        /* after the 5-word header: instructions, word count in the high half, opcode low */
+        for (size_t i = 5; i + 1 < b->size / 4;) {
+            uint32_t words = b->code[i] >> 16, op = b->code[i] & 0xffffu;
+            if (op == 17 && words == 2 && b->code[i + 1] == capability) return 1;   /* OpCapability */
+            if (words == 0) break;
+            i += words;
+        }
+        return 0;
+    }
+    return -1;
+}
 void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions) { gpu->attn_chunk = positions; }
 
 int gpu_oneshot_begin(plume_gpu *gpu, plume_error *err) {

@@ -105,6 +105,12 @@ PLUME_API void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes);
 /* Tests only: device buffers created after this are not mapped even where the memory is
  * host-visible, so uploads and downloads take the staging path a discrete GPU needs. */
 PLUME_API void plume_gpu_set_no_map(plume_gpu *gpu, int on);
+/* Tests only: behave as a device without subgroup ballot / shuffle (the plain shader
+ * modules and paths), whatever this one offers. */
+PLUME_API void plume_gpu_mask_features(plume_gpu *gpu, int no_ballot, int no_shuffle);
+/* Tests only: 1 when the embedded SPIR-V module NAME declares OpCapability CAPABILITY, 0 when
+ * it does not, -1 when there is no such module. */
+PLUME_API int plume_gpu_shader_declares(const char *name, uint32_t capability);
 /* Tests and benchmarks: decode attention splits the context into chunks of this many
  * positions, merged by a second pass (0: the device's choice). */
 PLUME_API void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions);

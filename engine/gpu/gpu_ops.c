@@ -89,9 +89,11 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
      * through shuffles reads it through that view. */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
     /* Sharing x walks chunks of 32 values, one scale each: not Q6_K's blocks of 16. */
-    uint32_t xshare = s.xshare && xvec && w->fmt != GPU_FMT_Q8_16;
+    uint32_t xshare = s.xshare && xvec && w->fmt != GPU_FMT_Q8_16 && gpu->info.subgroup_shuffle;
     uint32_t spec[9] = {wg, (uint32_t)w->fmt, tr, tb, xvec, w3 != NULL, qkv != NULL, xshare, nrm != NULL};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "matmul", MATMUL_BINDINGS, 36, spec, 9, err);
+    /* A device without subgroup shuffle gets the module that does not declare it. */
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, gpu->info.subgroup_shuffle ? "matmul" : "matmul_plain",
+                                               MATMUL_BINDINGS, 36, spec, 9, err);
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
     static const char *const fmt_names[] = {[GPU_FMT_F32] = "f32", [GPU_FMT_F16] = "f16", [GPU_FMT_Q4_0] = "q4_0",

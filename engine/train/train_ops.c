@@ -86,7 +86,9 @@ static int mm(plume_gpu_rec *rec, uint32_t mode, pbuf *w, pbuf *x, pbuf *dy, pbu
     uint64_t per_group = !fast ? 4 : mode == 2 ? MM_FAST_TM2 : MM_FAST_TM;
     uint32_t gx = (uint32_t)((out_cols + 4 * wg - 1) / (4 * wg));
     uint32_t gy = (uint32_t)((out_rows + per_group - 1) / per_group);
-    return run(rec, "matmul_backward", "ssssttt", 16, spec, 3, b, 7, push, gx, gy, err);
+    /* Without subgroup ballot the module that does not declare it (fast is 0 there). */
+    return run(rec, dev->subgroup_ballot ? "matmul_backward" : "matmul_backward_plain", "ssssttt", 16, spec, 3, b, 7,
+               push, gx, gy, err);
 }
 
 int plume_train_matmul(plume_gpu_rec *rec, pbuf *w, pbuf *x, pbuf *y, pbuf *scratch, uint32_t rows, uint32_t cols,

@@ -623,6 +623,17 @@ int main(int argc, char **argv) {
         test_matmul(gpu, types[t], 67, cols, 3, 4096);
         plume_gpu_set_no_map(gpu, 0);
     }
+    /* A device without subgroup shuffle: matmul_plain, whose module does not declare
+     * GroupNonUniformShuffle (65), and no shared x; the same results. */
+    CHECK(plume_gpu_shader_declares("matmul", 65) == 1);
+    CHECK(plume_gpu_shader_declares("matmul_plain", 65) == 0);
+    if (first == 2) {
+        plume_gpu *plain = t_open();
+        plume_gpu_mask_features(plain, 0, 1);
+        test_matmul(plain, PLUME_GPU_Q8_0, 67, 160, 1, 0);
+        test_swiglu(plain, PLUME_GPU_Q4_0, 67, 160, 1, 0);
+        plume_gpu_close(plain);
+    }
     /* Rejections: Q8_0 columns not a multiple of 32; a row that cannot fit a part. */
     plume_error err;
     float dummy[64] = {0};

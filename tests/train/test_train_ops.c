@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "gpu_internal.h"
 #include "gpu_test.h"
 #include "train_ops.h"
 
@@ -391,6 +392,14 @@ int main(void) {
     test_matmul(12, 8, 3);
     test_matmul(36, 44, 13);   /* the fast path: partial workgroups in rows, columns and k */
     test_matmul(40, 8, 17);
+    /* A device without subgroup ballot: the module that does not declare the capability
+     * (GroupNonUniformBallot, 64), the plain path, the same results. */
+    CHECK(plume_gpu_shader_declares("matmul_backward", 64) == 1);
+    CHECK(plume_gpu_shader_declares("matmul_backward_plain", 64) == 0);
+    plume_gpu_mask_features(gpu, 1, 0);
+    test_matmul(36, 44, 13);
+    plume_gpu_close(gpu);
+    gpu = t_open();
     test_embed();
     test_rmsnorm();
     test_rope();
