@@ -3,8 +3,10 @@
  * dim 768, 12 layers, 12 heads, FFN 2048, vocabulary 32000).
  *
  *   make_bench_model OUT.gguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N]
- *                    [--vocab N] [--ctx N] [--type f32|f16|q8_0|q4_0] [--tied] [--seed N]
- *                    [--vocab-from TOKENIZER.gguf] */
+ *                    [--vocab N] [--ctx N] [--type TYPE] [--tied] [--seed N]
+ *                    [--vocab-from TOKENIZER.gguf]
+ * TYPE: f32, f16, q8_0, q4_0 (quantized from random floats), or q4_1, q5_0, q5_1, q4_k, q5_k,
+ * q6_k (random blocks: plume has no quantizer for them; speed does not depend on the values). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,8 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: make_bench_model OUT.gguf [--dim 768] [--layers 12] [--heads 12] [--kv-heads 12]\n"
-               "       [--ffn 2048] [--vocab 32000] [--ctx 1024] [--type f32|f16|q8_0|q4_0] [--tied] [--seed 1]\n"
+               "       [--ffn 2048] [--vocab 32000] [--ctx 1024] [--type f32|f16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k]\n"
+               "       [--tied] [--seed 1]\n"
                "       [--vocab-from TOKENIZER.gguf]   (copies its tokenizer; the vocabulary follows it)\n");
 }
 
@@ -52,8 +55,15 @@ int main(int argc, char **argv) {
             else if (!strcasecmp(v, "f16")) s.type = PLUME_GGML_F16;
             else if (!strcasecmp(v, "q8_0")) s.type = PLUME_GGML_Q8_0;
             else if (!strcasecmp(v, "q4_0")) s.type = PLUME_GGML_Q4_0;
+            else if (!strcasecmp(v, "q4_1")) s.type = PLUME_GGML_Q4_1;
+            else if (!strcasecmp(v, "q5_0")) s.type = PLUME_GGML_Q5_0;
+            else if (!strcasecmp(v, "q5_1")) s.type = PLUME_GGML_Q5_1;
+            else if (!strcasecmp(v, "q4_k")) s.type = PLUME_GGML_Q4_K;
+            else if (!strcasecmp(v, "q5_k")) s.type = PLUME_GGML_Q5_K;
+            else if (!strcasecmp(v, "q6_k")) s.type = PLUME_GGML_Q6_K;
             else {
-                fprintf(stderr, "make_bench_model: --type wants f32, f16, q8_0 or q4_0, got '%s'\n", v);
+                fprintf(stderr, "make_bench_model: --type wants f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k or "
+                                "q6_k, got '%s'\n", v);
                 return 2;
             }
         } else if (a[0] != '-' && !out) out = a;

@@ -42,12 +42,29 @@ static int add_f32(plume_gguf_writer *w, blobs *b, const char *name, plume_ggml_
                    float *f, plume_error *err) {
     int64_t ne[2] = { cols, rows };
     uint64_t n = (uint64_t)cols * (uint64_t)(rows ? rows : 1), bytes;
-    if (rows == 0 || ((type == PLUME_GGML_Q8_0 || type == PLUME_GGML_Q4_0) && cols % 32)) type = PLUME_GGML_F32;
+    if (rows == 0 || (plume_ggml_block_elems(type) > 1 && cols % (int)plume_ggml_block_elems(type))) type = PLUME_GGML_F32;
     if (type == PLUME_GGML_F32)
         return plume_gguf_writer_add_tensor(w, name, type, rows ? 2 : 1, ne, f, err);
     if (plume_ggml_nbytes(type, cols, n, &bytes)) return plume_fail(err, "%s: bad shape for its type", name);
     void *q = keep(b, malloc(bytes));
     if (!q) return plume_fail(err, "%s: out of memory", name);
+    if (type != PLUME_GGML_F16 && type != PLUME_GGML_BF16 && type != PLUME_GGML_Q8_0 && type != PLUME_GGML_Q4_0) {
+        /* No quantizer for this type in plume: random blocks (for speed measurements, whose
+         * figures do not depend on the values), the f16 scale d small, minimums zero. */
+        const size_t bb = plume_ggml_block_bytes(type), nb = (size_t)(bytes / bb);
+        uint8_t *blk = q;
+        uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+        for (size_t i = 0; i < bytes; i++) blk[i] = (uint8_t)(next_u64(&rng) >> 56);
+        const uint16_t d = plume_f32_to_f16(0.001f);
+        const size_t at = type == PLUME_GGML_Q6_K ? 208 : 0;
+        const int has_min = type == PLUME_GGML_Q4_1 || type == PLUME_GGML_Q5_1 || type == PLUME_GGML_Q4_K ||
+                            type == PLUME_GGML_Q5_K;
+        for (size_t k = 0; k < nb; k++, blk += bb) {
+            blk[at] = (uint8_t)(d & 0xff), blk[at + 1] = (uint8_t)(d >> 8);
+            if (has_min) blk[2] = blk[3] = 0;
+        }
+        return plume_gguf_writer_add_tensor(w, name, type, 2, ne, q, err);
+    }
     if (plume_ggml_from_f32(type, f, q, n, err)) return -1;
     return plume_gguf_writer_add_tensor(w, name, type, 2, ne, q, err);
 }
