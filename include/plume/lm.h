@@ -127,7 +127,8 @@ PLUME_API int plume_lm_prefill(plume_lm_batch *b, int seq, const int32_t *tokens
                                float *logits, plume_error *err);
 /* Like plume_lm_prefill, but writes the logits after every token: logits[i*vocab_size ..]
  * are the logits after tokens[0..i] (n x vocab_size floats), for perplexity and for checks
- * against a reference implementation. */
+ * against a reference implementation: the model's own logits (a pending plume_mix is neither
+ * applied nor used up). */
 PLUME_API int plume_lm_prefill_all(plume_lm_batch *b, int seq, const int32_t *tokens, int n, float *logits,
                                    plume_error *err);
 /* One step for several sequences at once: appends tokens[i] to sequence seqs[i]
