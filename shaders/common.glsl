@@ -13,13 +13,13 @@
 #define TYPE_F16 1u
 #define TYPE_Q4_0 2u    // nibbles, scale * (q - 8), a scale per 32 (Q4_0)
 #define TYPE_Q4_1 3u    // nibbles, scale * q + min, per 32 (Q4_1, Q4_K)
-#define TYPE_Q8_0 8u    // int8, scale * q, per 32 (Q8_0, Q5_0)
-#define TYPE_Q8_M 9u    // int8, scale * q + min, per 32 (Q5_1, Q5_K)
+#define TYPE_Q5 4u      // nibbles + a fifth-bit word per block, scale * q + min, per 32 (Q5_0, Q5_1, Q5_K)
+#define TYPE_Q8_0 8u    // int8, scale * q, per 32 (Q8_0)
 #define TYPE_Q8_16 10u  // int8, scale * q, a scale per 16 (Q6_K)
 
 // Macros, not functions, so that spec-constant expressions may use them.
-#define type_nibbles(t) ((t) == TYPE_Q4_0 || (t) == TYPE_Q4_1)
-#define type_has_min(t) ((t) == TYPE_Q4_1 || (t) == TYPE_Q8_M)
+#define type_nibbles(t) ((t) == TYPE_Q4_0 || (t) == TYPE_Q4_1 || (t) == TYPE_Q5)
+#define type_has_min(t) ((t) == TYPE_Q4_1 || (t) == TYPE_Q5)
 // values per scale (0: not quantized)
 #define type_block(t) ((t) == TYPE_F32 || (t) == TYPE_F16 ? 0u : ((t) == TYPE_Q8_16 ? 16u : 32u))
 
@@ -38,6 +38,12 @@ vec4 decode4(uint type, uvec4 t, uint k) {
     }
     uint u = t[k];
     return vec4(ivec4(uvec4(u) << uvec4(24u, 16u, 8u, 0u)) >> 24);
+}
+
+// Q5: the fifth bits of group k of a block (values 4k .. 4k+3, bits 4k .. 4k+3 of the
+// block's word hb), as the 16s to add to the nibbles.
+vec4 high4(uint hb, uint k) {
+    return vec4((uvec4(hb >> (4u * k)) >> uvec4(0u, 1u, 2u, 3u)) & 1u) * 16.0;
 }
 
 // Weights (and their scales) are stored with rows interleaved in groups of 8

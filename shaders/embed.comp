@@ -13,7 +13,9 @@ const uint TPB = BLOCK == 0u ? 1u : BLOCK / (CH * 4u);   // texels per scale
 
 layout(binding = 0) uniform usamplerBuffer W;
 layout(binding = 1) uniform samplerBuffer S;   // quantized formats' scales (scale_texel), an R32F texel view
-layout(binding = 4) uniform samplerBuffer M;   // and minimums (Q4_1, Q8_M)
+layout(binding = 4) uniform samplerBuffer M;   // and minimums (Q4_1, Q5)
+layout(binding = 5) uniform usamplerBuffer HB; // Q5's fifth bits: a word per block, laid out as the scales
+                                               // (an RGBA32UI view: 4 blocks per texel)
 layout(binding = 2) readonly buffer Rows { Row rows[]; };
 layout(binding = 3) writeonly buffer O { float o[]; };
 layout(push_constant) uniform Push {
@@ -32,8 +34,11 @@ void main() {
         int si = BLOCK != 0u ? int(scale_texel(r, b, p.cols, max(BLOCK, 1u)) * 4u + (b & 3u)) : 0;
         float s = BLOCK != 0u ? texelFetch(S, si).r : 1.0;
         float m = type_has_min(TYPE) ? texelFetch(M, si).r : 0.0;
+        uint hb = TYPE == TYPE_Q5 ? texelFetch(HB, int(scale_texel(r, b, p.cols, max(BLOCK, 1u))))[b & 3u] : 0u;
         for (uint k = 0u; k < CH; k++) {
-            vec4 v = decode4(TYPE, t, k) * s + m;
+            vec4 q = decode4(TYPE, t, k);
+            if (TYPE == TYPE_Q5) q += high4(hb, k);
+            vec4 v = q * s + m;
             uint c = j * CH * 4u + k * 4u;
             for (uint e = 0u; e < 4u; e++)
                 if (c + e < p.cols) o[i * p.cols + c + e] = v[e];

@@ -36,9 +36,10 @@ const uint CH = TYPE == TYPE_F32 ? 1u : (TYPE == TYPE_F16 ? 2u : (type_nibbles(T
 const uint EPT = CH * 4u;                                            // values per texel
 const uint BLOCK = type_block(TYPE);                                 // values per scale (0: none)
 const uint TPB = BLOCK == 0u ? 1u : BLOCK / EPT;                     // texels per scale
-// Q4_1 and Q8_M add a minimum per block: min * (the sum of x over the block) joins the
-// scaled dot product.
+// Q4_1 and Q5 add a minimum per block: min * (the sum of x over the block) joins the
+// scaled dot product. Q5's fifth bits come from a word per block (HB), fetched with the scales.
 const bool MINS = type_has_min(TYPE);
+const bool HIGH = TYPE == TYPE_Q5;
 
 layout(binding = 0) uniform usamplerBuffer W;
 layout(binding = 1) uniform usamplerBuffer S;  // quantized formats' scales: 4 blocks' f32 per texel (scale_texel)
@@ -59,6 +60,8 @@ layout(binding = 11) writeonly buffer XN { float xn[]; };
 layout(binding = 12) coherent buffer Done { uint done[]; };
 layout(binding = 13) uniform usamplerBuffer M;   // MINS: the minimums, laid out as the scales
 layout(binding = 14) uniform usamplerBuffer M3;
+layout(binding = 15) uniform usamplerBuffer HB;  // HIGH: the fifth bits, a word per block laid out as the scales
+layout(binding = 16) uniform usamplerBuffer HB3;
 layout(push_constant) uniform Push {
     uint rows, cols, n, row_offset, y_stride, tpr;
     uint rows_k, rows_v;
@@ -79,6 +82,12 @@ vec4 fetch_scale4(uint m, uint row, uint g) {
     return uintBitsToFloat(m == 0u ? texelFetch(S, i) : texelFetch(S3, i));
 }
 
+// The fifth bits of the same blocks (HIGH).
+uvec4 fetch_high4(uint m, uint row, uint g) {
+    int i = int(scale_texel(row, 4u * g, p.cols, max(BLOCK, 1u)));
+    return m == 0u ? texelFetch(HB, i) : texelFetch(HB3, i);
+}
+
 // The minimums of the same blocks (MINS).
 vec4 fetch_min4(uint m, uint row, uint g) {
     int i = int(scale_texel(row, 4u * g, p.cols, max(BLOCK, 1u)));
@@ -93,6 +102,7 @@ vec4 w3[TR][CH];
 // once per token, instead of scaling each decoded value (4-10% faster for one token on
 // lavapipe, the same for tiles of 8).
 float ws[TR], ws3[TR], wm[TR], wm3[TR];
+uint whb[TR], whb3[TR];
 const bool QUANT = BLOCK != 0u;
 // Texels per scale fetch: a Q8_0 block of 32 values is two texels, so for one token its
 // scales are fetched once for both (each scale fetch is a gather on lavapipe: 14% of a
@@ -118,6 +128,10 @@ void fetch_scales(uint r0, uint j) {
         if (MINS) {
             wm[r] = fetch_min4(0u, rr, b / 4u)[b & 3u];
             if (SWIGLU != 0u) wm3[r] = fetch_min4(1u, rr, b / 4u)[b & 3u];
+        }
+        if (HIGH) {
+            whb[r] = fetch_high4(0u, rr, b / 4u)[b & 3u];
+            if (SWIGLU != 0u) whb3[r] = fetch_high4(1u, rr, b / 4u)[b & 3u];
         }
     }
 }
@@ -162,10 +176,14 @@ void step_texel(uint r0, uint t0, uint j, bool tail, uint sub) {
         uvec4 t = fetch_w(0u, wtexel(rr, jc, p.tpr));
         if (past) t = uvec4(0u);
         for (uint k = 0u; k < CH; k++) w[r][k] = decode4(TYPE, t, k);
+        if (HIGH)
+            for (uint k = 0u; k < CH; k++) w[r][k] += high4(whb[r], k);
         if (SWIGLU != 0u) {
             uvec4 t3 = fetch_w(1u, wtexel(rr, jc, p.tpr));
             if (past) t3 = uvec4(0u);
             for (uint k = 0u; k < CH; k++) w3[r][k] = decode4(TYPE, t3, k);
+            if (HIGH)
+                for (uint k = 0u; k < CH; k++) w3[r][k] += high4(whb3[r], k);
         }
     }
     for (uint b = 0u; b < TB; b++) {
@@ -256,6 +274,7 @@ void main() {
         // (12-14% of its time).
         uint chunks = p.cols / 32u;
         vec4 sc[TR], sc3[TR], mn[TR], mn3[TR];
+        uvec4 hb[TR], hb3[TR];
         for (uint c0 = 0u; c0 < chunks; c0 += 4u) {
             for (uint r = 0u; r < TR; r++) {
                 uint rr = min(r0 + r * WG, p.rows - 1u);
@@ -264,6 +283,10 @@ void main() {
                 if (MINS) {
                     mn[r] = fetch_min4(0u, rr, c0 / 4u);
                     if (SWIGLU != 0u) mn3[r] = fetch_min4(1u, rr, c0 / 4u);
+                }
+                if (HIGH) {
+                    hb[r] = fetch_high4(0u, rr, c0 / 4u);
+                    if (SWIGLU != 0u) hb3[r] = fetch_high4(1u, rr, c0 / 4u);
                 }
             }
             uint m = min(4u, chunks - c0);
@@ -274,6 +297,10 @@ void main() {
                     if (MINS) {
                         wm[r] = mn[r][q];
                         if (SWIGLU != 0u) wm3[r] = mn3[r][q];
+                    }
+                    if (HIGH) {
+                        whb[r] = hb[r][q];
+                        if (SWIGLU != 0u) whb3[r] = hb3[r][q];
                     }
                 }
                 step_chunk(r0, t0, c0 + q);

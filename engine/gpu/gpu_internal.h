@@ -28,11 +28,13 @@ typedef struct gpu_tune_entry {
     plume_gpu_mm_shape shape;           /* the chosen one */
 } gpu_tune_entry;
 
+#define GPU_MAX_BINDINGS 24   /* a kernel's bindings at most (matmul takes 17) */
+
 struct plume_gpu_kernel {
     struct plume_gpu_kernel *next;      /* the gpu's cache list */
     char name[64];
     char label[64];                     /* the profile's name for it: name, or name.variant */
-    char bindings[16];
+    char bindings[GPU_MAX_BINDINGS + 1];
     uint32_t push_bytes;
     uint32_t spec[16];
     int n_spec;

@@ -23,8 +23,8 @@ plume_gpu_kernel *plume_gpu_kernel_get(plume_gpu *gpu, const char *shader, const
     size_t nb = strlen(bindings);
     if (strlen(shader) >= sizeof gpu->kernels->name || nb >= sizeof gpu->kernels->bindings || n_spec < 0 ||
         n_spec > 16 || push_bytes > 128 || push_bytes % 4) {
-        plume_fail(err, "kernel '%s': bad description (name/bindings too long, >16 constants or push size %u)", shader,
-                   push_bytes);
+        plume_fail(err, "kernel '%s': bad description (name too long, more than %d bindings or 16 constants, or push "
+                        "size %u)", shader, GPU_MAX_BINDINGS, push_bytes);
         return NULL;
     }
     for (plume_gpu_kernel *k = gpu->kernels; k; k = k->next)
@@ -49,7 +49,7 @@ plume_gpu_kernel *plume_gpu_kernel_get(plume_gpu *gpu, const char *shader, const
     k->n_spec = n_spec;
     if (n_spec) memcpy(k->spec, spec, (size_t)n_spec * 4);
 
-    VkDescriptorSetLayoutBinding lb[16];
+    VkDescriptorSetLayoutBinding lb[GPU_MAX_BINDINGS];
     for (size_t i = 0; i < nb; i++) {
         if (bindings[i] != 's' && bindings[i] != 't' && bindings[i] != 'f') {
             plume_fail(err, "kernel '%s': binding %zu is '%c'; use 's' (storage), 't' (RGBA32UI texel) or 'f' (R32F texel)",

@@ -14,7 +14,7 @@
 /* W, its scales, x, y, x as texels, W3 (SwiGLU up) and its scales, the k and v outputs of
  * a stacked q/k/v weight; the residual, norm weight, norm output and counter of the fused
  * residual add and norm. */
-#define MATMUL_BINDINGS "ttsstttsssssstt"
+#define MATMUL_BINDINGS "ttsstttsssssstttt"
 #define MATMUL_NORM_MAX_N 8   /* the fused norm is one subgroup's work: decoding only */
 #define ATTN_MAX_HEAD_DIM 256
 #define ATTN_ROWS_MIN 8     /* more rows than this: attention_rows.comp */
@@ -79,7 +79,7 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
         return plume_fail(err, "%s: x and the outputs must be different buffers", op);
     uint32_t tb = n < MATMUL_TB ? n : MATMUL_TB;
     /* Shapes are tuned per kernel family: nibbles as Q4_0, int8 rows as Q8_0. */
-    plume_gpu_type family = w->fmt == GPU_FMT_Q4_0 || w->fmt == GPU_FMT_Q4_1 ? PLUME_GPU_Q4_0
+    plume_gpu_type family = gpu_format_nibbles(w->fmt) ? PLUME_GPU_Q4_0
                             : w->fmt == GPU_FMT_F32 || w->fmt == GPU_FMT_F16 ? w->type
                                                                              : PLUME_GPU_Q8_0;
     plume_gpu_mm_shape s = gpu_matmul_shape(gpu, family, (uint64_t)w->rows * w->cols, n, w3 != NULL);
@@ -97,7 +97,7 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     if (!k) return -1;
     /* The profile tells weight types and batch shapes apart: matmul.q8_0.n1, matmul.f16.n8. */
     static const char *const fmt_names[] = {[GPU_FMT_F32] = "f32", [GPU_FMT_F16] = "f16", [GPU_FMT_Q4_0] = "q4_0",
-                                            [GPU_FMT_Q4_1] = "q4_1", [GPU_FMT_Q8_0] = "q8_0", [GPU_FMT_Q8_M] = "q8_m",
+                                            [GPU_FMT_Q4_1] = "q4_1", [GPU_FMT_Q5] = "q5", [GPU_FMT_Q8_0] = "q8_0",
                                             [GPU_FMT_Q8_16] = "q8_16"};
     snprintf(k->label, sizeof k->label, "%s%s.%s.n%u", op, nrm ? "_add_rmsnorm" : "", fmt_names[w->fmt], tb);
     /* Same shape and type: w3 is split into the same parts as w. */
@@ -109,7 +109,7 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
             float eps;
         } push = {nr, w->cols, n, r0, rq, w->tpr, rk, rv, nrm ? nrm->eps : 0.0f};
         const plume_gpu_weight *u = w3 ? w3 : w;
-        plume_gpu_binding b[15] = {
+        plume_gpu_binding b[17] = {
             bind(w->w[p], 0),
             bind(w->scales[p] ? w->scales[p] : gpu->dummy, 0),
             bind(x, xb),
@@ -125,10 +125,12 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
             bind(gpu->done, 16),
             bind(w->mins[p] ? w->mins[p] : gpu->dummy, 0),
             bind(u->mins[p] ? u->mins[p] : gpu->dummy, 0),
+            bind(w->high[p] ? w->high[p] : gpu->dummy, 0),
+            bind(u->high[p] ? u->high[p] : gpu->dummy, 0),
         };
         /* Parts write disjoint rows of the outputs; the barrier only orders the unused ones. */
         if (p > 0) plume_gpu_rec_barrier(rec);
-        if (plume_gpu_rec_dispatch(rec, k, b, 15, &push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
+        if (plume_gpu_rec_dispatch(rec, k, b, 17, &push, ceil_div(ceil_div(nr, tr), wg), ceil_div(n, tb), 1, err))
             return plume_fail_prefix(err, "%s %u x %u, n %u: ", op, w->rows, w->cols, n);
     }
     return finish(rec, 0);
@@ -178,20 +180,21 @@ int plume_gpu_embed(plume_gpu_rec *rec, const plume_gpu_weight *table, plume_gpu
     uint64_t ob = (uint64_t)n * table->cols * 4;
     if (need(rows, (uint64_t)n * 16, "embed", "rows", err) || need(out, ob, "embed", "out", err)) return -1;
     uint32_t spec[2] = {EW_WG, (uint32_t)table->fmt};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tfssf", 20, spec, 2, err);
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "embed", "tfssft", 20, spec, 2, err);
     if (!k) return -1;
     for (uint32_t p = 0; p < table->n_parts; p++) {
         uint32_t r0 = p * table->rows_per_part;
         uint32_t nr = table->rows - r0 < table->rows_per_part ? table->rows - r0 : table->rows_per_part;
         uint32_t push[5] = {n, table->cols, table->tpr, r0, nr};
-        plume_gpu_binding b[5] = {
+        plume_gpu_binding b[6] = {
             bind(table->w[p], 0),
             bind(table->scales[p] ? table->scales[p] : gpu->dummy, 0),
             bind(rows, (uint64_t)n * 16),
             bind(out, ob),
             bind(table->mins[p] ? table->mins[p] : gpu->dummy, 0),
+            bind(table->high[p] ? table->high[p] : gpu->dummy, 0),
         };
-        if (plume_gpu_rec_dispatch(rec, k, b, 5, push, ew_groups(gpu, (uint64_t)n * table->tpr), 1, 1, err))
+        if (plume_gpu_rec_dispatch(rec, k, b, 6, push, ew_groups(gpu, (uint64_t)n * table->tpr), 1, 1, err))
             return plume_fail_prefix(err, "embed: ");
         /* Parts write disjoint rows of out; no barrier needed between them. */
     }

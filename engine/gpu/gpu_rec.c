@@ -109,7 +109,7 @@ static VkDescriptorSet alloc_set(plume_gpu_rec *rec, plume_gpu_kernel *k, plume_
         }
         VkDescriptorPoolSize sizes[2] = {
             {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, REC_SETS_PER_POOL * 16},
-            {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, REC_SETS_PER_POOL * 4},
+            {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, REC_SETS_PER_POOL * 12},
         };
         VkDescriptorPoolCreateInfo pci = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
@@ -196,9 +196,9 @@ int plume_gpu_rec_dispatch(plume_gpu_rec *rec, plume_gpu_kernel *k, const plume_
     if (gx == 0 || gy == 0 || gz == 0) return 0;   /* nothing to do (an empty batch) */
     VkDescriptorSet set = alloc_set(rec, k, err);
     if (!set) return -1;
-    VkWriteDescriptorSet w[16];
-    VkDescriptorBufferInfo bi[16];
-    VkBufferView views[16];
+    VkWriteDescriptorSet w[GPU_MAX_BINDINGS];
+    VkDescriptorBufferInfo bi[GPU_MAX_BINDINGS];
+    VkBufferView views[GPU_MAX_BINDINGS];
     for (int i = 0; i < nb; i++) {
         const plume_gpu_binding *x = &b[i];
         if (!x->buffer) {

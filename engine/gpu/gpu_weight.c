@@ -11,13 +11,14 @@
  * that value e is nibble e % 8 of word e / 8 (4 consecutive values = 16 consecutive bits),
  * plus the same f32 scale array.
  *
- * The other block types are repacked into these two shapes without loss: every value's
- * integer as an int8 (Q5_0 as q - 16, Q5_1 and Q5_K's 5-bit q, Q6_K's q - 32) or a nibble
- * (Q4_1, Q4_K), and one f32 scale per block of 32 values (16 for Q6_K's sub-blocks), plus an
- * f32 minimum per block in a second array laid out like the scales where the type adds one
- * (Q4_1, Q5_1 and the K-quants' d * scale and -dmin * min are computed here, once). The
- * device bytes per value: Q4_1/Q4_K 6 bits (4 + 2 x 32 / 32), Q5_0 9, Q5_1/Q5_K 10, Q6_K 10
- * (8 + 32 / 16): the 5- and 6-bit types take more device memory than their files.
+ * The other block types are repacked into these shapes without loss: every value's integer
+ * as a nibble (Q4_1, Q4_K; Q5_0, Q5_1, Q5_K with their fifth bits in a third array, one
+ * 32-bit word per block laid out like the scales) or an int8 (Q6_K's q - 32), and one f32
+ * scale per block of 32 values (16 for Q6_K's sub-blocks), plus an f32 minimum per block in
+ * a second array laid out like the scales where the type adds one (Q4_1, the Q5s: Q5_0's
+ * -16 d; the K-quants' d * scale and -dmin * min are computed here, once). The device bits
+ * per value: Q4_1/Q4_K 6 (4 + 2 x 32 / 32), Q5_0/Q5_1/Q5_K 7 (4 + 1 + 2), Q6_K 10 (8 + 32 / 16,
+ * more than its file's 6.56).
  *
  * Rows are interleaved in groups of RG = 8: texel j of row r is at
  * ((r / 8) * tpr + j) * 8 + r % 8 within its part (a scale texel likewise),
@@ -59,8 +60,8 @@ int gpu_weight_format(plume_gpu_type type) {
     case PLUME_GPU_F16: return GPU_FMT_F16;
     case PLUME_GPU_Q4_0: return GPU_FMT_Q4_0;
     case PLUME_GPU_Q4_1: case PLUME_GPU_Q4_K: return GPU_FMT_Q4_1;
-    case PLUME_GPU_Q8_0: case PLUME_GPU_Q5_0: return GPU_FMT_Q8_0;
-    case PLUME_GPU_Q5_1: case PLUME_GPU_Q5_K: return GPU_FMT_Q8_M;
+    case PLUME_GPU_Q8_0: return GPU_FMT_Q8_0;
+    case PLUME_GPU_Q5_0: case PLUME_GPU_Q5_1: case PLUME_GPU_Q5_K: return GPU_FMT_Q5;
     case PLUME_GPU_Q6_K: return GPU_FMT_Q8_16;
     default: return -1;
     }
@@ -70,7 +71,9 @@ uint32_t gpu_format_block(int fmt) {
     return fmt == GPU_FMT_F32 || fmt == GPU_FMT_F16 ? 0 : fmt == GPU_FMT_Q8_16 ? 16 : 32;
 }
 
-int gpu_format_has_min(int fmt) { return fmt == GPU_FMT_Q4_1 || fmt == GPU_FMT_Q8_M; }
+int gpu_format_has_min(int fmt) { return fmt == GPU_FMT_Q4_1 || fmt == GPU_FMT_Q5; }
+
+int gpu_format_nibbles(int fmt) { return fmt == GPU_FMT_Q4_0 || fmt == GPU_FMT_Q4_1 || fmt == GPU_FMT_Q5; }
 
 /* ggml's block: values and bytes (0 for a type the device does not take). */
 static void ggml_block(plume_gpu_type type, uint32_t *values, uint32_t *bytes) {
@@ -95,8 +98,8 @@ uint64_t plume_gpu_type_bytes(plume_gpu_type type, uint64_t rows, uint64_t cols)
 static uint64_t row_texels(int fmt, uint32_t cols) {
     uint64_t bytes = fmt == GPU_FMT_F32   ? (uint64_t)cols * 4
                      : fmt == GPU_FMT_F16 ? (uint64_t)cols * 2
-                     : fmt == GPU_FMT_Q4_0 || fmt == GPU_FMT_Q4_1 ? cols / 2
-                                                                  : cols;
+                     : gpu_format_nibbles(fmt) ? cols / 2
+                                                               : cols;
     return (bytes + 15) / 16;
 }
 
@@ -149,10 +152,10 @@ static void unpack_row(plume_gpu_type type, const uint8_t *x, uint32_t cols, int
             const uint8_t *hp = x + (with_min ? 4 : 2), *qs = hp + 4;
             uint32_t qh = (uint32_t)hp[0] | (uint32_t)hp[1] << 8 | (uint32_t)hp[2] << 16 | (uint32_t)hp[3] << 24;
             scale[blk] = half_at(x);
-            min[blk] = with_min ? half_at(x + 2) : 0.0f;
+            min[blk] = with_min ? half_at(x + 2) : -16.0f * scale[blk];   /* d (q - 16) = d q - 16 d, exactly */
             for (int j = 0; j < 16; j++) {
-                q[j] = (int8_t)(((qs[j] & 15) | ((qh >> j) & 1) << 4) - (with_min ? 0 : 16));
-                q[j + 16] = (int8_t)(((qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - (with_min ? 0 : 16));
+                q[j] = (int8_t)((qs[j] & 15) | ((qh >> j) & 1) << 4);
+                q[j + 16] = (int8_t)((qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4);
             }
             break;
         }
@@ -199,12 +202,14 @@ static void unpack_row(plume_gpu_type type, const uint8_t *x, uint32_t cols, int
  * the interleaved order; texels past a row's end and rows past nr stay zero. q, scale and
  * min are scratch rows (cols integers, cols / 16 floats each). */
 static void repack(plume_gpu_type type, int fmt, uint32_t cols, uint64_t tpr, const uint8_t *src, uint32_t r0,
-                   uint32_t nr, uint8_t *dst, float *scales, float *mins, int8_t *q, float *scale, float *min) {
+                   uint32_t nr, uint8_t *dst, float *scales, float *mins, uint32_t *high, int8_t *q, float *scale,
+                   float *min) {
     uint8_t *out = dst;
     const uint32_t block = gpu_format_block(fmt);
     memset(dst, 0, (size_t)(round_rows(nr) * tpr * 16));
     if (scales) memset(scales, 0, (size_t)(round_rows(nr) * scale_texels(cols, block) * 16));
     if (mins) memset(mins, 0, (size_t)(round_rows(nr) * scale_texels(cols, block) * 16));
+    if (high) memset(high, 0, (size_t)(round_rows(nr) * scale_texels(cols, block) * 16));
     uint32_t bv, bb;
     ggml_block(type, &bv, &bb);
     for (uint32_t r = 0; r < nr; r++) {
@@ -214,12 +219,17 @@ static void repack(plume_gpu_type type, int fmt, uint32_t cols, uint64_t tpr, co
                 scales[sidx(r, b, cols, block)] = scale[b];
                 if (mins) mins[sidx(r, b, cols, block)] = min[b];
             }
-            if (fmt == GPU_FMT_Q4_0 || fmt == GPU_FMT_Q4_1) {
-                /* value e of a block is nibble e % 8 of word e / 8 (4 values = 16 bits) */
+            if (gpu_format_nibbles(fmt)) {
+                /* value e of a block is nibble e % 8 of word e / 8 (4 values = 16 bits); a Q5
+                 * value's fifth bit is bit e of its block's word in `high` */
                 for (uint32_t b = 0; b < cols / 32; b++) {
-                    uint32_t words[4] = {0, 0, 0, 0};
-                    for (uint32_t e = 0; e < 32; e++) words[e / 8] |= ((uint32_t)q[b * 32 + e] & 15u) << (4 * (e % 8));
+                    uint32_t words[4] = {0, 0, 0, 0}, hb = 0;
+                    for (uint32_t e = 0; e < 32; e++) {
+                        words[e / 8] |= ((uint32_t)q[b * 32 + e] & 15u) << (4 * (e % 8));
+                        hb |= (((uint32_t)q[b * 32 + e] >> 4) & 1u) << e;
+                    }
                     memcpy(out + ileave(r, b, tpr) * 16, words, 16);
+                    if (high) high[sidx(r, b, cols, block)] = hb;
                 }
             } else {
                 for (uint64_t j = 0; j < cols / 16; j++) memcpy(out + ileave(r, j, tpr) * 16, q + j * 16, 16);
@@ -266,7 +276,7 @@ plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, u
     if (limit > (uint64_t)INT32_MAX * 16) limit = (uint64_t)INT32_MAX * 16;  /* texelFetch takes an int */
     if (gpu->part_limit && gpu->part_limit < limit) limit = gpu->part_limit;
     uint64_t scale_row = blocked ? scale_texels(cols, gpu_format_block(fmt)) * 16 : 0;
-    const int has_min = gpu_format_has_min(fmt);
+    const int has_min = gpu_format_has_min(fmt), has_high = fmt == GPU_FMT_Q5;
     uint64_t per_part = limit / row_bytes;
     if (scale_row && per_part > gpu->info.max_storage_buffer_range / scale_row)
         per_part = gpu->info.max_storage_buffer_range / scale_row;
@@ -295,7 +305,7 @@ plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, u
     uint32_t n_parts = (uint32_t)((rows + per_part - 1) / per_part);
     plume_gpu_weight *w = calloc(1, sizeof *w);
     if (!w || !(w->w = calloc(n_parts, sizeof *w->w)) || !(w->scales = calloc(n_parts, sizeof *w->scales)) ||
-        !(w->mins = calloc(n_parts, sizeof *w->mins))) {
+        !(w->mins = calloc(n_parts, sizeof *w->mins)) || !(w->high = calloc(n_parts, sizeof *w->high))) {
         plume_fail(err, "out of memory");
         plume_gpu_weight_free(w);
         return NULL;
@@ -321,29 +331,37 @@ plume_gpu_weight *plume_gpu_weight_create(plume_gpu *gpu, plume_gpu_type type, u
         if (sbytes && !(w->scales[p] = plume_gpu_buffer_create(gpu, sbytes, PLUME_GPU_BUFFER_DEVICE, err))) goto fail;
         if (sbytes && has_min && !(w->mins[p] = plume_gpu_buffer_create(gpu, sbytes, PLUME_GPU_BUFFER_DEVICE, err)))
             goto fail;
-        w->bytes += wbytes + sbytes * (has_min ? 2 : 1);
+        if (sbytes && has_high && !(w->high[p] = plume_gpu_buffer_create(gpu, sbytes, PLUME_GPU_BUFFER_DEVICE, err)))
+            goto fail;
+        w->bytes += wbytes + sbytes * (1 + has_min + has_high);
         /* Repack straight into mapped memory where the device allows it (lavapipe). */
         uint8_t *dst = plume_gpu_buffer_map(w->w[p]);
         float *sdst = sbytes ? plume_gpu_buffer_map(w->scales[p]) : NULL;
         float *mdst = sbytes && has_min ? plume_gpu_buffer_map(w->mins[p]) : NULL;
+        uint32_t *hdst = sbytes && has_high ? plume_gpu_buffer_map(w->high[p]) : NULL;
         uint8_t *tmp = NULL;
         float *stmp = NULL, *mtmp = NULL;
+        uint32_t *htmp = NULL;
         int rc = 0;
         if (!dst && !(dst = tmp = malloc(wbytes))) rc = -1;
         if (!rc && sbytes && !sdst && !(sdst = stmp = malloc(sbytes))) rc = -1;
         if (!rc && sbytes && has_min && !mdst && !(mdst = mtmp = malloc(sbytes))) rc = -1;
+        if (!rc && sbytes && has_high && !hdst && !(hdst = htmp = malloc(sbytes))) rc = -1;
         if (rc) {
             free(tmp);
             free(stmp);
+            free(mtmp);
             goto oom;
         }
-        repack(type, fmt, cols, tpr, data, r0, nr, dst, sdst, mdst, q, scale, min);
+        repack(type, fmt, cols, tpr, data, r0, nr, dst, sdst, mdst, hdst, q, scale, min);
         if (tmp) rc = plume_gpu_upload(w->w[p], 0, tmp, wbytes, err);
         if (!rc && stmp) rc = plume_gpu_upload(w->scales[p], 0, stmp, sbytes, err);
         if (!rc && mtmp) rc = plume_gpu_upload(w->mins[p], 0, mtmp, sbytes, err);
+        if (!rc && htmp) rc = plume_gpu_upload(w->high[p], 0, htmp, sbytes, err);
         free(tmp);
         free(stmp);
         free(mtmp);
+        free(htmp);
         if (rc) goto fail;
     }
     free(q);
@@ -366,10 +384,12 @@ void plume_gpu_weight_free(plume_gpu_weight *w) {
         if (w->w) plume_gpu_buffer_free(w->w[p]);
         if (w->scales) plume_gpu_buffer_free(w->scales[p]);
         if (w->mins) plume_gpu_buffer_free(w->mins[p]);
+        if (w->high) plume_gpu_buffer_free(w->high[p]);
     }
     free(w->w);
     free(w->scales);
     free(w->mins);
+    free(w->high);
     free(w);
 }
 

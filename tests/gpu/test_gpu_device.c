@@ -88,16 +88,16 @@ static void test_kernels(plume_gpu *gpu) {
     CHECK(plume_gpu_kernel_get(gpu, "no_such_shader", "s", 0, NULL, 0, &err) == NULL);
     CHECK(strstr(err.msg, "no_such_shader") != NULL);
     uint32_t spec[1] = {64};
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 4, spec, 1, &err);
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 8, spec, 1, &err);
     CHECK(k != NULL);
-    CHECK(plume_gpu_kernel_get(gpu, "add", "ss", 4, spec, 1, &err) == k);   /* cached */
-    CHECK(plume_gpu_kernel_get(gpu, "add", "sx", 4, spec, 1, &err) == NULL);
+    CHECK(plume_gpu_kernel_get(gpu, "add", "ss", 8, spec, 1, &err) == k);   /* cached */
+    CHECK(plume_gpu_kernel_get(gpu, "add", "sx", 8, spec, 1, &err) == NULL);
     plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
     T_OK(rec == NULL);
     plume_gpu_buffer *b = plume_gpu_buffer_create(gpu, 64, 0, &err);
     plume_gpu_binding one[1] = {{b, 0, 0}};
-    uint32_t count = 16;
-    CHECK(plume_gpu_rec_dispatch(rec, k, one, 1, &count, 1, 1, 1, &err) < 0);   /* add takes 2 bindings */
+    uint32_t count[2] = {16, 16};   /* add's push constants: the count and the bias period */
+    CHECK(plume_gpu_rec_dispatch(rec, k, one, 1, count, 1, 1, 1, &err) < 0);   /* add takes 2 bindings */
     CHECK(strstr(err.msg, "takes 2 bindings") != NULL);
     CHECK(plume_gpu_rec_end(rec, &err) < 0);   /* the failure sticks */
     plume_gpu_rec_free(rec);
@@ -193,14 +193,14 @@ static void test_validation_counts(plume_gpu *gpu) {
     plume_error err;
     before = plume_gpu_validation_count();
     plume_gpu_buffer *a = t_buffer(gpu, NULL, 4096), *b = t_buffer(gpu, NULL, 4096);
-    uint32_t spec[1] = {64}, count = 1024;
-    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 4, spec, 1, &err);
+    uint32_t spec[1] = {64}, count[2] = {1024, 1024};
+    plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "add", "ss", 8, spec, 1, &err);
     plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
     T_OK(!k || !rec);
     plume_gpu_binding bb[2] = {{a, 0, 0}, {b, 0, 0}};
     fprintf(stderr, "(synchronization hazards are expected next)\n");
     T_OK(plume_gpu_rec_copy(rec, a, 0, b, 0, 4096, &err));
-    T_OK(plume_gpu_rec_dispatch(rec, k, bb, 2, &count, 16, 1, 1, &err));
+    T_OK(plume_gpu_rec_dispatch(rec, k, bb, 2, count, 16, 1, 1, &err));
     T_OK(plume_gpu_rec_end(rec, &err));
     plume_gpu_rec_free(rec);
     CHECK_MSG(plume_gpu_validation_count() > before, "a missing barrier was not reported");
