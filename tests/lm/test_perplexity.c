@@ -7,13 +7,17 @@
  * exp(mean). Windows: with -c 5 the 16 tokens are scored in windows 0-4, 4-8, 8-12, 12-15,
  * each from an empty cache: the first window's four NLLs equal the full run's, the later
  * ones see less context and differ.
- * Bad input: ids outside the vocabulary, a malformed list, one token, a missing file, no
- * model; each exits non-zero with a message naming the problem. */
+ * A text file: its tokens (as plume_lm_tokenize gives them, BOS first where the model adds
+ * one) are scored as --ids would score them. Bad input: ids outside the vocabulary, a
+ * malformed list, one token, a missing file, no model; each exits non-zero with a message
+ * naming the problem. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "check.h"
+#include "plume/lm.h"
 
 #define TOL 1e-4
 
@@ -143,6 +147,37 @@ int main(void) {
             snprintf(stem, sizeof stem, "%s-%s", variants[v], types[t]);
             check_model(plume, dir, stem, t > 0);
         }
+
+    /* A text file against the same tokens given as ids (llama-gqa: a SentencePiece vocabulary). */
+    {
+        char text_path[] = "/tmp/plume-ppl-text-XXXXXX", model[2048], cmd[4096], *out = NULL, list[4096] = "";
+        int fd = mkstemp(text_path);
+        const char *text = "the cat sat on the mat and then it went to sleep";
+        CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+        if (fd >= 0) close(fd);
+        snprintf(model, sizeof model, "%s/llama-gqa-F32.gguf", dir);
+        plume_error err = {0};
+        plume_lm *lm = plume_lm_acquire(model, &err);
+        int32_t ids[256];
+        int n = lm ? plume_lm_tokenize(lm, text, -1, ids, 256, &err) : -1;
+        CHECK_MSG(n > 3 && n <= 256 && ids[0] == 1, "%s", err.msg);   /* BOS first: the file adds it */
+        for (int i = 0; i < n && i < 256; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? "," : "", ids[i]);
+        plume_lm_release(lm);
+        snprintf(cmd, sizeof cmd, "'%s' perplexity -m '%s' '%s' --json 2>&1", plume, model, text_path);
+        int st = run(cmd, &out);
+        json_error_t jerr;
+        json_t *from_text = st == 0 && out ? json_loads(out, 0, &jerr) : NULL;
+        CHECK_MSG(from_text && json_integer_value(json_object_get(from_text, "n_tokens")) == n, "%s: %s", cmd,
+                  out ? out : "");
+        free(out);
+        json_t *from_ids = perplexity(plume, dir, "llama-gqa-F32", list, "");
+        CHECK(from_ids && from_text &&
+              json_real_value(json_object_get(from_ids, "ppl")) == json_real_value(json_object_get(from_text, "ppl")));
+        json_decref(from_text);
+        json_decref(from_ids);
+        unlink(text_path);
+    }
 
     snprintf(m, sizeof m, "-m '%s/qwen2-Q8_0.gguf'", dir);
     char args[4096];
