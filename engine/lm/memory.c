@@ -71,7 +71,8 @@ plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const 
         return NULL;
     }
     if (!lm->tok) {
-        plume_fail(err, "%s: memory: the model file has no tokenizer (tokenizer.ggml.*)", lm->path);
+        lm_no_tokenizer(lm, err);
+        plume_fail_prefix(err, "memory: ");
         return NULL;
     }
     plume_memory *m = calloc(1, sizeof *m);

@@ -54,7 +54,7 @@ static int add_f32(plume_gguf_writer *w, blobs *b, const char *name, plume_ggml_
         const size_t bb = plume_ggml_block_bytes(type), nb = (size_t)(bytes / bb);
         uint8_t *blk = q;
         uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-        for (size_t i = 0; i < bytes; i++) blk[i] = (uint8_t)(next_u64(&rng) >> 56);
+        for (size_t i = 0; i < bytes; i++) blk[i] = (uint8_t)(splitmix64_next(&rng) >> 56);
         const uint16_t d = plume_f32_to_f16(0.001f);
         const size_t at = type == PLUME_GGML_Q6_K ? 208 : 0;
         const int has_min = type == PLUME_GGML_Q4_1 || type == PLUME_GGML_Q5_1 || type == PLUME_GGML_Q4_K ||
