@@ -11,6 +11,7 @@
  * one) are scored as --ids would score them. Bad input: ids outside the vocabulary, a
  * malformed list, one token, a missing file, no model; each exits non-zero with a message
  * naming the problem. */
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,14 +140,23 @@ int main(void) {
     char plume[1024], dir[1024], m[2048];
     snprintf(plume, sizeof plume, "%s/bin/plume", build);
     snprintf(dir, sizeof dir, "%s/reference", data);
-    static const char *const variants[] = {"llama-gqa", "llama3-ropefreqs", "qwen2"};
-    static const char *const types[] = {"F32", "Q8_0", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K"};
-    for (int v = 0; v < 3; v++)
-        for (int t = 0; t < 6; t++) {
-            char stem[128];
-            snprintf(stem, sizeof stem, "%s-%s", variants[v], types[t]);
-            check_model(plume, dir, stem, t > 0);
-        }
+    /* every model of the folder (files added later too); quantized ones have a dequantized run */
+    DIR *d = opendir(dir);
+    CHECK_MSG(d != NULL, "cannot open %s", dir);
+    int n_models = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || len > 200 || strcmp(e->d_name + len - 5, ".gguf")) continue;
+        char stem[256], deq[2048];
+        snprintf(stem, sizeof stem, "%.*s", (int)(len - 5), e->d_name);
+        snprintf(deq, sizeof deq, "%s/%s.dequant-f32.logits.f32", dir, stem);
+        FILE *f = fopen(deq, "rb");
+        if (f) fclose(f);
+        check_model(plume, dir, stem, f != NULL);
+        n_models++;
+    }
+    if (d) closedir(d);
+    CHECK_MSG(n_models >= 1, "%s holds no models", dir);
 
     /* A text file against the same tokens given as ids (llama-gqa: a SentencePiece vocabulary). */
     {
@@ -158,6 +168,7 @@ int main(void) {
         snprintf(model, sizeof model, "%s/llama-gqa-F32.gguf", dir);
         plume_error err = {0};
         plume_lm *lm = plume_lm_acquire(model, &err);
+        CHECK_MSG(lm != NULL, "%s", err.msg);
         int32_t ids[256];
         int n = lm ? plume_lm_tokenize(lm, text, -1, ids, 256, &err) : -1;
         CHECK_MSG(n > 3 && n <= 256 && ids[0] == 1, "%s", err.msg);   /* BOS first: the file adds it */
