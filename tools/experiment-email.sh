@@ -13,7 +13,8 @@ DATA=${DATA:-data/email/dataset/test.jsonl}
 mkdir -p "$OUT"
 GRAPHS="graphs/baseline_context.yaml graphs/baseline_copy_bm25.yaml graphs/oracle_copy_bm25.yaml
         graphs/immedctx.yaml graphs/recentdoc.yaml graphs/rankdoc_bm25.yaml graphs/sumctx_ind.yaml
-        graphs/sumctx.yaml graphs/synctx_ind.yaml graphs/synctx.yaml graphs/default.yaml"
+        graphs/sumctx.yaml graphs/synctx_ind.yaml graphs/synctx.yaml graphs/default.yaml
+        graphs/baseline_copy_bm25_at_default_length.yaml"
 PLUME_MODEL=models/plume-email.gguf "$PLUME" experiment $GRAPHS --data "$DATA" --swap-profiles \
     --out-dir "$OUT/multitask" >/dev/null
 PLUME_MODEL=models/plume-email-genonly.gguf "$PLUME" experiment $GRAPHS --data "$DATA" --swap-profiles \

@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 echo "| memory | weight | min_match | cont. ROUGE-L | gain | p (t) | cont. ROUGE-1 |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for source in profile ranked; do
-    sed "s#memory: profile#memory: $source#" graphs/default.yaml > "$OUT/default_$source.yaml"
+    sed "s#memory: ranked#memory: $source#" graphs/default.yaml > "$OUT/default_$source.yaml"
     for w in $WEIGHTS; do
         for m in $MATCHES; do
             [ "$w" = 0 ] && [ "$m" != "$(echo $MATCHES | cut -d' ' -f1)" ] && continue   # weight 0: one run
