@@ -8,9 +8,7 @@
 #include "experiment.h"
 #include "splitmix64.h"
 
-#define EXP_MAX_LINE ((size_t)64 << 20)
-
-static int blank(const char *s, size_t n) {
+int exp_blank(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
     return 1;
@@ -43,7 +41,7 @@ static int each_request(const char *path, size_t limit, int (*each)(void *, size
             rc = -1;
             break;
         }
-        if (blank(buf, len)) continue;
+        if (exp_blank(buf, len)) continue;
         json_t *obj = json_loadb(buf, len, 0, NULL);
         rc = each(arg, count++, obj, buf, len);
         json_decref(obj);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
+#include "run_cmd.h"
 #include "lm_test_util.h"
 #include "plume/lm.h"
 #include "random_model.h"
@@ -61,17 +62,6 @@ static int write_vocab(const char *path, int with_template, plume_error *err) {
     return rc ? -1 : 0;
 }
 
-static int run_cmd(const char *cmd, char **out) {
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - 1 - n, p)) > 0) n += got;
-    if (buf) buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static plume_gen_params greedy(int max_tokens, int parse_special, int ignore_eos) {
     plume_gen_params p;

@@ -8,24 +8,8 @@
 #include <unistd.h>
 #include "check.h"
 #include "lm_test_util.h"
+#include "run_cmd.h"
 
-/* Runs cmd, returns its exit status and its stdout (malloc'd) in *out. */
-static int run(const char *cmd, char **out) {
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        pclose(p);
-        return -1;
-    }
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - 1 - n, p)) > 0) n += got;
-    buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 int main(void) {
     const char *build = getenv("PLUME_BUILD_DIR");
@@ -39,11 +23,11 @@ int main(void) {
 
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' convert llama2c '%s/stories260K/stories260K.bin' "
              "'%s/stories260K/tok512.bin' -o '%s' 2>&1", build, test_data_dir(), test_data_dir(), model);
-    CHECK(run(cmd, &out) == 0);
+    CHECK(run_cmd(cmd, &out) == 0);
     free(out);
 
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s' -p '' -n 256 --ignore-eos 2>/dev/null", build, model);
-    CHECK(run(cmd, &out) == 0);
+    CHECK(run_cmd(cmd, &out) == 0);
     size_t n = strlen(out);
     CHECK(n > 0 && out[n - 1] == '\n');
     if (n) out[n - 1] = 0;
@@ -52,7 +36,7 @@ int main(void) {
 
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' bench -m '%s' --json --prompt 16 --decode 2 --batch 3 "
              "--bandwidth-mb 8 2>&1", build, model);
-    CHECK(run(cmd, &out) == 0);
+    CHECK(run_cmd(cmd, &out) == 0);
     const char *keys[] = { "prompt_tokens_per_s", "decode_b1_tokens_per_s", "decode_batch_tokens_per_s",
                            "decode_b1_gb_per_s", "device_read_gb_per_s", "host_memcpy_gb_per_s",
                            "prompt_tokens_per_cpu_s", "decode_b1_tokens_per_cpu_s", "decode_batch_tokens_per_cpu_s" };
@@ -73,7 +57,7 @@ int main(void) {
     /* Three rounds: each median lies within its range, and the ratio is that of batch 3 to 1. */
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' bench -m '%s' --json --prompt 8 --decode 2 --batch 3 --rounds 3 "
              "--bandwidth-mb 1 2>&1", build, model);
-    CHECK(run(cmd, &out) == 0);
+    CHECK(run_cmd(cmd, &out) == 0);
     CHECK_MSG(strstr(out, "\"rounds\": 3,") != NULL, "no rounds in %s", out);
     const char *ranged[] = {"prompt_tokens_per_s", "decode_b1_tokens_per_s", "decode_batch_tokens_per_s",
                             "decode_batch_over_b1", "decode_b1_roofline_share"};
@@ -89,14 +73,14 @@ int main(void) {
     }
     free(out);
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' bench -m '%s' --rounds 0 2>&1", build, model);
-    CHECK(run(cmd, &out) == 2 && strstr(out, "--rounds"));
+    CHECK(run_cmd(cmd, &out) == 2 && strstr(out, "--rounds"));
     free(out);
 
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s' -p x --top-p 2 2>&1", build, model);
-    CHECK(run(cmd, &out) == 2 && strstr(out, "--top-p"));
+    CHECK(run_cmd(cmd, &out) == 2 && strstr(out, "--top-p"));
     free(out);
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' generate -m '%s/missing.gguf' -p x 2>&1", build, dir);
-    CHECK(run(cmd, &out) == 1 && strstr(out, "missing.gguf"));
+    CHECK(run_cmd(cmd, &out) == 1 && strstr(out, "missing.gguf"));
     free(out);
 
     unlink(model);

@@ -18,22 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
+#include "run_cmd.h"
 #include "plume/lm.h"
 
 #define TOL 1e-4
 
-/* Runs cmd; its exit status, stdout (malloc'd) in *out. */
-static int run(const char *cmd, char **out) {
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t cap = 1 << 20, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - 1 - n, p)) > 0) n += got;
-    if (buf) buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static float *read_floats(const char *path, size_t n) {
     FILE *f = fopen(path, "rb");
@@ -59,7 +48,7 @@ static double ref_nll(const float *row, int V, int target) {
 static json_t *perplexity(const char *plume, const char *dir, const char *stem, const char *ids, const char *opts) {
     char cmd[4096], *out = NULL;
     snprintf(cmd, sizeof cmd, "'%s' perplexity -m '%s/%s.gguf' --ids %s --json %s 2>&1", plume, dir, stem, ids, opts);
-    int st = run(cmd, &out);
+    int st = run_cmd(cmd, &out);
     CHECK_MSG(st == 0, "%s: exit %d: %s", cmd, st, out ? out : "");
     json_error_t jerr;
     json_t *j = st == 0 && out ? json_loads(out, 0, &jerr) : NULL;
@@ -127,7 +116,7 @@ static void check_model(const char *plume, const char *dir, const char *stem, in
 static void bad(const char *plume, const char *args, int want_status, const char *piece) {
     char cmd[4096], *out = NULL;
     snprintf(cmd, sizeof cmd, "'%s' perplexity %s 2>&1", plume, args);
-    int st = run(cmd, &out);
+    int st = run_cmd(cmd, &out);
     CHECK_MSG(st == want_status && out && strstr(out, piece), "plume perplexity %s: exit %d, output '%s'", args, st,
               out ? out : "");
     free(out);
@@ -176,7 +165,7 @@ int main(void) {
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? "," : "", ids[i]);
         plume_lm_release(lm);
         snprintf(cmd, sizeof cmd, "'%s' perplexity -m '%s' '%s' --json 2>&1", plume, model, text_path);
-        int st = run(cmd, &out);
+        int st = run_cmd(cmd, &out);
         json_error_t jerr;
         json_t *from_text = st == 0 && out ? json_loads(out, 0, &jerr) : NULL;
         CHECK_MSG(from_text && json_integer_value(json_object_get(from_text, "n_tokens")) == n, "%s: %s", cmd,

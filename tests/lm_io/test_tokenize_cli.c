@@ -8,25 +8,14 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include "check.h"
+#include "run_cmd.h"
 
 static char cmd[4096];
 
-/* Runs cmd (stderr folded into stdout); its exit status, and its output in *out (malloc'd). */
-static int run(char **out) {
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - 1 - n, p)) > 0) n += got;
-    if (buf) buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void expect(int status, const char *want, bool exact) {
     char *out = NULL;
-    int st = run(&out);
+    int st = run_cmd(cmd, &out);
     CHECK_MSG(st == status, "%s: status %d, expected %d", cmd, st, status);
     CHECK_MSG(out && (exact ? !strcmp(out, want) : strstr(out, want) != NULL), "%s:\n  got:      %s\n  expected: %s", cmd,
               out ? out : "", want);
@@ -60,7 +49,7 @@ int main(void) {
     expect(0, "151644\t\"<|im_start|>\"\n872\t\"user\"\n198\t\"\\n\"\n", true);
     snprintf(cmd, sizeof cmd, "%s -m %s --ids '<|im_start|>' 2>&1", plume, qwen);
     char *out = NULL;
-    CHECK(run(&out) == 0 && out && !strstr(out, "151644") && strchr(out, ' '));
+    CHECK(run_cmd(cmd, &out) == 0 && out && !strstr(out, "151644") && strchr(out, ' '));
     free(out);
     /* the text from a file, or standard input */
     snprintf(cmd, sizeof cmd, "printf 'Hello world' | %s -m %s --ids -f - 2>&1", plume, gpt2);
