@@ -106,6 +106,18 @@ static double tick_step(double range) {
     return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
 }
 
+/* Panel p's values of a row: its own-profile score, and its swapped score (NAN without the swap:
+ * the two whole-document panels have none). */
+static double panel_value(const exp_row *r, int p, double *other) {
+    *other = NAN;
+    switch (p) {
+    case 0: if (r->swapped) *other = r->gain_rl.mean_b; return r->own.cl;
+    case 1: if (r->swapped) *other = r->gain_r1.mean_b; return r->own.c1;
+    case 2: return r->own.rl;
+    default: return r->own.bleu;
+    }
+}
+
 /* A dot plot: one panel per metric, one line per graph; a filled dot is the graph's score with
  * the users' own profiles, a hollow one (with --swap-profiles) the score with swapped profiles.
  * Each panel's axis spans its own values, so a 2-point difference is visible; dots (not bars)
@@ -127,15 +139,10 @@ void exp_write_svg(FILE *f, const exp_report *rep, const exp_row *rows, size_t n
     for (int p = 0; p < PANELS; p++) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < n; i++) {
-            double v[2] = { 0, 0 };
-            int k = 1;
-            switch (p) {
-            case 0: v[0] = rows[i].own.cl; v[1] = rows[i].gain_rl.mean_b; k = rows[i].swapped ? 2 : 1; break;
-            case 1: v[0] = rows[i].own.c1; v[1] = rows[i].gain_r1.mean_b; k = rows[i].swapped ? 2 : 1; break;
-            case 2: v[0] = rows[i].own.rl; break;
-            default: v[0] = rows[i].own.bleu; break;
-            }
-            for (int j = 0; j < k; j++) {
+            double v[2];
+            v[0] = panel_value(&rows[i], p, &v[1]);
+            for (int j = 0; j < 2; j++) {
+                if (isnan(v[j])) continue;
                 if (v[j] < lo) lo = v[j];
                 if (v[j] > hi) hi = v[j];
             }
@@ -154,13 +161,7 @@ void exp_write_svg(FILE *f, const exp_report *rep, const exp_row *rows, size_t n
                     top + (double)n * row_h + 16, t);
         }
         for (size_t i = 0; i < n; i++) {
-            double y = top + (double)i * row_h + row_h / 2, own = 0, other = NAN;
-            switch (p) {
-            case 0: own = rows[i].own.cl; if (rows[i].swapped) other = rows[i].gain_rl.mean_b; break;
-            case 1: own = rows[i].own.c1; if (rows[i].swapped) other = rows[i].gain_r1.mean_b; break;
-            case 2: own = rows[i].own.rl; break;
-            default: own = rows[i].own.bleu; break;
-            }
+            double y = top + (double)i * row_h + row_h / 2, other, own = panel_value(&rows[i], p, &other);
             double xo = x0 + inner * (own - a0) / (a1 - a0);
             if (!isnan(other)) {
                 double xs = x0 + inner * (other - a0) / (a1 - a0);
