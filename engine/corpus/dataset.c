@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include "corpus.h"
 #include "corpus_internal.h"
-#include "../read_line.h"
+#include "../core/read_line.h"
 #include "plume/plume.h"
 #include "plume/text.h"
 

@@ -1,4 +1,4 @@
-/* The progress bar's line (engine/progress.c): the widest form that fits the terminal, never
+/* The progress bar's line (engine/core/progress.c): the widest form that fits the terminal, never
  * wider than its width - 1 (the last column wraps on some terminals), with the failures shown. */
 #include <string.h>
 #include "check.h"
