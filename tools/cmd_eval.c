@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "plume/read_line.h"
 #include "commands.h"
 #include "plume/eval.h"
 #include "score.h"
 
 /* A line longer than this is refused: no evaluation record is that large, a broken file may be. */
-#define EVAL_MAX_LINE ((size_t)64 << 20)
 
 static void eval_usage(FILE *f) {
     fprintf(f,
@@ -100,22 +100,20 @@ int cmd_eval(int argc, char **argv) {
     eval_row *rows = NULL;
     size_t n_rows = 0, cap_rows = 0, line_no = 0;
     score_set set = { .stem = stem, .sentence_bleu = per_record };
-    char *line = NULL;
-    size_t line_cap = 0;
-    ssize_t got;
-    int status = 0;
-    while ((got = getline(&line, &line_cap, f)) >= 0) {
-        line_no++;
-        size_t len = (size_t)got;
-        if (len > EVAL_MAX_LINE) {
-            fprintf(stderr, "%s:%zu: line of %zu bytes is longer than the %zu MiB limit\n", path, line_no, len,
-                    EVAL_MAX_LINE >> 20);
+    plume_line_reader lines;
+    plume_line_attach(&lines, f, path, PLUME_LINE_MAX);
+    char *line;
+    size_t len;
+    plume_error err;
+    int status = 0, got;
+    while ((got = plume_line_next(&lines, &line, &len, &err)) != 0) {
+        line_no = lines.line_no;
+        if (got < 0) {
+            fprintf(stderr, "plume eval: %s\n", err.msg);
             status = 1;
             break;
         }
-        size_t k = 0;
-        while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r' || line[k] == '\n')) k++;
-        if (k == len) continue;   /* blank line */
+        if (plume_line_is_blank(line, len)) continue;
         json_error_t jerr;
         json_t *obj = json_loadb(line, len, 0, &jerr);
         if (!obj) {
@@ -174,10 +172,6 @@ int cmd_eval(int argc, char **argv) {
         }
         rows[n_rows++] = (eval_row){ line_no, per_record ? record_id(obj) : NULL, jc != NULL, rec };
         json_decref(obj);
-    }
-    if (status == 0 && ferror(f)) {
-        fprintf(stderr, "plume eval: %s: read error after line %zu: %s\n", path, line_no, strerror(errno));
-        status = 1;
     }
     if (status == 0 && n_rows == 0) {
         fprintf(stderr, "plume eval: %s: no records (expected JSON Lines with \"%s\" and \"%s\")\n", path,

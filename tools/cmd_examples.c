@@ -30,11 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "plume/read_line.h"
 #include "cli.h"
 #include "commands.h"
 #include "splitmix64.h"
 
-#define EX_MAX_LINE (64u << 20)     /* as plume run: a longer line is refused */
 #define EX_MAX_DOCS 10000000u
 #define EX_MAX_USERS 1000000u
 #define EX_MAX_HOLDOUT 64
@@ -62,46 +62,40 @@ static void usage(FILE *f) {
 
 /* ---- reading JSON Lines: each line an object, errors as FILE:LINE ---- */
 typedef struct jsonl {
-    FILE *f;
+    plume_line_reader r;
     const char *path;
     long line;
-    char *buf;
-    size_t cap;
 } jsonl;
 
 static int jsonl_open(jsonl *j, const char *path) {
     memset(j, 0, sizeof *j);
     j->path = path;
-    if (!(j->f = fopen(path, "rb"))) {
-        fprintf(stderr, "plume examples: %s: %s\n", path, strerror(errno));
+    plume_error err;
+    if (plume_line_open(&j->r, path, PLUME_LINE_MAX, &err)) {
+        fprintf(stderr, "plume examples: %s\n", err.msg);
         return -1;
     }
     return 0;
 }
 static void jsonl_close(jsonl *j) {
-    if (j->f) fclose(j->f);
-    free(j->buf);
+    plume_line_close(&j->r);
 }
 /* The next non-blank line as an object: 1, 0 at the end, -1 on an error (printed). */
 static int jsonl_next(jsonl *j, json_t **out) {
     for (;;) {
-        ssize_t n = getline(&j->buf, &j->cap, j->f);
-        if (n < 0) {
-            if (ferror(j->f)) {
-                fprintf(stderr, "plume examples: %s: read error after line %ld\n", j->path, j->line);
-                return -1;
-            }
-            return 0;
-        }
-        j->line++;
-        if ((size_t)n > EX_MAX_LINE) {
-            fprintf(stderr, "plume examples: %s:%ld: line longer than %u bytes\n", j->path, j->line, EX_MAX_LINE);
+        char *text;
+        size_t n;
+        plume_error err;
+        int got = plume_line_next(&j->r, &text, &n, &err);
+        j->line = (long)j->r.line_no;
+        if (got < 0) {
+            fprintf(stderr, "plume examples: %s\n", err.msg);
             return -1;
         }
-        size_t k = strspn(j->buf, " \t\r\n");
-        if (k == (size_t)n) continue;
+        if (got == 0) return 0;
+        if (plume_line_is_blank(text, n)) continue;
         json_error_t e;
-        json_t *v = json_loadb(j->buf, (size_t)n, JSON_REJECT_DUPLICATES, &e);
+        json_t *v = json_loadb(text, n, JSON_REJECT_DUPLICATES, &e);
         if (!v) {
             fprintf(stderr, "plume examples: %s:%ld:%d: not valid JSON: %s\n", j->path, j->line, e.column, e.text);
             return -1;

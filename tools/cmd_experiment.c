@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "plume/read_line.h"
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
@@ -100,22 +101,22 @@ static int score_run(const char *results, const char *pairs, const char *pred, c
         if (out) cli_output_close(&pairs_out, "plume experiment", 0);
         return -1;
     }
-    char *buf = NULL;
-    size_t cap = 0, k = 0, line_no = 0;
-    ssize_t got;
-    int rc = 0;
+    plume_line_reader lines;
+    plume_line_attach(&lines, f, results, PLUME_LINE_MAX);
+    char *buf;
+    size_t len, k = 0, line_no = 0;
+    plume_error err;
+    int rc = 0, got;
     score_set set = { .stem = 1 };
     *failed = 0;
-    while (rc == 0 && (got = getline(&buf, &cap, f)) >= 0) {
-        size_t len = (size_t)got;
-        line_no++;
-        if (len > EXP_MAX_LINE) {   /* said, not skipped: a skipped line would shift every later pair */
-            fprintf(stderr, "%s:%zu: line of %zu bytes is longer than the %zu MiB limit\n", results, line_no, len,
-                    EXP_MAX_LINE >> 20);
+    while (rc == 0 && (got = plume_line_next(&lines, &buf, &len, &err)) != 0) {
+        line_no = lines.line_no;
+        if (got < 0) {   /* said, not skipped: a skipped line would shift every later pair */
+            fprintf(stderr, "plume experiment: %s\n", err.msg);
             rc = -1;
             break;
         }
-        if (exp_blank(buf, len)) continue;
+        if (plume_line_is_blank(buf, len)) continue;
         if (k >= rq->n) {
             fprintf(stderr, "%s:%zu: more result lines than the %zu requests\n", results, line_no, rq->n);
             rc = -1;
@@ -157,7 +158,7 @@ static int score_run(const char *results, const char *pairs, const char *pred, c
         json_decref(obj);
         k++;
     }
-    free(buf);
+    plume_line_close(&lines);
     fclose(f);
     if (cli_output_close(&pairs_out, "plume experiment", rc == 0)) rc = -1;
     if (rc == 0 && k != rq->n) {

@@ -7,12 +7,6 @@
 #include "plume/eval.h"
 #include "score.h"
 
-/* A line of requests or results longer than this is refused: no record is that large, a broken
- * file may be. */
-#define EXP_MAX_LINE ((size_t)64 << 20)
-/* 1 when s[0..n) is only white space (a blank line, skipped). */
-int exp_blank(const char *s, size_t n);
-
 /* The requests every graph runs over, in file order (blank lines skipped). */
 typedef struct exp_requests {
     size_t n;

@@ -4,15 +4,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include "plume/read_line.h"
 #include "cli.h"
 #include "experiment.h"
 #include "splitmix64.h"
-
-int exp_blank(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
-    return 1;
-}
 
 static char *string_field(json_t *obj, const char *key) {
     json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
@@ -28,25 +23,24 @@ static int each_request(const char *path, size_t limit, int (*each)(void *, size
         fprintf(stderr, "plume experiment: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    char *buf = NULL;
-    size_t cap = 0, count = 0, line_no = 0;
-    ssize_t got;
-    int rc = 0;
-    while (rc == 0 && (!limit || count < limit) && (got = getline(&buf, &cap, f)) >= 0) {
-        size_t len = (size_t)got;
-        line_no++;
-        if (len > EXP_MAX_LINE) {
-            fprintf(stderr, "%s:%zu: line of %zu bytes is longer than the %zu MiB limit\n", path, line_no, len,
-                    EXP_MAX_LINE >> 20);
+    plume_line_reader lines;
+    plume_line_attach(&lines, f, path, PLUME_LINE_MAX);
+    char *buf;
+    size_t len, count = 0;
+    plume_error err;
+    int rc = 0, got;
+    while (rc == 0 && (!limit || count < limit) && (got = plume_line_next(&lines, &buf, &len, &err)) != 0) {
+        if (got < 0) {
+            fprintf(stderr, "plume experiment: %s\n", err.msg);
             rc = -1;
             break;
         }
-        if (exp_blank(buf, len)) continue;
+        if (plume_line_is_blank(buf, len)) continue;
         json_t *obj = json_loadb(buf, len, 0, NULL);
         rc = each(arg, count++, obj, buf, len);
         json_decref(obj);
     }
-    free(buf);
+    plume_line_close(&lines);
     fclose(f);
     return rc;
 }

@@ -4,10 +4,9 @@
 #include <string.h>
 #include <jansson.h>
 #include "engine.h"
-#include "read_line.h"
+#include "plume/read_line.h"
 
 #define DOCS_FILE_MAX ((size_t)1 << 30)
-#define DOCS_LINE_MAX ((size_t)PL_LINE_MAX)   /* one document, as a request line */
 
 /* A string field, or a number written as its text (ids are often numbers). */
 static int field_text(json_t *o, const char *key, char *buf, size_t size, const char **out) {
@@ -22,31 +21,26 @@ static int field_text(json_t *o, const char *key, char *buf, size_t size, const 
 }
 
 int plume_docs_read_jsonl(const char *path, plume_value *docs, plume_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return plume_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    plume_line_reader lines;
+    if (plume_line_open(&lines, path, PLUME_LINE_MAX, err)) return -1;
     plume_value tmp = { 0 };
     plume_value_set_docs(&tmp);
-    char *line = NULL;
-    size_t cap = 0, lineno = 0, total = 0;
-    ssize_t len;
-    int rc = 0;
-    int too_long = 0;
-    while (rc == 0 && (len = pl_read_line(f, &line, &cap, DOCS_LINE_MAX, &too_long)) >= 0) {
-        lineno++;
-        if (too_long) {
-            rc = plume_fail(err, "%s:%zu: a line longer than %zu bytes; is this a documents file?", path, lineno,
-                            DOCS_LINE_MAX);
+    char *line;
+    size_t len, total = 0;
+    int rc = 0, got;
+    while (rc == 0 && (got = plume_line_next(&lines, &line, &len, err)) != 0) {
+        if (got < 0) {
+            rc = -1;
             break;
         }
-        total += (size_t)len;
+        size_t lineno = lines.line_no;
+        total += len;
         if (total > DOCS_FILE_MAX) {
             rc = plume_fail(err, "%s:%zu: more than %zu bytes of documents; split the file", path, lineno,
                             DOCS_FILE_MAX);
             break;
         }
-        size_t k = 0;
-        while (line[k] == ' ' || line[k] == '\t' || line[k] == '\r' || line[k] == '\n') k++;
-        if (!line[k]) continue;
+        if (plume_line_is_blank(line, len)) continue;
         json_error_t je;
         json_t *o = json_loads(line, 0, &je);
         if (!o || !json_is_object(o)) {
@@ -73,10 +67,7 @@ int plume_docs_read_jsonl(const char *path, plume_value *docs, plume_error *err)
         }
         json_decref(o);
     }
-    if (rc == 0 && len == -2) rc = plume_fail(err, "%s:%zu: out of memory", path, lineno + 1);
-    if (rc == 0 && ferror(f)) rc = plume_fail(err, "%s: read error: %s", path, strerror(errno));
-    free(line);
-    fclose(f);
+    plume_line_close(&lines);
     if (rc) {
         plume_value_clear(&tmp);
         return -1;

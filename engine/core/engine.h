@@ -12,7 +12,6 @@
 #define PL_REQUEST_NODE "request"
 #define PL_REQUEST_STAGE "io.request"
 #define PL_BATCH_MAX 65536
-#define PL_LINE_MAX (64u << 20)   /* longest request line read, bytes */
 
 typedef struct pl_pos {
     int line, col;                /* 1-based; 0: no position (e.g. from --set) */

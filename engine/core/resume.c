@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "engine.h"
+#include "plume/read_line.h"
 
 #define PL_RESUME_MAX_LINES (1u << 28)   /* a cap on the ids kept: a damaged file cannot take all memory */
 
@@ -55,15 +56,20 @@ int pl_resume_load(pl_resume *rs, const char *out, FILE *copy_to, plume_error *e
         if (!(f = fopen(out, "rb"))) return errno == ENOENT ? 0 : plume_fail(err, "%s: cannot read it to resume: %s", out, strerror(errno));
         if (!(rs->from = pl_strdup(out))) return fclose(f), plume_fail(err, "out of memory");
     }
-    char *line = NULL;
-    size_t cap = 0, cap_ids = 0;
-    ssize_t len;
-    int rc = 0;
-    while ((len = getline(&line, &cap, f)) > 0) {
+    plume_line_reader lines;
+    plume_line_attach(&lines, f, rs->from, PLUME_LINE_MAX);
+    char *line;
+    size_t len, cap_ids = 0;
+    int rc = 0, got;
+    while ((got = plume_line_next(&lines, &line, &len, err)) != 0) {
+        if (got < 0) {
+            rc = -1;
+            break;
+        }
         /* a last line without its newline was cut short: it and anything after are redone */
         if (line[len - 1] != '\n') break;
         json_error_t je;
-        json_t *o = json_loadb(line, (size_t)len, 0, &je);
+        json_t *o = json_loadb(line, len, 0, &je);
         if (!json_is_object(o)) {
             json_decref(o);
             rc = plume_fail(err, "%s:%zu: not a result line (%s); the file is not plume's output, so --resume "
@@ -84,13 +90,12 @@ int pl_resume_load(pl_resume *rs, const char *out, FILE *copy_to, plume_error *e
             cap_ids = n;
         }
         rs->ids[rs->count++] = id;   /* NULL: a result whose request had no readable id */
-        if (fwrite(line, 1, (size_t)len, copy_to) != (size_t)len) {
+        if (fwrite(line, 1, len, copy_to) != len) {
             rc = plume_fail(err, "cannot copy the earlier results: %s", strerror(errno));
             break;
         }
     }
-    if (rc == 0 && ferror(f)) rc = plume_fail(err, "%s: read error: %s", rs->from, strerror(errno));
-    free(line);
+    plume_line_close(&lines);
     fclose(f);
     if (rc) pl_resume_free(rs);
     return rc;

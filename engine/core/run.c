@@ -14,19 +14,19 @@
 #include <sys/stat.h>
 #include <jansson.h>
 #include "engine.h"
+#include "plume/read_line.h"
 
 /* ---- requests ---- */
 
 typedef struct reader {
-    FILE *f;
-    const char *name;
-    size_t line;
+    plume_line_reader lines;      /* the requests file */
     const char *single;           /* one request given as text */
     int single_done;
 } reader;
 
-/* Reads the next non-blank line, at most PL_LINE_MAX bytes (longer: the record gets an error,
- * the rest of the line is skipped). Returns 1 with the text and origin set, 0 at the end, -1 on error. */
+/* Reads the next non-blank line, at most PLUME_LINE_MAX bytes (longer: *too_long is set, and the
+ * record gets the reader's error, naming the file and line). Returns 1 with the text (without
+ * its newline) and origin set, 0 at the end, -1 on error. */
 static int read_request(reader *rd, char **text, char **origin, int *too_long, plume_error *err) {
     *too_long = 0;
     if (rd->single) {
@@ -38,41 +38,21 @@ static int read_request(reader *rd, char **text, char **origin, int *too_long, p
         return 1;
     }
     for (;;) {
-        size_t cap = 4096, len = 0;
-        char *buf = malloc(cap);
-        if (!buf) return plume_fail(err, "out of memory");
-        int c, any = 0;
-        while ((c = getc_unlocked(rd->f)) != EOF && c != '\n') {
-            any = 1;
-            if (len + 1 >= cap) {
-                if (cap >= PL_LINE_MAX) { *too_long = 1; continue; }
-                char *p = realloc(buf, cap * 2);
-                if (!p) return free(buf), plume_fail(err, "out of memory");
-                buf = p;
-                cap *= 2;
-            }
-            buf[len++] = (char)c;
-        }
-        if (ferror(rd->f)) {
-            free(buf);
-            return plume_fail(err, "%s:%zu: read error: %s", rd->name, rd->line + 1, strerror(errno));
-        }
-        if (c == EOF && !any) {
-            free(buf);
-            return 0;
-        }
-        rd->line++;
-        buf[len] = '\0';
-        size_t k = 0;
-        while (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r') k++;
-        if (!buf[k] && !*too_long) {  /* blank line */
-            free(buf);
-            continue;
-        }
+        char *line;
+        size_t len;
+        plume_error over;
+        int got = plume_line_next(&rd->lines, &line, &len, &over);
+        if (got == 0) return 0;
+        if (got < 0 && !rd->lines.too_long) return plume_fail(err, "%s", over.msg);
+        *too_long = rd->lines.too_long;
+        if (!*too_long && plume_line_is_blank(line, len)) continue;
+        if (len && line[len - 1] == '\n') line[--len] = '\0';
         char where[4096 + 32];
-        snprintf(where, sizeof where, "%s:%zu", rd->name, rd->line);
-        *text = buf;
-        if (!(*origin = pl_strdup(where))) return free(buf), plume_fail(err, "out of memory");
+        snprintf(where, sizeof where, "%s:%zu", rd->lines.path, rd->lines.line_no);
+        /* a line over the cap keeps the reader's message as its text: the record fails with it */
+        *text = *too_long ? pl_strdup(over.msg) : pl_strndup(line, len);
+        *origin = pl_strdup(where);
+        if (!*text || !*origin) return free(*text), free(*origin), plume_fail(err, "out of memory");
         return 1;
     }
 }
@@ -352,9 +332,9 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
         return plume_fail(err, "shard %zu of %zu: shards are numbered 0..%zu", opt->shard, opt->shards,
                           opt->shards - 1);
     if (opt->checkpoint && !opt->out) return plume_fail(err, "checkpointing needs the results file (--out)");
-    reader rd = { NULL, opt->data, 0, opt->data ? NULL : opt->request, 0 };
-    if (opt->data && !(rd.f = fopen(opt->data, "rb")))
-        return plume_fail(err, "%s: cannot open the requests: %s", opt->data, strerror(errno));
+    reader rd = { .single = opt->data ? NULL : opt->request };
+    if (opt->data && plume_line_open(&rd.lines, opt->data, PLUME_LINE_MAX, err))
+        return plume_fail_prefix(err, "the requests: ");
     size_t total = opt->progress && opt->data ? count_lines(opt->data) : 1;
     if (opt->shards > 1) total = (total + opt->shards - 1 - opt->shard) / opt->shards;  /* this shard's part */
 
@@ -463,11 +443,7 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
                 rc = plume_fail(err, "out of memory");
                 break;
             }
-            if (too_long) {
-                char msg[128];
-                snprintf(msg, sizeof msg, "%s: the line is longer than %u bytes", r->origin, PL_LINE_MAX);
-                pl_record_fail(&s.run, r, NULL, msg);
-            }
+            if (too_long) pl_record_fail(&s.run, r, NULL, r->line);   /* the line holds the reader's message */
         }
         s.n_recs = got;
         batches++;
@@ -519,7 +495,7 @@ done:
     pl_crash_results(NULL, NULL);
     if (s.states && s.started) pl_stages_destroy(g, s.states, s.started);
     pl_crash_disarm();
-    if (rd.f) fclose(rd.f);
+    plume_line_close(&rd.lines);
     for (size_t i = 0; s.dependents && i < n; i++) free(s.dependents[i]);
     free(s.states);
     free(s.stats);

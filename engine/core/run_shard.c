@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "engine.h"
+#include "plume/read_line.h"
 #include "plume/dist.h"
 
 char *plume_run_shard_path(const char *out, size_t shard, size_t shards) {
@@ -32,12 +33,11 @@ int plume_run_merge(const char *out, size_t shards, plume_error *err) {
     if (shards < 1 || shards > PL_MERGE_MAX_SHARDS)
         return plume_fail(err, "merging %zu shards: the number of shards must be 1..%d", shards, PL_MERGE_MAX_SHARDS);
     FILE **in = calloc(shards, sizeof *in);
+    plume_line_reader *lines = calloc(shards, sizeof *lines);
     char **names = calloc(shards, sizeof *names);
-    char *line = NULL;
-    size_t cap = 0;
     pl_writer w = { 0 };
     int rc = 0, writing = 0;
-    if (!in || !names) {
+    if (!in || !lines || !names) {
         rc = plume_fail(err, "out of memory");
         goto done;
     }
@@ -46,6 +46,7 @@ int plume_run_merge(const char *out, size_t shards, plume_error *err) {
         else if (!(in[r] = fopen(names[r], "rb")))
             rc = plume_fail(err, "%s: cannot open this shard's results: %s; hint: run the job again with --resume "
                             "to finish the shards", names[r], strerror(errno));
+        else plume_line_attach(&lines[r], in[r], names[r], PLUME_LINE_MAX);
     }
     if (rc || (rc = pl_writer_open(&w, out, err))) goto done;
     writing = 1;
@@ -53,10 +54,11 @@ int plume_run_merge(const char *out, size_t shards, plume_error *err) {
     size_t i = 0, ended = 0;
     for (;; i++) {
         size_t r = i % shards;
-        errno = 0;
-        ssize_t len = getline(&line, &cap, in[r]);
-        if (len < 0) {
-            if (ferror(in[r])) rc = plume_fail(err, "%s: read error: %s", names[r], strerror(errno));
+        char *line;
+        size_t len;
+        int got = plume_line_next(&lines[r], &line, &len, err);
+        if (got <= 0) {
+            if (got < 0) rc = -1;
             ended = r;
             break;
         }
@@ -65,16 +67,21 @@ int plume_run_merge(const char *out, size_t shards, plume_error *err) {
                             names[r], i / shards + 1);
             break;
         }
-        if (fwrite(line, 1, (size_t)len, w.f) != (size_t)len) {
+        if (fwrite(line, 1, len, w.f) != len) {
             rc = plume_fail(err, "%s: cannot write the results: %s", out, strerror(errno));
             break;
         }
     }
-    for (size_t r = 0; r < shards && !rc; r++)
-        if (r != ended && getline(&line, &cap, in[r]) >= 0)
+    for (size_t r = 0; r < shards && !rc; r++) {
+        char *line;
+        size_t len;
+        int got = r == ended ? 0 : plume_line_next(&lines[r], &line, &len, err);
+        if (got < 0) rc = -1;
+        else if (got > 0)
             rc = plume_fail(err, "%s has more results than its share (shard %zu ended after %zu lines): the shard "
                             "files are not of one run; hint: run the job again without --resume", names[r], ended,
                             i / shards);
+    }
     if (!rc) rc = pl_writer_commit(&w, err);
     writing = 0;
     if (!rc)
@@ -82,7 +89,8 @@ int plume_run_merge(const char *out, size_t shards, plume_error *err) {
 done:
     if (writing) pl_writer_abort(&w);
     pl_writer_abort(&w);   /* frees what is left; a committed writer has nothing left */
-    free(line);
+    for (size_t r = 0; lines && r < shards; r++) plume_line_close(&lines[r]);
+    free(lines);
     for (size_t r = 0; in && r < shards; r++)
         if (in[r]) fclose(in[r]);
     for (size_t r = 0; names && r < shards; r++) free(names[r]);

@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include "corpus.h"
 #include "corpus_internal.h"
-#include "../core/read_line.h"
+#include "plume/read_line.h"
 #include "plume/plume.h"
 #include "plume/text.h"
 
@@ -83,16 +83,16 @@ static int read_corpus(const char *path, ds_doc **out, size_t *n_out, plume_data
     if (!f) return plume_fail(err, "%s: cannot open: %s (hint: make it with `plume import`)", path, strerror(errno));
     ds_doc *docs = NULL;
     size_t n = 0, cap = 0, lineno = 0;
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t got;
-    int rc = 0;
-    int too_long = 0;
-    while ((got = pl_read_line(f, &line, &lcap, CORPUS_MAX_LINE, &too_long)) > 0) {
-        lineno++;
+    plume_line_reader lines;
+    plume_line_attach(&lines, f, path, CORPUS_MAX_LINE);
+    char *line;
+    size_t got;
+    int rc = 0, more;
+    /* A line over the cap stops the build: it is no document, and skipping it would hide the damage. */
+    while ((more = plume_line_next(&lines, &line, &got, err)) > 0) {
+        lineno = lines.line_no;
         json_error_t jerr;
-        json_t *o = too_long ? NULL : json_loadb(line, (size_t)got, 0, &jerr);
-        if (too_long) snprintf(jerr.text, sizeof jerr.text, "a line longer than %zu bytes", (size_t)CORPUS_MAX_LINE);
+        json_t *o = json_loadb(line, got, 0, &jerr);
         const char *id = o ? str_field(o, "id") : NULL, *author = o ? str_field(o, "author") : NULL,
                    *title = o ? str_field(o, "title") : NULL, *text = o ? str_field(o, "text") : NULL;
         json_t *tv = o ? json_object_get(o, "time") : NULL;
@@ -130,9 +130,8 @@ static int read_corpus(const char *path, ds_doc **out, size_t *n_out, plume_data
         }
         d->chars = plume_utf8_length(d->joined, strlen(d->joined));
     }
-    free(line);
-    if (rc == 0 && got == -2) rc = plume_fail(err, "%s:%zu: out of memory", path, lineno + 1);
-    if (rc == 0 && ferror(f)) rc = plume_fail(err, "%s: read error", path);
+    if (rc == 0 && more < 0) rc = -1;
+    plume_line_close(&lines);
     fclose(f);
     if (rc) {
         free_docs(docs, n);

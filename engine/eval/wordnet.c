@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plume/eval.h"
+#include "plume/read_line.h"
 #include "eval_text.h"
 
 #define WN_POS 4
 #define WN_MAX_FILE ((size_t)64 << 20)   /* WordNet 3.0's largest index is 4.6 MiB */
 #define WN_MAX_BASES 16
+#define WORDNET_LINE_MAX ((size_t)1 << 20)   /* a synset line: WordNet 3.0's longest is under 16 KiB */
 
 static const char *const pos_name[WN_POS] = { "noun", "verb", "adj", "adv" };
 
@@ -33,7 +35,7 @@ struct plume_wordnet {
     wn_lines index[WN_POS], exc[WN_POS];
     FILE *data[WN_POS];
     char path[WN_POS][1024];   /* data file paths, for messages */
-    char *line;                /* getline buffer for data lines */
+    char *line;                /* the data line last read */
     size_t line_cap;
 };
 
@@ -190,9 +192,14 @@ static void base_forms(const plume_wordnet *wn, int pos, const char *word, wn_ba
 
 /* Adds the words of the synset at offset of data.POS to set. */
 static int add_synset(plume_wordnet *wn, int pos, unsigned long offset, ev_intern *set, plume_error *err) {
-    if (fseek(wn->data[pos], (long)offset, SEEK_SET) != 0 || getline(&wn->line, &wn->line_cap, wn->data[pos]) < 0)
+    int too_long = 0;
+    if (fseek(wn->data[pos], (long)offset, SEEK_SET) != 0 ||
+        plume_read_line(wn->data[pos], &wn->line, &wn->line_cap, WORDNET_LINE_MAX, &too_long) < 0)
         return plume_fail(err, "%s: no synset at byte offset %lu (the index names it): damaged database?",
                           wn->path[pos], offset);
+    if (too_long)
+        return plume_fail(err, "%s: the synset at byte offset %lu is a line longer than %zu bytes: damaged database?",
+                          wn->path[pos], offset, (size_t)WORDNET_LINE_MAX);
     char *save = NULL;
     char *tok = strtok_r(wn->line, " ", &save);
     if (!tok || strtoul(tok, NULL, 10) != offset)

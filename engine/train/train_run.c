@@ -12,10 +12,10 @@
 #include "gguf.h"
 #include "plume/dist.h"
 #include "plume/plume.h"
+#include "plume/read_line.h"
 #include "plume/train.h"
 #include "tokenizer.h"
 
-#define JSONL_MAX_LINE (64u << 20)
 #define JSONL_MAX_EXAMPLES 10000000
 
 static int load_tokenizer(const char *path, plume_tokenizer **tok, plume_error *err) {
@@ -36,26 +36,23 @@ void plume_train_examples_free(plume_train_example *ex, int n) {
 
 static int read_jsonl(const char *path, const plume_tokenizer *tok, int add_eos, plume_train_example **out, int *n_out,
                       plume_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return plume_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    plume_line_reader lines;
+    if (plume_line_open(&lines, path, PLUME_LINE_MAX, err)) return -1;
+    char *line;
+    size_t len;
     long lineno = 0;
-    int n = 0, room = 0, rc = 0;
+    int n = 0, room = 0, rc = 0, got;
     plume_train_example *ex = NULL;
     int32_t bos = plume_tokenizer_bos(tok), eos = plume_tokenizer_eos(tok);
-    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        if ((size_t)len > JSONL_MAX_LINE) {
-            rc = plume_fail(err, "%s:%ld: the line is %zd bytes, over the %u limit", path, lineno, len, JSONL_MAX_LINE);
+    while (!rc && (got = plume_line_next(&lines, &line, &len, err)) != 0) {
+        if (got < 0) {
+            rc = -1;
             break;
         }
-        size_t k = 0;
-        while (k < (size_t)len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r' || line[k] == '\n')) k++;
-        if (k == (size_t)len) continue;
+        lineno = (long)lines.line_no;
+        if (plume_line_is_blank(line, len)) continue;
         json_error_t je;
-        json_t *o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+        json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
         if (!o) {
             rc = plume_fail(err, "%s:%ld:%d: %s; hint: one JSON object per line", path, lineno, je.column, je.text);
             break;
@@ -131,9 +128,7 @@ static int read_jsonl(const char *path, const plume_tokenizer *tok, int add_eos,
         }
         ex[n++] = (plume_train_example){all, (int)at, n_prompt};
     }
-    free(line);
-    if (!rc && ferror(f)) rc = plume_fail(err, "%s: read error", path);
-    fclose(f);
+    plume_line_close(&lines);
     if (!rc && n == 0) rc = plume_fail(err, "%s: no examples", path);
     if (rc) {
         plume_train_examples_free(ex, n);

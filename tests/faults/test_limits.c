@@ -1,5 +1,7 @@
 /* Limits on hostile input: lines and nesting far beyond what plume accepts must give an error
- * naming the place, not a crash, a hang or an allocation as large as the input. The big inputs
+ * naming the place, not a crash, a hang or an allocation as large as the input. Every kind of
+ * JSON Lines input is tried with a line over the cap: a profile, a corpus, requests, results
+ * given to plume examples (training examples: tests/train/test_train_config.c). The big inputs
  * are sparse files (ftruncate), so they cost no disk. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 #include "corpus.h"
 #include "engine.h"
 #include "plume/plume.h"
+#include "plume/read_line.h"
+#include "run_cmd.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
@@ -55,7 +59,7 @@ static void test_profile_line(void) {
     plume_error err;
     CHECK(plume_docs_read_jsonl(path, &docs, &err) == -1);
     char want[512];
-    snprintf(want, sizeof want, "%s:1: a line longer than %u bytes; is this a documents file?", path, PL_LINE_MAX);
+    snprintf(want, sizeof want, "%s:1: a line longer than %zu bytes", path, PLUME_LINE_MAX);
     CHECK_STR(err.msg, want);
     remove(path);
 #ifndef __SANITIZE_ADDRESS__   /* AddressSanitizer's quarantine keeps freed buffers resident */
@@ -63,7 +67,8 @@ static void test_profile_line(void) {
 #endif
 }
 
-/* A corpus line over the cap is skipped and counted as a bad line; the others are read. */
+/* A corpus line over the cap stops the build with its file and line: it is no document, and a
+ * skipped line would hide the damage. */
 static void test_corpus_line(void) {
     const char *path = in_dir("corpus.jsonl");
     sparse_file(path, "{\"id\": \"1\", \"author\": \"a\", \"time\": 1, \"text\": \"x\"}\n{\"id\": \"", (off_t)70 << 20);
@@ -80,11 +85,71 @@ static void test_corpus_line(void) {
         snprintf(cmd, sizeof cmd, "mkdir -p '%s'", out);
         CHECK(system(cmd) == 0);
     }
-    /* two short documents of one author make no example: the build refuses its empty test split */
     CHECK(plume_dataset_build(path, out, &o, &st, &err) == -1);
-    CHECK_MSG(strstr(err.msg, "the test split is empty") != NULL, "%s", err.msg);
-    CHECK(st.docs_read == 2 && st.lines_bad == 1);
+    char want[512];
+    snprintf(want, sizeof want, "%s:2: a line longer than %zu bytes", path, PLUME_LINE_MAX);
+    CHECK_STR(err.msg, want);
     remove(path);
+}
+
+/* A requests file whose second line is 70 MiB: that record fails with the file and line, the
+ * records around it run. */
+static void test_request_line(void) {
+    plume_error err;
+    plume_registry *reg = plume_registry_open(&err);
+    static const char yaml[] = "plume: 1\nstages:\n  t: { use: text.truncate, in: { text: context }, out: { text: t }, "
+                               "with: { max_chars: 5 } }\noutput: [t]\n";
+    plume_graph *g = reg ? plume_graph_parse(reg, yaml, sizeof yaml - 1, "limits.yaml", ".", NULL, 0, &err) : NULL;
+    CHECK_MSG(g != NULL, "%s", err.msg);
+    char path[256], out[256];
+    snprintf(path, sizeof path, "%s", in_dir("requests.jsonl"));
+    snprintf(out, sizeof out, "%s", in_dir("results.jsonl"));
+    sparse_file(path, "{\"id\": \"a\", \"context\": \"first request\"}\n{\"id\": \"b\", \"context\": \"", (off_t)70 << 20);
+    FILE *f = fopen(path, "ab");
+    fputs("\n{\"id\": \"c\", \"context\": \"third request\"}\n", f);
+    fclose(f);
+    plume_run_options opt = plume_run_defaults();
+    opt.data = path;
+    opt.out = out;
+    plume_run_report rep;
+    CHECK_MSG(g && plume_run(g, &opt, &rep, &err) == 0, "%s", err.msg);
+    CHECK(rep.records == 3 && rep.failed == 1);
+    f = fopen(out, "rb");
+    char line[3][1024] = { "", "", "" };
+    for (int i = 0; f && i < 3; i++) CHECK(fgets(line[i], sizeof line[i], f) != NULL);
+    if (f) fclose(f);
+    char want[1024];
+    snprintf(want, sizeof want, "{\"id\":null,\"error\":\"%s:2: a line longer than %zu bytes\"}\n", path,
+             PLUME_LINE_MAX);
+    CHECK_STR(line[0], "{\"id\":\"a\",\"t\":\"first\"}\n");
+    CHECK_STR(line[1], want);
+    CHECK_STR(line[2], "{\"id\":\"c\",\"t\":\"third\"}\n");
+    remove(path);
+    remove(out);
+    plume_graph_free(g);
+    plume_registry_close(reg);
+}
+
+/* plume examples over a results file whose first line is 70 MiB: refused, naming the line. */
+static void test_examples_line(void) {
+    const char *bd = getenv("PLUME_BUILD_DIR");
+    char results[256], requests[256], cmd[1024];
+    snprintf(results, sizeof results, "%s", in_dir("run.jsonl"));
+    snprintf(requests, sizeof requests, "%s", in_dir("train.jsonl"));
+    sparse_file(results, "{\"id\": \"", (off_t)70 << 20);
+    static const char request[] = "{\"id\": \"a\", \"user\": \"u\", \"context\": \"c\", \"target\": \"ct\"}\n";
+    sparse_file(requests, request, (off_t)sizeof request - 1);
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' examples '%s' --requests '%s' -o '%s/ex.jsonl' --ratio 0 2>&1",
+             bd ? bd : "build", results, requests, dir);
+    char *said = NULL;
+    int status = run_cmd(cmd, &said);
+    char want[512];
+    snprintf(want, sizeof want, "plume examples: %s:1: a line longer than %zu bytes\n", results, PLUME_LINE_MAX);
+    CHECK(status == 1);
+    CHECK_STR(said ? said : "", want);
+    free(said);
+    remove(results);
+    remove(requests);
 }
 
 /* A request nested 100000 deep: jansson stops at its depth limit (2048) with the column; the
@@ -138,6 +203,8 @@ int main(void) {
     if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
     test_profile_line();
     test_corpus_line();
+    test_request_line();
+    test_examples_line();
     test_request_depth();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

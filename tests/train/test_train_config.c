@@ -164,6 +164,11 @@ static void test_run(void) {
     snprintf(tp, sizeof tp, "%s/tok.gguf", dir);
     write_file("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"b\"}\n\n{\"prompt\": \"a\", \"target\": }\n");
     CHECK(plume_train_read_jsonl(jp, tp, 1, &ex, &n, &err) == -1 && strstr(err.msg, "bad.jsonl:3:"));
+    /* a second line of 70 MiB (a sparse file): refused at the cap, naming the line */
+    write_file("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"b\"}\n{\"prompt\": \"");
+    CHECK(truncate(jp, (off_t)70 << 20) == 0);
+    CHECK(plume_train_read_jsonl(jp, tp, 1, &ex, &n, &err) == -1);
+    CHECK_MSG(strstr(err.msg, "bad.jsonl:2: a line longer than 67108864 bytes") != NULL, "%s", err.msg);
     write_file("bad.jsonl", "{\"prompt\": \"a\"}\n");
     CHECK(plume_train_read_jsonl(jp, tp, 1, &ex, &n, &err) == -1 && strstr(err.msg, "bad.jsonl:1: wants an object"));
     write_file("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"\"}\n");
