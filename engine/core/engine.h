@@ -10,7 +10,8 @@
 
 /* The name of the implicit first node that turns a request line into slots. */
 #define PL_REQUEST_NODE "request"
-#define PL_REQUEST_STAGE "io.request"
+/* The engine's own request stage (request_stage.c): turns a request line into the request's slots. */
+extern const plume_stage pl_request_stage;
 #define PL_BATCH_MAX 65536
 
 typedef struct pl_pos {

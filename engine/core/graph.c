@@ -280,7 +280,7 @@ static int parse_stages(parse_ctx *c, const yaml_node_t *n) {
     /* nodes[0]: the request reader, which provides the request's own slots. */
     pl_node *req = &g->nodes[g->n_nodes++];
     req->implicit = 1;
-    if (!(req->name = pl_strdup(PL_REQUEST_NODE)) || !(req->use = pl_strdup(PL_REQUEST_STAGE)))
+    if (!(req->name = pl_strdup(PL_REQUEST_NODE)) || !(req->use = pl_strdup(pl_request_stage.name)))
         return plume_fail(c->err, "out of memory");
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);

@@ -95,6 +95,11 @@ static int check_models(plume_graph *g, plume_error *err) {
 
 static int resolve_stage(plume_graph *g, pl_node *n, plume_error *err) {
     char msg[PLUME_ERROR_MAX];
+    if (n->implicit) {   /* the engine's own request stage, whatever the registry holds */
+        n->stage = &pl_request_stage;
+        n->module_path = "libplume";
+        return 0;
+    }
     const char *colon = strrchr(n->use, ':');
     if (colon && colon != n->use && colon[1]) {
         /* use: FILE:stage — the file is relative to the graph's folder. */
@@ -121,18 +126,6 @@ static int resolve_stage(plume_graph *g, pl_node *n, plume_error *err) {
                 n->use_pos.line, n->use_pos.col, n->name, n->use, n->module_path, n->use, hidden, hidden, n->use);
     }
     if (n->stage) return 0;
-    if (n->implicit) {
-        /* An empty registry (plume_registry_new) still gets the built-in request reader. */
-        const char *dir = plume_builtin_module_dir();
-        char path[4096];
-        plume_error ignored;
-        if (dir && snprintf(path, sizeof path, "%s/plume-io.so", dir) < (int)sizeof path &&
-            plume_registry_load(g->reg, path, &ignored) == 0 &&
-            (n->stage = plume_registry_find(g->reg, n->use, &n->module_path)))
-            return 0;
-        return plume_fail(err, "the request reader %s is not available: no module in %s or PLUME_MODULE_PATH "
-                          "provides it; is plume installed completely?", PL_REQUEST_STAGE, dir ? dir : "(unknown)");
-    }
     char h[400];
     const char *near = plume_registry_suggest(g->reg, n->use);
     size_t problems = plume_registry_problem_count(g->reg);

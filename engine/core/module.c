@@ -278,9 +278,38 @@ static void load_dir(plume_registry *reg, const char *dir) {
     free(names);
 }
 
+/* The stages compiled into libplume (the request stage), as a module whose file is libplume
+ * itself: listed and explained by `plume modules` like any other. */
+static const plume_stage *const engine_stages[] = { &pl_request_stage, NULL };
+static const plume_module engine_module = { PLUME_ABI_VERSION, (uint32_t)sizeof(plume_stage), "engine", "1.0",
+                                            engine_stages };
+
+static int add_engine_module(plume_registry *reg, plume_error *err) {
+    Dl_info info;
+    char real[PATH_MAX];
+    const char *lib = dladdr((void *)plume_registry_open, &info) && info.dli_fname && realpath(info.dli_fname, real)
+                          ? real
+                          : "libplume";
+    char *copy = pl_strdup(lib);
+    if (!copy || grow((void **)&reg->modules, reg->n_modules, &reg->cap_modules, sizeof(pl_module)) ||
+        grow((void **)&reg->stages, reg->n_stages, &reg->cap_stages, sizeof(pl_entry))) {
+        free(copy);
+        return plume_fail(err, "out of memory creating the module registry");
+    }
+    size_t idx = reg->n_modules++;
+    reg->modules[idx] = (pl_module){ copy, NULL, &engine_module };
+    reg->stages[reg->n_stages++] = (pl_entry){ &pl_request_stage, idx };
+    return 0;
+}
+
 plume_registry *plume_registry_open(plume_error *err) {
     plume_registry *reg = plume_registry_new(err);
     if (!reg) return NULL;
+    /* first, so that no plugin takes the request stage's name */
+    if (add_engine_module(reg, err)) {
+        plume_registry_close(reg);
+        return NULL;
+    }
     const char *env = getenv("PLUME_MODULE_PATH");
     if (env && *env) {
         char *copy = pl_strdup(env), *save = NULL;

@@ -82,6 +82,24 @@ int main(void) {
     CHECK(strstr(out, "example.shout\n\n  Upper-cases the ASCII letters of a text and appends an ending.\n") == out);
     CHECK(strstr(out, "    ending       string  default \"!\"\n                         appended to the text\n") != NULL);
 
+    /* A plugin that takes the request stage's name changes nothing: the engine reads requests with
+     * its own stage, built into libplume, and `plume modules` says so. */
+    snprintf(cmd, sizeof cmd, "%s -shared -fPIC -Wall -Wextra -Werror -I'%s/include' '%s/plugins/fake_request.c' "
+             "-o '%s/fake_request.so' 2>&1", TEST_CC, src, TEST_ENGINE_DIR, dir);
+    CHECK_MSG(sh(cmd, out, sizeof out) == 0, "%s\n%s", cmd, out);
+    snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' run '%s' --context 'hi there' --id x 2>/dev/null",
+             dir, build, path);
+    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK_STR(out, "{\"id\":\"x\",\"out\":\"HI THERE!\"}\n");
+    snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' modules io.request 2>/dev/null", dir, build);
+    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK_MSG(strstr(out, "  module: engine 1.0\n  file:   ") != NULL && strstr(out, "/libplume.so") != NULL, "%s", out);
+    {
+        char fake[1024];
+        snprintf(fake, sizeof fake, "%s/fake_request.so", dir);
+        remove(fake);
+    }
+
     /* The listing: one block per stage, with ports and parameters; defaults as one would type them. */
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' modules 2>&1", build);
     CHECK(sh(cmd, out, sizeof out) == 0);

@@ -1,11 +1,16 @@
-/* io.request: one request line → the record's slots id, user, context, profile, target.
+/* The request stage: one request line → the record's slots id, user, context, profile, target.
  *
- * The engine puts this stage first in every graph (as the node "request"), so every other
- * stage sees the request's slots. A line that is not a request fails its record alone,
- * with the file:line it came from. */
+ * The engine owns the request/result boundary: it reads the request lines (run.c, through the
+ * capped line reader), turns each into slots with this stage, and writes the result lines
+ * (run.c, run_writer.c). The stage is compiled into libplume, not loaded from a module, so no
+ * module path or plugin can take it away or replace it; it runs first in every graph, as the
+ * node "request". It is listed by `plume modules` like any stage, so its ports are documented
+ * where every other stage's are. A line that is not a request fails its record alone, with the
+ * file:line it came from. */
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
+#include "engine.h"
 #include "plume/stage.h"
 
 enum { OUT_ID, OUT_USER, OUT_CONTEXT, OUT_PROFILE, OUT_TARGET };
@@ -99,11 +104,12 @@ static int request_run(void *state, plume_batch *b, plume_error *err) {
     return 0;
 }
 
-const plume_stage io_request = {
+const plume_stage pl_request_stage = {
     .name = "io.request",
     .doc = "Reads one request (a JSON object {\"id\", \"user\", \"context\", \"profile\": [{\"id\", \"title\", "
-           "\"text\", \"time\"}], \"target\"}) into the record's slots. The engine runs it first in every graph, "
-           "as the stage named 'request'; a malformed request fails that record alone.",
+           "\"text\", \"time\"}], \"target\"}) into the record's slots. Built into the engine, which reads the "
+           "request lines and writes the result lines; it runs first in every graph, as the stage named 'request'. "
+           "A malformed request fails that record alone.",
     .inputs = NULL,
     .outputs = outputs,
     .params = NULL,
