@@ -13,12 +13,20 @@
  *     ([0-9])(-)                     → "\1 \2 " (dash after a digit)
  *   and tokens are the result split on Unicode white space (str.split()).
  * The passes run on bytes: [^0-9] matching a multi-byte character matches its last byte (before
- * "." ",") or its first byte (after them), which gives the same output as matching code points. */
+ * "." ",") or its first byte (after them), which gives the same output as matching code points.
+ * This tokenizer, not text.h's words, because scores must equal sacrebleu's to the digit. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "plume/eval.h"
 #include "ngram.h"
+
+/* Python's str.isspace(), which rstrip() and split() use: part of the tokenizer sacrebleu defines. */
+static int is_python_space(uint32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
+           c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000;
+}
 
 typedef struct sbuf { char *s; size_t n, cap; int oom; } sbuf;
 
@@ -71,8 +79,8 @@ static char *tokenize13a(const char *text, size_t len) {
     /* rstrip(): drop trailing Unicode white space. */
     size_t end = 0;
     for (size_t i = 0; i < len;) {
-        uint32_t c = ev_utf8_next(text, len, &i);
-        if (!ev_is_space(c)) end = i;
+        uint32_t c = plume_utf8_next(text, len, &i);
+        if (!is_python_space(c)) end = i;
     }
     sbuf b = { 0 };
     sb_put(&b, text, end);
@@ -150,8 +158,8 @@ static char *tokenize13a(const char *text, size_t len) {
     int need_space = 0;
     for (size_t i = 0; i < t.n;) {
         size_t at = i;
-        uint32_t c = ev_utf8_next(t.s, t.n, &i);
-        if (ev_is_space(c)) {
+        uint32_t c = plume_utf8_next(t.s, t.n, &i);
+        if (is_python_space(c)) {
             need_space = o.n > 0;
             continue;
         }
@@ -172,7 +180,7 @@ char *plume_bleu_tokenize(const char *text, size_t len) {
     return tokenize13a(text, len);
 }
 
-static int split_tokens(const char *s, ev_intern *tab, ev_tokens *out) {
+static int split_tokens(const char *s, plume_vocab *tab, ev_tokens *out) {
     const char *p = s;
     while (*p) {
         const char *q = strchr(p, ' ');
@@ -186,11 +194,11 @@ static int split_tokens(const char *s, ev_intern *tab, ev_tokens *out) {
 
 int plume_bleu_add(plume_bleu_stats *acc, const char *hyp, size_t hyp_len, const char *ref, size_t ref_len) {
     char *th = tokenize13a(hyp, hyp_len), *tr = tokenize13a(ref, ref_len);
-    ev_intern tab = { 0 };
+    plume_vocab *tab = plume_vocab_new();
     ev_tokens h = { 0 }, r = { 0 };
     int rc = -1;
-    if (!th || !tr) goto done;
-    if (split_tokens(th, &tab, &h) || split_tokens(tr, &tab, &r)) goto done;
+    if (!th || !tr || !tab) goto done;
+    if (split_tokens(th, tab, &h) || split_tokens(tr, tab, &r)) goto done;
     plume_bleu_stats s = { (double)h.n, (double)r.n, { 0 }, { 0 } };
     for (size_t n = 1; n <= PLUME_BLEU_ORDER; n++) {
         long m = ev_ngram_overlap(&h, &r, n);
@@ -210,7 +218,7 @@ done:
     free(tr);
     ev_tokens_free(&h);
     ev_tokens_free(&r);
-    ev_intern_free(&tab);
+    plume_vocab_free(tab);
     return rc;
 }
 

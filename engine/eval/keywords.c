@@ -2,7 +2,8 @@
  * distinctive words. Filters, in the paper's words: stopwords, words seen once, IDF < 1.5.
  *
  * Choices the paper leaves open, made here and stated in eval.h:
- *   - words are case-folded Unicode words (eval_text.c), and a keyword must hold a letter
+ *   - words are case-folded Unicode words (plume_text_words_with, '_' separating words) and
+ *     the extended stopword list drops the function words; a keyword must hold a letter
  *     (numbers are not "important words");
  *   - a document is its title and its text; df counts documents holding the word;
  *   - idf = ln(N / df), natural log, N = number of profile documents. So with N <= 4 even a word
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plume/eval.h"
-#include "eval_text.h"
+#include "plume/text.h"
 
 typedef struct kw_stat {
     size_t count, df, last_doc;
@@ -27,11 +28,11 @@ static int cmp_kw(const void *a, const void *b) {
 }
 
 /* Counts the words of one document into stats (growing with the table); df once per document. */
-static int count_doc(const char *s, size_t doc, ev_intern *tab, kw_stat **stats, size_t *cap) {
-    ev_words w = { 0 };
-    if (ev_words_split(s, strlen(s), &w)) return -1;
+static int count_doc(const char *s, size_t doc, plume_vocab *tab, kw_stat **stats, size_t *cap) {
+    plume_words w = { 0 };
+    if (plume_text_words_with(s, strlen(s), PLUME_WORDS_SPLIT_CONNECTORS, &w)) goto oom;
     for (size_t i = 0; i < w.count; i++) {
-        long id = ev_intern_id(tab, w.items[i], strlen(w.items[i]), 1);
+        long id = plume_vocab_id(tab, plume_word(&w, i), plume_word_len(&w, i), 1);
         if (id < 0) goto oom;
         if ((size_t)id >= *cap) {
             size_t nc = *cap ? *cap * 2 : 256;
@@ -49,10 +50,10 @@ static int count_doc(const char *s, size_t doc, ev_intern *tab, kw_stat **stats,
             k->last_doc = doc;
         }
     }
-    ev_words_free(&w);
+    plume_words_free(&w);
     return 0;
 oom:
-    ev_words_free(&w);
+    plume_words_free(&w);
     return -1;
 }
 
@@ -60,24 +61,26 @@ int plume_keywords_profile(const plume_doc *docs, size_t n, const plume_keyword_
                            plume_error *err) {
     static const plume_keyword_opts defaults = PLUME_KEYWORD_OPTS_DEFAULT;
     if (!opts) opts = &defaults;
-    ev_intern tab = { 0 };
+    plume_vocab *tab = plume_vocab_new();
     kw_stat *stats = NULL;
     size_t cap = 0;
     int rc = -1;
+    if (!tab) goto oom;
     for (size_t d = 0; d < n; d++) {
-        if (count_doc(docs[d].title ? docs[d].title : "", d, &tab, &stats, &cap) ||
-            count_doc(docs[d].text ? docs[d].text : "", d, &tab, &stats, &cap)) {
+        if (count_doc(docs[d].title ? docs[d].title : "", d, tab, &stats, &cap) ||
+            count_doc(docs[d].text ? docs[d].text : "", d, tab, &stats, &cap)) {
             plume_fail(err, "keywords: out of memory counting profile document %zu", d);
             goto done;
         }
     }
     /* Keep the survivors of the three filters, compacted to the front. */
     size_t kept = 0;
-    for (size_t id = 0; id < tab.count; id++) {
+    for (size_t id = 0; id < plume_vocab_size(tab); id++) {
         kw_stat k = stats[id];
-        k.word = tab.words[id];
-        k.idf = ev_idf(n, k.df);
-        if (ev_is_stopword(k.word) || !ev_has_letter(k.word)) continue;
+        k.word = plume_vocab_word(tab, id);
+        k.idf = plume_idf(n, k.df);
+        size_t len = strlen(k.word);
+        if (plume_is_stopword_in(k.word, len, PLUME_STOPWORDS_EXTENDED) || !plume_word_has_letter(k.word, len)) continue;
         if (k.count < opts->min_count) continue;
         if (k.idf < opts->min_idf) continue;
         stats[kept++] = k;
@@ -92,6 +95,6 @@ oom:
     plume_fail(err, "keywords: out of memory");
 done:
     free(stats);
-    ev_intern_free(&tab);
+    plume_vocab_free(tab);
     return rc;
 }

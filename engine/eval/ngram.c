@@ -4,8 +4,8 @@
 #include <string.h>
 #include "ngram.h"
 
-int ev_tokens_push(ev_tokens *t, ev_intern *tab, const char *s, size_t len) {
-    long id = ev_intern_id(tab, s, len, 1);
+int ev_tokens_push(ev_tokens *t, plume_vocab *tab, const char *s, size_t len) {
+    long id = plume_vocab_id(tab, s, len, 1);
     if (id < 0) return -1;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;

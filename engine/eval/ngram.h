@@ -3,11 +3,12 @@
 #define PLUME_EVAL_NGRAM_H
 #include <stddef.h>
 #include <stdint.h>
-#include "eval_text.h"
+#include "plume/text.h"
 
-/* Tokens of a text as ids into a shared table. */
+/* Tokens of a text as ids into a shared table (the metric tokenizers' own tokens, interned in a
+ * plume_vocab). */
 typedef struct ev_tokens { uint32_t *ids; size_t n, cap; } ev_tokens;
-int  ev_tokens_push(ev_tokens *t, ev_intern *tab, const char *s, size_t len);
+int  ev_tokens_push(ev_tokens *t, plume_vocab *tab, const char *s, size_t len);
 void ev_tokens_free(ev_tokens *t);
 
 /* Σ over distinct n-grams g of min(count_a(g), count_b(g)) — the clipped overlap.

@@ -3,14 +3,16 @@
  *   than 3 characters; keep tokens matching ^[a-z0-9]+$.
  * Python's lower() maps two non-ASCII characters into [a-z0-9]: U+0130 (İ → "i" + U+0307) and
  * U+212A (Kelvin sign → "k"); they are honoured so Unicode input scores as rouge-score scores it.
- * Every other non-ASCII character, and every malformed byte, separates tokens. */
+ * Every other non-ASCII character, and every malformed byte, separates tokens.
+ * This tokenizer, not text.h's words, because scores must equal rouge-score's to the digit; it
+ * interns its tokens in a plume_vocab like everything else. */
 #include <stdlib.h>
 #include <string.h>
 #include "plume/eval.h"
 #include "ngram.h"
 
 /* Calls emit() on each rouge-score token of text (stemmed when stem). */
-static int rouge_tokens(const char *text, size_t len, int stem, ev_intern *tab, ev_tokens *out) {
+static int rouge_tokens(const char *text, size_t len, int stem, plume_vocab *tab, ev_tokens *out) {
     /* Pass 1: map to "[a-z0-9 ]*"; never longer than the input. */
     char *flat = malloc(len + 1);
     if (!flat) return -1;
@@ -24,7 +26,7 @@ static int rouge_tokens(const char *text, size_t len, int stem, ev_intern *tab, 
             i++;
             continue;
         }
-        uint32_t cp = ev_utf8_next(text, len, &i);
+        uint32_t cp = plume_utf8_next(text, len, &i);
         if (cp == 0x0130) {          /* İ.lower() == "i\u0307" */
             flat[n++] = 'i';
             flat[n++] = ' ';
@@ -63,26 +65,27 @@ static int rouge_tokens(const char *text, size_t len, int stem, ev_intern *tab, 
 }
 
 char *plume_rouge_tokenize(const char *text, size_t len, int stem) {
-    ev_intern tab = { 0 };
+    plume_vocab *tab = plume_vocab_new();
     ev_tokens t = { 0 };
     char *s = NULL;
-    if (rouge_tokens(text, len, stem, &tab, &t) == 0) {
+    if (tab && rouge_tokens(text, len, stem, tab, &t) == 0) {
         size_t total = 1;
-        for (size_t i = 0; i < t.n; i++) total += strlen(tab.words[t.ids[i]]) + 1;
+        for (size_t i = 0; i < t.n; i++) total += strlen(plume_vocab_word(tab, t.ids[i])) + 1;
         s = malloc(total);
         if (s) {
             size_t k = 0;
             for (size_t i = 0; i < t.n; i++) {
-                size_t w = strlen(tab.words[t.ids[i]]);
+                const char *word = plume_vocab_word(tab, t.ids[i]);
+                size_t w = strlen(word);
                 if (i) s[k++] = ' ';
-                memcpy(s + k, tab.words[t.ids[i]], w);
+                memcpy(s + k, word, w);
                 k += w;
             }
             s[k] = '\0';
         }
     }
     ev_tokens_free(&t);
-    ev_intern_free(&tab);
+    plume_vocab_free(tab);
     return s;
 }
 
@@ -127,11 +130,12 @@ static long lcs_length(const ev_tokens *a, const ev_tokens *b) {
 int plume_rouge_compute(const char *prediction, size_t pred_len, const char *reference, size_t ref_len,
                         int stem, plume_rouge *out) {
     memset(out, 0, sizeof *out);
-    ev_intern tab = { 0 };
+    plume_vocab *tab = plume_vocab_new();
     ev_tokens pred = { 0 }, ref = { 0 };
     int rc = -1;
-    if (rouge_tokens(prediction, pred_len, stem, &tab, &pred)) goto done;
-    if (rouge_tokens(reference, ref_len, stem, &tab, &ref)) goto done;
+    if (!tab) goto done;
+    if (rouge_tokens(prediction, pred_len, stem, tab, &pred)) goto done;
+    if (rouge_tokens(reference, ref_len, stem, tab, &ref)) goto done;
     if (score_ngrams(&pred, &ref, 1, &out->rouge1)) goto done;
     if (score_ngrams(&pred, &ref, 2, &out->rouge2)) goto done;
     if (pred.n && ref.n) {   /* rouge-score: an empty side scores 0 */
@@ -145,6 +149,6 @@ int plume_rouge_compute(const char *prediction, size_t pred_len, const char *ref
 done:
     ev_tokens_free(&pred);
     ev_tokens_free(&ref);
-    ev_intern_free(&tab);
+    plume_vocab_free(tab);
     return rc;
 }

@@ -16,7 +16,7 @@
 #include <string.h>
 #include "plume/eval.h"
 #include "plume/read_line.h"
-#include "eval_text.h"
+#include "wordnet.h"
 
 #define WN_POS 4
 #define WN_MAX_FILE ((size_t)64 << 20)   /* WordNet 3.0's largest index is 4.6 MiB */
@@ -191,7 +191,7 @@ static void base_forms(const plume_wordnet *wn, int pos, const char *word, wn_ba
 }
 
 /* Adds the words of the synset at offset of data.POS to set. */
-static int add_synset(plume_wordnet *wn, int pos, unsigned long offset, ev_intern *set, plume_error *err) {
+static int add_synset(plume_wordnet *wn, int pos, unsigned long offset, plume_vocab *set, plume_error *err) {
     int too_long = 0;
     if (fseek(wn->data[pos], (long)offset, SEEK_SET) != 0 ||
         plume_read_line(wn->data[pos], &wn->line, &wn->line_cap, WORDNET_LINE_MAX, &too_long) < 0)
@@ -219,12 +219,12 @@ static int add_synset(plume_wordnet *wn, int pos, unsigned long offset, ev_inter
         if (paren) *paren = '\0';
         for (char *c = word; *c; c++)
             if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
-        if (ev_intern_id(set, word, strlen(word), 1) < 0) return plume_fail(err, "wordnet: out of memory");
+        if (plume_vocab_id(set, word, strlen(word), 1) < 0) return plume_fail(err, "wordnet: out of memory");
     }
     return 0;
 }
 
-int ev_wordnet_collect(plume_wordnet *wn, const char *word, ev_intern *set, plume_error *err) {
+int ev_wordnet_collect(plume_wordnet *wn, const char *word, plume_vocab *set, plume_error *err) {
     for (int pos = 0; pos < WN_POS; pos++) {
         wn_bases b;
         base_forms(wn, pos, word, &b);
@@ -262,22 +262,22 @@ int ev_wordnet_collect(plume_wordnet *wn, const char *word, ev_intern *set, plum
     return 0;
 }
 
-int ev_wordnet_in_set(plume_wordnet *wn, const char *word, const ev_intern *set) {
-    ev_intern *s = (ev_intern *)set;   /* lookups (add = 0) do not modify it */
-    if (ev_intern_id(s, word, strlen(word), 0) >= 0) return 1;
+int ev_wordnet_in_set(plume_wordnet *wn, const char *word, plume_vocab *set) {
+    if (plume_vocab_id(set, word, strlen(word), 0) >= 0) return 1;
     for (int pos = 0; pos < WN_POS; pos++) {
         wn_bases b;
         base_forms(wn, pos, word, &b);
         for (int i = 0; i < b.n; i++)
-            if (ev_intern_id(s, b.w[i], strlen(b.w[i]), 0) >= 0) return 1;
+            if (plume_vocab_id(set, b.w[i], strlen(b.w[i]), 0) >= 0) return 1;
     }
     return 0;
 }
 
 int plume_wordnet_synonyms(plume_wordnet *wn, const char *a, const char *b, plume_error *err) {
-    ev_intern set = { 0 };
-    int r = ev_wordnet_collect(wn, a, &set, err);
-    if (r == 0) r = ev_wordnet_in_set(wn, b, &set);
-    ev_intern_free(&set);
+    plume_vocab *set = plume_vocab_new();
+    if (!set) return plume_fail(err, "wordnet: out of memory");
+    int r = ev_wordnet_collect(wn, a, set, err);
+    if (r == 0) r = ev_wordnet_in_set(wn, b, set);
+    plume_vocab_free(set);
     return r;
 }

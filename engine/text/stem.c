@@ -66,35 +66,44 @@ void plume_stemmer_free(plume_stemmer *st) {
     free(st);
 }
 
-/* English function words: pronouns, determiners, auxiliaries, prepositions, conjunctions and
- * their contractions. Sorted in byte order for bsearch (test_text looks every entry up, which fails if unsorted). */
-typedef struct stopword { const char *s; size_t len; } stopword;
-#define W(s) { s, sizeof(s) - 1 }
+/* One English stopword list, byte-sorted for bsearch (test_text looks every entry up, which fails if
+ * unsorted). W: function words (pronouns, determiners, auxiliaries, prepositions, conjunctions)
+ * and their contractions, the list every stage drops. X: only in the extended list, which also
+ * drops what a tokenizer that splits "don't" into "don" + "t" leaves (NLTK's English list has
+ * them), modal verbs and "also", "just", "now", "us"; the metrics' keyword and summary code use it. */
+typedef struct stopword { const char *s; size_t len; int extended_only; } stopword;
+#define W(s) { s, sizeof(s) - 1, 0 }
+#define X(s) { s, sizeof(s) - 1, 1 }
 static const stopword stopwords[] = {
-    W("a"), W("about"), W("above"), W("after"), W("again"), W("against"), W("all"), W("am"),
-    W("an"), W("and"), W("any"), W("are"), W("aren't"), W("as"), W("at"), W("be"), W("because"),
-    W("been"), W("before"), W("being"), W("below"), W("between"), W("both"), W("but"), W("by"),
-    W("can"), W("can't"), W("cannot"), W("could"), W("couldn't"), W("did"), W("didn't"), W("do"),
-    W("does"), W("doesn't"), W("doing"), W("don't"), W("down"), W("during"), W("each"), W("few"),
-    W("for"), W("from"), W("further"), W("had"), W("hadn't"), W("has"), W("hasn't"), W("have"),
-    W("haven't"), W("having"), W("he"), W("he'd"), W("he'll"), W("he's"), W("her"), W("here"),
-    W("here's"), W("hers"), W("herself"), W("him"), W("himself"), W("his"), W("how"), W("how's"),
-    W("i"), W("i'd"), W("i'll"), W("i'm"), W("i've"), W("if"), W("in"), W("into"), W("is"),
-    W("isn't"), W("it"), W("it's"), W("its"), W("itself"), W("let's"), W("me"), W("more"),
-    W("most"), W("mustn't"), W("my"), W("myself"), W("no"), W("nor"), W("not"), W("of"), W("off"),
-    W("on"), W("once"), W("only"), W("or"), W("other"), W("ought"), W("our"), W("ours"),
-    W("ourselves"), W("out"), W("over"), W("own"), W("same"), W("shan't"), W("she"), W("she'd"),
-    W("she'll"), W("she's"), W("should"), W("shouldn't"), W("so"), W("some"), W("such"), W("than"),
-    W("that"), W("that's"), W("the"), W("their"), W("theirs"), W("them"), W("themselves"),
-    W("then"), W("there"), W("there's"), W("these"), W("they"), W("they'd"), W("they'll"),
-    W("they're"), W("they've"), W("this"), W("those"), W("through"), W("to"), W("too"), W("under"),
-    W("until"), W("up"), W("very"), W("was"), W("wasn't"), W("we"), W("we'd"), W("we'll"),
-    W("we're"), W("we've"), W("were"), W("weren't"), W("what"), W("what's"), W("when"), W("when's"),
-    W("where"), W("where's"), W("which"), W("while"), W("who"), W("who's"), W("whom"), W("why"),
-    W("why's"), W("will"), W("with"), W("won't"), W("would"), W("wouldn't"), W("you"), W("you'd"),
-    W("you'll"), W("you're"), W("you've"), W("your"), W("yours"), W("yourself"), W("yourselves"),
+    W("a"), W("about"), W("above"), W("after"), W("again"), W("against"), X("ain"), W("all"), X("also"),
+    W("am"), W("an"), W("and"), W("any"), W("are"), X("aren"), W("aren't"), W("as"), W("at"), W("be"),
+    W("because"), W("been"), W("before"), W("being"), W("below"), W("between"), W("both"), W("but"),
+    W("by"), W("can"), W("can't"), W("cannot"), W("could"), X("couldn"), W("couldn't"), X("d"),
+    W("did"), X("didn"), W("didn't"), W("do"), W("does"), X("doesn"), W("doesn't"), W("doing"),
+    X("don"), W("don't"), W("down"), W("during"), W("each"), W("few"), W("for"), W("from"),
+    W("further"), W("had"), X("hadn"), W("hadn't"), W("has"), X("hasn"), W("hasn't"), W("have"),
+    X("haven"), W("haven't"), W("having"), W("he"), W("he'd"), W("he'll"), W("he's"), W("her"),
+    W("here"), W("here's"), W("hers"), W("herself"), W("him"), W("himself"), W("his"), W("how"),
+    W("how's"), W("i"), W("i'd"), W("i'll"), W("i'm"), W("i've"), W("if"), W("in"), W("into"), W("is"),
+    X("isn"), W("isn't"), W("it"), W("it's"), W("its"), W("itself"), X("just"), W("let's"), X("ll"),
+    X("m"), X("ma"), X("may"), W("me"), X("might"), X("mightn"), X("mightn't"), W("more"), W("most"),
+    X("must"), X("mustn"), W("mustn't"), W("my"), W("myself"), X("needn"), X("needn't"), W("no"),
+    W("nor"), W("not"), X("now"), X("o"), W("of"), W("off"), W("on"), W("once"), W("only"), W("or"),
+    W("other"), W("ought"), W("our"), W("ours"), W("ourselves"), W("out"), W("over"), W("own"), X("re"),
+    X("s"), W("same"), X("shall"), X("shan"), W("shan't"), W("she"), W("she'd"), W("she'll"),
+    W("she's"), W("should"), X("should've"), X("shouldn"), W("shouldn't"), W("so"), W("some"),
+    W("such"), X("t"), W("than"), W("that"), X("that'll"), W("that's"), W("the"), W("their"),
+    W("theirs"), W("them"), W("themselves"), W("then"), W("there"), W("there's"), W("these"), W("they"),
+    W("they'd"), W("they'll"), W("they're"), W("they've"), W("this"), W("those"), W("through"), W("to"),
+    W("too"), W("under"), W("until"), W("up"), X("us"), X("ve"), W("very"), W("was"), X("wasn"),
+    W("wasn't"), W("we"), W("we'd"), W("we'll"), W("we're"), W("we've"), W("were"), X("weren"),
+    W("weren't"), W("what"), W("what's"), W("when"), W("when's"), W("where"), W("where's"), W("which"),
+    W("while"), W("who"), W("who's"), W("whom"), W("why"), W("why's"), W("will"), W("with"), X("won"),
+    W("won't"), W("would"), X("wouldn"), W("wouldn't"), X("y"), W("you"), W("you'd"), W("you'll"),
+    W("you're"), W("you've"), W("your"), W("yours"), W("yourself"), W("yourselves"),
 };
 #undef W
+#undef X
 #define STOPWORD_MAX_LEN 10   /* "yourselves" */
 
 static int cmp_stop(const void *a, const void *b) {
@@ -104,10 +113,15 @@ static int cmp_stop(const void *a, const void *b) {
     return (k->len > w->len) - (k->len < w->len);
 }
 
-int plume_is_stopword(const char *word, size_t len) {
+int plume_is_stopword_in(const char *word, size_t len, plume_stopword_list list) {
     if (len == 0 || len > STOPWORD_MAX_LEN) return 0;
-    stopword k = { word, len };
-    return bsearch(&k, stopwords, sizeof stopwords / sizeof stopwords[0], sizeof stopwords[0], cmp_stop) != NULL;
+    stopword k = { word, len, 0 };
+    const stopword *hit = bsearch(&k, stopwords, sizeof stopwords / sizeof stopwords[0], sizeof stopwords[0], cmp_stop);
+    return hit && (list == PLUME_STOPWORDS_EXTENDED || !hit->extended_only);
+}
+
+int plume_is_stopword(const char *word, size_t len) {
+    return plume_is_stopword_in(word, len, PLUME_STOPWORDS);
 }
 
 int plume_text_terms(const char *s, size_t len, plume_stemmer *st, int drop_stopwords, plume_words *out) {

@@ -18,6 +18,18 @@ static size_t char_bytes(const char *s, size_t len, int *ok) {
     return (size_t)n;
 }
 
+uint32_t plume_utf8_next(const char *s, size_t len, size_t *i) {
+    if ((unsigned char)s[*i] < 0x80) return (unsigned char)s[(*i)++];
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + *i, (utf8proc_ssize_t)(len - *i), &cp);
+    if (n <= 0) {
+        *i += 1;
+        return 0xFFFD;
+    }
+    *i += (size_t)n;
+    return (uint32_t)cp;
+}
+
 size_t plume_utf8_length(const char *s, size_t len) {
     size_t n = 0, i = 0;
     int ok;

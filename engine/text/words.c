@@ -3,8 +3,9 @@
  * The whole text is case folded and NFC-composed in one utf8proc_map() call (one
  * allocation per text, not per word), then scanned for runs of word characters:
  * letters, combining marks, digits and connector punctuation ('_', so identifiers
- * like uv_ip6_addr stay whole). An apostrophe (' or U+2019) between two word
- * characters stays inside the word as ', so "don't" is one word. */
+ * like uv_ip6_addr stay whole; PLUME_WORDS_SPLIT_CONNECTORS makes them separators). An
+ * apostrophe (' or U+2019) between two word characters stays inside the word as ', so "don't"
+ * is one word. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,16 +49,19 @@ void plume_words_free(plume_words *w) {
     memset(w, 0, sizeof *w);
 }
 
-static int is_word_cp(utf8proc_int32_t cp) {
+/* Letters, marks and digits; connector punctuation too unless split_connectors. */
+static int is_word_cp(utf8proc_int32_t cp, int split_connectors) {
     if (cp < 0x80)
-        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_';
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
+               (cp == '_' && !split_connectors);
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
     case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
     case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
-    case UTF8PROC_CATEGORY_PC:
         return 1;
+    case UTF8PROC_CATEGORY_PC:
+        return !split_connectors;
     default:
         return 0;
     }
@@ -78,7 +82,7 @@ static size_t next_cp(const uint8_t *t, size_t len, size_t i, utf8proc_int32_t *
 }
 
 /* Scans already-folded text for words. */
-static int scan_words(const uint8_t *t, size_t len, plume_words *out) {
+static int scan_words(const uint8_t *t, size_t len, int split, plume_words *out) {
     char *word = NULL;
     size_t wlen = 0, wcap = 0;
     size_t i = 0;
@@ -86,7 +90,7 @@ static int scan_words(const uint8_t *t, size_t len, plume_words *out) {
     while (i < len && rc == 0) {
         utf8proc_int32_t cp;
         size_t n = next_cp(t, len, i, &cp);
-        if (!is_word_cp(cp)) {
+        if (!is_word_cp(cp, split)) {
             i += n;
             continue;
         }
@@ -96,13 +100,13 @@ static int scan_words(const uint8_t *t, size_t len, plume_words *out) {
             n = next_cp(t, len, i, &cp);
             const uint8_t *piece = t + i;
             size_t plen = n;
-            if (!is_word_cp(cp)) {
+            if (!is_word_cp(cp, split)) {
                 if (cp != '\'' && cp != 0x2019) break;
                 /* an apostrophe stays only between two word characters */
                 if (i + n >= len) break;
                 utf8proc_int32_t next;
                 next_cp(t, len, i + n, &next);
-                if (!is_word_cp(next)) break;
+                if (!is_word_cp(next, split)) break;
                 piece = (const uint8_t *)"'";
                 plen = 1;
             }
@@ -136,12 +140,17 @@ static int is_ascii(const char *s, size_t len) {
 }
 
 int plume_text_words(const char *s, size_t len, plume_words *out) {
+    return plume_text_words_with(s, len, PLUME_WORDS_DEFAULT, out);
+}
+
+int plume_text_words_with(const char *s, size_t len, unsigned flags, plume_words *out) {
+    int split = (flags & PLUME_WORDS_SPLIT_CONNECTORS) != 0;
     if (len == 0) return 0;
     if (is_ascii(s, len)) {
         uint8_t *low = malloc(len);
         if (!low) return -1;
         for (size_t i = 0; i < len; i++) low[i] = (uint8_t)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
-        int rc = scan_words(low, len, out);
+        int rc = scan_words(low, len, split, out);
         free(low);
         return rc;
     }
@@ -160,7 +169,18 @@ int plume_text_words(const char *s, size_t len, plume_words *out) {
         if (n == 0) return 0;
     }
     if (n < 0) return -1;
-    int rc = scan_words(folded, (size_t)n, out);
+    int rc = scan_words(folded, (size_t)n, split, out);
     free(folded);
     return rc;
+}
+
+int plume_word_has_letter(const char *word, size_t len) {
+    for (size_t i = 0; i < len;) {
+        uint32_t c = plume_utf8_next(word, len, &i);
+        if (c < 0x80 ? ((c | 32) >= 'a' && (c | 32) <= 'z')
+                     : utf8proc_category((utf8proc_int32_t)c) >= UTF8PROC_CATEGORY_LU &&
+                           utf8proc_category((utf8proc_int32_t)c) <= UTF8PROC_CATEGORY_LO)
+            return 1;
+    }
+    return 0;
 }

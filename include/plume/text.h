@@ -7,17 +7,23 @@
  *   words      Unicode-aware tokenization + case folding (utf8proc): runs of letters, digits
  *              and combining marks, with inner apostrophes kept ("don't"), NFC + case folded.
  *   stemming   Snowball English (libstemmer). A stemmer is not thread-safe: one per user.
- *   stopwords  a fixed English list, matched against case-folded words.
+ *   stopwords  a fixed English list (and an extended one), matched against case-folded words.
  *   sentences  split on . ! ? (outside abbreviations, initials and numbers) followed by space,
  *              and on blank lines.
  *   snippets   the paper's snippet: sentences appended until the piece reaches 250 characters
  *              or the document ends.
- *   vocab/df   a word → id table and document frequencies, with the two IDF formulas.
- *   bm25       an Okapi BM25 index over a small document set, built per request. */
+ *   vocab/df   a word → id table (interning) and document frequencies, with the two IDF formulas.
+ *   bm25       an Okapi BM25 index over a small document set, built per request.
+ *
+ * This is the one text toolkit: the stages and the metrics (eval.h) use it alike. Only the
+ * tokenizers that must reproduce rouge-score and sacrebleu exactly, and rouge-score's Porter
+ * stemmer, live apart, in engine/eval. Where two users needed different behaviour, the function
+ * takes an option (plume_text_words_with, plume_is_stopword_in, plume_text_sentences_with). */
 #ifndef PLUME_TEXT_H
 #define PLUME_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "error.h"
 
 #ifdef __cplusplus
@@ -30,6 +36,9 @@ extern "C" {
 PLUME_API size_t plume_utf8_length(const char *s, size_t len);
 /* Bytes taken by the first n code points of s[0..len) (len if it has fewer): never splits a character. */
 PLUME_API size_t plume_utf8_prefix(const char *s, size_t len, size_t n);
+/* The code point at s[*i] (*i < len), advancing *i past it; a malformed byte reads as U+FFFD and
+ * advances one byte. */
+PLUME_API uint32_t plume_utf8_next(const char *s, size_t len, size_t *i);
 /* A NUL-terminated copy of s[0..len) that is valid UTF-8: each malformed byte becomes U+FFFD,
  * NUL bytes and C0 controls other than \t \n are dropped, "\r\n" and lone '\r' become '\n'.
  * *out_len (may be NULL) gets the byte length; *n_bad (may be NULL) the number of bytes replaced.
@@ -55,6 +64,17 @@ PLUME_API void plume_words_free(plume_words *w);
 
 /* Appends the case-folded words of s[0..len) to out. 0, or -1 when out of memory. */
 PLUME_API int plume_text_words(const char *s, size_t len, plume_words *out);
+/* The same, with options (flags, or-ed): */
+enum {
+    PLUME_WORDS_DEFAULT = 0,
+    /* Connector punctuation ('_', U+203F, ...) separates words instead of joining them, so
+     * "uv_ip6_addr" is "uv", "ip6", "addr". The profile keywords (plume_keywords_profile), the
+     * SynCtx labels and the summaries' term vectors split so. */
+    PLUME_WORDS_SPLIT_CONNECTORS = 1,
+};
+PLUME_API int plume_text_words_with(const char *s, size_t len, unsigned flags, plume_words *out);
+/* 1 when the word holds a letter (Unicode categories Lu, Ll, Lt, Lm, Lo): "b2b" does, "2024" not. */
+PLUME_API int plume_word_has_letter(const char *word, size_t len);
 
 /* ---- stemming and stopwords ---- */
 typedef struct plume_stemmer plume_stemmer;
@@ -66,6 +86,12 @@ PLUME_API void plume_stemmer_free(plume_stemmer *st);
 
 /* 1 when the case-folded word is an English stopword ("the", "and", "don't", ...). */
 PLUME_API int plume_is_stopword(const char *word, size_t len);
+/* Which list: PLUME_STOPWORDS, the function words and their contractions (176 words, what the
+ * ranking stages drop), or PLUME_STOPWORDS_EXTENDED, which adds the pieces a tokenizer that splits
+ * "don't" leaves ("don", "t", "ll", ...), modal verbs ("may", "must", ...) and "also", "just",
+ * "now", "us" (217 words, NLTK's English list and more: what the keywords and summaries drop). */
+typedef enum plume_stopword_list { PLUME_STOPWORDS = 0, PLUME_STOPWORDS_EXTENDED = 1 } plume_stopword_list;
+PLUME_API int plume_is_stopword_in(const char *word, size_t len, plume_stopword_list list);
 
 /* The analysis every ranking stage uses: words, stopwords dropped when drop_stopwords,
  * then stemmed when st is not NULL. Appends to out. 0, or -1 when out of memory. */
@@ -78,11 +104,23 @@ PLUME_API void plume_spans_free(plume_spans *sp);
 
 /* Appends the sentences of s[0..len), trimmed of surrounding white space. 0, or -1 out of memory. */
 PLUME_API int plume_text_sentences(const char *s, size_t len, plume_spans *out);
+/* Which rules end a sentence at a single period:
+ *   PLUME_SENTENCES_DEFAULT  not after an abbreviation (al approx cf co corp dept dr e.g eg etc fig
+ *                            i.e ie inc jr ltd mr mrs ms no prof sr st vol vs) or an initial (one
+ *                            letter), nor when the next word starts lower-case ("approx. three");
+ *   PLUME_SENTENCES_PLAIN    not after the short list (co dr e.g etc fig i.e inc jr ltd mr mrs ms
+ *                            no prof sr st vs) or a capital initial, whatever the next word; a
+ *                            period followed by ! or ? counts as single. The extractive summaries
+ *                            (plume_summary_extract, plume_sumctx_label) use these. */
+typedef enum plume_sentence_rules { PLUME_SENTENCES_DEFAULT = 0, PLUME_SENTENCES_PLAIN = 1 } plume_sentence_rules;
+PLUME_API int plume_text_sentences_with(const char *s, size_t len, plume_sentence_rules rules, plume_spans *out);
 /* Appends the snippets of s[0..len): consecutive sentences joined (the original text between
  * them kept) until the snippet holds at least min_chars code points or the text ends.
  * The paper's snippets use min_chars = PLUME_SNIPPET_CHARS. 0, or -1 out of memory. */
 #define PLUME_SNIPPET_CHARS 250
 PLUME_API int plume_text_snippets(const char *s, size_t len, size_t min_chars, plume_spans *out);
+PLUME_API int plume_text_snippets_with(const char *s, size_t len, size_t min_chars, plume_sentence_rules rules,
+                                       plume_spans *out);
 
 /* ---- vocabulary and document frequencies ---- */
 typedef struct plume_vocab plume_vocab;
