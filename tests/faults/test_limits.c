@@ -152,6 +152,33 @@ static void test_examples_line(void) {
     remove(requests);
 }
 
+/* The line reader itself, with a cap of 8 bytes (newline included): a 9-byte line is refused with
+ * its place, the reader goes on with the next line; a file that is not there is named. */
+static void test_line_reader(void) {
+    const char *path = in_dir("lines.txt");
+    FILE *f = fopen(path, "wb");
+    fputs("1234567\n12345678\nok\nlast", f);
+    fclose(f);
+    plume_line_reader r;
+    plume_error err;
+    char *line, want[512];
+    size_t len;
+    CHECK(plume_line_open(&r, path, 8, &err) == 0);
+    CHECK(plume_line_next(&r, &line, &len, &err) == 1 && len == 8 && !strcmp(line, "1234567\n") && !r.too_long);
+    CHECK(plume_line_next(&r, &line, &len, &err) == -1 && r.too_long && r.line_no == 2);
+    snprintf(want, sizeof want, "%s:2: a line longer than 8 bytes", path);
+    CHECK_STR(err.msg, want);
+    CHECK(plume_line_next(&r, &line, &len, &err) == 1 && !strcmp(line, "ok\n") && r.line_no == 3);
+    CHECK(plume_line_next(&r, &line, &len, &err) == 1 && !strcmp(line, "last") && len == 4);   /* no newline */
+    CHECK(plume_line_next(&r, &line, &len, &err) == 0);
+    plume_line_close(&r);
+    CHECK(plume_line_is_blank(" \t\r\n", 4) && !plume_line_is_blank(" x\n", 3));
+    remove(path);
+    CHECK(plume_line_open(&r, path, 8, &err) == -1);
+    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+    CHECK_STR(err.msg, want);
+}
+
 /* A request nested 100000 deep: jansson stops at its depth limit (2048) with the column; the
  * record fails alone. */
 static void test_request_depth(void) {
@@ -201,6 +228,7 @@ static void test_request_depth(void) {
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/plume-limits-XXXXXX");
     if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
+    test_line_reader();
     test_profile_line();
     test_corpus_line();
     test_request_line();
