@@ -13,6 +13,9 @@
 /* The engine's own request stage (request_stage.c): turns a request line into the request's slots. */
 extern const plume_stage pl_request_stage;
 #define PL_BATCH_MAX 65536
+/* The longest result line read back (--resume, merging shards): a result carries several slots,
+ * each up to a request line's size, so it may be longer than any request line. */
+#define PL_RESULT_LINE_MAX ((size_t)1 << 30)
 
 typedef struct pl_pos {
     int line, col;                /* 1-based; 0: no position (e.g. from --set) */

@@ -57,7 +57,7 @@ int pl_resume_load(pl_resume *rs, const char *out, FILE *copy_to, plume_error *e
         if (!(rs->from = pl_strdup(out))) return fclose(f), plume_fail(err, "out of memory");
     }
     plume_line_reader lines;
-    plume_line_attach(&lines, f, rs->from, PLUME_LINE_MAX);
+    plume_line_attach(&lines, f, rs->from, PL_RESULT_LINE_MAX);
     char *line;
     size_t len, cap_ids = 0;
     int rc = 0, got;

@@ -333,8 +333,10 @@ int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report 
                           opt->shards - 1);
     if (opt->checkpoint && !opt->out) return plume_fail(err, "checkpointing needs the results file (--out)");
     reader rd = { .single = opt->data ? NULL : opt->request };
-    if (opt->data && plume_line_open(&rd.lines, opt->data, PLUME_LINE_MAX, err))
-        return plume_fail_prefix(err, "the requests: ");
+    FILE *requests = opt->data ? fopen(opt->data, "rb") : NULL;
+    if (opt->data && !requests)
+        return plume_fail(err, "%s: cannot open the requests: %s", opt->data, strerror(errno));
+    if (requests) plume_line_attach(&rd.lines, requests, opt->data, PLUME_LINE_MAX);
     size_t total = opt->progress && opt->data ? count_lines(opt->data) : 1;
     if (opt->shards > 1) total = (total + opt->shards - 1 - opt->shard) / opt->shards;  /* this shard's part */
 
@@ -496,6 +498,7 @@ done:
     if (s.states && s.started) pl_stages_destroy(g, s.states, s.started);
     pl_crash_disarm();
     plume_line_close(&rd.lines);
+    if (requests) fclose(requests);
     for (size_t i = 0; s.dependents && i < n; i++) free(s.dependents[i]);
     free(s.states);
     free(s.stats);

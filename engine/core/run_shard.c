@@ -46,7 +46,7 @@ int plume_run_merge(const char *out, size_t shards, plume_error *err) {
         else if (!(in[r] = fopen(names[r], "rb")))
             rc = plume_fail(err, "%s: cannot open this shard's results: %s; hint: run the job again with --resume "
                             "to finish the shards", names[r], strerror(errno));
-        else plume_line_attach(&lines[r], in[r], names[r], PLUME_LINE_MAX);
+        else plume_line_attach(&lines[r], in[r], names[r], PL_RESULT_LINE_MAX);
     }
     if (rc || (rc = pl_writer_open(&w, out, err))) goto done;
     writing = 1;
