@@ -250,7 +250,7 @@ int cmd_eval(int argc, char **argv) {
     }
     for (size_t i = 0; i < n_rows; i++) free(rows[i].id);
     free(rows);
-    free(line);
+    plume_line_close(&lines);
     if (f != stdin) fclose(f);
     return status;
 }
