@@ -4,7 +4,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "engine.h"
-#include "read_line.h"
+#include "plume/read_line.h"
 
 #define DOCS_FILE_MAX ((size_t)1 << 30)
 #define DOCS_LINE_MAX ((size_t)PL_LINE_MAX)   /* one document, as a request line */
@@ -31,7 +31,7 @@ int plume_docs_read_jsonl(const char *path, plume_value *docs, plume_error *err)
     ssize_t len;
     int rc = 0;
     int too_long = 0;
-    while (rc == 0 && (len = pl_read_line(f, &line, &cap, DOCS_LINE_MAX, &too_long)) >= 0) {
+    while (rc == 0 && (len = plume_read_line(f, &line, &cap, DOCS_LINE_MAX, &too_long)) >= 0) {
         lineno++;
         if (too_long) {
             rc = plume_fail(err, "%s:%zu: a line longer than %zu bytes; is this a documents file?", path, lineno,

@@ -1,8 +1,8 @@
-/* See read_line.h. */
+/* The one capped line reader (see plume/read_line.h). */
 #include <stdlib.h>
-#include "read_line.h"
+#include "plume/read_line.h"
 
-ssize_t pl_read_line(FILE *f, char **buf, size_t *cap, size_t max, int *too_long) {
+ssize_t plume_read_line(FILE *f, char **buf, size_t *cap, size_t max, int *too_long) {
     size_t len = 0;
     int c, any = 0;
     *too_long = 0;

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "corpus.h"
+#include "plume/corpus.h"
 #include "corpus_internal.h"
-#include "../core/read_line.h"
+#include "plume/read_line.h"
 #include "plume/plume.h"
 #include "plume/text.h"
 
@@ -88,7 +88,7 @@ static int read_corpus(const char *path, ds_doc **out, size_t *n_out, plume_data
     ssize_t got;
     int rc = 0;
     int too_long = 0;
-    while ((got = pl_read_line(f, &line, &lcap, CORPUS_MAX_LINE, &too_long)) > 0) {
+    while ((got = plume_read_line(f, &line, &lcap, CORPUS_MAX_LINE, &too_long)) > 0) {
         lineno++;
         json_error_t jerr;
         json_t *o = too_long ? NULL : json_loadb(line, (size_t)got, 0, &jerr);

@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "check.h"
-#include "corpus.h"
+#include "plume/corpus.h"
 #include "engine.h"
 #include "plume/plume.h"
 
