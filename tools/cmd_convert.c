@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
-#include "lm/convert.h"
+#include "plume/convert.h"
 
 static void usage(FILE *f) {
     fprintf(f,

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "commands.h"
-#include "corpus/corpus.h"
+#include "plume/corpus.h"
 
 /* A split with fewer users than this gets a warning: its scores rest on a handful of people. */
 #define DATASET_FEW_USERS 3

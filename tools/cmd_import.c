@@ -5,7 +5,7 @@
 #include <string.h>
 #include "commands.h"
 #include "plume/plume.h"
-#include "corpus/corpus.h"
+#include "plume/corpus.h"
 
 static void import_usage(FILE *f) {
     plume_mbox_options d = plume_mbox_defaults();

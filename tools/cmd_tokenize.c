@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
-#include "lm/gguf.h"
-#include "lm/tokenizer.h"
+#include "plume/gguf.h"
+#include "plume/tokenizer.h"
 
 static void usage(FILE *f) {
     fprintf(f,

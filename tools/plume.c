@@ -4,6 +4,9 @@
 #include <string.h>
 #include "commands.h"
 #include "plume/dist.h"
+#ifdef PLUME_HAVE_MPI
+#include "plume/dist_mpi.h"
+#endif
 #include "plume/gpu.h"
 #include "plume/plume.h"
 
@@ -33,6 +36,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n_commands; i++) {
         if (strcmp(argv[1], commands[i].name)) continue;
         /* Under mpirun this process joins the MPI job (plume/dist.h); otherwise nothing happens. */
+#ifdef PLUME_HAVE_MPI
+        plume_dist_use(plume_dist_mpi());
+#endif
         plume_error err;
         if (plume_dist_init(&argc, &argv, &err)) {
             fprintf(stderr, "plume: %s\n", err.msg);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "plume/plume.h"
+#include "plume/file.h"
 
 int plume_make_dirs(const char *path) {
     if (!path || !*path) {

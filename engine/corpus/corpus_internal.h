@@ -2,7 +2,7 @@
 #ifndef PLUME_CORPUS_INTERNAL_H
 #define PLUME_CORPUS_INTERNAL_H
 #include <stddef.h>
-#include "corpus.h"
+#include "plume/corpus.h"
 
 /* The largest input an importer reads whole (git log, mbox): 1 GiB. */
 #define CORPUS_MAX_FILE ((size_t)1 << 30)

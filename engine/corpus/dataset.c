@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "corpus.h"
+#include "plume/corpus.h"
 #include "corpus_internal.h"
 #include "plume/read_line.h"
 #include "plume/plume.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
-#include "corpus.h"
+#include "plume/corpus.h"
 #include "plume/text.h"
 
 typedef struct out_buf {

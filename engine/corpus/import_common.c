@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
-#include "corpus.h"
+#include "plume/corpus.h"
 
 void plume_import_count(plume_import_stats *st, const char *reason, int note) {
     for (size_t i = 0; i < st->n_reasons; i++)

@@ -103,29 +103,29 @@ void gpu_profile_add(plume_gpu *gpu, const char *name, double ns);
 const char *gpu_vk_result(VkResult r);
 
 /* Tests only: split weights into parts of at most this many bytes (0 = device limits). */
-PLUME_API void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes);
+void plume_gpu_set_part_limit(plume_gpu *gpu, uint64_t bytes);
 /* Tests only: device buffers created after this are not mapped even where the memory is
  * host-visible, so uploads and downloads take the staging path a discrete GPU needs. */
-PLUME_API void plume_gpu_set_no_map(plume_gpu *gpu, int on);
+void plume_gpu_set_no_map(plume_gpu *gpu, int on);
 /* Tests only: behave as a device without subgroup ballot / shuffle (the plain shader
  * modules and paths), whatever this one offers. */
-PLUME_API void plume_gpu_mask_features(plume_gpu *gpu, int no_ballot, int no_shuffle);
+void plume_gpu_mask_features(plume_gpu *gpu, int no_ballot, int no_shuffle);
 /* Tests only: 1 when the embedded SPIR-V module NAME declares OpCapability CAPABILITY, 0 when
  * it does not, -1 when there is no such module. */
-PLUME_API int plume_gpu_shader_declares(const char *name, uint32_t capability);
+int plume_gpu_shader_declares(const char *name, uint32_t capability);
 /* Tests and benchmarks: decode attention splits the context into chunks of this many
  * positions, merged by a second pass (0: the device's choice). */
-PLUME_API void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions);
+void plume_gpu_set_attention_chunk(plume_gpu *gpu, uint32_t positions);
 /* Tests: the matmul shapes the autotune chooses among for this weight type and token tile
  * (the default first): fills up to max entries of out, returns how many. */
-PLUME_API int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb,
+int plume_gpu_matmul_variants(const plume_gpu *gpu, plume_gpu_type type, uint32_t tb,
                                         plume_gpu_mm_shape *out, int max);
 /* Tests: every matmul takes this shape (NULL: the tuned or default one again). */
-PLUME_API void plume_gpu_set_matmul_shape(plume_gpu *gpu, const plume_gpu_mm_shape *shape);
+void plume_gpu_set_matmul_shape(plume_gpu *gpu, const plume_gpu_mm_shape *shape);
 /* Tests: the autotune's cache file for this gpu (its folder from the environment); -1 when
  * there is no folder to keep it in. */
-PLUME_API int plume_gpu_tune_file(const plume_gpu *gpu, char *buf, size_t size);
+int plume_gpu_tune_file(const plume_gpu *gpu, char *buf, size_t size);
 /* Tests: how many kernel classes this gpu has timed (not found in the cache). */
-PLUME_API int plume_gpu_tune_runs(const plume_gpu *gpu);
+int plume_gpu_tune_runs(const plume_gpu *gpu);
 
 #endif

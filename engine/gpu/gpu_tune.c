@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "gpu_internal.h"
-#include "plume/plume.h"
+#include "plume/file.h"
 #include "gpu_shaders.h"
 
 #define TUNE_ROWS 2048

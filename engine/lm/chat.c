@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "chat.h"
+#include "plume/chat.h"
 #include "model.h"
 
 /* ---- recognizing a template ---- */

@@ -22,8 +22,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "convert.h"
-#include "tokenizer.h"
+#include "plume/convert.h"
+#include "plume/tokenizer.h"
 
 typedef struct mapped {
     const uint8_t *p;

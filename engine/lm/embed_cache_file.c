@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include "embed_cache.h"
 #include "lm_internal.h"
-#include "plume/plume.h"
+#include "plume/file.h"
 
 #define EMBED_FILE_MAGIC "PLUMEEMB"
 #define EMBED_FILE_VERSION 1u

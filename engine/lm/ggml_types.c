@@ -8,7 +8,7 @@
  * the compiler's _Float16 support or the FPU's rounding mode. */
 #include <math.h>
 #include <string.h>
-#include "gguf.h"
+#include "plume/gguf.h"
 
 _Static_assert(sizeof(plume_block_q8_0) == 34, "Q8_0 block must be 34 bytes");
 _Static_assert(sizeof(plume_block_q4_0) == 18, "Q4_0 block must be 18 bytes");

@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "gguf.h"
+#include "plume/gguf.h"
 
 typedef struct cursor {
     const uint8_t *p;

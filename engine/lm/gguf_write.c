@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "gguf.h"
-#include "plume/plume.h"
+#include "plume/gguf.h"
+#include "plume/file.h"
 
 typedef struct wtensor {
     char *name;

@@ -8,8 +8,8 @@
 #include <stdatomic.h>
 #include "plume/gpu.h"
 #include "plume/lm.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "plume/gguf.h"
+#include "plume/tokenizer.h"
 
 typedef struct lm_layer {
     plume_gpu_buffer *attn_norm, *ffn_norm;   /* F32 [dim] */

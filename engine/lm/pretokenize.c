@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
-#include "plume/plume.h"
-#include "pretokenize.h"
+#include "plume/error.h"
+#include "plume/pretokenize.h"
 
 static const struct { const char *name; plume_pretok kind; } pretok_names[] = {
     { "gpt-2", PLUME_PRETOK_GPT2 },

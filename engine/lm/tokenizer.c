@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
-#include "pretokenize.h"
-#include "tokenizer.h"
+#include "plume/pretokenize.h"
+#include "plume/tokenizer.h"
 
 /* ---- a string → int32 hash map over borrowed keys ---- */
 

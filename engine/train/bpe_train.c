@@ -14,9 +14,9 @@
  * special token <|endoftext|> comes last and serves as BOS and EOS. */
 #include <stdlib.h>
 #include <string.h>
-#include "gguf.h"
+#include "plume/gguf.h"
 #include "plume/train.h"
-#include "tokenizer.h"
+#include "plume/tokenizer.h"
 
 #define BPE_MAX_VOCAB (1 << 20)
 #define BPE_MAX_CONTROL 256

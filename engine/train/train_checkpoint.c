@@ -1,4 +1,4 @@
-/* Checkpoints: the weights as a llama GGUF (engine/lm/gguf.h's writer; F32 for resuming,
+/* Checkpoints: the weights as a llama GGUF (plume/gguf.h's writer; F32 for resuming,
  * F16 or Q8_0 as exports) and the optimizer sidecar (step and AdamW's moments), and
  * starting a trainer from a GGUF.
  *
@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gguf.h"
-#include "plume/plume.h"
+#include "plume/gguf.h"
+#include "plume/file.h"
 #include "trainer.h"
 
 #define OPT_MAGIC "PLUMEOPT"

@@ -9,12 +9,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "gguf.h"
+#include "plume/gguf.h"
 #include "plume/dist.h"
-#include "plume/plume.h"
+#include "plume/file.h"
 #include "plume/read_line.h"
 #include "plume/train.h"
-#include "tokenizer.h"
+#include "plume/tokenizer.h"
 
 #define JSONL_MAX_EXAMPLES 10000000
 

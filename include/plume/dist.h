@@ -2,9 +2,14 @@
  *
  * Under `mpirun -n N plume ...`, plume_dist_init joins the MPI job and every process gets a
  * rank 0..N-1; `plume run` then shards the requests and `plume train` splits each optimizer
- * step's batch across the ranks. Started any other way (or built without MPI: the CMake
- * option PLUME_MPI), plume is one process of rank 0 in a job of size 1 and every function
- * below is a cheap no-op, so callers need no special case and no mpi.h.
+ * step's batch across the ranks. Started any other way (or with no MPI backend installed),
+ * plume is one process of rank 0 in a job of size 1 and every function below is a cheap
+ * no-op, so callers need no special case and no mpi.h.
+ *
+ * libplume itself never links MPI: it holds the one-process implementation, and a program
+ * that can run under mpirun installs MPI's from libplume-mpi (plume/dist_mpi.h) with
+ * plume_dist_use before plume_dist_init. The `plume` command does so when built with MPI
+ * (the CMake option PLUME_MPI).
  *
  * The collectives (sum, max, all_ok) must be called by every rank in the same order, as
  * MPI's are; they work on host memory. */
@@ -18,7 +23,26 @@
 extern "C" {
 #endif
 
-/* 1 when this libplume was built with MPI, else 0. */
+/* How the ranks of a job talk to each other. init is called by plume_dist_init only when an MPI
+ * launcher started the process; the other members are what the functions below of the same
+ * names do once it has. */
+typedef struct plume_dist_backend {
+    const char *name;
+    int (*init)(int *argc, char ***argv, plume_error *err);
+    void (*finalize)(void);
+    int (*rank)(void);
+    int (*size)(void);
+    int (*sum_f32)(float *buf, size_t n, plume_error *err);
+    int (*sum_f64)(double *buf, size_t n, plume_error *err);
+    int (*max_f64)(double *buf, size_t n, plume_error *err);
+    int (*all_ok)(int ok, int *first_bad);
+} plume_dist_backend;
+
+/* Installs a backend (NULL: the one-process one again). Call it before plume_dist_init; the
+ * backend must outlive its use. */
+PLUME_API void plume_dist_use(const plume_dist_backend *backend);
+
+/* 1 when a backend other than the one-process one is installed (MPI), else 0. */
 PLUME_API int plume_dist_built(void);
 
 /* Joins the MPI job when the process was started by an MPI launcher (Open MPI's mpirun sets

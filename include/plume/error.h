@@ -5,6 +5,8 @@
 #ifndef PLUME_ERROR_H
 #define PLUME_ERROR_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,6 +34,10 @@ typedef struct plume_error {
 PLUME_API int plume_fail(plume_error *err, const char *fmt, ...) PLUME_PRINTF(2, 3);
 /* Prefixes the message already in err with more context: "loading x.so: " + old message. */
 PLUME_API int plume_fail_prefix(plume_error *err, const char *fmt, ...) PLUME_PRINTF(2, 3);
+/* Edit distance (insertions, deletions, substitutions, swaps of two neighbouring letters), capped
+ * at `cap` (returns cap when the distance is cap or more): how a message picks the known name
+ * closest to a misspelt one for its did-you-mean hint. */
+PLUME_API size_t plume_edit_distance(const char *a, const char *b, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "check.h"
-#include "corpus/corpus.h"
+#include "plume/corpus.h"
 
 static char *rep(char c, int n) {
     static char bufs[16][128];

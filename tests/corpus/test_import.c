@@ -7,7 +7,7 @@
 #include <sys/resource.h>
 #include <jansson.h>
 #include "check.h"
-#include "corpus/corpus.h"
+#include "plume/corpus.h"
 #include "plume/text.h"
 
 typedef struct { const char *id, *author; long long time; const char *title, *text; } doc;

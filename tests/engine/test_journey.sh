@@ -35,10 +35,32 @@ done
 mv "$work/plugins/shadow.so" "$work/shadow/"
 
 # ---- 2. everything installed finds its libraries (RPATH), and says its version ----
-for f in "$plume" "$prefix"/lib*/libplume.so "$prefix"/lib*/plume/modules/*.so; do
+for f in "$plume" "$prefix"/lib*/libplume*.so "$prefix"/lib*/plume/modules/*.so; do
     ldd "$f" > "$work/ldd.txt" 2>&1 || fail "ldd $f failed"
     ! grep -q "not found" "$work/ldd.txt" || { cat "$work/ldd.txt" >&2; fail "$f: a library is not found"; }
 done
+# a program that embeds the runtime, the model's library and the importers, linked with the flags
+# of their .pc files
+cat > "$work/embed.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plume/corpus.h"
+#include "plume/dist.h"
+#include "plume/gguf.h"
+int main(void) {
+    char *text = plume_html_to_text("<p>Hello <b>Ann</b></p>", 23);
+    int ok = plume_dist_size() == 1 && !strcmp(plume_ggml_type_name(PLUME_GGML_Q8_0), "Q8_0") && text &&
+             strstr(text, "Hello Ann");
+    printf("%s\n", text ? text : "(null)");
+    free(text);
+    return ok ? 0 : 1;
+}
+C
+$cc -Wall -Werror $(pkg-config --cflags plume-lm plume-corpus) "$work/embed.c" -o "$work/embed" \
+    $(pkg-config --libs plume-lm plume-corpus) -Wl,-rpath,"$(pkg-config --variable=libdir plume)" \
+    || fail "cannot build a program with pkg-config --libs plume-lm plume-corpus"
+"$work/embed" > "$work/embed.txt" || { cat "$work/embed.txt" >&2; fail "the embedding program failed"; }
 "$plume" --version > "$work/version.txt"
 grep -qE '^plume [0-9]+\.[0-9]+\.[0-9]+ \(module ABI [0-9]+\)$' "$work/version.txt" || fail "plume --version: $(cat "$work/version.txt")"
 "$plume" modules | grep -q "^text.join  (module text 1.0, $prefix/" || fail "installed plume does not list its built-in modules from $prefix"

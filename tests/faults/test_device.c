@@ -11,7 +11,7 @@
 #include "check.h"
 #include "plume/gpu.h"
 #include "plume/lm.h"
-#include "gguf.h"
+#include "plume/gguf.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 

@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "check.h"
-#include "corpus.h"
+#include "plume/corpus.h"
 #include "engine.h"
 #include "plume/plume.h"
 #include "plume/read_line.h"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fuzz.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "plume/gguf.h"
+#include "plume/tokenizer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) { return 0; }
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "corpus.h"
+#include "plume/corpus.h"
 #include "fuzz.h"
 
 #define FUZZ_DOC_CAP 4096

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fuzz.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "plume/gguf.h"
+#include "plume/tokenizer.h"
 
 static plume_tokenizer *spm, *gpt2, *qwen;
 

@@ -10,7 +10,7 @@
  * only error is the GPU's float accumulation order: |gpu - ref| <= 1e-5 * sum|w*x| + 1e-6. */
 #include <math.h>
 #include <unistd.h>
-#include "gguf.h"
+#include "plume/gguf.h"
 #include "gpu_internal.h"
 #include "gpu_test.h"
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gguf.h"
+#include "plume/gguf.h"
 #include "ref_forward.h"
 
 static int get(const plume_gguf *g, int layer, const char *suffix, float *dst, size_t n) {

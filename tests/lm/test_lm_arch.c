@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
-#include "gguf.h"
+#include "plume/gguf.h"
 #include "plume/lm.h"
 #include "ref_forward.h"
 

@@ -18,7 +18,7 @@
 #include "lm_test_util.h"
 #include "plume/lm.h"
 #include "random_model.h"
-#include "tokenizer.h"
+#include "plume/tokenizer.h"
 
 static char dir[] = "/tmp/plume-lm-chat-XXXXXX";
 

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
-#include "convert.h"
+#include "plume/convert.h"
 #include "lm_gpu_util.h"
 #include "lm_test_util.h"
 #include "plume/gpu.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "pretokenize.h"
+#include "plume/pretokenize.h"
 
 static int write_word(void *user, const char *word, size_t n) {
     (void)user;

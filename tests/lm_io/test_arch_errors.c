@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "gguf.h"
+#include "plume/gguf.h"
 
 static char tmpdir[256];
 

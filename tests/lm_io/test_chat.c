@@ -6,10 +6,10 @@
  * template. */
 #include <stdlib.h>
 #include <unistd.h>
-#include "chat.h"
+#include "plume/chat.h"
 #include "check.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "plume/gguf.h"
+#include "plume/tokenizer.h"
 
 static const plume_chat_message sys_user[2] = { { "system", "Be brief." }, { "user", " Hi \n" } };
 static const plume_chat_message user_only[1] = { { "user", "Hi" } };

@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
-#include "convert.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "plume/convert.h"
+#include "plume/gguf.h"
+#include "plume/tokenizer.h"
 
 static char tmpdir[256], bin_path[512], tok_path[512];
 static float *bin;        /* the checkpoint's floats (after the 7-int header) */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
-#include "gguf.h"
+#include "plume/gguf.h"
 
 /* ---- a byte builder for hand-made files ---- */
 

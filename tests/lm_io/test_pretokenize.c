@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
-#include "gguf.h"
-#include "pretokenize.h"
-#include "tokenizer.h"
+#include "plume/gguf.h"
+#include "plume/pretokenize.h"
+#include "plume/tokenizer.h"
 
 #define MAX_WORDS 32
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "plume/gguf.h"
+#include "plume/tokenizer.h"
 
 static char tmpdir[256];
 

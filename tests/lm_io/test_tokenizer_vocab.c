@@ -8,8 +8,8 @@
  *     which is exact for these strings because the space was added, never the input's own. */
 #include <stdlib.h>
 #include "check.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "plume/gguf.h"
+#include "plume/tokenizer.h"
 
 static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "gguf.h"
+#include "plume/gguf.h"
 #include "mpi_test.h"
 
 #define LIMIT 200

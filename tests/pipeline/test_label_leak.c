@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "gguf.h"
+#include "plume/gguf.h"
 #include "pipe.h"
-#include "tokenizer.h"
+#include "plume/tokenizer.h"
 
 /* 1 when some line of text, trimmed, is one of the labels (case-insensitive). */
 static int has_label_line(const char *text) {

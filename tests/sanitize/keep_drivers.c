@@ -1,4 +1,4 @@
-/* Linked into libplume only in -DPLUME_SANITIZE=ON builds (see CMakeLists.txt).
+/* Linked into libplume-lm (the Vulkan layer) only in -DPLUME_SANITIZE=ON builds (see CMakeLists.txt).
  *
  * The Vulkan loader dlclose()s the driver (lavapipe, with LLVM) and the validation layer when
  * the instance is destroyed. Memory they keep for the life of the process (LLVM's and Mesa's

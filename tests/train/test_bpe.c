@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "gguf.h"
+#include "plume/gguf.h"
 #include "plume/train.h"
-#include "tokenizer.h"
+#include "plume/tokenizer.h"
 
 static char dir[256];
 

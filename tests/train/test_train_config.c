@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "convert.h"
-#include "gguf.h"
+#include "plume/convert.h"
+#include "plume/gguf.h"
 #include "plume/gpu.h"
 #include "plume/train.h"
 

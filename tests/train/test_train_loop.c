@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "convert.h"
-#include "gguf.h"
+#include "plume/convert.h"
+#include "plume/gguf.h"
 #include "plume/gpu.h"
 #include "plume/lm.h"
 #include "plume/train.h"
-#include "tokenizer.h"
+#include "plume/tokenizer.h"
 
 static char tmpdir[256];
 static char tok_gguf[300];

@@ -4,7 +4,7 @@
 #ifndef PLUME_RANDOM_MODEL_H
 #define PLUME_RANDOM_MODEL_H
 #include <stdint.h>
-#include "gguf.h"
+#include "plume/gguf.h"
 
 typedef struct random_model_spec {
     int dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab, ctx;

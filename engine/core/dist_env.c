@@ -1,5 +1,5 @@
-/* What the MPI launcher tells a process through its environment, read the same way with or
- * without MPI built in (dist_mpi.c, dist_serial.c). */
+/* What the MPI launcher tells a process through its environment, read the same way whichever
+ * backend of plume/dist.h is installed. */
 #include <stdlib.h>
 #include "plume/dist.h"
 #include "dist_internal.h"

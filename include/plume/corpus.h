@@ -4,7 +4,7 @@
  *     {"id": source id, "author": ..., "time": seconds since the epoch (UTC), "title": ..., "text": ...}
  * with every string clean UTF-8. Importers never stop on one bad record: they skip it and count
  * why (plume_import_stats), and only fail on what stops the whole file (it cannot be opened).
- * These functions are exported for the `plume` command and tests; they are not public API. */
+ * They live in libplume-corpus (which links libxml2 and GMime), apart from the runtime. */
 #ifndef PLUME_CORPUS_H
 #define PLUME_CORPUS_H
 

@@ -9,7 +9,7 @@
 #define PLUME_LM_CONVERT_H
 
 #include "plume/error.h"
-#include "gguf.h"
+#include "plume/gguf.h"
 
 #ifdef __cplusplus
 extern "C" {

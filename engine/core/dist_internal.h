@@ -1,4 +1,4 @@
-/* Shared by the two implementations of plume/dist.h (dist_mpi.c, dist_serial.c). */
+/* The environment an MPI launcher leaves (dist_env.c), read by dist.c. */
 #ifndef PLUME_DIST_INTERNAL_H
 #define PLUME_DIST_INTERNAL_H
 

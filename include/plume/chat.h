@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "plume/lm.h"
-#include "tokenizer.h"
+#include "plume/tokenizer.h"
 
 typedef enum plume_chat_family { PLUME_CHAT_LLAMA3 = 1, PLUME_CHAT_CHATML = 2 } plume_chat_family;
 

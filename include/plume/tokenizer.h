@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "plume/error.h"
-#include "gguf.h"
-#include "pretokenize.h"
+#include "plume/gguf.h"
+#include "plume/pretokenize.h"
 
 #ifdef __cplusplus
 extern "C" {
