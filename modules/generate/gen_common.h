@@ -12,16 +12,20 @@
 
 /* The parameter rows every generating stage declares (after its own). */
 #define GEN_PARAM_ROWS(max_tokens_, beams_, stop_)                                                               \
-    { "model", PLUME_MODEL, NULL, "the language model (an entry of the graph's models:)" },             \
-    { "max_tokens", PLUME_INT, max_tokens_, "new tokens per record, at most" },                         \
-    { "beams", PLUME_INT, beams_, "beam search width (the paper: 4); 1: sampling / greedy" },            \
-    { "temperature", PLUME_FLOAT, "0", "sampling only (beams 1): 0 is greedy" },                        \
-    { "top_k", PLUME_INT, "0", "sampling only: keep the k most likely tokens (0: all)" },               \
-    { "top_p", PLUME_FLOAT, "1", "sampling only: nucleus mass (1: all)" },                              \
-    { "seed", PLUME_INT, "0", "sampling only: the same seed gives the same text" },                     \
-    { "length_penalty", PLUME_FLOAT, "1", "beam search: score = log-prob / length^this" },               \
+    { "model", PLUME_MODEL, NULL, "the language model (an entry of the graph's models:)", PLUME_NO_RANGE }, \
+    { "max_tokens", PLUME_INT, max_tokens_, "new tokens per record, at most (less than the model's "   \
+                                            "context)", PLUME_RANGE(1, 1 << 20) },                    \
+    { "beams", PLUME_INT, beams_, "beam search width (the paper: 4); 1: sampling / greedy",              \
+      PLUME_RANGE(1, 64) },                                                                              \
+    { "temperature", PLUME_FLOAT, "0", "sampling only (beams 1): 0 is greedy", PLUME_AT_LEAST(0) },     \
+    { "top_k", PLUME_INT, "0", "sampling only: keep the k most likely tokens (0: all)",                 \
+      PLUME_AT_LEAST(0) },                                                                               \
+    { "top_p", PLUME_FLOAT, "1", "sampling only: nucleus mass, more than 0 (1: all)", PLUME_RANGE(0, 1) }, \
+    { "seed", PLUME_INT, "0", "sampling only: the same seed gives the same text", PLUME_AT_LEAST(0) },  \
+    { "length_penalty", PLUME_FLOAT, "1", "beam search: score = log-prob / length^this",                \
+      PLUME_RANGE(0, 10) },                                                                              \
     { "stop", PLUME_STRING, stop_, "stop strings separated by '|' (write \\| for a literal bar); the "     \
-                                "text ends before the first one found (\"\": none)" }
+                                "text ends before the first one found (\"\": none)", PLUME_NO_RANGE }
 
 typedef struct gen_config {
     plume_lm *lm;

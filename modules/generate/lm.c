@@ -42,19 +42,20 @@ static const plume_port genlm_outputs[] = {
 static const plume_param genlm_params[] = {
     GEN_PARAM_ROWS("128", "4", ""),
     { "sep", PLUME_STRING, "", "put between the context and the continuation (the model's continuation "
-                               "usually starts with its own space)" },
+                               "usually starts with its own space)", PLUME_NO_RANGE },
     { "memory_weight", PLUME_FLOAT, "0.5", "with memory wired: the weight of the memory's distribution in each "
-                                           "step's mixture, in [0, 1) (0: off)" },
+                                           "step's mixture, less than 1 (0: off)", PLUME_RANGE(0, 1) },
     { "memory_min_match", PLUME_INT, "3", "with memory wired: the fewest tokens of the text so far that must "
-                                          "match the user's documents for the memory to speak, 1..64" },
-    { "memory_max_match", PLUME_INT, "16", "with memory wired: the longest match looked for, "
-                                           "memory_min_match..64" },
+                                          "match the user's documents for the memory to speak", PLUME_RANGE(1, 64) },
+    { "memory_max_match", PLUME_INT, "16", "with memory wired: the longest match looked for, at least "
+                                           "memory_min_match", PLUME_RANGE(1, 64) },
     { "length", PLUME_STRING, "max_tokens", "how many new tokens: max_tokens (all records), or memory_median: "
                                             "the median length of the record's memory documents less its "
                                             "context, so a document is as long as the user's usually are "
-                                            "(never more than max_tokens; max_tokens without a memory)" },
+                                            "(never more than max_tokens; max_tokens without a memory)",
+                                            PLUME_NO_RANGE },
     { "chat", PLUME_BOOL, "false", "the prompt is written in the model's chat template (prompt.compose "
-                                   "chat: true): its control tokens are parsed and no BOS is added" },
+                                   "chat: true): its control tokens are parsed and no BOS is added", PLUME_NO_RANGE },
     { 0 },
 };
 
@@ -65,12 +66,15 @@ static int genlm_create(void *state, const plume_args *args, plume_host *host, p
                                        (int)plume_args_int(args, "memory_min_match"),
                                        (int)plume_args_int(args, "memory_max_match") };
     const plume_memory_params *m = &s->memory;
-    if (!(m->weight >= 0 && m->weight < 1) || m->min_match < 1 || m->min_match > 64 || m->max_match < m->min_match ||
-        m->max_match > 64) {
+    /* beyond the declared ranges: a weight of 1 would drop the model's own distribution */
+    if (m->weight >= 1) {
         gen_config_free(&s->gen);
-        return plume_fail(err, "generate.lm: memory_weight %g, memory_min_match %d and memory_max_match %d are out "
-                               "of range (weight in [0, 1), 1 <= min_match <= max_match <= 64)", m->weight,
-                          m->min_match, m->max_match);
+        return plume_fail(err, "generate.lm: memory_weight must be less than 1 (got %g)", m->weight);
+    }
+    if (m->max_match < m->min_match) {
+        gen_config_free(&s->gen);
+        return plume_fail(err, "generate.lm: memory_max_match (%d) must be at least memory_min_match (%d)",
+                          m->max_match, m->min_match);
     }
     const char *length = plume_args_string(args, "length");
     if (strcmp(length, "max_tokens") && strcmp(length, "memory_median")) {

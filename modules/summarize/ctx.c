@@ -24,7 +24,7 @@ static const plume_port sumctx_outputs[] = {
 };
 static const plume_param sumctx_params[] = {
     { "instruction", PLUME_STRING, "Summarize the past passages for the passage start",
-      "the task instruction, the prompt's first line" },
+      "the task instruction, the prompt's first line", PLUME_NO_RANGE },
     GEN_PARAM_ROWS("64", "4", ""),
     { 0 },
 };

@@ -26,17 +26,16 @@ static const plume_port synctx_outputs[] = {
 };
 static const plume_param synctx_params[] = {
     { "instruction", PLUME_STRING, "List the important words of the past passages for the passage start",
-      "the task instruction, the prompt's first line" },
-    { "max_terms", PLUME_INT, "20", "keep at most this many words (the paper's SynCtx: 20)" },
+      "the task instruction, the prompt's first line", PLUME_NO_RANGE },
+    { "max_terms", PLUME_INT, "20", "keep at most this many words (the paper's SynCtx: 20)",
+      PLUME_RANGE(1, 10000) },
     GEN_PARAM_ROWS("32", "4", "\n"),
     { 0 },
 };
 
 static int synctx_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     synctx_state *s = state;
-    long long m = plume_args_int(args, "max_terms");
-    if (m < 1 || m > 10000) return plume_fail(err, "synthesize.ctx: max_terms = %lld must be 1 to 10000", m);
-    s->max_terms = (size_t)m;
+    s->max_terms = (size_t)plume_args_int(args, "max_terms");
     if (gen_config_create(&s->gen, args, host, "synthesize.ctx", err)) return -1;
     if (!(s->instruction = strdup(plume_args_string(args, "instruction")))) {
         gen_config_free(&s->gen);
