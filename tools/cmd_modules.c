@@ -73,6 +73,8 @@ static void print_short(const plume_registry *reg, const plume_stage *s, const c
         } else {
             printf(" (required)");
         }
+        char range[96];
+        if (plume_param_has_range(p)) printf(" (%s)", plume_param_range_text(p, range, sizeof range));
         if (p[1].name) putchar(',');
     }
     printf("%s\n\n", any ? "" : " (none)");
@@ -96,6 +98,8 @@ static void print_long(const plume_registry *reg, const plume_stage *s, const ch
         } else {
             printf("required");
         }
+        char range[96];
+        if (plume_param_has_range(p)) printf(" (%s)", plume_param_range_text(p, range, sizeof range));
         printf("\n                         %s\n", p->doc ? p->doc : "");
     }
     printf("\n  example:\n    stages:\n      my_%s: { use: %s", strchr(s->name, '.') ? strchr(s->name, '.') + 1 : s->name,

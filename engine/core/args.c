@@ -91,6 +91,23 @@ int pl_args_build(plume_args *args, const plume_graph *g, const pl_node *node, p
             pl_args_free(args);
             return -1;
         }
+        if (!plume_param_in_range(p, a->f)) {
+            char range[96], hint[PLUME_ERROR_MAX / 4] = "";
+            plume_param_range_text(p, range, sizeof range);
+            /* the declared default is in the range (the loader checks it): the best example */
+            if (set && set->origin) {
+                if (p->fallback) snprintf(hint, sizeof hint, "; e.g. --set %s.%s=%s", node->name, p->name, p->fallback);
+                plume_fail(err, "--set %s: parameter '%s' of stage '%s' (%s) must be %s, not %s%s", set->origin,
+                           p->name, node->name, node->stage->name, range, text, hint);
+            } else {
+                if (p->fallback) snprintf(hint, sizeof hint, "; e.g. %s: %s", p->name, p->fallback);
+                plume_fail(err, "%s:%d:%d: parameter '%s' of stage '%s' (%s) must be %s, not %s%s", g->path,
+                           set ? set->pos.line : node->pos.line, set ? set->pos.col : node->pos.col, p->name,
+                           node->name, node->stage->name, range, text, hint);
+            }
+            pl_args_free(args);
+            return -1;
+        }
         if (p->type == PLUME_MODEL) {
             int known = 0;
             const char *names[64];

@@ -123,6 +123,25 @@ static int valid_param_type(plume_type t) {
     return t == PLUME_INT || t == PLUME_FLOAT || t == PLUME_BOOL || t == PLUME_STRING || t == PLUME_MODEL;
 }
 
+/* A declared range must be one the engine can check, and hold the parameter's own default. */
+static int check_range(const char *path, const plume_stage *s, const plume_param *p, const pl_arg *fallback,
+                       plume_error *err) {
+    if (p->min == 0 && p->max == 0) return 0;
+    if (p->type != PLUME_INT && p->type != PLUME_FLOAT)
+        return plume_fail(err, "%s: stage '%s', parameter '%s' is a %s but declares a range (min %g, max %g); "
+                          "only int and float parameters have one", path, s->name, p->name, plume_type_name(p->type),
+                          p->min, p->max);
+    if (!(p->min <= p->max))  /* NaN fails too */
+        return plume_fail(err, "%s: stage '%s', parameter '%s' declares the range min %g, max %g: min must not "
+                          "be more than max", path, s->name, p->name, p->min, p->max);
+    if (fallback && !plume_param_in_range(p, fallback->f)) {
+        char range[96];
+        return plume_fail(err, "%s: stage '%s', parameter '%s': its default %s is outside its range (%s)", path,
+                          s->name, p->name, p->fallback, plume_param_range_text(p, range, sizeof range));
+    }
+    return 0;
+}
+
 /* A module is foreign code: check what the runtime will rely on before indexing it. */
 static int check_stage(const char *path, const plume_stage *s, plume_error *err) {
     if (!s->name || !*s->name) return plume_fail(err, "%s: a stage has no name", path);
@@ -141,6 +160,7 @@ static int check_stage(const char *path, const plume_stage *s, plume_error *err)
         if (p->fallback && pl_parse_param(p->type, p->fallback, &a))
             return plume_fail(err, "%s: stage '%s', parameter '%s': its default '%s' is not a valid %s",
                               path, s->name, p->name, p->fallback, plume_type_name(p->type));
+        if (check_range(path, s, p, p->fallback ? &a : NULL, err)) return -1;
     }
     return 0;
 }

@@ -321,201 +321,273 @@ void pl_run_print_stats(const plume_graph *g, const pl_stage_stats *stats, FILE 
                 total);
 }
 
-int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report *report, pl_stage_stats *stats_out,
-                 plume_error *err) {
-    plume_run_report rep = { 0, 0, 0, 0 };
-    if (report) *report = rep;
-    size_t batch = opt->batch ? opt->batch : 8;
+/* ---- one local run, step by step ---- */
+
+/* Everything a local run holds, so that each step below reads one concern at a time. */
+typedef struct local_run {
+    plume_graph *g;
+    const plume_run_options *opt;
+    size_t batch;                 /* records per batch */
+    size_t total;                 /* requests this run expects, for the progress bar */
+    FILE *requests;               /* the requests file (NULL: one request given as text) */
+    reader rd;
+    sched s;
+    pl_record *recs;              /* the batch's records; s.recs points at those that run */
+    pl_writer w;
+    int writer_ok;                /* w is open and owes a commit or an abort */
+    pl_resume resume;             /* the results an interrupted run kept (--resume) */
+    char *partial;                /* OUT.partial, where kept results wait */
+    size_t index;                 /* requests read so far: request i belongs to shard i mod shards */
+    plume_run_report rep;
+} local_run;
+
+/* The options that cannot work, refused before anything is opened. */
+static int check_options(const plume_run_options *opt, size_t batch, plume_error *err) {
     if (batch > PL_BATCH_MAX) return plume_fail(err, "--batch %zu is more than %d records", batch, PL_BATCH_MAX);
     if (!opt->data && !opt->request) return plume_fail(err, "no requests: give a requests file (--data)");
     if (opt->shards > 1 && opt->shard >= opt->shards)
         return plume_fail(err, "shard %zu of %zu: shards are numbered 0..%zu", opt->shard, opt->shards,
                           opt->shards - 1);
     if (opt->checkpoint && !opt->out) return plume_fail(err, "checkpointing needs the results file (--out)");
-    reader rd = { .single = opt->data ? NULL : opt->request };
-    FILE *requests = opt->data ? fopen(opt->data, "rb") : NULL;
-    if (opt->data && !requests)
-        return plume_fail(err, "%s: cannot open the requests: %s", opt->data, strerror(errno));
-    if (requests) plume_line_attach(&rd.lines, requests, opt->data, PLUME_LINE_MAX);
-    size_t total = opt->progress && opt->data ? count_lines(opt->data) : 1;
-    if (opt->shards > 1) total = (total + opt->shards - 1 - opt->shard) / opt->shards;  /* this shard's part */
+    return 0;
+}
 
-    size_t n = g->n_nodes;
-    sched s;
-    memset(&s, 0, sizeof s);
-    s.g = g;
-    s.run.graph = g;
-    pthread_mutex_init(&s.run.lock, NULL);
-    pthread_cond_init(&s.cond, NULL);
-    s.states = calloc(n, sizeof(void *));
-    s.stats = calloc(n, sizeof(pl_stage_stats));
-    s.dependents = calloc(n, sizeof(int *));
-    s.n_dependents = calloc(n, sizeof(size_t));
-    s.finished = calloc(n, sizeof(int));
-    s.threads = calloc(n, sizeof(pthread_t));
-    s.threaded = calloc(n, 1);
-    s.started = calloc(n, 1);
-    pl_record *recs = calloc(batch, sizeof(pl_record));
-    s.recs = calloc(batch, sizeof(pl_record *));
-    int rc = 0;
-    pl_writer w = { 0 };
-    int writer_ok = 0;
-    pl_resume resume = { 0 };
-    char *partial = NULL;
-    if (!s.states || !s.stats || !s.dependents || !s.n_dependents || !s.finished || !s.threads || !s.threaded ||
-        !s.started || !recs || !s.recs) {
-        rc = plume_fail(err, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        s.dependents[i] = calloc(n, sizeof(int));
-        if (!s.dependents[i]) rc = plume_fail(err, "out of memory");
-    }
-    for (size_t i = 0; i < n && rc == 0; i++)
-        for (size_t d = 0; d < g->nodes[i].n_deps; d++) {
-            int on = g->nodes[i].deps[d];
-            s.dependents[on][s.n_dependents[on]++] = (int)i;
+/* The requests: a file, or one request given as text; and how many this shard expects. */
+static int open_requests(local_run *lr, plume_error *err) {
+    const plume_run_options *opt = lr->opt;
+    lr->rd = (reader){ .single = opt->data ? NULL : opt->request };
+    lr->requests = opt->data ? fopen(opt->data, "rb") : NULL;
+    if (opt->data && !lr->requests)
+        return plume_fail(err, "%s: cannot open the requests: %s", opt->data, strerror(errno));
+    if (lr->requests) plume_line_attach(&lr->rd.lines, lr->requests, opt->data, PLUME_LINE_MAX);
+    lr->total = opt->progress && opt->data ? count_lines(opt->data) : 1;
+    if (opt->shards > 1) lr->total = (lr->total + opt->shards - 1 - opt->shard) / opt->shards;  /* this shard's part */
+    return 0;
+}
+
+/* The scheduler's tables (per node: state, statistics, the nodes that wait for it, its thread)
+ * and the records of one batch. */
+static int build_sched(local_run *lr, plume_error *err) {
+    sched *s = &lr->s;
+    size_t n = lr->g->n_nodes;
+    s->g = lr->g;
+    s->run.graph = lr->g;
+    pthread_mutex_init(&s->run.lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->states = calloc(n, sizeof(void *));
+    s->stats = calloc(n, sizeof(pl_stage_stats));
+    s->dependents = calloc(n, sizeof(int *));
+    s->n_dependents = calloc(n, sizeof(size_t));
+    s->finished = calloc(n, sizeof(int));
+    s->threads = calloc(n, sizeof(pthread_t));
+    s->threaded = calloc(n, 1);
+    s->started = calloc(n, 1);
+    lr->recs = calloc(lr->batch, sizeof(pl_record));
+    s->recs = calloc(lr->batch, sizeof(pl_record *));
+    if (!s->states || !s->stats || !s->dependents || !s->n_dependents || !s->finished || !s->threads ||
+        !s->threaded || !s->started || !lr->recs || !s->recs)
+        return plume_fail(err, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (!(s->dependents[i] = calloc(n, sizeof(int)))) return plume_fail(err, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        for (size_t d = 0; d < lr->g->nodes[i].n_deps; d++) {
+            int on = lr->g->nodes[i].deps[d];
+            s->dependents[on][s->n_dependents[on]++] = (int)i;
         }
-    if (rc) goto done;
-    pl_crash_arm(g);
-    if (pl_stages_create(g, s.states, s.started, err)) {
-        rc = -1;
-        goto done;
+    return 0;
+}
+
+static void free_sched(local_run *lr) {
+    sched *s = &lr->s;
+    for (size_t i = 0; s->dependents && i < lr->g->n_nodes; i++) free(s->dependents[i]);
+    free(s->states);
+    free(s->stats);
+    free(s->dependents);
+    free(s->n_dependents);
+    free(s->finished);
+    free(s->threads);
+    free(s->threaded);
+    free(s->started);
+    free(s->recs);
+    free(lr->recs);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->run.lock);
+}
+
+/* The results file, and what an earlier run kept in it: resumed lines are copied first and put
+ * on the disk before the first batch, so a crash keeps them; a checkpointed run writes into
+ * OUT.partial from the start. */
+static int open_output(local_run *lr, plume_error *err) {
+    const plume_run_options *opt = lr->opt;
+    if (opt->resume && !opt->out)
+        return plume_fail(err, "resuming needs the results file (--out) of the run to resume");
+    if (pl_writer_open(&lr->w, opt->out, err)) return -1;
+    lr->writer_ok = 1;
+    if (opt->resume && pl_resume_load(&lr->resume, opt->out, lr->w.f, err)) return -1;
+    if (opt->checkpoint) {
+        if (!(lr->partial = pl_partial_path(opt->out))) return plume_fail(err, "out of memory");
+        if (pl_writer_publish(&lr->w, lr->partial, err)) return -1;
     }
-    if (opt->resume && !opt->out) {
-        rc = plume_fail(err, "resuming needs the results file (--out) of the run to resume");
-        goto done;
+    if (opt->out && !lr->partial && !(lr->partial = pl_partial_path(opt->out))) return plume_fail(err, "out of memory");
+    if (lr->resume.count && pl_writer_sync(&lr->w, err)) return -1;
+    pl_crash_results(&lr->w, lr->partial);
+    pl_crash_kept(lr->resume.count);
+    lr->rep.resumed = lr->resume.count;
+    return 0;
+}
+
+/* Reads the next batch: up to lr->batch requests of this shard that an earlier run has not
+ * answered already. *got: the records read; *more = 0 once the requests are exhausted. */
+static int read_batch(local_run *lr, size_t *got, int *more, plume_error *err) {
+    const plume_run_options *opt = lr->opt;
+    *got = 0;
+    while (*got < lr->batch) {
+        pl_record *r = &lr->recs[*got];
+        int too_long;
+        int k = read_request(&lr->rd, &r->line, &r->origin, &too_long, err);
+        if (k <= 0) {
+            *more = 0;
+            return k < 0 ? -1 : 0;
+        }
+        if (opt->shards > 1 && lr->index++ % opt->shards != opt->shard) {   /* another shard's */
+            free(r->line);
+            free(r->origin);
+            r->line = r->origin = NULL;
+            continue;
+        }
+        if (!too_long && lr->resume.next < lr->resume.count) {   /* answered by the run resumed */
+            int skip = pl_resume_skip(&lr->resume, r->line, r->origin, err);
+            free(r->line);
+            free(r->origin);
+            r->line = r->origin = NULL;
+            if (skip < 0) {
+                *more = 0;
+                return -1;
+            }
+            continue;
+        }
+        lr->s.recs[(*got)++] = r;
+        if (!(r->slots = calloc(lr->g->n_slots, sizeof(plume_value)))) return plume_fail(err, "out of memory");
+        if (too_long) pl_record_fail(&lr->s.run, r, NULL, r->line);   /* the line holds the reader's message */
     }
-    if (pl_writer_open(&w, opt->out, err)) {
-        rc = -1;
-        goto done;
+    return 0;
+}
+
+/* The batch's result lines, in input order. */
+static int write_batch(local_run *lr, size_t got, plume_error *err) {
+    for (size_t r = 0; r < got; r++) {
+        int rc = write_result(&lr->w, &lr->s.run, &lr->recs[r], err);
+        lr->rep.records++;
+        if (lr->recs[r].error) lr->rep.failed++;
+        if (rc) return rc;
     }
-    writer_ok = 1;
-    if (opt->resume && pl_resume_load(&resume, opt->out, w.f, err)) {
-        rc = -1;
-        goto done;
-    }
-    if (opt->checkpoint && (!(partial = pl_partial_path(opt->out)) || pl_writer_publish(&w, partial, err))) {
-        rc = partial ? -1 : plume_fail(err, "out of memory");
-        goto done;
-    }
-    if (opt->out && !partial && !(partial = pl_partial_path(opt->out))) {
-        rc = plume_fail(err, "out of memory");
-        goto done;
-    }
-    /* the lines kept from an earlier run are on the disk before the first batch, so a crash keeps them */
-    if (resume.count && (rc = pl_writer_sync(&w, err))) goto done;
-    pl_crash_results(&w, partial);
-    pl_crash_kept(resume.count);
-    rep.resumed = resume.count;
+    return 0;
+}
+
+/* Every batch's lines leave the stdio buffer (a checkpoint's reach the disk too), so that a crash
+ * in a later batch finds them in the file, whole; after the last batch, a resumed run checks that
+ * it met every line it kept. */
+static int keep_batch(local_run *lr, int more, plume_error *err) {
+    const plume_run_options *opt = lr->opt;
+    if (pl_writer_sync(&lr->w, err)) return -1;
+    pl_crash_kept(lr->resume.count + lr->rep.records);
+    if (!more && opt->resume) return pl_resume_finish(&lr->resume, opt->data ? opt->data : "the request", err);
+    return 0;
+}
+
+/* Stops an interrupted run (opt->cancel set) between batches: the batch at hand was written, so
+ * every line so far is whole, and kept in OUT.partial for --resume. */
+static int stop_if_cancelled(local_run *lr, plume_error *err) {
+    const plume_run_options *opt = lr->opt;
+    if (!opt->cancel || !*opt->cancel) return 0;
+    size_t kept = lr->resume.count + lr->rep.records;
+    if (!opt->out) return plume_fail(err, "interrupted after %zu records; the results above are incomplete", kept);
+    if ((!lr->partial && !(lr->partial = pl_partial_path(opt->out))) || pl_writer_keep_partial(&lr->w, lr->partial))
+        return plume_fail(err, "interrupted after %zu records; the output file was left as it was", kept);
+    lr->writer_ok = 0;
+    return plume_fail(err, "interrupted after %zu records; the output file was left as it was, and the %zu results "
+                      "so far are in %s: run again with --resume to finish", kept, kept, lr->partial);
+}
+
+/* Batch after batch: read, run the stages, write, keep; cancellation and progress in between. */
+static int run_batches(local_run *lr, plume_error *err) {
+    const plume_run_options *opt = lr->opt;
     double t0 = pl_now();
     size_t batches = 0;
-    size_t index = 0;   /* requests read so far: request i belongs to shard i mod shards */
+    int rc = 0;
     for (int more = 1; more && rc == 0;) {
-        size_t got = 0;
-        while (got < batch) {
-            pl_record *r = &recs[got];
-            int too_long;
-            int k = read_request(&rd, &r->line, &r->origin, &too_long, err);
-            if (k < 0) rc = -1;
-            if (k <= 0) {
-                more = 0;
-                break;
-            }
-            if (opt->shards > 1 && index++ % opt->shards != opt->shard) {   /* another shard's */
-                free(r->line);
-                free(r->origin);
-                r->line = r->origin = NULL;
-                continue;
-            }
-            if (!too_long && resume.next < resume.count) {
-                int skip = pl_resume_skip(&resume, r->line, r->origin, err);
-                free(r->line);
-                free(r->origin);
-                r->line = r->origin = NULL;
-                if (skip < 0) {
-                    rc = -1;
-                    more = 0;
-                    break;
-                }
-                continue;
-            }
-            s.recs[got++] = r;
-            if (!(r->slots = calloc(g->n_slots, sizeof(plume_value)))) {
-                rc = plume_fail(err, "out of memory");
-                break;
-            }
-            if (too_long) pl_record_fail(&s.run, r, NULL, r->line);   /* the line holds the reader's message */
-        }
-        s.n_recs = got;
+        size_t got;
+        rc = read_batch(lr, &got, &more, err);
+        lr->s.n_recs = got;
         batches++;
-        if (got) pl_crash_batch(batches, recs[0].origin, recs[got - 1].origin);
-        if (rc == 0 && got) rc = run_batch(&s, err);
-        for (size_t r = 0; rc == 0 && r < got; r++) {
-            rc = write_result(&w, &s.run, &recs[r], err);
-            rep.records++;
-            if (recs[r].error) rep.failed++;
-        }
+        if (got) pl_crash_batch(batches, lr->recs[0].origin, lr->recs[got - 1].origin);
+        if (rc == 0 && got) rc = run_batch(&lr->s, err);
+        if (rc == 0) rc = write_batch(lr, got, err);
         pl_crash_batch(batches, NULL, NULL);   /* the origins go with the records */
-        free_records(&s, recs, got);
-        /* Every batch's lines leave the stdio buffer (a checkpoint's reach the disk too), so that
-         * a crash in a later batch finds them in the file, whole. */
-        if (rc == 0) rc = pl_writer_sync(&w, err);
-        if (rc == 0) pl_crash_kept(resume.count + rep.records);
-        if (rc == 0 && !more && opt->resume) rc = pl_resume_finish(&resume, opt->data ? opt->data : "the request", err);
-        if (rc == 0 && opt->cancel && *opt->cancel) {
-            /* the batch at hand was written: every line so far is whole, and kept for --resume */
-            size_t kept = resume.count + rep.records;
-            if (!opt->out) {
-                rc = plume_fail(err, "interrupted after %zu records; the results above are incomplete", kept);
-            } else if ((!partial && !(partial = pl_partial_path(opt->out))) || pl_writer_keep_partial(&w, partial)) {
-                rc = plume_fail(err, "interrupted after %zu records; the output file was left as it was", kept);
-            } else {
-                writer_ok = 0;
-                rc = plume_fail(err, "interrupted after %zu records; the output file was left as it was, and the "
-                                "%zu results so far are in %s: run again with --resume to finish", kept, kept, partial);
-            }
-        }
+        free_records(&lr->s, lr->recs, got);
+        if (rc == 0) rc = keep_batch(lr, more, err);
+        if (rc == 0) rc = stop_if_cancelled(lr, err);
         if (opt->progress && rc == 0)  /* the total counted blank lines too: the last update says what was read */
-            pl_progress_draw(rep.records, rep.failed, more && total > rep.records ? total : rep.records,
-                             pl_now() - t0, !more);
+            pl_progress_draw(lr->rep.records, lr->rep.failed,
+                             more && lr->total > lr->rep.records ? lr->total : lr->rep.records, pl_now() - t0, !more);
     }
-    rep.seconds = pl_now() - t0;
-    pl_crash_results(NULL, NULL);   /* from here the output is committed or dropped, never kept by a crash */
-    if (rc == 0) rc = pl_writer_commit(&w, err);
-    else if (writer_ok) pl_writer_abort(&w);
-    writer_ok = 0;
-    /* finished: the partial results are in OUT now (a checkpoint's OUT.partial became OUT) */
-    if (rc == 0 && resume.from_partial && !opt->checkpoint) unlink(resume.from);
-    if (rc == 0 && opt->stats) pl_run_print_stats(g, s.stats, opt->stats, rep.seconds, 1);
-    if (rc == 0 && stats_out) memcpy(stats_out, s.stats, n * sizeof *stats_out);
-done:
-    if (opt->progress) pl_progress_break();   /* an interrupted or failed run: its message gets its own line */
-    if (rc && writer_ok) pl_writer_abort(&w);
-    pl_resume_free(&resume);
-    free(partial);
+    lr->rep.seconds = pl_now() - t0;
+    return rc;
+}
+
+/* After the batches: the output is committed (rc 0) or dropped, never kept by a crash from here;
+ * a completed resume removes the OUT.partial it came from; the statistics are given. */
+static int settle_output(local_run *lr, int rc, pl_stage_stats *stats_out, plume_error *err) {
+    const plume_run_options *opt = lr->opt;
     pl_crash_results(NULL, NULL);
-    if (s.states && s.started) pl_stages_destroy(g, s.states, s.started);
+    if (rc == 0) rc = pl_writer_commit(&lr->w, err);
+    else if (lr->writer_ok) pl_writer_abort(&lr->w);
+    lr->writer_ok = 0;
+    /* finished: the partial results are in OUT now (a checkpoint's OUT.partial became OUT) */
+    if (rc == 0 && lr->resume.from_partial && !opt->checkpoint) unlink(lr->resume.from);
+    if (rc == 0 && opt->stats) pl_run_print_stats(lr->g, lr->s.stats, opt->stats, lr->rep.seconds, 1);
+    if (rc == 0 && stats_out) memcpy(stats_out, lr->s.stats, lr->g->n_nodes * sizeof *stats_out);
+    return rc;
+}
+
+/* Whatever the run still holds, on success or failure: stages stopped, files closed. */
+static void close_local_run(local_run *lr, int rc) {
+    if (lr->opt->progress) pl_progress_break();   /* an interrupted or failed run: its message gets its own line */
+    if (rc && lr->writer_ok) pl_writer_abort(&lr->w);
+    pl_resume_free(&lr->resume);
+    free(lr->partial);
+    pl_crash_results(NULL, NULL);
+    if (lr->s.states && lr->s.started) pl_stages_destroy(lr->g, lr->s.states, lr->s.started);
     pl_crash_disarm();
-    plume_line_close(&rd.lines);
-    if (requests) fclose(requests);
-    for (size_t i = 0; s.dependents && i < n; i++) free(s.dependents[i]);
-    free(s.states);
-    free(s.stats);
-    free(s.dependents);
-    free(s.n_dependents);
-    free(s.finished);
-    free(s.threads);
-    free(s.threaded);
-    free(s.started);
-    free(s.recs);
-    free(recs);
-    pthread_cond_destroy(&s.cond);
-    pthread_mutex_destroy(&s.run.lock);
+    plume_line_close(&lr->rd.lines);
+    if (lr->requests) fclose(lr->requests);
+    free_sched(lr);
+}
+
+int pl_run_local(plume_graph *g, const plume_run_options *opt, plume_run_report *report, pl_stage_stats *stats_out,
+                 plume_error *err) {
+    local_run lr;
+    memset(&lr, 0, sizeof lr);
+    lr.g = g;
+    lr.opt = opt;
+    lr.batch = opt->batch ? opt->batch : 8;
+    if (report) *report = lr.rep;
+    if (check_options(opt, lr.batch, err) || open_requests(&lr, err)) return -1;
+    int rc = build_sched(&lr, err);
+    if (rc == 0) {
+        pl_crash_arm(g);
+        rc = pl_stages_create(g, lr.s.states, lr.s.started, err);
+    }
+    if (rc == 0) rc = open_output(&lr, err);
+    if (rc == 0) {
+        rc = run_batches(&lr, err);
+        rc = settle_output(&lr, rc, stats_out, err);
+    }
+    close_local_run(&lr, rc);
     if (report) {
-        *report = rep;
+        *report = lr.rep;
         if (rc) report->records = 0;
     }
-    pl_writer_abort(&w);   /* frees what is left; a committed writer has nothing left */
+    pl_writer_abort(&lr.w);   /* frees what is left; a committed writer has nothing left */
     return rc;
 }

@@ -69,6 +69,16 @@ PLUME_API const char *plume_registry_shadow(const plume_registry *reg, size_t i,
 /* The file of the module whose stage `name` is hidden by another, or NULL. */
 PLUME_API const char *plume_registry_hidden(const plume_registry *reg, const char *name);
 
+/* ---- parameter ranges (plume_param.min and max) ---- */
+
+/* 1 when the parameter declares a range (an int or float with min and max not both 0). */
+PLUME_API int plume_param_has_range(const plume_param *p);
+/* 1 when value lies in the parameter's range, ends included (always, when it declares none). */
+PLUME_API int plume_param_in_range(const plume_param *p, double value);
+/* The range in words, as an error or `plume modules` says it: "from 1 to 64", "0 or more",
+ * "at most 10"; "" when it declares none. Returns buf. */
+PLUME_API const char *plume_param_range_text(const plume_param *p, char *buf, size_t size);
+
 /* ---- graphs ---- */
 
 typedef struct plume_graph plume_graph;

@@ -13,6 +13,7 @@
 #ifndef PLUME_STAGE_H
 #define PLUME_STAGE_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
@@ -24,7 +25,7 @@ extern "C" {
 
 /* Bumped whenever a struct below, or the meaning of a field, changes.
  * The loader refuses a module whose descriptor carries another number. */
-#define PLUME_ABI_VERSION 1
+#define PLUME_ABI_VERSION 2
 
 /* Port flags. */
 #define PLUME_PORT_OPTIONAL 1u   /* an input that may be left unwired: it reads as PLUME_NONE */
@@ -41,7 +42,23 @@ typedef struct plume_param {
     plume_type type;       /* PLUME_INT, PLUME_FLOAT, PLUME_BOOL, PLUME_STRING or PLUME_MODEL */
     const char *fallback;  /* default, as YAML text; NULL: the parameter is required */
     const char *doc;
+    /* The values an int or float parameter may take, both ends included (as FFmpeg's AVOption
+     * min and max). The engine refuses any other value, naming the graph's line, before the
+     * stage's create() is called, so create() need not check it again; the loader refuses a
+     * module whose default lies outside. Both 0: any value (the only meaning for a bool,
+     * string or model). Write them with the macros below. */
+    double min, max;
 } plume_param;
+
+/* The range of a plume_param, written after its doc:
+ *     { "beams", PLUME_INT, "4", "beam search width", PLUME_RANGE(1, 64) },
+ *     { "n", PLUME_INT, "5", "how many documents to keep", PLUME_AT_LEAST(0) },
+ *     { "sep", PLUME_STRING, " ", "put between two pieces", PLUME_NO_RANGE }, */
+#define PLUME_UNBOUNDED            ((double)INFINITY)
+#define PLUME_RANGE(lo_, hi_)      (double)(lo_), (double)(hi_)
+#define PLUME_AT_LEAST(lo_)        (double)(lo_), PLUME_UNBOUNDED
+#define PLUME_AT_MOST(hi_)         (-PLUME_UNBOUNDED), (double)(hi_)
+#define PLUME_NO_RANGE             0.0, 0.0
 
 /* Opaque handles the runtime passes to a stage. */
 typedef struct plume_args  plume_args;   /* a stage instance's parameter values */

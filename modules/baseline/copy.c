@@ -37,7 +37,7 @@ static const plume_port outputs[] = {
 
 static const plume_param params[] = {
     { "budget_chars", PLUME_INT, "500", "the copied continuation's length in code points when length_of is not "
-                                        "wired; 0 or more" },
+                                        "wired", PLUME_AT_LEAST(0) },
     { 0 }
 };
 
@@ -45,7 +45,6 @@ static int copy_create(void *state, const plume_args *args, plume_host *host, pl
     (void)host;
     copy_state *s = state;
     s->budget_chars = plume_args_int(args, "budget_chars");
-    if (s->budget_chars < 0) return plume_fail(err, "budget_chars is %lld; it must be 0 or more", s->budget_chars);
     return 0;
 }
 

@@ -21,7 +21,8 @@ static const plume_port metrics_outputs[] = {
     { 0 },
 };
 static const plume_param metrics_params[] = {
-    { "stem", PLUME_BOOL, "true", "Porter-stem tokens longer than 3 characters (rouge-score's use_stemmer)" },
+    { "stem", PLUME_BOOL, "true", "Porter-stem tokens longer than 3 characters (rouge-score's use_stemmer)",
+      PLUME_NO_RANGE },
     { 0 },
 };
 

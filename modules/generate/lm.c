@@ -13,10 +13,10 @@
  * in the user's own words whatever the model. */
 #include <stdlib.h>
 #include <string.h>
-#include "gen_common.h"
+#include "plume/lm.h"
 
 typedef struct genlm_state {
-    gen_config gen;
+    plume_generator gen;
     char *sep;
     plume_memory_params memory;
     int length_from_memory;   /* length: memory_median */
@@ -40,41 +40,45 @@ static const plume_port genlm_outputs[] = {
     { 0 },
 };
 static const plume_param genlm_params[] = {
-    GEN_PARAM_ROWS("128", "4", ""),
+    PLUME_GEN_PARAM_ROWS("128", "4", ""),
     { "sep", PLUME_STRING, "", "put between the context and the continuation (the model's continuation "
-                               "usually starts with its own space)" },
+                               "usually starts with its own space)", PLUME_NO_RANGE },
     { "memory_weight", PLUME_FLOAT, "0.5", "with memory wired: the weight of the memory's distribution in each "
-                                           "step's mixture, in [0, 1) (0: off)" },
+                                           "step's mixture, less than 1 (0: off)", PLUME_RANGE(0, 1) },
     { "memory_min_match", PLUME_INT, "3", "with memory wired: the fewest tokens of the text so far that must "
-                                          "match the user's documents for the memory to speak, 1..64" },
-    { "memory_max_match", PLUME_INT, "16", "with memory wired: the longest match looked for, "
-                                           "memory_min_match..64" },
+                                          "match the user's documents for the memory to speak", PLUME_RANGE(1, 64) },
+    { "memory_max_match", PLUME_INT, "16", "with memory wired: the longest match looked for, at least "
+                                           "memory_min_match", PLUME_RANGE(1, 64) },
     { "length", PLUME_STRING, "max_tokens", "how many new tokens: max_tokens (all records), or memory_median: "
                                             "the median length of the record's memory documents less its "
                                             "context, so a document is as long as the user's usually are "
-                                            "(never more than max_tokens; max_tokens without a memory)" },
+                                            "(never more than max_tokens; max_tokens without a memory)",
+                                            PLUME_NO_RANGE },
     { "chat", PLUME_BOOL, "false", "the prompt is written in the model's chat template (prompt.compose "
-                                   "chat: true): its control tokens are parsed and no BOS is added" },
+                                   "chat: true): its control tokens are parsed and no BOS is added", PLUME_NO_RANGE },
     { 0 },
 };
 
 static int genlm_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     genlm_state *s = state;
-    if (gen_config_create(&s->gen, args, host, "generate.lm", err)) return -1;
+    if (plume_generator_create(&s->gen, args, host, "generate.lm", err)) return -1;
     s->memory = (plume_memory_params){ (float)plume_args_float(args, "memory_weight"),
                                        (int)plume_args_int(args, "memory_min_match"),
                                        (int)plume_args_int(args, "memory_max_match") };
     const plume_memory_params *m = &s->memory;
-    if (!(m->weight >= 0 && m->weight < 1) || m->min_match < 1 || m->min_match > 64 || m->max_match < m->min_match ||
-        m->max_match > 64) {
-        gen_config_free(&s->gen);
-        return plume_fail(err, "generate.lm: memory_weight %g, memory_min_match %d and memory_max_match %d are out "
-                               "of range (weight in [0, 1), 1 <= min_match <= max_match <= 64)", m->weight,
-                          m->min_match, m->max_match);
+    /* beyond the declared ranges: a weight of 1 would drop the model's own distribution */
+    if (m->weight >= 1) {
+        plume_generator_free(&s->gen);
+        return plume_fail(err, "generate.lm: memory_weight must be less than 1 (got %g)", m->weight);
+    }
+    if (m->max_match < m->min_match) {
+        plume_generator_free(&s->gen);
+        return plume_fail(err, "generate.lm: memory_max_match (%d) must be at least memory_min_match (%d)",
+                          m->max_match, m->min_match);
     }
     const char *length = plume_args_string(args, "length");
     if (strcmp(length, "max_tokens") && strcmp(length, "memory_median")) {
-        gen_config_free(&s->gen);
+        plume_generator_free(&s->gen);
         return plume_fail(err, "generate.lm: length '%s' is neither max_tokens nor memory_median", length);
     }
     s->length_from_memory = !strcmp(length, "memory_median");
@@ -84,7 +88,7 @@ static int genlm_create(void *state, const plume_args *args, plume_host *host, p
         s->gen.params.add_bos = 0;
     }
     if (!(s->sep = strdup(plume_args_string(args, "sep")))) {
-        gen_config_free(&s->gen);
+        plume_generator_free(&s->gen);
         return plume_fail(err, "generate.lm: out of memory");
     }
     return 0;
@@ -92,7 +96,7 @@ static int genlm_create(void *state, const plume_args *args, plume_host *host, p
 
 static void genlm_destroy(void *state) {
     genlm_state *s = state;
-    gen_config_free(&s->gen);
+    plume_generator_free(&s->gen);
     free(s->sep);
     s->sep = NULL;
 }
@@ -167,7 +171,7 @@ static int genlm_run(void *state, plume_batch *batch, plume_error *err) {
         }
         prompts[r] = p->as.text.str;
     }
-    if (gen_batch(&s->gen, batch, prompts, any_memory ? memories : NULL, limits, n, texts, err)) {
+    if (plume_generator_run(&s->gen, batch, prompts, any_memory ? memories : NULL, limits, n, texts, err)) {
         rc = -1;
         goto done;
     }

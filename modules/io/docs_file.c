@@ -13,7 +13,8 @@ static const plume_port outputs[] = {
 };
 
 static const plume_param params[] = {
-    { "path", PLUME_STRING, NULL, "JSON Lines file, one {\"id\",\"title\",\"text\",\"time\"} per line" },
+    { "path", PLUME_STRING, NULL, "JSON Lines file, one {\"id\",\"title\",\"text\",\"time\"} per line",
+      PLUME_NO_RANGE },
     { 0 }
 };
 

@@ -54,16 +54,16 @@ static const plume_port compose_outputs[] = {
 };
 static const plume_param compose_params[] = {
     { "instruction", PLUME_STRING, "Finish the passage in the user voice",
-      "task instruction, the first line (\"\": none)" },
-    { "budget", PLUME_INT, "0", "longest prompt in budget_unit; 0: no limit" },
-    { "budget_unit", PLUME_STRING, "chars", "chars (code points) or tokens (of model's tokenizer)" },
+      "task instruction, the first line (\"\": none)", PLUME_NO_RANGE },
+    { "budget", PLUME_INT, "0", "longest prompt in budget_unit; 0: no limit", PLUME_AT_LEAST(0) },
+    { "budget_unit", PLUME_STRING, "chars", "chars (code points) or tokens (of model's tokenizer)", PLUME_NO_RANGE },
     { "model", PLUME_STRING, "", "budget_unit tokens or chat: the model (an entry of models:) whose tokenizer "
-                                 "counts and whose chat template writes the prompt" },
+                                 "counts and whose chat template writes the prompt", PLUME_NO_RANGE },
     { "context_last", PLUME_BOOL, "false", "put the \"passage start:\" line last, where a decoder-only "
-                                           "generator continues it" },
+                                           "generator continues it", PLUME_NO_RANGE },
     { "chat", PLUME_BOOL, "false", "write the prompt as a user's message in the model's chat template "
-                                   "(Llama 3 or ChatML family; needs model; generate.lm chat: true)" },
-    { "system", PLUME_STRING, "", "chat: a system message before the user's (\"\": none)" },
+                                   "(Llama 3 or ChatML family; needs model; generate.lm chat: true)", PLUME_NO_RANGE },
+    { "system", PLUME_STRING, "", "chat: a system message before the user's (\"\": none)", PLUME_NO_RANGE },
     { 0 },
 };
 
@@ -131,7 +131,6 @@ static int compose_create(void *state, const plume_args *args, plume_host *host,
     compose_state *s = state;
     const char *unit = plume_args_string(args, "budget_unit");
     long long budget = plume_args_int(args, "budget");
-    if (budget < 0) return plume_fail(err, "prompt.compose: budget must be >= 0 (got %lld)", budget);
     if (strcmp(unit, "chars") != 0 && strcmp(unit, "tokens") != 0)
         return plume_fail(err, "prompt.compose: budget_unit '%s' is not one of chars, tokens", unit);
     s->budget = (size_t)budget;

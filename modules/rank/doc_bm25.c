@@ -14,10 +14,7 @@ static int bm25_create(void *state, const plume_args *args, plume_host *host, pl
     bm25_state *s = state;
     s->k1 = plume_args_float(args, "k1");
     s->b = plume_args_float(args, "b");
-    if (!(s->k1 >= 0) || !(s->b >= 0 && s->b <= 1))
-        return plume_fail(err, "k1 = %g, b = %g: out of range (hint: k1 >= 0 and 0 <= b <= 1; the usual values are 1.2 and 0.75)",
-                          s->k1, s->b);
-    if (rank_budget_arg(args, &s->budget, err)) return -1;
+    s->budget = plume_args_int(args, "budget_chars");
     s->stemmer = plume_stemmer_new(err);
     return s->stemmer ? 0 : -1;
 }

@@ -18,12 +18,7 @@ static int bysnpt_create(void *state, const plume_args *args, plume_host *host, 
     s->k1 = plume_args_float(args, "k1");
     s->b = plume_args_float(args, "b");
     s->snippet_chars = plume_args_int(args, "snippet_chars");
-    if (!(s->k1 >= 0) || !(s->b >= 0 && s->b <= 1))
-        return plume_fail(err, "k1 = %g, b = %g: out of range (hint: k1 >= 0 and 0 <= b <= 1; the usual values are 1.2 and 0.75)",
-                          s->k1, s->b);
-    if (s->snippet_chars < 1)
-        return plume_fail(err, "snippet_chars = %lld must be at least 1 (hint: the paper's snippets are 250)", s->snippet_chars);
-    if (rank_budget_arg(args, &s->budget, err)) return -1;
+    s->budget = plume_args_int(args, "budget_chars");
     if (!plume_args_string(args, "model")[0] && plume_args_string(args, "embed_cache")[0])
         return plume_fail(err, "embed_cache = \"%s\" without a model: BM25 embeds nothing (hint: set model, or "
                                "leave embed_cache out)", plume_args_string(args, "embed_cache"));
@@ -171,10 +166,11 @@ static void bysnpt_destroy(void *state) {
 static const plume_param bysnpt_params[] = {
     RANK_K1_PARAM,
     RANK_B_PARAM,
-    { "snippet_chars", PLUME_INT, "250", "a snippet is sentences appended until it holds this many characters" },
+    { "snippet_chars", PLUME_INT, "250", "a snippet is sentences appended until it holds this many characters",
+      PLUME_AT_LEAST(1) },
     RANK_BUDGET_PARAM,
     { "model", PLUME_STRING, "", "score snippets by cosine similarity of this model's embeddings (an entry "
-                                 "of models:); \"\": by BM25" },
+                                 "of models:); \"\": by BM25", PLUME_NO_RANGE },
     RANK_EMBED_CACHE_PARAM,
     { 0 },
 };

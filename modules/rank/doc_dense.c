@@ -11,7 +11,7 @@ typedef struct dense_state {
 
 static int dense_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     dense_state *s = state;
-    if (rank_budget_arg(args, &s->budget, err)) return -1;
+    s->budget = plume_args_int(args, "budget_chars");
     return rank_encoder_open(&s->enc, args, host, "rank.doc_dense", err);
 }
 
@@ -48,7 +48,7 @@ static void dense_destroy(void *state) {
 }
 
 static const plume_param dense_params[] = {
-    { "model", PLUME_MODEL, NULL, "the model whose embeddings compare the context and each document" },
+    { "model", PLUME_MODEL, NULL, "the model whose embeddings compare the context and each document", PLUME_NO_RANGE },
     RANK_BUDGET_PARAM,
     RANK_EMBED_CACHE_PARAM,
     { 0 },

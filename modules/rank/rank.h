@@ -17,9 +17,9 @@ extern const plume_port rank_inputs_optional_query[];
 extern const plume_port rank_outputs[];           /* entries (docs) */
 #define RANK_BUDGET_PARAM { "budget_chars", PLUME_INT, "2500", \
     "characters of entry text kept in all: entries are taken in rank order and the last one is " \
-    "truncated so the total is exactly this (0: no limit)" }
-#define RANK_K1_PARAM { "k1", PLUME_FLOAT, "1.2", "BM25 term-frequency saturation (>= 0)" }
-#define RANK_B_PARAM  { "b", PLUME_FLOAT, "0.75", "BM25 length normalization (0 to 1)" }
+    "truncated so the total is exactly this (0: no limit)", PLUME_AT_LEAST(0) }
+#define RANK_K1_PARAM { "k1", PLUME_FLOAT, "1.2", "BM25 term-frequency saturation", PLUME_AT_LEAST(0) }
+#define RANK_B_PARAM  { "b", PLUME_FLOAT, "0.75", "BM25 length normalization", PLUME_RANGE(0, 1) }
 
 /* Sorts order[0..n) (indices into docs) by score desc, time desc, id asc. */
 void rank_order(const plume_doc *docs, const double *scores, size_t *order, size_t n);
@@ -32,8 +32,6 @@ int rank_emit(plume_value *out, const plume_doc *docs, const double *scores, con
 typedef int (*rank_score_fn)(void *state, const char *query, size_t query_len, const plume_doc *docs, size_t n,
                              double *scores, plume_error *err);
 int rank_run(void *state, plume_batch *batch, long long budget_chars, rank_score_fn score);
-/* Reads budget_chars from args and checks it; 0, or -1 with err set. */
-int rank_budget_arg(const plume_args *args, long long *budget, plume_error *err);
 
 /* The analysis BM25 uses on both sides: words, stopwords dropped, Snowball stems. */
 int rank_terms(plume_stemmer *st, const char *s, size_t len, plume_words *out);
@@ -48,7 +46,8 @@ typedef struct rank_encoder {
 } rank_encoder;
 #define RANK_EMBED_CACHE_PARAM { "embed_cache", PLUME_STRING, "", \
     "a file that keeps the encoder's embeddings between runs (read at the start, written whole at the end; " \
-    "a file of another model is replaced, a file that is not an embedding cache is refused); \"\": none" }
+    "a file of another model is replaced, a file that is not an embedding cache is refused); \"\": none", \
+    PLUME_NO_RANGE }
 /* Acquires the model and binds its cache file. 0, or -1 with err set (nothing held). */
 int rank_encoder_open(rank_encoder *enc, const plume_args *args, plume_host *host, const char *stage, plume_error *err);
 /* Writes the cache file (a failure is logged as a warning: the run's results stand) and

@@ -69,13 +69,6 @@ int rank_emit(plume_value *out, const plume_doc *docs, const double *scores, con
     return 0;
 }
 
-int rank_budget_arg(const plume_args *args, long long *budget, plume_error *err) {
-    *budget = plume_args_int(args, "budget_chars");
-    if (*budget < 0)
-        return plume_fail(err, "budget_chars = %lld is negative (hint: 2500 is the paper's budget; 0 keeps everything)", *budget);
-    return 0;
-}
-
 int rank_terms(plume_stemmer *st, const char *s, size_t len, plume_words *out) {
     return plume_text_terms(s, len, st, 1, out);
 }

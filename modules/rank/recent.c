@@ -5,7 +5,8 @@ typedef struct recent_state { long long budget; } recent_state;
 
 static int recent_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     recent_state *s = state;
-    return rank_budget_arg(args, &s->budget, err);
+    s->budget = plume_args_int(args, "budget_chars");
+    return 0;
 }
 
 /* The score is the time itself, so the shared order (score desc, then id) is newest first. */

@@ -15,10 +15,7 @@ typedef struct snippet_state {
 static int snippet_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     snippet_state *s = state;
     s->snippet_chars = plume_args_int(args, "snippet_chars");
-    if (s->snippet_chars < 1)
-        return plume_fail(err, "snippet_chars = %lld must be at least 1 (hint: the paper's snippets are 250)",
-                          s->snippet_chars);
-    if (rank_budget_arg(args, &s->budget, err)) return -1;
+    s->budget = plume_args_int(args, "budget_chars");
     return rank_encoder_open(&s->enc, args, host, "rank.snippet", err);
 }
 
@@ -131,8 +128,9 @@ static void snippet_destroy(void *state) {
 }
 
 static const plume_param snippet_params[] = {
-    { "model", PLUME_MODEL, NULL, "the model whose embeddings compare the context and each snippet" },
-    { "snippet_chars", PLUME_INT, "250", "a snippet is sentences appended until it holds this many characters" },
+    { "model", PLUME_MODEL, NULL, "the model whose embeddings compare the context and each snippet", PLUME_NO_RANGE },
+    { "snippet_chars", PLUME_INT, "250", "a snippet is sentences appended until it holds this many characters",
+      PLUME_AT_LEAST(1) },
     RANK_BUDGET_PARAM,
     RANK_EMBED_CACHE_PARAM,
     { 0 },

@@ -5,10 +5,10 @@
  * summary: the `prompt` output shows the exact input, to build training pairs from. */
 #include <stdlib.h>
 #include <string.h>
-#include "../generate/gen_common.h"
+#include "plume/lm.h"
 
 typedef struct sumctx_state {
-    gen_config gen;
+    plume_generator gen;
     char *instruction;
 } sumctx_state;
 
@@ -24,16 +24,16 @@ static const plume_port sumctx_outputs[] = {
 };
 static const plume_param sumctx_params[] = {
     { "instruction", PLUME_STRING, "Summarize the past passages for the passage start",
-      "the task instruction, the prompt's first line" },
-    GEN_PARAM_ROWS("64", "4", ""),
+      "the task instruction, the prompt's first line", PLUME_NO_RANGE },
+    PLUME_GEN_PARAM_ROWS("64", "4", ""),
     { 0 },
 };
 
 static int sumctx_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     sumctx_state *s = state;
-    if (gen_config_create(&s->gen, args, host, "summarize.ctx", err)) return -1;
+    if (plume_generator_create(&s->gen, args, host, "summarize.ctx", err)) return -1;
     if (!(s->instruction = strdup(plume_args_string(args, "instruction")))) {
-        gen_config_free(&s->gen);
+        plume_generator_free(&s->gen);
         return plume_fail(err, "summarize.ctx: out of memory");
     }
     return 0;
@@ -41,7 +41,7 @@ static int sumctx_create(void *state, const plume_args *args, plume_host *host, 
 
 static void sumctx_destroy(void *state) {
     sumctx_state *s = state;
-    gen_config_free(&s->gen);
+    plume_generator_free(&s->gen);
     free(s->instruction);
     s->instruction = NULL;
 }
@@ -56,7 +56,7 @@ static int sumctx_store(plume_batch *batch, size_t r, const char *text, void *us
 
 static int sumctx_run(void *state, plume_batch *batch, plume_error *err) {
     sumctx_state *s = state;
-    return gen_aid_run(&s->gen, s->instruction, "summary:", 1, batch, sumctx_store, NULL, err);
+    return plume_generator_aid_run(&s->gen, s->instruction, "summary:", 1, batch, sumctx_store, NULL, err);
 }
 
 const plume_stage summarize_ctx = {

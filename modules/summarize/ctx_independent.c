@@ -13,14 +13,12 @@ static const plume_port sumci_outputs[] = {
     { 0 },
 };
 static const plume_param sumci_params[] = {
-    { "budget_chars", PLUME_INT, "500", "longest summary, in characters (code points)" },
+    { "budget_chars", PLUME_INT, "500", "longest summary, in characters (code points)", PLUME_AT_LEAST(1) },
     { 0 },
 };
 
 static int sumci_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
-    long long b = plume_args_int(args, "budget_chars");
-    if (b < 1) return plume_fail(err, "summarize.ctx_independent: budget_chars must be >= 1 (got %lld)", b);
-    ((sumci_state *)state)->budget = (size_t)b;
+    ((sumci_state *)state)->budget = (size_t)plume_args_int(args, "budget_chars");
     return 0;
 }
 

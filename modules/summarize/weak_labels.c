@@ -14,14 +14,13 @@ static const plume_port sumwl_outputs[] = {
     { 0 },
 };
 static const plume_param sumwl_params[] = {
-    { "snippet_chars", PLUME_INT, "250", "a snippet: sentences appended until this many characters" },
+    { "snippet_chars", PLUME_INT, "250", "a snippet: sentences appended until this many characters",
+      PLUME_AT_LEAST(1) },
     { 0 },
 };
 
 static int sumwl_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
-    long long n = plume_args_int(args, "snippet_chars");
-    if (n < 1) return plume_fail(err, "summarize.weak_labels: snippet_chars must be >= 1 (got %lld)", n);
-    ((sumwl_state *)state)->snippet_chars = (size_t)n;
+    ((sumwl_state *)state)->snippet_chars = (size_t)plume_args_int(args, "snippet_chars");
     return 0;
 }
 

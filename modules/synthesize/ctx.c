@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plume/text.h"
-#include "../generate/gen_common.h"
+#include "plume/lm.h"
 
 typedef struct synctx_state {
-    gen_config gen;
+    plume_generator gen;
     char *instruction;
     size_t max_terms;
 } synctx_state;
@@ -26,20 +26,19 @@ static const plume_port synctx_outputs[] = {
 };
 static const plume_param synctx_params[] = {
     { "instruction", PLUME_STRING, "List the important words of the past passages for the passage start",
-      "the task instruction, the prompt's first line" },
-    { "max_terms", PLUME_INT, "20", "keep at most this many words (the paper's SynCtx: 20)" },
-    GEN_PARAM_ROWS("32", "4", "\n"),
+      "the task instruction, the prompt's first line", PLUME_NO_RANGE },
+    { "max_terms", PLUME_INT, "20", "keep at most this many words (the paper's SynCtx: 20)",
+      PLUME_RANGE(1, 10000) },
+    PLUME_GEN_PARAM_ROWS("32", "4", "\n"),
     { 0 },
 };
 
 static int synctx_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     synctx_state *s = state;
-    long long m = plume_args_int(args, "max_terms");
-    if (m < 1 || m > 10000) return plume_fail(err, "synthesize.ctx: max_terms = %lld must be 1 to 10000", m);
-    s->max_terms = (size_t)m;
-    if (gen_config_create(&s->gen, args, host, "synthesize.ctx", err)) return -1;
+    s->max_terms = (size_t)plume_args_int(args, "max_terms");
+    if (plume_generator_create(&s->gen, args, host, "synthesize.ctx", err)) return -1;
     if (!(s->instruction = strdup(plume_args_string(args, "instruction")))) {
-        gen_config_free(&s->gen);
+        plume_generator_free(&s->gen);
         return plume_fail(err, "synthesize.ctx: out of memory");
     }
     return 0;
@@ -47,7 +46,7 @@ static int synctx_create(void *state, const plume_args *args, plume_host *host, 
 
 static void synctx_destroy(void *state) {
     synctx_state *s = state;
-    gen_config_free(&s->gen);
+    plume_generator_free(&s->gen);
     free(s->instruction);
     s->instruction = NULL;
 }
@@ -83,7 +82,7 @@ static int synctx_store(plume_batch *batch, size_t r, const char *text, void *us
 
 static int synctx_run(void *state, plume_batch *batch, plume_error *err) {
     synctx_state *s = state;
-    return gen_aid_run(&s->gen, s->instruction, "important words:", 2, batch, synctx_store, s, err);
+    return plume_generator_aid_run(&s->gen, s->instruction, "important words:", 2, batch, synctx_store, s, err);
 }
 
 const plume_stage synthesize_ctx = {

@@ -11,20 +11,18 @@ static const plume_port sci_outputs[] = {
     { 0 },
 };
 static const plume_param sci_params[] = {
-    { "max_terms", PLUME_INT, "20", "keep at most this many words" },
-    { "min_count", PLUME_INT, "2", "drop words seen fewer times over the profile (2: drop words seen once)" },
-    { "min_idf", PLUME_FLOAT, "1.5", "drop words with idf = ln(N/df) below this, over the N profile documents" },
+    { "max_terms", PLUME_INT, "20", "keep at most this many words", PLUME_AT_LEAST(0) },
+    { "min_count", PLUME_INT, "2", "drop words seen fewer times over the profile (2: drop words seen once)",
+      PLUME_AT_LEAST(0) },
+    { "min_idf", PLUME_FLOAT, "1.5", "drop words with idf = ln(N/df) below this, over the N profile documents",
+      PLUME_NO_RANGE },
     { 0 },
 };
 
 static int sci_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     plume_keyword_opts *o = state;
-    long long max_terms = plume_args_int(args, "max_terms"), min_count = plume_args_int(args, "min_count");
-    if (max_terms < 0 || min_count < 0)
-        return plume_fail(err, "synthesize.ctx_independent: max_terms and min_count must be >= 0 (got %lld, %lld)",
-                          max_terms, min_count);
-    o->max_terms = (size_t)max_terms;
-    o->min_count = (size_t)min_count;
+    o->max_terms = (size_t)plume_args_int(args, "max_terms");
+    o->min_count = (size_t)plume_args_int(args, "min_count");
     o->min_idf = plume_args_float(args, "min_idf");
     return 0;
 }

@@ -20,22 +20,19 @@ static const plume_port swl_outputs[] = {
     { 0 },
 };
 static const plume_param swl_params[] = {
-    { "max_terms", PLUME_INT, "20", "keep at most this many words" },
-    { "min_count", PLUME_INT, "1", "keep words selected at least this many times" },
-    { "min_idf", PLUME_FLOAT, "1.5", "skip words with idf = ln(N/df) below this" },
-    { "synonyms", PLUME_BOOL, "true", "also match WordNet synonyms" },
-    { "wordnet", PLUME_STRING, "/usr/share/wordnet", "folder of the WordNet database (Debian package wordnet)" },
+    { "max_terms", PLUME_INT, "20", "keep at most this many words", PLUME_AT_LEAST(0) },
+    { "min_count", PLUME_INT, "1", "keep words selected at least this many times", PLUME_AT_LEAST(0) },
+    { "min_idf", PLUME_FLOAT, "1.5", "skip words with idf = ln(N/df) below this", PLUME_NO_RANGE },
+    { "synonyms", PLUME_BOOL, "true", "also match WordNet synonyms", PLUME_NO_RANGE },
+    { "wordnet", PLUME_STRING, "/usr/share/wordnet", "folder of the WordNet database (Debian package wordnet)",
+      PLUME_NO_RANGE },
     { 0 },
 };
 
 static int swl_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     swl_state *s = state;
-    long long max_terms = plume_args_int(args, "max_terms"), min_count = plume_args_int(args, "min_count");
-    if (max_terms < 0 || min_count < 0)
-        return plume_fail(err, "synthesize.weak_labels: max_terms and min_count must be >= 0 (got %lld, %lld)",
-                          max_terms, min_count);
-    s->opts.max_terms = (size_t)max_terms;
-    s->opts.min_count = (size_t)min_count;
+    s->opts.max_terms = (size_t)plume_args_int(args, "max_terms");
+    s->opts.min_count = (size_t)plume_args_int(args, "min_count");
     s->opts.min_idf = plume_args_float(args, "min_idf");
     if (plume_args_bool(args, "synonyms")) {
         s->wn = plume_wordnet_open(plume_args_string(args, "wordnet"), err);

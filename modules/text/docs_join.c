@@ -23,9 +23,11 @@ static const plume_port outputs[] = {
 };
 
 static const plume_param params[] = {
-    { "sep", PLUME_STRING, "\n", "put between two documents" },
-    { "max_chars", PLUME_INT, "0", "keep at most this many characters (code points); 0: no limit" },
-    { "with_title", PLUME_BOOL, "false", "start each document with its title and \": \" (when it has one)" },
+    { "sep", PLUME_STRING, "\n", "put between two documents", PLUME_NO_RANGE },
+    { "max_chars", PLUME_INT, "0", "keep at most this many characters (code points); 0: no limit",
+      PLUME_AT_LEAST(0) },
+    { "with_title", PLUME_BOOL, "false", "start each document with its title and \": \" (when it has one)",
+      PLUME_NO_RANGE },
     { 0 }
 };
 
@@ -35,7 +37,6 @@ static int docs_join_create(void *state, const plume_args *args, plume_host *hos
     s->sep_len = strlen(s->sep);
     s->max_chars = plume_args_int(args, "max_chars");
     s->with_title = plume_args_bool(args, "with_title");
-    if (s->max_chars < 0) return plume_fail(err, "max_chars is %lld; it must be 0 (no limit) or more", s->max_chars);
     return 0;
 }
 

@@ -23,8 +23,8 @@ static const plume_port outputs[] = {
 };
 
 static const plume_param params[] = {
-    { "sep", PLUME_STRING, "\n", "put between two pieces" },
-    { "skip_empty", PLUME_BOOL, "true", "leave out empty pieces (and their separator)" },
+    { "sep", PLUME_STRING, "\n", "put between two pieces", PLUME_NO_RANGE },
+    { "skip_empty", PLUME_BOOL, "true", "leave out empty pieces (and their separator)", PLUME_NO_RANGE },
     { 0 }
 };
 

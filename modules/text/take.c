@@ -16,14 +16,13 @@ static const plume_port outputs[] = {
 };
 
 static const plume_param params[] = {
-    { "n", PLUME_INT, "5", "how many documents to keep; 0 or more" },
+    { "n", PLUME_INT, "5", "how many documents to keep", PLUME_AT_LEAST(0) },
     { 0 }
 };
 
 static int take_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     take *s = state;
     s->n = plume_args_int(args, "n");
-    if (s->n < 0) return plume_fail(err, "n is %lld; it must be 0 or more", s->n);
     return 0;
 }
 

@@ -18,14 +18,13 @@ static const plume_port outputs[] = {
 };
 
 static const plume_param params[] = {
-    { "max_chars", PLUME_INT, "2500", "how many characters (code points, not bytes) to keep; 0 or more" },
+    { "max_chars", PLUME_INT, "2500", "how many characters (code points, not bytes) to keep", PLUME_AT_LEAST(0) },
     { 0 }
 };
 
 static int truncate_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     truncate *s = state;
     s->max_chars = plume_args_int(args, "max_chars");
-    if (s->max_chars < 0) return plume_fail(err, "max_chars is %lld; it must be 0 or more", s->max_chars);
     return 0;
 }
 

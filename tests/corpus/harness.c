@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "plume/plume.h"
 
 void harness_args_init(plume_args *a, const plume_stage *stage) {
     memset(a, 0, sizeof *a);
@@ -87,6 +88,16 @@ void plume_host_log(plume_host *host, plume_log_level level, const char *fmt, ..
 const char *plume_host_model_path(plume_host *host, const char *model_name) { return NULL; }
 
 int harness_run(const plume_stage *stage, const plume_args *args, plume_batch *b, plume_error *err) {
+    /* as the engine does before create(): every numeric value inside its declared range */
+    for (const plume_param *p = stage->params; p && p->name; p++) {
+        if (!plume_param_has_range(p)) continue;
+        const char *text = lookup(args, p->name);
+        if (!plume_param_in_range(p, strtod(text, NULL))) {
+            char range[96];
+            return plume_fail(err, "parameter '%s' of %s must be %s, not %s", p->name, stage->name,
+                              plume_param_range_text(p, range, sizeof range), text);
+        }
+    }
     void *state = calloc(1, stage->state_size ? stage->state_size : 1);
     int rc = stage->create ? stage->create(state, args, NULL, err) : 0;
     if (rc == 0) {

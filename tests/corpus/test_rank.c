@@ -71,12 +71,16 @@ static void test_bm25(void) {
     }
     harness_batch_free(b);
 
-    /* out-of-range parameters fail at create */
+    /* out-of-range parameters are refused before create, by their declared ranges */
     harness_args_init(&a, &rank_doc_bm25);
     harness_set(&a, "b", "2");
     b = one_request("x", docs, 1);
     CHECK(harness_run(&rank_doc_bm25, &a, b, &err) == -1);
-    CHECK(strstr(err.msg, "b = 2") != NULL);
+    CHECK_STR(err.msg, "parameter 'b' of rank.doc_bm25 must be from 0 to 1, not 2");
+    harness_set(&a, "b", "0.75");
+    harness_set(&a, "k1", "-0.1");
+    CHECK(harness_run(&rank_doc_bm25, &a, b, &err) == -1);
+    CHECK_STR(err.msg, "parameter 'k1' of rank.doc_bm25 must be 0 or more, not -0.1");
     harness_batch_free(b);
 }
 

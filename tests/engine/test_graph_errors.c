@@ -80,6 +80,39 @@ int main(void) {
                  "  j: { use: text.join, in: { a: user, b: context }, out: { text: t }, with: { sep: [1, 2] } }\n",
                  "g.yaml:3:84: a parameter must be a single value, not a list");
 
+    /* ---- declared parameter ranges: the place, the range and the value ---- */
+    expect_error("plume: 1\n"
+                 "stages:\n"
+                 "  top: { use: docs.take, in: { docs: profile }, out: { docs: top }, with: { n: -1 } }\n",
+                 "g.yaml:3:80: parameter 'n' of stage 'top' (docs.take) must be 0 or more, not -1; e.g. n: 5");
+    expect_error("plume: 1\n"
+                 "stages:\n"
+                 "  r: { use: rank.doc_bm25, in: { query: context, profile: profile }, out: { entries: e },\n"
+                 "       with: { k1: 1.2, b: 1.5 } }\n",
+                 "g.yaml:4:28: parameter 'b' of stage 'r' (rank.doc_bm25) must be from 0 to 1, not 1.5; e.g. b: 0.75");
+    expect_error("plume: 1\n"
+                 "stages:\n"
+                 "  r: { use: rank.doc_bm25, in: { query: context, profile: profile }, out: { entries: e },\n"
+                 "       with: { b: -0.000001 } }\n",
+                 "g.yaml:4:19: parameter 'b' of stage 'r' (rank.doc_bm25) must be from 0 to 1, not -0.000001; "
+                 "e.g. b: 0.75");
+    const char *take_yaml = "plume: 1\nstages:\n  top: { use: docs.take, in: { docs: profile }, out: { docs: top } }\n";
+    const char *take_minus[] = { "top.n=-3" };
+    expect_error_set(__LINE__, take_yaml, take_minus, 1,
+                     "--set top.n=-3: parameter 'n' of stage 'top' (docs.take) must be 0 or more, not -3; "
+                     "e.g. --set top.n=5");
+    {
+        /* the bounds themselves are inside: 0 and 1 for b, 0 for n */
+        const char *bounds = "plume: 1\n"
+                             "stages:\n"
+                             "  top: { use: docs.take, in: { docs: profile }, out: { docs: top }, with: { n: 0 } }\n"
+                             "  r0: { use: rank.doc_bm25, in: { query: context, profile: top }, out: { entries: e0 },"
+                             " with: { k1: 0, b: 0 } }\n"
+                             "  r1: { use: rank.doc_bm25, in: { query: context, profile: top }, out: { entries: e1 },"
+                             " with: { b: 1 } }\n";
+        plume_graph_free(load_ok(bounds, NULL, 0));
+    }
+
     /* ---- ports ---- */
     expect_error("plume: 1\nstages:\n  cut: { use: text.truncate, in: { txt: context }, out: { text: t } }\n",
                  "g.yaml:3:36: stage 'cut' (text.truncate) has no input port 'txt'; did you mean 'text'?");
@@ -242,13 +275,16 @@ int main(void) {
         char bad[PATH_MAX], yaml[PATH_MAX + 200], want[PATH_MAX + 400];
         if (!realpath(TEST_BAD_DIR "/bad_abi.so", bad)) snprintf(bad, sizeof bad, "(missing)");
         snprintf(yaml, sizeof yaml, "plume: 1\nstages:\n  x: { use: \"%s:bad.noop\" }\n", bad);
-        snprintf(want, sizeof want, "g.yaml:3:13: stage 'x': %s: module ABI version 999, but this plume speaks "
-                 "version 1; rebuild the module against this plume's headers", bad);
+        snprintf(want, sizeof want, "g.yaml:3:13: stage 'x': %s: module ABI version %d, but this plume speaks "
+                 "version %d; rebuild the module against this plume's headers", bad, PLUME_ABI_VERSION + 998,
+                 PLUME_ABI_VERSION);
         expect_error_set(__LINE__, yaml, NULL, 0, want);
         plume_registry *r2 = plume_registry_new(NULL);
         plume_error err;
         CHECK(plume_registry_load(r2, bad, &err) == -1);
-        CHECK(strstr(err.msg, "module ABI version 999") != NULL);
+        char claimed[64];
+        snprintf(claimed, sizeof claimed, "module ABI version %d,", PLUME_ABI_VERSION + 998);
+        CHECK(strstr(err.msg, claimed) != NULL);
         CHECK(plume_registry_count(r2) == 0);
         plume_registry_close(r2);
     }

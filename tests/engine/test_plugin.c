@@ -100,6 +100,11 @@ int main(void) {
         remove(fake);
     }
 
+    /* A declared range is shown beside the default. */
+    snprintf(cmd, sizeof cmd, "'%s/bin/plume' modules docs.take 2>&1", build);
+    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK_MSG(strstr(out, "    n            int     default 5 (0 or more)\n") != NULL, "%s", out);
+
     /* The listing: one block per stage, with ports and parameters; defaults as one would type them. */
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' modules 2>&1", build);
     CHECK(sh(cmd, out, sizeof out) == 0);
@@ -110,7 +115,7 @@ int main(void) {
              "  Keeps the first n documents of a list, with their scores; the order is kept.\n"
              "  in:  docs: docs\n"
              "  out: docs: docs\n"
-             "  with: n: int = 5\n\n", modules);
+             "  with: n: int = 5 (0 or more)\n\n", modules);
     CHECK_MSG(strstr(out, want) != NULL, "%s", out);
     snprintf(want, sizeof want, "  in:  a: text, b: text, c?: text, d?: text\n"
              "  out: text: text\n"

@@ -189,6 +189,24 @@ static void test_atomic(void) {
     free(text);
     plume_graph_free(g);
 
+    /* Declared ranges are checked when the graph loads, so create() never sees a value outside
+     * them; values at the bounds pass and reach create(). */
+    const char *outside = "plume: 1\nstages:\n  x: { use: test.no_start, in: { text: context }, out: { text: t }, "
+                          "with: { share: 1.01 } }\n";
+    CHECK(plume_graph_parse(reg, outside, strlen(outside), "t.yaml", test_dir, NULL, 0, &err) == NULL);
+    CHECK_STR(err.msg, "t.yaml:3:84: parameter 'share' of stage 'x' (test.no_start) must be from 0 to 1, not 1.01; "
+                       "e.g. share: 0.5");
+    g = graph("plume: 1\nstages:\n  x: { use: test.no_start, in: { text: context }, out: { text: t }, "
+              "with: { share: 1, tries: 1 } }\n");
+    CHECK(g && plume_run(g, &opt, &rep, &err) == -1);
+    CHECK_STR(err.msg, "t.yaml:3:3: stage 'x' (test.no_start) could not start: this stage never starts");
+    plume_graph_free(g);
+    g = graph("plume: 1\nstages:\n  x: { use: test.no_start, in: { text: context }, out: { text: t }, "
+              "with: { share: 0 } }\n");
+    CHECK(g && plume_run(g, &opt, &rep, &err) == -1);
+    CHECK_STR(err.msg, "t.yaml:3:3: stage 'x' (test.no_start) could not start: this stage never starts");
+    plume_graph_free(g);
+
     /* Requests that cannot be read (a folder): nothing written. */
     g = graph("plume: 1\nstages:\n  c: { use: test.count, in: { text: context }, out: { n: size } }\n");
     opt.data = test_dir;

@@ -38,8 +38,8 @@ static int signal_run(void *state, plume_batch *b, plume_error *err) {
 }
 
 static const plume_param signal_params[] = {
-    { "at_batch", PLUME_INT, "2", "the batch during which the signal is raised (0: never)" },
-    { "signal", PLUME_INT, "2", "the signal number (2: SIGINT)" }, { 0 } };
+    { "at_batch", PLUME_INT, "2", "the batch during which the signal is raised (0: never)", PLUME_NO_RANGE },
+    { "signal", PLUME_INT, "2", "the signal number (2: SIGINT)", PLUME_NO_RANGE }, { 0 } };
 
 static const plume_stage fault_signal = {
     .name = "fault.signal", .doc = "Raises a signal during one batch.",
@@ -75,7 +75,10 @@ static int error_run(void *state, plume_batch *b, plume_error *err) {
     return 0;
 }
 
-static const plume_param word_params[] = { { "word", PLUME_STRING, NULL, "the word that triggers the fault" }, { 0 } };
+static const plume_param word_params[] = {
+    { "word", PLUME_STRING, NULL, "the word that triggers the fault",
+      PLUME_NO_RANGE },
+    { 0 } };
 
 static const plume_stage fault_crash = {
     .name = "fault.crash", .doc = "Crashes (SIGSEGV) on a record holding a word.",

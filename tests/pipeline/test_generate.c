@@ -6,7 +6,6 @@
 #include <string.h>
 #include "check.h"
 #include "pipe.h"
-#include "../../modules/generate/gen_common.h"
 
 static const char *GRAPH =
     "plume: 1\n"
@@ -200,24 +199,8 @@ static void test_memory(void) {
     CHECK(pipe_run(with_length, path, 1) == NULL);
 }
 
-static void test_split_stops(void) {
-    char **s;
-    int n;
-    CHECK(gen_split_stops("a|b\\|c||\n", &s, &n) == 0);
-    CHECK(n == 3);
-    if (n == 3) {
-        CHECK_STR(s[0], "a");
-        CHECK_STR(s[1], "b|c");
-        CHECK_STR(s[2], "\n");
-    }
-    for (int i = 0; i < n; i++) free(s[i]);
-    free(s);
-    CHECK(gen_split_stops("", &s, &n) == 0 && n == 0 && s == NULL);
-}
-
 int main(void) {
     const char *requests = pipe_email_requests(3);
-    test_split_stops();
     test_batched_equals_alone(requests);
     test_stop(requests);
     test_failures();

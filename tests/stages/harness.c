@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "plume/plume.h"
 
 struct plume_args { const plume_stage *stage; const char *const *given; };
 struct plume_batch {
@@ -88,6 +89,16 @@ int harness_run(const plume_stage *stage, const char *const *params, size_t n, c
     for (size_t r = 0; r < n; r++) {
         snprintf(batch.ids[r], sizeof batch.ids[r], "r%zu", r);
         if (fail_msg) fail_msg[r][0] = '\0';
+    }
+    /* as the engine does before create(): every numeric value inside its declared range */
+    for (const plume_param *p = stage->params; p && p->name; p++) {
+        if (!plume_param_has_range(p)) continue;
+        const char *text = arg_text(&args, p->name);
+        if (!plume_param_in_range(p, strtod(text, NULL))) {
+            char range[96];
+            return plume_fail(err, "parameter '%s' of %s must be %s, not %s", p->name, stage->name,
+                              plume_param_range_text(p, range, sizeof range), text);
+        }
     }
     void *state = calloc(1, stage->state_size ? stage->state_size : 1);
     if (!state) abort();

@@ -238,7 +238,7 @@ static void test_summary(void) {
     clear_all(out, 1);
     const char *b0[] = { "budget_chars=0", NULL };
     CHECK(harness_run(&summarize_ctx_independent, b0, 1, in, out, NULL, &err) == -1);
-    CHECK_STR(err.msg, "summarize.ctx_independent: budget_chars must be >= 1 (got 0)");
+    CHECK_STR(err.msg, "parameter 'budget_chars' of summarize.ctx_independent must be 1 or more, not 0");
     clear_all(in, 1);
 }
 

@@ -15,8 +15,13 @@ typedef struct crash {
 
 static const plume_port inputs[] = { { "text", PLUME_TEXT, "any text", 0 }, { 0 } };
 static const plume_port outputs[] = { { "text", PLUME_TEXT, "the same text", 0 }, { 0 } };
-static const plume_param crash_params[] = { { "at", PLUME_STRING, "", "the id of the record to crash on; \"create\": crash in create()" }, { 0 } };
-static const plume_param picky_params[] = { { "level", PLUME_INT, "1", "1 to 10; more is refused" }, { 0 } };
+static const plume_param crash_params[] = {
+    { "at", PLUME_STRING, "", "the id of the record to crash on; \"create\": crash in create()",
+      PLUME_NO_RANGE },
+    { 0 } };
+static const plume_param picky_params[] = {
+    { "level", PLUME_INT, "1", "1 to 10; more is refused (by create(), not by a declared range)", PLUME_NO_RANGE },
+    { 0 } };
 
 static int copy_text(plume_batch *b, size_t r) {
     const plume_value *in = plume_batch_in(b, r, 0);

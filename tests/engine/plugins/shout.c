@@ -12,7 +12,7 @@ typedef struct shout {
 
 static const plume_port inputs[] = { { "text", PLUME_TEXT, "text to shout", 0 }, { 0 } };
 static const plume_port outputs[] = { { "text", PLUME_TEXT, "the text in capitals, then the ending", 0 }, { 0 } };
-static const plume_param params[] = { { "ending", PLUME_STRING, "!", "appended to the text" }, { 0 } };
+static const plume_param params[] = { { "ending", PLUME_STRING, "!", "appended to the text", PLUME_NO_RANGE }, { 0 } };
 
 static int shout_create(void *state, const plume_args *args, plume_host *host, plume_error *err) {
     (void)host, (void)err;

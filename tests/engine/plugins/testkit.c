@@ -55,7 +55,7 @@ static int meet_run(void *state, plume_batch *b, plume_error *err) {
 }
 
 static const plume_param meet_params[] = {
-    { "timeout_ms", PLUME_INT, "5000", "how long to wait for the other party" }, { 0 } };
+    { "timeout_ms", PLUME_INT, "5000", "how long to wait for the other party", PLUME_NO_RANGE }, { 0 } };
 
 static const plume_stage test_meet = {
     .name = "test.meet", .doc = "Waits until another test.meet runs at the same time.",
@@ -82,7 +82,10 @@ static int fail_if_run(void *state, plume_batch *b, plume_error *err) {
     return 0;
 }
 
-static const plume_param fail_if_params[] = { { "word", PLUME_STRING, NULL, "the word that fails a record" }, { 0 } };
+static const plume_param fail_if_params[] = {
+    { "word", PLUME_STRING, NULL, "the word that fails a record",
+      PLUME_NO_RANGE },
+    { 0 } };
 
 static const plume_stage test_fail_if = {
     .name = "test.fail_if", .doc = "Fails the records whose text contains a word; copies the others.",
@@ -117,7 +120,10 @@ static int interrupt_run(void *state, plume_batch *b, plume_error *err) {
     return 0;
 }
 
-static const plume_param interrupt_params[] = { { "at_batch", PLUME_INT, "2", "which batch raises SIGUSR1" }, { 0 } };
+static const plume_param interrupt_params[] = {
+    { "at_batch", PLUME_INT, "2", "which batch raises SIGUSR1",
+      PLUME_NO_RANGE },
+    { 0 } };
 
 static const plume_stage test_interrupt = {
     .name = "test.interrupt", .doc = "Raises SIGUSR1 during one batch.",
@@ -141,7 +147,7 @@ static int model_run(void *state, plume_batch *b, plume_error *err) {
     return 0;
 }
 
-static const plume_param model_params[] = { { "model", PLUME_MODEL, NULL, "a declared model" }, { 0 } };
+static const plume_param model_params[] = { { "model", PLUME_MODEL, NULL, "a declared model", PLUME_NO_RANGE }, { 0 } };
 
 static const plume_stage test_model = {
     .name = "test.model", .doc = "Writes the path of the model it names.",
@@ -154,9 +160,15 @@ static int no_start_create(void *state, const plume_args *args, plume_host *host
     return plume_fail(err, "this stage never starts");
 }
 
+/* A declared range: a value outside it must be refused before create() is ever called. */
+static const plume_param no_start_params[] = {
+    { "share", PLUME_FLOAT, "0.5", "a fraction, 0 to 1 (a declared range)", PLUME_RANGE(0, 1) },
+    { "tries", PLUME_INT, "3", "at least 1 (a declared range)", PLUME_AT_LEAST(1) },
+    { 0 } };
+
 static const plume_stage test_no_start = {
     .name = "test.no_start", .doc = "Fails in create().",
-    .inputs = text_in, .outputs = text_out, .create = no_start_create, .run = count_run,
+    .inputs = text_in, .outputs = text_out, .params = no_start_params, .create = no_start_create, .run = count_run,
 };
 
 PLUME_MODULE("test", "1.0", &test_meet, &test_fail_if, &test_count, &test_interrupt, &test_model, &test_no_start);
