@@ -13,7 +13,7 @@
  * in the user's own words whatever the model. */
 #include <stdlib.h>
 #include <string.h>
-#include "plume/lm.h"
+#include "plume/lm_stage.h"
 
 typedef struct genlm_state {
     plume_generator gen;

@@ -5,7 +5,7 @@
  * summary: the `prompt` output shows the exact input, to build training pairs from. */
 #include <stdlib.h>
 #include <string.h>
-#include "plume/lm.h"
+#include "plume/lm_stage.h"
 
 typedef struct sumctx_state {
     plume_generator gen;

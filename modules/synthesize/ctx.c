@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plume/text.h"
-#include "plume/lm.h"
+#include "plume/lm_stage.h"
 
 typedef struct synctx_state {
     plume_generator gen;

@@ -1,8 +1,9 @@
-/* The generation parameters and the batched call shared by the stages that generate. */
+/* The generation parameters and the batched call shared by the stages that generate
+ * (plume/lm_stage.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "plume/lm.h"
+#include "plume/lm_stage.h"
 
 int plume_generator_create(plume_generator *g, const plume_args *args, plume_host *host, const char *stage,
                            plume_error *err) {
