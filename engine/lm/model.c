@@ -37,6 +37,11 @@ struct plume_lm_batch {
     plume_lm *lm;
     int n_seqs, max_len, cap_rows;
     int *len;                         /* [n_seqs] tokens in each cache */
+    /* Caches that share a start: sequences of one lineage (a sequence and the copies made of it,
+     * as a beam search forks) hold the same first lineage_start[s] rows, written once and never
+     * again, so a copy between two of them skips those rows. A reset starts a lineage of one. */
+    int *lineage, *lineage_start;     /* [n_seqs] */
+    int next_lineage;
     plume_gpu_buffer **kc, **vc;      /* [n_layers] */
     plume_gpu_buffer *rows;           /* plume_gpu_row [cap_rows] */
     plume_gpu_buffer *x;              /* the residual stream [rows][dim] */
@@ -383,6 +388,8 @@ void plume_lm_batch_free(plume_lm_batch *b) {
     free(b->dec);
     free(b->dec_draw);
     free(b->len);
+    free(b->lineage);
+    free(b->lineage_start);
     free(b->rowdata);
     free(b->drawdata);
     free(b->mixdata);
@@ -410,6 +417,8 @@ plume_lm_batch *lm_batch_create_rows(plume_lm *lm, int n_seqs, int max_len, int 
     b->max_len = max_len;
     b->cap_rows = n_seqs > prefill_rows ? n_seqs : prefill_rows;
     b->len = calloc((size_t)n_seqs, sizeof *b->len);
+    b->lineage = calloc((size_t)n_seqs, sizeof *b->lineage);
+    b->lineage_start = calloc((size_t)n_seqs, sizeof *b->lineage_start);
     b->kc = calloc((size_t)in->n_layers, sizeof *b->kc);
     b->vc = calloc((size_t)in->n_layers, sizeof *b->vc);
     b->dec = calloc((size_t)n_seqs + 1, sizeof *b->dec);
@@ -418,9 +427,11 @@ plume_lm_batch *lm_batch_create_rows(plume_lm *lm, int n_seqs, int max_len, int 
     b->drawdata = calloc((size_t)n_seqs, sizeof *b->drawdata);
     b->mixdata = calloc((size_t)n_seqs, MIX_ROW);
     b->pending = calloc((size_t)n_seqs, MIX_ROW);
-    if (!b->len || !b->kc || !b->vc || !b->dec || !b->dec_draw || !b->rowdata || !b->drawdata || !b->mixdata ||
+    if (!b->len || !b->lineage || !b->lineage_start || !b->kc || !b->vc || !b->dec || !b->dec_draw || !b->rowdata || !b->drawdata || !b->mixdata ||
         !b->pending)
         goto oom;
+    for (int s = 0; s < n_seqs; s++) b->lineage[s] = s;
+    b->next_lineage = n_seqs;
 
     const uint64_t kv = (uint64_t)in->head_dim * in->n_kv_heads, R = (uint64_t)b->cap_rows;
     const uint64_t cache = (uint64_t)n_seqs * (uint64_t)max_len * kv * 4;
@@ -473,7 +484,10 @@ int plume_lm_batch_len(const plume_lm_batch *b, int seq) {
 }
 
 void plume_lm_batch_reset(plume_lm_batch *b, int seq) {
-    if (seq >= 0 && seq < b->n_seqs) b->len[seq] = 0;
+    if (seq < 0 || seq >= b->n_seqs) return;
+    b->len[seq] = 0;
+    b->lineage[seq] = b->next_lineage++;   /* int: 2^31 resets of one batch before it wraps */
+    b->lineage_start[seq] = 0;
 }
 
 /* ---- recording the forward pass ------------------------------------------------ */
@@ -824,8 +838,10 @@ int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src,
         plume_gpu_rec *rec = plume_gpu_rec_begin(b->lm->gpu, err);
         int rc = rec ? 0 : -1;
         for (int i = 0; !rc && i < n; i++) {
-            const uint64_t from = (uint64_t)src[i] * span, to = (uint64_t)dst[i] * span,
-                           bytes = (uint64_t)b->len[src[i]] * row;
+            /* within a lineage the first lineage_start rows are there already (a beam's prompt) */
+            const uint64_t skip = b->lineage[dst[i]] == b->lineage[src[i]] ? (uint64_t)b->lineage_start[src[i]] : 0;
+            const uint64_t from = (uint64_t)src[i] * span + skip * row, to = (uint64_t)dst[i] * span + skip * row,
+                           bytes = ((uint64_t)b->len[src[i]] - skip) * row;
             if (dst[i] == src[i] || bytes == 0) continue;
             for (int l = 0; !rc && l < in->n_layers; l++)
                 rc = plume_gpu_rec_copy(rec, b->kc[l], from, b->kc[l], to, bytes, err) ||
@@ -837,7 +853,21 @@ int lm_batch_copy_many(plume_lm_batch *b, int n, const int *dst, const int *src,
         lm_gpu_unlock();
         if (rc) return plume_fail_prefix(err, "%s: copying KV caches between sequences: ", b->lm->path);
     }
-    for (int i = 0; i < n; i++) b->len[dst[i]] = b->len[src[i]];
+    for (int i = 0; i < n; i++) {
+        int d = dst[i], s = src[i];
+        if (d == s) continue;
+        b->len[d] = b->len[s];
+        if (b->len[s] == 0) {   /* nothing copied: a fresh start */
+            b->lineage[d] = b->next_lineage++;
+            b->lineage_start[d] = 0;
+            continue;
+        }
+        /* The first copy out of a sequence fixes its lineage's shared start at its length then:
+         * later rows are written per sequence, the ones before never again. */
+        if (b->lineage_start[s] == 0) b->lineage_start[s] = b->len[s];
+        b->lineage[d] = b->lineage[s];
+        b->lineage_start[d] = b->lineage_start[s];
+    }
     return 0;
 }
 

@@ -294,10 +294,9 @@ PLUME_API int plume_gpu_rope_kv_store(plume_gpu_rec *rec, plume_gpu_buffer *q, p
                                       plume_gpu_buffer *factors, plume_error *err);
 
 /* Decoding, every row a different sequence: plume_gpu_rope_kv_store then plume_gpu_attention
- * in one dispatch for up to 8 rows (the attention rotates q and the row's k itself, takes
- * the row's own position from k and v, and stores them into the caches); q and k are left
- * unrotated. Two dispatches for more rows. Rows of one sequence in one call (a prompt)
- * would race: use the two ops there. */
+ * in one dispatch (the attention rotates q and the row's k itself, takes the row's own
+ * position from k and v, and stores them into the caches); q and k are left unrotated.
+ * Rows of one sequence in one call (a prompt) would race: use the two ops there. */
 PLUME_API int plume_gpu_rope_attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *k,
                                        plume_gpu_buffer *v, plume_gpu_buffer *rows, plume_gpu_buffer *kcache,
                                        plume_gpu_buffer *vcache, plume_gpu_buffer *out, uint32_t n, uint32_t n_heads,
