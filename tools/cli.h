@@ -18,6 +18,11 @@ int cli_take_set(int argc, char **argv, int *i, cli_sets *sets);
 /* The value of option `name` at argv[*i] ("--name V" or "--name=V"), advancing *i; NULL if not it. */
 const char *cli_value(int argc, char **argv, int *i, const char *name, int *missing);
 
+/* Opens the module registry and loads the graph file at path with its --set options, printing
+ * what went wrong (the graph's errors with their file:line:column) to stderr. Returns the graph
+ * with *reg open for it, or NULL with nothing left open. */
+plume_graph *cli_load_graph(const char *path, const cli_sets *sets, plume_registry **reg);
+
 /* A file written whole or not at all (plume_output_file), errors printed as "COMMAND: message".
  * cli_output_open returns the stream to write, or NULL. cli_output_close renames the file into
  * place when `complete`, or throws it away (leaving the old file) when not; 0, or -1 when the file
