@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "test_env.h"
 
 static char plume_bin[1024], pairs[1024];
 
@@ -39,11 +40,7 @@ static char *write_temp(const char *text) {
 static double num(json_t *o, const char *k) { return json_number_value(json_object_get(o, k)); }
 
 int main(void) {
-    const char *bd = getenv("PLUME_BUILD_DIR"), *sd = getenv("PLUME_SOURCE_DIR");
-    if (!bd || !sd) {
-        fprintf(stderr, "test_cmd_eval: PLUME_BUILD_DIR and PLUME_SOURCE_DIR must be set (run it through ctest)\n");
-        return 1;
-    }
+    const char *bd = ctest_env("PLUME_BUILD_DIR"), *sd = ctest_env("PLUME_SOURCE_DIR");
     snprintf(plume_bin, sizeof plume_bin, "%s/bin/plume", bd);
     snprintf(pairs, sizeof pairs, "%s/tests/eval/pairs.jsonl", sd);
     static char out[1 << 16];

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "test_files.h"
+#include "test_env.h"
 #include "plume/gpu.h"
 #include "plume/lm.h"
 #include "plume/gguf.h"
@@ -124,13 +126,9 @@ static void test_truncated_model(const char *model, const char *dir) {
 }
 
 int main(void) {
-    const char *build = getenv("PLUME_BUILD_DIR"), *data = getenv("PLUME_TEST_DATA");
-    if (!build || !data) {
-        fprintf(stderr, "PLUME_BUILD_DIR and PLUME_TEST_DATA must be set (ctest sets them)\n");
-        return 1;
-    }
-    char dir[] = "/tmp/plume-device-XXXXXX", plume[1024], model[128], cmd[4096], out[8192];
-    if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
+    const char *build = ctest_env("PLUME_BUILD_DIR"), *data = ctest_env("PLUME_TEST_DATA");
+    char dir[64], plume[1024], model[128], cmd[4096], out[8192];
+    make_test_dir(dir, sizeof dir, "plume-device");
     snprintf(plume, sizeof plume, "%s/bin/plume", build);
     snprintf(model, sizeof model, "%s/s.gguf", dir);
     snprintf(cmd, sizeof cmd, "'%s' convert llama2c '%s/stories260K/stories260K.bin' '%s/stories260K/tok512.bin' "
@@ -140,7 +138,6 @@ int main(void) {
     test_memory_exhausted(model);
     test_truncated_model(model, dir);
     CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    remove_tree(dir);
     return check_finish("test_device");
 }

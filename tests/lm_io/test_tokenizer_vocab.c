@@ -8,21 +8,9 @@
  *     which is exact for these strings because the space was added, never the input's own. */
 #include <stdlib.h>
 #include "check.h"
+#include "test_files.h"
 #include "plume/gguf.h"
 #include "plume/tokenizer.h"
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    if (buf) { buf[n] = '\0'; *len = (size_t)n; }
-    return buf;
-}
 
 static void print_ids(const char *label, const int32_t *ids, size_t n) {
     fprintf(stderr, "  %s:", label);
@@ -50,7 +38,7 @@ static void run_vocab_file(const char *data, const char *name, const char *gguf,
     CHECK(plume_tokenizer_n_vocab(t) == n_vocab);
 
     size_t inp_len, out_len;
-    char *inp = slurp(inp_path, &inp_len), *out = slurp(out_path, &out_len);
+    char *inp = read_file_len(inp_path, &inp_len), *out = read_file_len(out_path, &out_len);
     CHECK(inp && out);
     if (!inp || !out) { free(inp); free(out); plume_tokenizer_free(t); return; }
     static const char sep[] = "\n__ggml_vocab_test__\n";
