@@ -13,21 +13,15 @@ static void device_mix(plume_gpu *gpu, float *x, uint32_t n, uint32_t dim, const
     plume_error err;
     uint64_t mb = (uint64_t)n * PLUME_GPU_MIX_ROW_BYTES(k);
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *bm = t_buffer(gpu, mix, mb);
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     if (forced_wg) {
         uint32_t spec[1] = {forced_wg}, push[2] = {dim, k};
-        plume_gpu_kernel *kern = plume_gpu_kernel_get(gpu, "mix", "ss", 8, spec, 1, &err);
-        T_OK(kern == NULL);
         plume_gpu_binding b[2] = {{bx, 0, 0}, {bm, 0, 0}};
-        T_OK(plume_gpu_rec_dispatch(rec, kern, b, 2, push, n, 1, 1, &err));
-        plume_gpu_rec_barrier(rec);
+        t_dispatch_direct(rec, "mix", "ss", 8, spec, 1, b, push, n);
     } else {
         T_OK(plume_gpu_mix(rec, bx, bm, n, dim, k, &err));
     }
-    T_OK(plume_gpu_rec_end(rec, &err));
-    T_OK(plume_gpu_rec_submit(rec, &err));
-    plume_gpu_rec_free(rec);
+    t_rec_run(rec);
     t_download(bx, x, (uint64_t)n * dim * 4);
     plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bm);
 }
@@ -99,8 +93,7 @@ int main(void) {
     /* sizes are refused before anything is recorded */
     plume_error err;
     plume_gpu_buffer *small = t_buffer(gpu, NULL, 64);
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     CHECK(plume_gpu_mix(rec, small, small, 1, 100, 4, &err) < 0 && strstr(err.msg, "mix") != NULL);
     CHECK(plume_gpu_mix(rec, small, small, 2, 8, 4, &err) < 0 && strstr(err.msg, "the mix buffer") != NULL);
     CHECK(plume_gpu_mix(rec, small, small, 1, 8, 0, &err) < 0);
