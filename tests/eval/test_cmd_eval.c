@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "run_cmd.h"
 #include "test_env.h"
 
 static char plume_bin[1024], pairs[1024];
@@ -15,12 +16,7 @@ static char plume_bin[1024], pairs[1024];
 static int run(const char *cmd, char *out, size_t cap) {
     char full[4096];
     snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return run_cmd_into(full, out, cap);
 }
 
 static char *write_temp(const char *text) {
