@@ -101,19 +101,23 @@ static void run_vocab(const char *data, const char *name, plume_tok_kind kind, i
     run_vocab_file(data, name, NULL, kind, n_vocab);
 }
 
+/* The tokenizer of a vocabulary GGUF; NULL (a failed check) when it does not load. */
+static plume_tokenizer *open_vocab(const char *path) {
+    plume_error err = { { 0 } };
+    plume_gguf *g = NULL;
+    plume_tokenizer *t = NULL;
+    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) CHECK_MSG(0, "%s", err.msg);
+    plume_gguf_close(g);
+    return t;
+}
+
 /* Hand-checked facts about the vocabularies, independent of the reference files. */
 static void spm_facts(const char *data) {
     char path[1024];
     snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-spm.gguf", data);
     plume_error err = { { 0 } };
-    plume_gguf *g = NULL;
-    plume_tokenizer *t = NULL;
-    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) {
-        CHECK_MSG(0, "%s", err.msg);
-        plume_gguf_close(g);
-        return;
-    }
-    plume_gguf_close(g);
+    plume_tokenizer *t = open_vocab(path);
+    if (!t) return;
     CHECK(plume_tokenizer_bos(t) == 1);
     CHECK(plume_tokenizer_eos(t) == 2);
     CHECK_STR(plume_tokenizer_token_text(t, 1), "<s>");
@@ -137,15 +141,6 @@ static void spm_facts(const char *data) {
     int32_t bad = 99999;
     CHECK(plume_detokenize(t, &bad, 1, &back, NULL, &err) == -1 && strstr(err.msg, "99999"));
     plume_tokenizer_free(t);
-}
-
-static plume_tokenizer *open_vocab(const char *path) {
-    plume_error err = { { 0 } };
-    plume_gguf *g = NULL;
-    plume_tokenizer *t = NULL;
-    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) CHECK_MSG(0, "%s", err.msg);
-    plume_gguf_close(g);
-    return t;
 }
 
 /* Tokenizes TEXT with FLAGS; the ids are compared with WANT (n_want of them), or when PREFIX, only
@@ -245,14 +240,8 @@ static void fuzz(const char *data, const char *name, bool is_spm) {
     char path[1024];
     snprintf(path, sizeof path, "%s/vocab/%s", data, name);
     plume_error err = { { 0 } };
-    plume_gguf *g = NULL;
-    plume_tokenizer *t = NULL;
-    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) {
-        CHECK_MSG(0, "%s", err.msg);
-        plume_gguf_close(g);
-        return;
-    }
-    plume_gguf_close(g);
+    plume_tokenizer *t = open_vocab(path);
+    if (!t) return;
     static const char *const bits[] = { " ", "  ", "\t", "\n", "a", "Z", "9", "'s", "'ll", "\xc3\xa9", "\xe4\xb8\xad",
                                         "\xf0\x9f\x98\x80", "\xe2\x80\x83", "!", "...", "\xc2\xa0", "\xff", "\x80", "\xe2\x96" };
     uint32_t s = 42;
