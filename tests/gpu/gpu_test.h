@@ -78,6 +78,14 @@ static inline plume_gpu *t_open(void) {
 #define T_OK(call) do { if ((call) != 0) { fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call, \
     err.msg); exit(1); } } while (0)
 
+/* A workgroup of 4 subgroups, as a GPU runs the kernels plume sizes to one subgroup on lavapipe;
+ * 0 when the device does not allow it (or it would pass the 256 invocations the kernels assume). */
+static inline uint32_t t_four_subgroups(plume_gpu *gpu) {
+    const plume_gpu_info *info = plume_gpu_device_info(gpu);
+    uint32_t wg = info->subgroup_size * 4;
+    return wg > 256 || wg > info->max_workgroup_invocations ? 0 : wg;
+}
+
 /* A recording to fill; t_rec_run ends it, runs it to completion and frees it. */
 static inline plume_gpu_rec *t_rec_begin(plume_gpu *gpu) {
     plume_error err;

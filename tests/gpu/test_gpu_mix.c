@@ -80,10 +80,10 @@ static void test_mix(plume_gpu *gpu, uint32_t dim, uint32_t k) {
 
 int main(void) {
     plume_gpu *gpu = t_open();
-    uint32_t sg = plume_gpu_device_info(gpu)->subgroup_size;
+    uint32_t wide = t_four_subgroups(gpu);
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && (sg * 4 > 256 || sg * 4 > plume_gpu_device_info(gpu)->max_workgroup_invocations)) break;
-        forced_wg = pass ? sg * 4 : 0;
+        if (pass == 1 && !wide) break;
+        forced_wg = pass ? wide : 0;
         test_mix(gpu, 1000, 1);
         test_mix(gpu, 1000, 16);
         test_mix(gpu, 2049, 64);

@@ -185,11 +185,11 @@ static void test_top1(plume_gpu *gpu, uint32_t dim) {
 
 int main(void) {
     plume_gpu *gpu = t_open();
-    uint32_t sg = plume_gpu_device_info(gpu)->subgroup_size;
+    uint32_t wide = t_four_subgroups(gpu);
     /* plume's own workgroup, then 4 subgroups' (where that is a workgroup the device allows) */
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && (sg * 4 > 256 || sg * 4 > plume_gpu_device_info(gpu)->max_workgroup_invocations)) break;
-        forced_wg = pass ? sg * 4 : 0;
+        if (pass == 1 && !wide) break;
+        forced_wg = pass ? wide : 0;
         test_stratified(gpu);
         test_top1(gpu, 1000);
         test_top1(gpu, 1001);   /* not whole texels: storage-buffer reads */
