@@ -19,6 +19,17 @@ static inline void test_cleanup(void) {
     if (test_dir[0]) remove_tree(test_dir);
 }
 
+/* Runs graph g on one request (its JSON text) into the results file out. The file's text (caller
+ * frees), or NULL with the error in *err when the run fails. */
+static inline char *run_request(plume_graph *g, const char *request, const char *out, plume_error *err) {
+    plume_run_options opt = plume_run_defaults();
+    opt.request = request;
+    opt.out = out;
+    plume_run_report rep;
+    if (plume_run(g, &opt, &rep, err)) return NULL;
+    return read_file(out);
+}
+
 /* Built-in modules plus the test plugins (through PLUME_MODULE_PATH, as a user would). */
 static inline plume_registry *test_registry(void) {
     setenv("PLUME_MODULE_PATH", TEST_PLUGIN_DIR, 1);

@@ -31,12 +31,8 @@ int main(void) {
     if (g) {
         char res[1024];
         snprintf(res, sizeof res, "%s/r.jsonl", dir);
-        plume_run_options opt = plume_run_defaults();
-        opt.request = "{\"id\": \"p1\", \"context\": \"quiet words, 42\"}";
-        opt.out = res;
-        plume_run_report rep;
-        CHECK(plume_run(g, &opt, &rep, &err) == 0);
-        char *text = read_file(res);
+        char *text = run_request(g, "{\"id\": \"p1\", \"context\": \"quiet words, 42\"}", res, &err);
+        CHECK_MSG(text != NULL, "%s", err.msg);
         CHECK_STR(text, "{\"id\":\"p1\",\"out\":\"QUIET WORDS, 42 !!\"}\n");
         free(text);
         plume_graph_free(g);
