@@ -105,3 +105,17 @@ void pipe_done(void) {
     lm = NULL;
     if (tmp_dir[0]) remove_tree(tmp_dir);
 }
+
+char *pipe_generate_alone(const char *prompt, int max_tokens, int beams) {
+    plume_gen_params p;
+    plume_gen_params_default(&p);
+    p.max_tokens = max_tokens;
+    p.beams = beams;
+    plume_gen_result r;
+    plume_error err = { { 0 } };
+    if (plume_lm_generate(pipe_lm(), &prompt, 1, &p, &r, &err)) return NULL;
+    char *t = r.text;
+    r.text = NULL;
+    plume_gen_result_free(&r);
+    return t;
+}
