@@ -31,4 +31,14 @@ static inline int run_cmd(const char *cmd, char **out) {
     *out = buf;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+/* run_cmd into a buffer of the caller's: out keeps the first size - 1 bytes of the output. */
+static inline int run_cmd_into(const char *cmd, char *out, size_t size) {
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
 #endif

@@ -30,6 +30,21 @@ int cli_take_set(int argc, char **argv, int *i, cli_sets *sets) {
     return 1;
 }
 
+plume_graph *cli_load_graph(const char *path, const cli_sets *sets, plume_registry **reg) {
+    plume_error err;
+    if (!(*reg = plume_registry_open(&err))) {
+        fprintf(stderr, "plume: %s\n", err.msg);
+        return NULL;
+    }
+    plume_graph *g = plume_graph_load(*reg, path, sets->items, sets->count, &err);
+    if (!g) {
+        fprintf(stderr, "%s\n", err.msg);
+        plume_registry_close(*reg);
+        *reg = NULL;
+    }
+    return g;
+}
+
 void cli_print_embed_counts(FILE *f, const char *who, const plume_embed_counts *before, const plume_embed_counts *after) {
     unsigned long long looked = after->looked_up - before->looked_up, made = after->embedded - before->embedded,
                        passes = after->passes - before->passes, loaded = after->loaded - before->loaded;

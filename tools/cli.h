@@ -18,6 +18,24 @@ int cli_take_set(int argc, char **argv, int *i, cli_sets *sets);
 /* The value of option `name` at argv[*i] ("--name V" or "--name=V"), advancing *i; NULL if not it. */
 const char *cli_value(int argc, char **argv, int *i, const char *name, int *missing);
 
+/* Opens the module registry and loads the graph file at path with its --set options, printing
+ * what went wrong (the graph's errors with their file:line:column) to stderr. Returns the graph
+ * with *reg open for it, or NULL with nothing left open. */
+plume_graph *cli_load_graph(const char *path, const cli_sets *sets, plume_registry **reg);
+
+/* cli_read_whole: what reading an input file came to. */
+typedef enum cli_read_status {
+    CLI_READ_OK,
+    CLI_READ_CANNOT_OPEN,  /* errno says why */
+    CLI_READ_TOO_LARGE,    /* max_bytes or more */
+    CLI_READ_FAILED,       /* a read error partway */
+    CLI_READ_NO_MEMORY
+} cli_read_status;
+/* The whole of the file at path ("-": standard input) as a NUL-terminated string in *text (caller
+ * frees), its length in *len when len is not NULL. max_bytes is a power of two of 4096 or more; a
+ * file of max_bytes - 1 bytes or more is refused. Each command words its own messages. */
+cli_read_status cli_read_whole(const char *path, size_t max_bytes, char **text, size_t *len);
+
 /* A file written whole or not at all (plume_output_file), errors printed as "COMMAND: message".
  * cli_output_open returns the stream to write, or NULL. cli_output_close renames the file into
  * place when `complete`, or throws it away (leaving the old file) when not; 0, or -1 when the file

@@ -30,20 +30,14 @@ int cmd_check(int argc, char **argv) {
         fprintf(stderr, "usage: plume check GRAPH [--set STAGE.PARAM=VALUE]...\n");
         return 2;
     }
-    plume_error err;
-    plume_registry *reg = plume_registry_open(&err);
-    if (!reg) {
-        fprintf(stderr, "plume: %s\n", err.msg);
-        return 1;
-    }
-    plume_graph *g = plume_graph_load(reg, graph, sets.items, sets.count, &err);
+    plume_registry *reg;
+    plume_graph *g = cli_load_graph(graph, &sets, &reg);
+    if (!g) return 1;
     /* then what a run does before its first record: every stage's create() with its parameters */
-    if (g && plume_graph_start_stages(g, &err)) {
-        plume_graph_free(g);
-        g = NULL;
-    }
-    if (!g) {
+    plume_error err;
+    if (plume_graph_start_stages(g, &err)) {
         fprintf(stderr, "%s\n", err.msg);
+        plume_graph_free(g);
         plume_registry_close(reg);
         return 1;
     }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "cli.h"
 #include "commands.h"
 #include "plume/lm.h"
 
@@ -51,30 +52,24 @@ static int on_text(void *user, int i, const char *piece) {
 
 /* The whole of FILE ("-": stdin) as a malloc'd string, at most 16 MiB. */
 static char *read_prompt_file(const char *path) {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) {
+    char *s;
+    switch (cli_read_whole(path, 16u << 20, &s, NULL)) {
+    case CLI_READ_OK:
+        return s;
+    case CLI_READ_CANNOT_OPEN:
         fprintf(stderr, "plume generate: cannot open the prompt file %s\n", path);
-        return NULL;
+        break;
+    case CLI_READ_TOO_LARGE:
+        fprintf(stderr, "plume generate: the prompt file %s is larger than 16 MiB\n", path);
+        break;
+    case CLI_READ_FAILED:
+        fprintf(stderr, "plume generate: cannot read the prompt file %s\n", path);
+        break;
+    case CLI_READ_NO_MEMORY:
+        fprintf(stderr, "plume generate: out of memory reading the prompt file %s\n", path);
+        break;
     }
-    size_t cap = 4096, n = 0, got;
-    char *s = malloc(cap);
-    while (s && (got = fread(s + n, 1, cap - 1 - n, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *t = cap < (16u << 20) ? realloc(s, cap * 2) : NULL;
-            if (!t) {
-                fprintf(stderr, "plume generate: the prompt file %s is larger than 16 MiB\n", path);
-                free(s);
-                s = NULL;
-                break;
-            }
-            s = t;
-            cap *= 2;
-        }
-    }
-    if (s) s[n] = 0;
-    if (f != stdin) fclose(f);
-    return s;
+    return NULL;
 }
 
 static double now_s(void) {

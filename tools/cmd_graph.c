@@ -31,15 +31,12 @@ int cmd_graph(int argc, char **argv) {
         fprintf(stderr, "usage: plume graph GRAPH --dot [--set STAGE.PARAM=VALUE]...\n");
         return 2;
     }
+    plume_registry *reg;
+    plume_graph *g = cli_load_graph(graph, &sets, &reg);
+    if (!g) return 1;
     plume_error err;
-    plume_registry *reg = plume_registry_open(&err);
-    if (!reg) {
-        fprintf(stderr, "plume: %s\n", err.msg);
-        return 1;
-    }
-    plume_graph *g = plume_graph_load(reg, graph, sets.items, sets.count, &err);
     int rc = 0;
-    if (!g || plume_graph_write_dot(g, stdout, &err)) {
+    if (plume_graph_write_dot(g, stdout, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         rc = 1;
     }

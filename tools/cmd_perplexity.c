@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 #include "commands.h"
 #include "plume/lm.h"
 
@@ -69,36 +70,25 @@ static int32_t *parse_ids(const char *s, int *n_out) {
 }
 
 static char *read_text(const char *path) {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) {
+    char *s;
+    size_t n;
+    switch (cli_read_whole(path, MAX_TEXT, &s, &n)) {
+    case CLI_READ_OK:
+        break;
+    case CLI_READ_CANNOT_OPEN:
         fprintf(stderr, "plume perplexity: cannot open %s: %s\n", path, strerror(errno));
         return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    char *s = malloc(cap);
-    while (s && (got = fread(s + n, 1, cap - 1 - n, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *t = cap < MAX_TEXT ? realloc(s, cap * 2) : NULL;
-            if (!t) {
-                fprintf(stderr, "plume perplexity: %s is larger than %u MiB\n", path, MAX_TEXT >> 20);
-                free(s);
-                s = NULL;
-                break;
-            }
-            s = t;
-            cap *= 2;
-        }
-    }
-    int bad = s && ferror(f);
-    if (f != stdin) fclose(f);
-    if (bad) {
+    case CLI_READ_TOO_LARGE:
+        fprintf(stderr, "plume perplexity: %s is larger than %u MiB\n", path, MAX_TEXT >> 20);
+        return NULL;
+    case CLI_READ_FAILED:
         fprintf(stderr, "plume perplexity: reading %s failed\n", path);
-        free(s);
+        return NULL;
+    case CLI_READ_NO_MEMORY:
+        fprintf(stderr, "plume perplexity: out of memory reading %s\n", path);
         return NULL;
     }
-    if (s) s[n] = 0;
-    if (s && strlen(s) != n) {
+    if (strlen(s) != n) {
         fprintf(stderr, "plume perplexity: %s holds a NUL byte at %zu; it is not text\n", path, strlen(s));
         free(s);
         return NULL;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 #include "commands.h"
 #include "plume/gguf.h"
 #include "plume/tokenizer.h"
@@ -25,38 +26,24 @@ static void usage(FILE *f) {
 
 /* The whole of FILE ("-": stdin), at most 64 MiB; *len its length. NULL with a message. */
 static char *read_text(const char *path, size_t *len) {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) {
+    char *s;
+    switch (cli_read_whole(path, 64u << 20, &s, len)) {
+    case CLI_READ_OK:
+        return s;
+    case CLI_READ_CANNOT_OPEN:
         fprintf(stderr, "plume tokenize: cannot open %s\n", path);
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    char *s = malloc(cap);
-    while (s && (got = fread(s + n, 1, cap - 1 - n, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *t = cap < (64u << 20) ? realloc(s, cap * 2) : NULL;
-            if (!t) {
-                fprintf(stderr, "plume tokenize: %s is larger than 64 MiB\n", path);
-                free(s);
-                s = NULL;
-                break;
-            }
-            s = t;
-            cap *= 2;
-        }
-    }
-    if (s && ferror(f)) {
+        break;
+    case CLI_READ_TOO_LARGE:
+        fprintf(stderr, "plume tokenize: %s is larger than 64 MiB\n", path);
+        break;
+    case CLI_READ_FAILED:
         fprintf(stderr, "plume tokenize: cannot read %s\n", path);
-        free(s);
-        s = NULL;
+        break;
+    case CLI_READ_NO_MEMORY:
+        fprintf(stderr, "plume tokenize: out of memory reading %s\n", path);
+        break;
     }
-    if (f != stdin) fclose(f);
-    if (s) {
-        s[n] = '\0';
-        *len = n;
-    }
-    return s;
+    return NULL;
 }
 
 /* S[0..n) as a double-quoted string: quotes, backslashes and control characters escaped, invalid

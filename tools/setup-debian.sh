@@ -8,12 +8,4 @@ packages="build-essential cmake pkg-config binutils
   libxml2-dev libgmime-3.0-dev libstemmer-dev libutf8proc-dev wordnet wordnet-base graphviz
   libopenmpi-dev openmpi-bin
   python3 python3-regex"
-if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
-missing=""
-for p in $packages; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
-fi
+exec "$(dirname "$0")/apt-install-missing.sh" $packages

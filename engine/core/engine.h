@@ -117,6 +117,9 @@ const char *pl_closest(const char *name, const char *const *candidates, size_t n
 int pl_registry_load_pinned(plume_registry *reg, const char *path, const char *stage_name,
                             const plume_stage **stage, const char **module_path, plume_error *err);
 /* util */
+/* grow.c: makes room for one more item of `size` bytes in *items (count used of *cap), doubling
+ * the capacity (8 at first). 0, or -1 when out of memory with *items unchanged. */
+int pl_grow(void **items, size_t count, size_t *cap, size_t size);
 char *pl_strdup(const char *s);
 char *pl_strndup(const char *s, size_t n);
 double pl_now(void);

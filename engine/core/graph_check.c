@@ -236,6 +236,20 @@ static size_t slot_names(const plume_graph *g, const char **names) {
     return k;
 }
 
+/* A slot read by stage `reader` (or listed under output: when reader is NULL) that no stage writes
+ * and the request does not provide: the error where the graph names it, with the closest slot. */
+static int fail_never_written(const plume_graph *g, const pl_wire *wire, const char *reader, plume_error *err) {
+    const char *names[LIST_MAX];
+    size_t ns = slot_names(g, names);
+    char h[400], msg[PLUME_ERROR_MAX];
+    hint(h, sizeof h, wire->slot, names, ns, "no stage writes it and the request does not provide it");
+    if (reader)
+        snprintf(msg, sizeof msg, "stage '%s' reads slot '%s', which is never written%s", reader, wire->slot, h);
+    else
+        snprintf(msg, sizeof msg, "output: lists slot '%s', which is never written%s", wire->slot, h);
+    return fail_pos(g, wire->slot_pos, err, msg);
+}
+
 static int wire_outputs(plume_graph *g, size_t ni, plume_error *err) {
     pl_node *n = &g->nodes[ni];
     for (size_t k = 0; k < n->n_out_ports; k++) {
@@ -294,17 +308,10 @@ static int wire_inputs(plume_graph *g, size_t ni, plume_error *err) {
         if (w < 0) continue;
         const pl_wire *wire = &n->in[w];
         int s = find_slot(g, wire->slot);
-        char msg[PLUME_ERROR_MAX];
-        if (s < 0) {
-            const char *names[LIST_MAX];
-            size_t ns = slot_names(g, names);
-            char h[400];
-            hint(h, sizeof h, wire->slot, names, ns, "no stage writes it and the request does not provide it");
-            snprintf(msg, sizeof msg, "stage '%s' reads slot '%s', which is never written%s", n->name, wire->slot, h);
-            return fail_pos(g, wire->slot_pos, err, msg);
-        }
+        if (s < 0) return fail_never_written(g, wire, n->name, err);
         const pl_slot *slot = &g->slots[s];
         if (slot->type != port->type) {
+            char msg[PLUME_ERROR_MAX];
             snprintf(msg, sizeof msg, "type mismatch: slot '%s' holds %s (written by stage '%s'), but input '%s' "
                      "of stage '%s' (%s) takes %s; read a %s slot, or put a stage in between that turns %s into %s",
                      wire->slot, plume_type_name(slot->type), g->nodes[slot->writer].name, port->name, n->name,
@@ -402,15 +409,7 @@ static int pick_outputs(plume_graph *g, plume_error *err) {
     for (size_t i = 0; i < g->sink->n_in; i++) {
         const pl_wire *w = &g->sink->in[i];
         int s = find_slot(g, w->slot);
-        char msg[PLUME_ERROR_MAX];
-        if (s < 0) {
-            const char *names[LIST_MAX];
-            size_t ns = slot_names(g, names);
-            char h[400];
-            hint(h, sizeof h, w->slot, names, ns, "no stage writes it and the request does not provide it");
-            snprintf(msg, sizeof msg, "output: lists slot '%s', which is never written%s", w->slot, h);
-            return fail_pos(g, w->slot_pos, err, msg);
-        }
+        if (s < 0) return fail_never_written(g, w, NULL, err);
         if (s == g->id_slot) continue;  /* every line has the id anyway */
         size_t k = 0;
         while (k < g->n_outputs && g->outputs[k] != s) k++;

@@ -55,17 +55,6 @@ char *pl_strndup(const char *s, size_t n) {
     return p;
 }
 
-/* Grows an array to hold one more item. */
-static int grow(void **items, size_t count, size_t *cap, size_t size) {
-    if (count < *cap) return 0;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *p = realloc(*items, ncap * size);
-    if (!p) return -1;
-    *items = p;
-    *cap = ncap;
-    return 0;
-}
-
 plume_registry *plume_registry_new(plume_error *err) {
     plume_registry *reg = calloc(1, sizeof *reg);
     if (!reg) plume_fail(err, "out of memory creating the module registry");
@@ -88,7 +77,7 @@ void plume_registry_close(plume_registry *reg) {
 }
 
 static void add_problem(plume_registry *reg, const char *msg) {
-    if (grow((void **)&reg->problems, reg->n_problems, &reg->cap_problems, sizeof(char *))) return;
+    if (pl_grow((void **)&reg->problems, reg->n_problems, &reg->cap_problems, sizeof(char *))) return;
     char *m = pl_strdup(msg);
     if (m) reg->problems[reg->n_problems++] = m;
 }
@@ -218,7 +207,7 @@ static long load_file(plume_registry *reg, const char *path, plume_error *err) {
     const plume_module *m = open_module(real, &h, err);
     if (!m) return -1;
     char *copy = pl_strdup(real);
-    if (!copy || grow((void **)&reg->modules, reg->n_modules, &reg->cap_modules, sizeof(pl_module))) {
+    if (!copy || pl_grow((void **)&reg->modules, reg->n_modules, &reg->cap_modules, sizeof(pl_module))) {
         free(copy);
         dlclose(h);
         return plume_fail(err, "out of memory loading %s", real);
@@ -229,11 +218,11 @@ static long load_file(plume_registry *reg, const char *path, plume_error *err) {
         const pl_entry *first = find_entry(reg, m->stages[i]->name);
         if (first) {  /* the first one wins; remember the hidden one, so the user can be told */
             if (first->module != idx &&
-                !grow((void **)&reg->shadows, reg->n_shadows, &reg->cap_shadows, sizeof(pl_shadow)))
+                !pl_grow((void **)&reg->shadows, reg->n_shadows, &reg->cap_shadows, sizeof(pl_shadow)))
                 reg->shadows[reg->n_shadows++] = (pl_shadow){ m->stages[i]->name, first->module, idx };
             continue;
         }
-        if (grow((void **)&reg->stages, reg->n_stages, &reg->cap_stages, sizeof(pl_entry)))
+        if (pl_grow((void **)&reg->stages, reg->n_stages, &reg->cap_stages, sizeof(pl_entry)))
             return plume_fail(err, "out of memory loading %s", real);
         reg->stages[reg->n_stages++] = (pl_entry){ m->stages[i], idx };
     }
@@ -282,7 +271,7 @@ static void load_dir(plume_registry *reg, const char *dir) {
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!ends_with_so(e->d_name) || n >= 4096) continue;
-        if (grow((void **)&names, n, &cap, sizeof(char *))) break;
+        if (pl_grow((void **)&names, n, &cap, sizeof(char *))) break;
         if (!(names[n] = pl_strdup(e->d_name))) break;
         n++;
     }
@@ -311,8 +300,8 @@ static int add_engine_module(plume_registry *reg, plume_error *err) {
                           ? real
                           : "libplume";
     char *copy = pl_strdup(lib);
-    if (!copy || grow((void **)&reg->modules, reg->n_modules, &reg->cap_modules, sizeof(pl_module)) ||
-        grow((void **)&reg->stages, reg->n_stages, &reg->cap_stages, sizeof(pl_entry))) {
+    if (!copy || pl_grow((void **)&reg->modules, reg->n_modules, &reg->cap_modules, sizeof(pl_module)) ||
+        pl_grow((void **)&reg->stages, reg->n_stages, &reg->cap_stages, sizeof(pl_entry))) {
         free(copy);
         return plume_fail(err, "out of memory creating the module registry");
     }

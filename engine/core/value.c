@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plume/value.h"
+#include "engine.h"
 
 const char *plume_type_name(plume_type type) {
     switch (type) {
@@ -79,20 +80,9 @@ int plume_value_set_terms(plume_value *v) {
     return 0;
 }
 
-/* Grows a list's storage to hold one more item of `size` bytes. */
-static int grow(void **items, size_t count, size_t *cap, size_t size) {
-    if (count < *cap) return 0;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *p = realloc(*items, ncap * size);
-    if (!p) return -1;
-    *items = p;
-    *cap = ncap;
-    return 0;
-}
-
 int plume_docs_push(plume_value *v, const plume_doc *doc) {
     if (v->type != PLUME_DOCS) plume_value_set_docs(v);
-    if (grow((void **)&v->as.docs.items, v->as.docs.count, &v->as.docs.cap, sizeof(plume_doc))) return -1;
+    if (pl_grow((void **)&v->as.docs.items, v->as.docs.count, &v->as.docs.cap, sizeof(plume_doc))) return -1;
     plume_doc d = { dup_or_empty(doc->id), dup_or_empty(doc->title), dup_or_empty(doc->text), doc->time, doc->score };
     if (!d.id || !d.title || !d.text) {
         doc_free(&d);
@@ -104,7 +94,7 @@ int plume_docs_push(plume_value *v, const plume_doc *doc) {
 
 int plume_terms_push(plume_value *v, const char *word, double weight) {
     if (v->type != PLUME_TERMS) plume_value_set_terms(v);
-    if (grow((void **)&v->as.terms.items, v->as.terms.count, &v->as.terms.cap, sizeof(plume_term))) return -1;
+    if (pl_grow((void **)&v->as.terms.items, v->as.terms.count, &v->as.terms.cap, sizeof(plume_term))) return -1;
     char *w = dup_or_empty(word);
     if (!w) return -1;
     v->as.terms.items[v->as.terms.count++] = (plume_term){ w, weight };

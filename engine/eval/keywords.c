@@ -13,42 +13,18 @@
 #include <string.h>
 #include "plume/eval.h"
 #include "plume/text.h"
-
-typedef struct kw_stat {
-    size_t count, df, last_doc;
-    double idf;
-    const char *word;
-} kw_stat;
-
-static int cmp_kw(const void *a, const void *b) {
-    const kw_stat *x = a, *y = b;
-    if (x->count != y->count) return x->count > y->count ? -1 : 1;
-    if (x->idf != y->idf) return x->idf > y->idf ? -1 : 1;
-    return strcmp(x->word, y->word);
-}
+#include "term_stats.h"
 
 /* Counts the words of one document into stats (growing with the table); df once per document. */
-static int count_doc(const char *s, size_t doc, plume_vocab *tab, kw_stat **stats, size_t *cap) {
+static int count_doc(const char *s, size_t doc, plume_vocab *tab, ev_term_stat **stats, size_t *cap) {
     plume_words w = { 0 };
     if (plume_text_words_with(s, strlen(s), PLUME_WORDS_SPLIT_CONNECTORS, &w)) goto oom;
     for (size_t i = 0; i < w.count; i++) {
         long id = plume_vocab_id(tab, plume_word(&w, i), plume_word_len(&w, i), 1);
-        if (id < 0) goto oom;
-        if ((size_t)id >= *cap) {
-            size_t nc = *cap ? *cap * 2 : 256;
-            while (nc <= (size_t)id) nc *= 2;
-            kw_stat *ns = realloc(*stats, nc * sizeof *ns);
-            if (!ns) goto oom;
-            memset(ns + *cap, 0, (nc - *cap) * sizeof *ns);
-            *stats = ns;
-            *cap = nc;
-        }
-        kw_stat *k = &(*stats)[id];
+        if (id < 0 || ev_term_stats_reserve(stats, cap, (size_t)id)) goto oom;
+        ev_term_stat *k = &(*stats)[id];
         k->count++;
-        if (k->df == 0 || k->last_doc != doc) {
-            k->df++;
-            k->last_doc = doc;
-        }
+        ev_term_stat_seen_in(k, doc);
     }
     plume_words_free(&w);
     return 0;
@@ -62,7 +38,7 @@ int plume_keywords_profile(const plume_doc *docs, size_t n, const plume_keyword_
     static const plume_keyword_opts defaults = PLUME_KEYWORD_OPTS_DEFAULT;
     if (!opts) opts = &defaults;
     plume_vocab *tab = plume_vocab_new();
-    kw_stat *stats = NULL;
+    ev_term_stat *stats = NULL;
     size_t cap = 0;
     int rc = -1;
     if (!tab) goto oom;
@@ -76,7 +52,7 @@ int plume_keywords_profile(const plume_doc *docs, size_t n, const plume_keyword_
     /* Keep the survivors of the three filters, compacted to the front. */
     size_t kept = 0;
     for (size_t id = 0; id < plume_vocab_size(tab); id++) {
-        kw_stat k = stats[id];
+        ev_term_stat k = stats[id];
         k.word = plume_vocab_word(tab, id);
         k.idf = plume_idf(n, k.df);
         size_t len = strlen(k.word);
@@ -85,10 +61,7 @@ int plume_keywords_profile(const plume_doc *docs, size_t n, const plume_keyword_
         if (k.idf < opts->min_idf) continue;
         stats[kept++] = k;
     }
-    if (kept > 1) qsort(stats, kept, sizeof *stats, cmp_kw);  /* stats is NULL for an empty profile */
-    if (plume_value_set_terms(out)) goto oom;
-    for (size_t i = 0; i < kept && i < opts->max_terms; i++)
-        if (plume_terms_push(out, stats[i].word, (double)stats[i].count)) goto oom;
+    if (ev_term_stats_emit(stats, kept, opts->max_terms, out)) goto oom;
     rc = 0;
     goto done;
 oom:

@@ -12,35 +12,8 @@
 #include <string.h>
 #include "plume/eval.h"
 #include "plume/text.h"
+#include "term_stats.h"
 #include "wordnet.h"
-
-typedef struct label_stat {
-    size_t count;        /* occurrences selected */
-    size_t df, last_doc; /* over idf_docs */
-    int decided, match;  /* the match test runs once per distinct word */
-    double idf;
-    const char *word;
-} label_stat;
-
-static int cmp_label(const void *a, const void *b) {
-    const label_stat *x = a, *y = b;
-    if (x->count != y->count) return x->count > y->count ? -1 : 1;
-    if (x->idf != y->idf) return x->idf > y->idf ? -1 : 1;
-    return strcmp(x->word, y->word);
-}
-
-/* Grows stats so that index id exists (zeroed). */
-static int ensure(label_stat **stats, size_t *cap, size_t id) {
-    if (id < *cap) return 0;
-    size_t nc = *cap ? *cap * 2 : 256;
-    while (nc <= id) nc *= 2;
-    label_stat *ns = realloc(*stats, nc * sizeof *ns);
-    if (!ns) return -1;
-    memset(ns + *cap, 0, (nc - *cap) * sizeof *ns);
-    *stats = ns;
-    *cap = nc;
-    return 0;
-}
 
 static int doc_words(const plume_doc *d, plume_words *w) {
     const char *title = d->title ? d->title : "", *text = d->text ? d->text : "";
@@ -65,7 +38,7 @@ int plume_synctx_labels(const plume_doc *entries, size_t n_entries, const char *
         n_idf_docs = n_entries;
     }
     plume_vocab *words = plume_vocab_new(), *target_stems = plume_vocab_new(), *synonyms = plume_vocab_new();
-    label_stat *stats = NULL;
+    ev_term_stat *stats = NULL;
     size_t cap = 0;
     plume_words w = { 0 };
     plume_error stem_err;
@@ -98,11 +71,8 @@ int plume_synctx_labels(const plume_doc *entries, size_t n_entries, const char *
         if (doc_words(&idf_docs[d], &w)) goto oom;
         for (size_t i = 0; i < w.count; i++) {
             long id = plume_vocab_id(words, plume_word(&w, i), plume_word_len(&w, i), 1);
-            if (id < 0 || ensure(&stats, &cap, (size_t)id)) goto oom;
-            if (stats[id].df == 0 || stats[id].last_doc != d) {
-                stats[id].df++;
-                stats[id].last_doc = d;
-            }
+            if (id < 0 || ev_term_stats_reserve(&stats, &cap, (size_t)id)) goto oom;
+            ev_term_stat_seen_in(&stats[id], d);
         }
         plume_words_reset(&w);
     }
@@ -113,8 +83,8 @@ int plume_synctx_labels(const plume_doc *entries, size_t n_entries, const char *
             const char *e = plume_word(&w, i);
             size_t el = plume_word_len(&w, i);
             long id = plume_vocab_id(words, e, el, 1);
-            if (id < 0 || ensure(&stats, &cap, (size_t)id)) goto oom;
-            label_stat *s = &stats[id];
+            if (id < 0 || ev_term_stats_reserve(&stats, &cap, (size_t)id)) goto oom;
+            ev_term_stat *s = &stats[id];
             if (!s->decided) {
                 s->decided = 1;
                 s->idf = plume_idf(n_idf_docs, s->df);
@@ -133,15 +103,12 @@ int plume_synctx_labels(const plume_doc *entries, size_t n_entries, const char *
     }
     size_t kept = 0;
     for (size_t id = 0; id < plume_vocab_size(words); id++) {
-        label_stat s = stats[id];
+        ev_term_stat s = stats[id];
         if (!s.match || s.count < opts->min_count) continue;
         s.word = plume_vocab_word(words, id);
         stats[kept++] = s;
     }
-    if (kept > 1) qsort(stats, kept, sizeof *stats, cmp_label);  /* stats may be NULL when nothing matched */
-    if (plume_value_set_terms(out)) goto oom;
-    for (size_t i = 0; i < kept && i < opts->max_terms; i++)
-        if (plume_terms_push(out, stats[i].word, (double)stats[i].count)) goto oom;
+    if (ev_term_stats_emit(stats, kept, opts->max_terms, out)) goto oom;
     rc = 0;
     goto done;
 oom:

@@ -7,6 +7,14 @@ plume="$PLUME_BUILD_DIR/bin/plume"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "dataset_cli: $*" >&2; exit 1; }
+# plume dataset build ARGS..., expected to fail: its output in $tmp/stdout and $tmp/stderr, its
+# exit status in $rc.
+build_failing() {
+  set +e
+  "$plume" dataset build "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  set -e
+}
 
 "$plume" dataset build --help >"$tmp/help" || fail "--help should exit 0"
 grep -q "^usage: plume dataset build CORPUS.jsonl -o DIR" "$tmp/help" || fail "--help: $(cat "$tmp/help")"
@@ -27,10 +35,7 @@ done >"$tmp/three.mbox"
 "$plume" import mbox "$tmp/three.mbox" -o "$tmp/three.jsonl" 2>/dev/null
 [ "$(wc -l <"$tmp/three.jsonl")" -eq 15 ] || fail "the generated mbox should import as 15 documents"
 mkdir "$tmp/out"
-set +e
-"$plume" dataset build "$tmp/three.jsonl" -o "$tmp/out" >"$tmp/stdout" 2>"$tmp/stderr"
-rc=$?
-set -e
+build_failing "$tmp/three.jsonl" -o "$tmp/out"
 [ $rc -eq 1 ] || fail "3 authors x 5 e-mails: exit $rc, expected 1"
 grep -q "authors left out: 3 of 3: 3 with fewer than 7 documents (--min-examples 5 examples, each with --min-profile 2 earlier documents), 0 with enough documents but fewer than 5 examples" "$tmp/stderr" ||
   fail "3 authors x 5 e-mails, the rule: $(cat "$tmp/stderr")"
@@ -52,10 +57,7 @@ for a in 0 1 2 3 4 5 6 7 8 9; do
   done
 done >"$tmp/ten.jsonl"
 mkdir "$tmp/ten"
-set +e
-"$plume" dataset build "$tmp/ten.jsonl" -o "$tmp/ten" >"$tmp/stdout" 2>"$tmp/stderr"
-rc=$?
-set -e
+build_failing "$tmp/ten.jsonl" -o "$tmp/ten"
 [ $rc -eq 1 ] || fail "10 authors at 85/5/10: exit $rc, expected 1"
 grep -q "the test split is empty: 10 authors have 5 examples, and --train 0.85 and --val 0.05 of them leave none for test" "$tmp/stderr" ||
   fail "10 authors at 85/5/10: $(cat "$tmp/stderr")"

@@ -317,13 +317,9 @@ int main(void) {
         CHECK_STR(plume_graph_output(g, 1), "t");
         char out[600];
         snprintf(out, sizeof out, "%s/out.jsonl", dir);
-        plume_run_options opt = plume_run_defaults();
-        opt.request = "{\"id\":\"r1\",\"user\":\"ann\",\"context\":\"hi\"}";
-        opt.out = out;
-        plume_run_report rep;
         plume_error err;
-        CHECK(plume_run(g, &opt, &rep, &err) == 0);
-        char *text = read_file(out), want[1400];
+        char *text = run_request(g, "{\"id\":\"r1\",\"user\":\"ann\",\"context\":\"hi\"}", out, &err), want[1400];
+        CHECK_MSG(text != NULL, "%s", err.msg);
         /* sep from ${PLUME_TEST_SEP}; m.model=other from --set; "other" resolved in the graph's folder */
         snprintf(want, sizeof want, "{\"id\":\"r1\",\"where2\":\"%s\",\"t\":\"ann+hi\"}\n", abs_model);
         CHECK_STR(text, want);

@@ -6,16 +6,7 @@
 #include <sys/wait.h>
 #include "check.h"
 #include "engine_test.h"
-
-/* Runs a shell command; returns its exit status and its stdout+stderr in out. */
-static int sh(const char *cmd, char *out, size_t size) {
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#include "run_cmd.h"
 
 int main(void) {
     const char *dir = test_tmpdir();
@@ -24,7 +15,7 @@ int main(void) {
 
     snprintf(cmd, sizeof cmd, "%s -shared -fPIC -Wall -Wextra -Werror -I'%s/include' '%s/plugins/shout.c' -o '%s/shout.so' 2>&1",
              TEST_CC, src, TEST_ENGINE_DIR, dir);
-    int rc = sh(cmd, out, sizeof out);
+    int rc = run_cmd_into(cmd, out, sizeof out);
     CHECK_MSG(rc == 0, "%s\n%s", cmd, out);
 
     /* The graph names the plugin by a path relative to the graph's own folder. */
@@ -40,12 +31,8 @@ int main(void) {
     if (g) {
         char res[1024];
         snprintf(res, sizeof res, "%s/r.jsonl", dir);
-        plume_run_options opt = plume_run_defaults();
-        opt.request = "{\"id\": \"p1\", \"context\": \"quiet words, 42\"}";
-        opt.out = res;
-        plume_run_report rep;
-        CHECK(plume_run(g, &opt, &rep, &err) == 0);
-        char *text = read_file(res);
+        char *text = run_request(g, "{\"id\": \"p1\", \"context\": \"quiet words, 42\"}", res, &err);
+        CHECK_MSG(text != NULL, "%s", err.msg);
         CHECK_STR(text, "{\"id\":\"p1\",\"out\":\"QUIET WORDS, 42 !!\"}\n");
         free(text);
         plume_graph_free(g);
@@ -69,16 +56,16 @@ int main(void) {
                      "  loud: { use: example.shout, in: { text: context }, out: { text: out } }\n");
     snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' run '%s' --context 'hi there' --id x 2>&1",
              dir, build, path);
-    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 0);
     CHECK_STR(out, "{\"id\":\"x\",\"out\":\"HI THERE!\"}\n");
 
     snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' check '%s' 2>&1", dir, build, path);
-    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 0);
     snprintf(want, sizeof want, "%s: ok: 1 stage (loud); each result line has: id, out\n", path);
     CHECK_STR(out, want);
 
     snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' modules example.shout 2>&1", dir, build);
-    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 0);
     CHECK(strstr(out, "example.shout\n\n  Upper-cases the ASCII letters of a text and appends an ending.\n") == out);
     CHECK(strstr(out, "    ending       string  default \"!\"\n                         appended to the text\n") != NULL);
 
@@ -86,13 +73,13 @@ int main(void) {
      * its own stage, built into libplume, and `plume modules` says so. */
     snprintf(cmd, sizeof cmd, "%s -shared -fPIC -Wall -Wextra -Werror -I'%s/include' '%s/plugins/fake_request.c' "
              "-o '%s/fake_request.so' 2>&1", TEST_CC, src, TEST_ENGINE_DIR, dir);
-    CHECK_MSG(sh(cmd, out, sizeof out) == 0, "%s\n%s", cmd, out);
+    CHECK_MSG(run_cmd_into(cmd, out, sizeof out) == 0, "%s\n%s", cmd, out);
     snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' run '%s' --context 'hi there' --id x 2>/dev/null",
              dir, build, path);
-    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 0);
     CHECK_STR(out, "{\"id\":\"x\",\"out\":\"HI THERE!\"}\n");
     snprintf(cmd, sizeof cmd, "PLUME_MODULE_PATH='%s' '%s/bin/plume' modules io.request 2>/dev/null", dir, build);
-    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 0);
     CHECK_MSG(strstr(out, "  module: engine 1.0\n  file:   ") != NULL && strstr(out, "/libplume.so") != NULL, "%s", out);
     {
         char fake[1024];
@@ -102,12 +89,12 @@ int main(void) {
 
     /* A declared range is shown beside the default. */
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' modules docs.take 2>&1", build);
-    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 0);
     CHECK_MSG(strstr(out, "    n            int     default 5 (0 or more)\n") != NULL, "%s", out);
 
     /* The listing: one block per stage, with ports and parameters; defaults as one would type them. */
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' modules 2>&1", build);
-    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 0);
     char modules[PATH_MAX];
     snprintf(path, sizeof path, "%s/lib/plume/modules", build);
     if (!realpath(path, modules)) snprintf(modules, sizeof modules, "?");
@@ -125,7 +112,7 @@ int main(void) {
 
     /* Without the path, the command says what is wrong, where, and what was probably meant. */
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' check '%s' --set loud.ending=? 2>&1", build, path);
-    CHECK(sh(cmd, out, sizeof out) == 1);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 1);
     snprintf(want, sizeof want, "%s:3:16: stage 'loud' uses unknown stage 'example.shout'; `plume modules` lists "
              "the stages there are\n", path);
     CHECK_STR(out, want);
@@ -142,7 +129,7 @@ int main(void) {
                      "output: [all]\n");
     snprintf(cmd, sizeof cmd, "'%s/bin/plume' run '%s' --context 'Now:' --profile '%s' --set all.sep=' ' 2>&1",
              build, path, profile);
-    CHECK(sh(cmd, out, sizeof out) == 0);
+    CHECK(run_cmd_into(cmd, out, sizeof out) == 0);
     CHECK_STR(out, "{\"id\":\"cli\",\"all\":\"Now: first post + second post\"}\n");
 
     /* A failing record: its line carries the error, the others are written, exit status 1. */

@@ -13,13 +13,10 @@ static char *run_one(const char *yaml, const char *request) {
     if (!g) return NULL;
     char out[600];
     snprintf(out, sizeof out, "%s/out.jsonl", test_dir);
-    plume_run_options opt = plume_run_defaults();
-    opt.request = request;
-    opt.out = out;
-    plume_run_report rep;
-    CHECK_MSG(plume_run(g, &opt, &rep, &err) == 0, "%s", err.msg);
+    char *text = run_request(g, request, out, &err);
+    CHECK_MSG(text != NULL, "%s", err.msg);
     plume_graph_free(g);
-    return read_file(out);
+    return text;
 }
 
 static void expect(const char *yaml, const char *request, const char *want) {

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "run_cmd.h"
+#include "test_env.h"
 
 static char plume_bin[1024], pairs[1024];
 
@@ -14,12 +16,7 @@ static char plume_bin[1024], pairs[1024];
 static int run(const char *cmd, char *out, size_t cap) {
     char full[4096];
     snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return run_cmd_into(full, out, cap);
 }
 
 static char *write_temp(const char *text) {
@@ -39,11 +36,7 @@ static char *write_temp(const char *text) {
 static double num(json_t *o, const char *k) { return json_number_value(json_object_get(o, k)); }
 
 int main(void) {
-    const char *bd = getenv("PLUME_BUILD_DIR"), *sd = getenv("PLUME_SOURCE_DIR");
-    if (!bd || !sd) {
-        fprintf(stderr, "test_cmd_eval: PLUME_BUILD_DIR and PLUME_SOURCE_DIR must be set (run it through ctest)\n");
-        return 1;
-    }
+    const char *bd = ctest_env("PLUME_BUILD_DIR"), *sd = ctest_env("PLUME_SOURCE_DIR");
     snprintf(plume_bin, sizeof plume_bin, "%s/bin/plume", bd);
     snprintf(pairs, sizeof pairs, "%s/tests/eval/pairs.jsonl", sd);
     static char out[1 << 16];

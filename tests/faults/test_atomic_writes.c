@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
+#include "test_env.h"
+#include "test_files.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
@@ -37,29 +39,7 @@ typedef struct write_case {
                                          run stopped at its last commit completes the file */
 } write_case;
 
-/* ---- small file helpers ---- */
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(1);
-    buf[n] = '\0';
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return buf;
-}
-
-static void write_all(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fputs(text, f) < 0 || fclose(f)) {
-        perror(path);
-        exit(1);
-    }
-}
+/* ---- small helpers ---- */
 
 static void sh(const char *fmt, ...) {
     char cmd[4096];
@@ -134,7 +114,7 @@ static pid_t start(const write_case *c, const char *stop) {
 static char *log_of(const write_case *c) {
     char log[600];
     snprintf(log, sizeof log, "%s/%s.log", root, c->name);
-    char *text = read_all(log, NULL);
+    char *text = read_file_len(log, NULL);
     return text ? text : strdup("");
 }
 
@@ -146,7 +126,7 @@ static void prepare(const write_case *c, int with_old) {
         case_path(path, sizeof path, c, c->outputs[i]);
         sh("mkdir -p \"$(dirname '%s')\"", path);
         snprintf(text, sizeof text, "OLD %s: the previous version of this file\n", c->outputs[i]);
-        write_all(path, text);
+        write_file(path, text);
     }
 }
 
@@ -156,7 +136,7 @@ static void untouched(const write_case *c, int with_old, const char *when) {
         char path[1024], want[256];
         case_path(path, sizeof path, c, c->outputs[i]);
         snprintf(want, sizeof want, "OLD %s: the previous version of this file\n", c->outputs[i]);
-        char *text = read_all(path, NULL);
+        char *text = read_file_len(path, NULL);
         if (with_old) CHECK_MSG(text && !strcmp(text, want), "%s %s: %s is not the old file", c->name, when, c->outputs[i]);
         else CHECK_MSG(!text, "%s %s: %s exists", c->name, when, c->outputs[i]);
         free(text);
@@ -182,7 +162,7 @@ static void run_case(const write_case *c) {
     for (int i = 0; c->outputs[i]; i++) {
         char path[1024];
         case_path(path, sizeof path, c, c->outputs[i]);
-        whole[i] = read_all(path, &whole_len[i]);
+        whole[i] = read_file_len(path, &whole_len[i]);
         CHECK_MSG(whole[i] && whole_len[i] > 0, "%s: the complete run wrote no %s", c->name, c->outputs[i]);
     }
 
@@ -214,7 +194,7 @@ static void run_case(const write_case *c) {
                     char path[1024];
                     size_t len = 0;
                     case_path(path, sizeof path, c, c->outputs[i]);
-                    char *text = read_all(path, &len);
+                    char *text = read_file_len(path, &len);
                     CHECK_MSG(text && whole[i] && len == whole_len[i] && !memcmp(text, whole[i], len),
                               "%s: %s is not the complete file", what, c->outputs[i]);
                     free(text);
@@ -233,15 +213,9 @@ static void run_case(const write_case *c) {
 }
 
 int main(void) {
-    const char *build = getenv("PLUME_BUILD_DIR"), *test_data = getenv("PLUME_TEST_DATA");
-    if (!build || !test_data) {
-        fprintf(stderr, "PLUME_BUILD_DIR and PLUME_TEST_DATA must be set (ctest sets them)\n");
-        return 1;
-    }
-    snprintf(plume_bin, sizeof plume_bin, "%s/bin/plume", build);
-    snprintf(data, sizeof data, "%s", test_data);
-    snprintf(root, sizeof root, "/tmp/plume-atomic-XXXXXX");
-    if (!mkdtemp(root)) return perror("mkdtemp"), 1;
+    snprintf(plume_bin, sizeof plume_bin, "%s/bin/plume", ctest_env("PLUME_BUILD_DIR"));
+    snprintf(data, sizeof data, "%s", ctest_env("PLUME_TEST_DATA"));
+    make_test_dir(root, sizeof root, "plume-atomic");
 
     /* inputs, made by the commands themselves (their own tests check them) */
     snprintf(inputs, sizeof inputs, "%s/inputs", root);
@@ -267,9 +241,9 @@ int main(void) {
             fprintf(cf, "{\"id\":\"%c%d\",\"author\":\"%c\",\"time\":%d,\"title\":\"Title %d\",\"text\":\"Document %d of "
                         "author %c, long enough to be an example.\"}\n", 'a' + a, d, 'a' + a, 1000 + d, d, d, 'a' + a);
     if (!cf || fclose(cf)) return perror(corpus), 1;
-    write_all(graph, "plume: 1\nstages:\n  p: { use: prompt.compose, in: { context: context }, out: { text: output } }\n"
+    write_file(graph, "plume: 1\nstages:\n  p: { use: prompt.compose, in: { context: context }, out: { text: output } }\n"
                      "output: [output]\n");
-    write_all(prompt_graph, "plume: 1\nstages:\n  p: { use: prompt.compose, in: { context: context }, out: { text: prompt } }\n"
+    write_file(prompt_graph, "plume: 1\nstages:\n  p: { use: prompt.compose, in: { context: context }, out: { text: prompt } }\n"
                             "output: [prompt, context, target]\n");
     sh("%s run %s --data %s --out %s --no-progress 2>/dev/null", plume_bin, prompt_graph, requests, prompts);
     sh("%s convert llama2c %s %s -o %s >/dev/null 2>&1", plume_bin, bin, tokbin, tok);
@@ -279,7 +253,7 @@ int main(void) {
              "tokenizer: %s\ndata:\n  train: %s\ntrain:\n  lr: 0.003\n  steps: 2\n  batch: 2\n  seq_len: 32\n"
              "  seed: 7\n  checkpoint_every: 1\nexport: [f16]\nout: %s/train/run\n",
              tok, tiny, root);
-    write_all(config, config_text);
+    write_file(config, config_text);
 
     const write_case cases[] = {
         { "import", { "import", "stackexchange", posts, "-o", "@/corpus.jsonl" }, "corpus.jsonl", { "corpus.jsonl" }, 0 },
@@ -319,6 +293,6 @@ int main(void) {
     free(before);
     free(after);
 
-    sh("rm -rf %s", root);
+    remove_tree(root);
     return check_finish("test_atomic_writes");
 }

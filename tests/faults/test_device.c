@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "run_cmd.h"
+#include "test_files.h"
+#include "test_env.h"
 #include "plume/gpu.h"
 #include "plume/lm.h"
 #include "plume/gguf.h"
@@ -21,23 +24,13 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Runs a shell command; its status, and its output (stdout and stderr) in *out. */
-static int sh(const char *cmd, char *out, size_t size) {
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* `plume generate` with no Vulkan driver: the message names the package that provides one. */
 static void test_no_driver(const char *plume, const char *model) {
     char cmd[4096], out[8192];
     snprintf(cmd, sizeof cmd, "VK_DRIVER_FILES=/nonexistent/icd.json VK_ICD_FILENAMES=/nonexistent/icd.json "
              "timeout 60 '%s' generate -m '%s' -p 'Once upon a time' -n 4 2>&1", plume, model);
     double t0 = now_s();
-    int rc = sh(cmd, out, sizeof out);
+    int rc = run_cmd_into(cmd, out, sizeof out);
     CHECK_MSG(rc == 1 && strstr(out, "no Vulkan driver found") && strstr(out, "mesa-vulkan-drivers"),
               "status %d: %s", rc, out);
     CHECK(now_s() - t0 < 30.0);
@@ -124,23 +117,18 @@ static void test_truncated_model(const char *model, const char *dir) {
 }
 
 int main(void) {
-    const char *build = getenv("PLUME_BUILD_DIR"), *data = getenv("PLUME_TEST_DATA");
-    if (!build || !data) {
-        fprintf(stderr, "PLUME_BUILD_DIR and PLUME_TEST_DATA must be set (ctest sets them)\n");
-        return 1;
-    }
-    char dir[] = "/tmp/plume-device-XXXXXX", plume[1024], model[128], cmd[4096], out[8192];
-    if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
+    const char *build = ctest_env("PLUME_BUILD_DIR"), *data = ctest_env("PLUME_TEST_DATA");
+    char dir[64], plume[1024], model[128], cmd[4096], out[8192];
+    make_test_dir(dir, sizeof dir, "plume-device");
     snprintf(plume, sizeof plume, "%s/bin/plume", build);
     snprintf(model, sizeof model, "%s/s.gguf", dir);
     snprintf(cmd, sizeof cmd, "'%s' convert llama2c '%s/stories260K/stories260K.bin' '%s/stories260K/tok512.bin' "
              "-o '%s' 2>&1", plume, data, data, model);
-    CHECK_MSG(sh(cmd, out, sizeof out) == 0, "%s", out);
+    CHECK_MSG(run_cmd_into(cmd, out, sizeof out) == 0, "%s", out);
     test_no_driver(plume, model);
     test_memory_exhausted(model);
     test_truncated_model(model, dir);
     CHECK_MSG(plume_gpu_validation_count() == 0, "%ld validation messages", plume_gpu_validation_count());
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    remove_tree(dir);
     return check_finish("test_device");
 }

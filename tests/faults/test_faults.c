@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "check.h"
+#include "test_env.h"
+#include "test_files.h"
 #include "plume/plume.h"
 
 /* Paths here are short (a /tmp folder, the build tree); messages are built in big buffers. */
@@ -22,44 +24,10 @@
 
 static char dir[256], plume_bin[1024], requests[1024], errlog[1024];
 
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fputs(text, f) < 0 || fclose(f)) {
-        perror(path);
-        exit(1);
-    }
-}
-
-/* The whole file (caller frees), or NULL when it does not exist. */
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(1);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static const char *in_dir(int k, const char *name) {
     static char paths[8][512];
     snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
     return paths[k];
-}
-
-static int count_entries(const char *d) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", d);
-    FILE *p = popen(cmd, "r");
-    int n = -1;
-    if (p) {
-        if (fscanf(p, "%d", &n) != 1) n = -1;
-        pclose(p);
-    }
-    return n;
 }
 
 /* Runs plume with ARGS (NULL-terminated, without the program), stderr to errlog; an output
@@ -418,15 +386,10 @@ static void test_disk(void) {
 }
 
 int main(void) {
-    const char *build = getenv("PLUME_BUILD_DIR"), *data = getenv("PLUME_TEST_DATA");
-    if (!build || !data) {
-        fprintf(stderr, "PLUME_BUILD_DIR and PLUME_TEST_DATA must be set (ctest sets them)\n");
-        return 1;
-    }
+    const char *build = ctest_env("PLUME_BUILD_DIR"), *data = ctest_env("PLUME_TEST_DATA");
     snprintf(plume_bin, sizeof plume_bin, "%s/bin/plume", build);
     snprintf(requests, sizeof requests, "%s/requests.jsonl", data);
-    snprintf(dir, sizeof dir, "/tmp/plume-faults-XXXXXX");
-    if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
+    make_test_dir(dir, sizeof dir, "plume-faults");
     snprintf(errlog, sizeof errlog, "%s.stderr", dir);
     setenv("PLUME_MODULE_PATH", TEST_FAULT_DIR, 1);
     test_stage_error();
@@ -435,8 +398,7 @@ int main(void) {
     test_bad_modules();
     test_missing_model();
     test_disk();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, errlog);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    remove_tree(dir);
+    remove(errlog);
     return check_finish("test_faults");
 }

@@ -16,6 +16,7 @@
 #include "plume/plume.h"
 #include "plume/read_line.h"
 #include "run_cmd.h"
+#include "test_files.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
@@ -92,15 +93,24 @@ static void test_corpus_line(void) {
     remove(path);
 }
 
+/* A one-stage graph that keeps the first 5 characters of each request's context: the records
+ * that come through are easy to tell from the one that fails. NULL (checked) when it does not load;
+ * *reg is open either way, or NULL. */
+static plume_graph *truncate_graph(plume_registry **reg, plume_error *err) {
+    static const char yaml[] = "plume: 1\nstages:\n  t: { use: text.truncate, in: { text: context }, out: { text: t }, "
+                               "with: { max_chars: 5 } }\noutput: [t]\n";
+    *reg = plume_registry_open(err);
+    plume_graph *g = *reg ? plume_graph_parse(*reg, yaml, sizeof yaml - 1, "limits.yaml", ".", NULL, 0, err) : NULL;
+    CHECK_MSG(g != NULL, "%s", err->msg);
+    return g;
+}
+
 /* A requests file whose second line is 70 MiB: that record fails with the file and line, the
  * records around it run. */
 static void test_request_line(void) {
     plume_error err;
-    plume_registry *reg = plume_registry_open(&err);
-    static const char yaml[] = "plume: 1\nstages:\n  t: { use: text.truncate, in: { text: context }, out: { text: t }, "
-                               "with: { max_chars: 5 } }\noutput: [t]\n";
-    plume_graph *g = reg ? plume_graph_parse(reg, yaml, sizeof yaml - 1, "limits.yaml", ".", NULL, 0, &err) : NULL;
-    CHECK_MSG(g != NULL, "%s", err.msg);
+    plume_registry *reg;
+    plume_graph *g = truncate_graph(&reg, &err);
     char path[256], out[256];
     snprintf(path, sizeof path, "%s", in_dir("requests.jsonl"));
     snprintf(out, sizeof out, "%s", in_dir("results.jsonl"));
@@ -183,11 +193,8 @@ static void test_line_reader(void) {
  * record fails alone. */
 static void test_request_depth(void) {
     plume_error err;
-    plume_registry *reg = plume_registry_open(&err);
-    static const char yaml[] = "plume: 1\nstages:\n  t: { use: text.truncate, in: { text: context }, out: { text: t }, "
-                               "with: { max_chars: 5 } }\noutput: [t]\n";
-    plume_graph *g = reg ? plume_graph_parse(reg, yaml, sizeof yaml - 1, "limits.yaml", ".", NULL, 0, &err) : NULL;
-    CHECK_MSG(g != NULL, "%s", err.msg);
+    plume_registry *reg;
+    plume_graph *g = truncate_graph(&reg, &err);
     size_t depth = 100000;
     char *deep = malloc(2 * depth + 64);
     size_t n = (size_t)sprintf(deep, "{\"id\": \"d\", \"context\": \"c\", \"x\": ");
@@ -226,16 +233,13 @@ static void test_request_depth(void) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/plume-limits-XXXXXX");
-    if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
+    make_test_dir(dir, sizeof dir, "plume-limits");
     test_line_reader();
     test_profile_line();
     test_corpus_line();
     test_request_line();
     test_examples_line();
     test_request_depth();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    remove_tree(dir);
     return check_finish("test_limits");
 }

@@ -77,4 +77,40 @@ static inline plume_gpu *t_open(void) {
 /* For calls whose failure makes the rest of a test meaningless; needs `plume_error err` in scope. */
 #define T_OK(call) do { if ((call) != 0) { fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call, \
     err.msg); exit(1); } } while (0)
+
+/* A workgroup of 4 subgroups, as a GPU runs the kernels plume sizes to one subgroup on lavapipe;
+ * 0 when the device does not allow it (or it would pass the 256 invocations the kernels assume). */
+static inline uint32_t t_four_subgroups(plume_gpu *gpu) {
+    const plume_gpu_info *info = plume_gpu_device_info(gpu);
+    uint32_t wg = info->subgroup_size * 4;
+    return wg > 256 || wg > info->max_workgroup_invocations ? 0 : wg;
+}
+
+/* A recording to fill; t_rec_run ends it, runs it to completion and frees it. */
+static inline plume_gpu_rec *t_rec_begin(plume_gpu *gpu) {
+    plume_error err;
+    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
+    T_OK(rec == NULL);
+    return rec;
+}
+
+static inline void t_rec_run(plume_gpu_rec *rec) {
+    plume_error err;
+    T_OK(plume_gpu_rec_end(rec, &err));
+    T_OK(plume_gpu_rec_submit(rec, &err));
+    plume_gpu_rec_free(rec);
+}
+
+/* Records shader NAME dispatched directly over `groups` workgroups, with specialization constants
+ * the test chooses (the workgroup size first), then a barrier: how a test runs a kernel with the
+ * larger workgroups a GPU would get, where the engine's own call picks lavapipe's. */
+static inline void t_dispatch_direct(plume_gpu_rec *rec, const char *name, const char *bindings, uint32_t push_bytes,
+                                     const uint32_t *spec, int n_spec, const plume_gpu_binding *b, const void *push,
+                                     uint32_t groups) {
+    plume_error err;
+    plume_gpu_kernel *k = plume_gpu_kernel_get(plume_gpu_rec_gpu(rec), name, bindings, push_bytes, spec, n_spec, &err);
+    T_OK(k == NULL);
+    T_OK(plume_gpu_rec_dispatch(rec, k, b, (int)strlen(bindings), push, groups, 1, 1, &err));
+    plume_gpu_rec_barrier(rec);
+}
 #endif

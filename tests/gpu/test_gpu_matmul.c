@@ -120,8 +120,7 @@ static void test_matmul(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4);
     plume_gpu_buffer *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
     T_OK(plume_gpu_fill(by, 0, (uint64_t)n * rows * 4, 0x7fc00000u, &err));   /* NaN: unwritten outputs show */
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_matmul(rec, w, bx, by, n, &err));
     T_OK(plume_gpu_rec_end(rec, &err));
     T_OK(plume_gpu_rec_submit(rec, &err));
@@ -169,8 +168,7 @@ static void test_swiglu(plume_gpu *gpu, plume_gpu_type type, uint32_t rows, uint
     float *x = malloc((size_t)n * cols * 4), *y = malloc((size_t)n * rows * 4);
     for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * rows * 4);
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_matmul_swiglu(rec, g, u, bx, by, n, &err));
     T_OK(plume_gpu_rec_end(rec, &err));
     T_OK(plume_gpu_rec_submit(rec, &err));
@@ -254,8 +252,7 @@ static void test_qkv(plume_gpu *gpu, plume_gpu_type type, uint32_t cols, uint32_
     for (size_t i = 0; i < (size_t)n * cols; i++) x[i] = rng_f();
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * cols * 4), *bq = t_buffer(gpu, NULL, (uint64_t)n * rq * 4),
                      *bk = t_buffer(gpu, NULL, (uint64_t)n * rk * 4), *bv = t_buffer(gpu, NULL, (uint64_t)n * rk * 4);
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_matmul_qkv(rec, wq, wk, wv, bx, bq, bk, bv, n, &err));
     CHECK(plume_gpu_matmul_qkv(rec, wq, wk, wv, bx, bq, bk, bk, n, &err) < 0);   /* k and v must differ */
     T_OK(plume_gpu_rec_end(rec, &err));
@@ -304,8 +301,7 @@ static void test_embed(plume_gpu *gpu, plume_gpu_type type, uint32_t vocab, uint
     plume_gpu_buffer *brows = t_buffer(gpu, rows, sizeof rows);
     plume_gpu_buffer *out = t_buffer(gpu, NULL, (uint64_t)n * cols * 4);
     float *got = malloc((size_t)n * cols * 4);
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_embed(rec, w, brows, out, n, &err));
     T_OK(plume_gpu_rec_end(rec, &err));
     T_OK(plume_gpu_rec_submit(rec, &err));
@@ -343,12 +339,9 @@ static void test_variant_exact(plume_gpu *gpu, plume_gpu_type type, uint32_t row
     for (int v = 0; v < nv; v++) {
         plume_gpu_set_matmul_shape(gpu, &c[v]);
         T_OK(plume_gpu_fill(by, 0, (uint64_t)n * rows * 4, 0x7fc00000u, &err));
-        plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-        T_OK(rec == NULL);
+        plume_gpu_rec *rec = t_rec_begin(gpu);
         T_OK(plume_gpu_matmul(rec, w, bx, by, n, &err));
-        T_OK(plume_gpu_rec_end(rec, &err));
-        T_OK(plume_gpu_rec_submit(rec, &err));
-        plume_gpu_rec_free(rec);
+        t_rec_run(rec);
         t_download(by, v ? y : y0, (uint64_t)n * rows * 4);
         if (v)
             CHECK_MSG(!memcmp(y, y0, (size_t)n * rows * 4), "matmul %s %ux%u n=%u: shape %u x %u rows (x shared %u) "
@@ -383,8 +376,7 @@ static void test_matmul_norm(plume_gpu *gpu, plume_gpu_type type, uint32_t rows,
     for (int fused = 0; fused < 2; fused++) {
         plume_gpu_buffer *bh = t_buffer(gpu, h, ny * 4), *by = t_buffer(gpu, NULL, ny * 4),
                          *bo = t_buffer(gpu, NULL, ny * 4);
-        plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-        T_OK(rec == NULL);
+        plume_gpu_rec *rec = t_rec_begin(gpu);
         for (int round = 0; round < 2; round++) {
             if (fused) {
                 T_OK(plume_gpu_matmul_add_rmsnorm(rec, w, bx, by, bh, bw, bo, n, 1e-5f, &err));
@@ -393,9 +385,7 @@ static void test_matmul_norm(plume_gpu *gpu, plume_gpu_type type, uint32_t rows,
                 T_OK(plume_gpu_add_rmsnorm(rec, bh, by, bw, bo, n, rows, 1e-5f, &err));
             }
         }
-        T_OK(plume_gpu_rec_end(rec, &err));
-        T_OK(plume_gpu_rec_submit(rec, &err));
-        plume_gpu_rec_free(rec);
+        t_rec_run(rec);
         t_download(bh, hs[fused], ny * 4);
         t_download(bo, out[fused], ny * 4);
         plume_gpu_buffer_free(bh), plume_gpu_buffer_free(by), plume_gpu_buffer_free(bo);
@@ -409,8 +399,7 @@ static void test_matmul_norm(plume_gpu *gpu, plume_gpu_type type, uint32_t rows,
     CHECK_MSG(exact ? worst == 0 : worst <= 1e-5, "matmul_add_rmsnorm %s %ux%u n=%u: differs from matmul + "
               "add_rmsnorm by %g", type_name(type), rows, cols, n, worst);
     /* Buffers it may not share. */
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     CHECK(plume_gpu_matmul_add_rmsnorm(rec, w, bx, bw, bw, bw, bw, n, 1e-5f, &err) < 0);
     plume_gpu_rec_free(rec);
     plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bw);

@@ -13,21 +13,15 @@ static void device_mix(plume_gpu *gpu, float *x, uint32_t n, uint32_t dim, const
     plume_error err;
     uint64_t mb = (uint64_t)n * PLUME_GPU_MIX_ROW_BYTES(k);
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *bm = t_buffer(gpu, mix, mb);
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     if (forced_wg) {
         uint32_t spec[1] = {forced_wg}, push[2] = {dim, k};
-        plume_gpu_kernel *kern = plume_gpu_kernel_get(gpu, "mix", "ss", 8, spec, 1, &err);
-        T_OK(kern == NULL);
         plume_gpu_binding b[2] = {{bx, 0, 0}, {bm, 0, 0}};
-        T_OK(plume_gpu_rec_dispatch(rec, kern, b, 2, push, n, 1, 1, &err));
-        plume_gpu_rec_barrier(rec);
+        t_dispatch_direct(rec, "mix", "ss", 8, spec, 1, b, push, n);
     } else {
         T_OK(plume_gpu_mix(rec, bx, bm, n, dim, k, &err));
     }
-    T_OK(plume_gpu_rec_end(rec, &err));
-    T_OK(plume_gpu_rec_submit(rec, &err));
-    plume_gpu_rec_free(rec);
+    t_rec_run(rec);
     t_download(bx, x, (uint64_t)n * dim * 4);
     plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bm);
 }
@@ -86,10 +80,10 @@ static void test_mix(plume_gpu *gpu, uint32_t dim, uint32_t k) {
 
 int main(void) {
     plume_gpu *gpu = t_open();
-    uint32_t sg = plume_gpu_device_info(gpu)->subgroup_size;
+    uint32_t wide = t_four_subgroups(gpu);
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && (sg * 4 > 256 || sg * 4 > plume_gpu_device_info(gpu)->max_workgroup_invocations)) break;
-        forced_wg = pass ? sg * 4 : 0;
+        if (pass == 1 && !wide) break;
+        forced_wg = pass ? wide : 0;
         test_mix(gpu, 1000, 1);
         test_mix(gpu, 1000, 16);
         test_mix(gpu, 2049, 64);
@@ -99,8 +93,7 @@ int main(void) {
     /* sizes are refused before anything is recorded */
     plume_error err;
     plume_gpu_buffer *small = t_buffer(gpu, NULL, 64);
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     CHECK(plume_gpu_mix(rec, small, small, 1, 100, 4, &err) < 0 && strstr(err.msg, "mix") != NULL);
     CHECK(plume_gpu_mix(rec, small, small, 2, 8, 4, &err) < 0 && strstr(err.msg, "the mix buffer") != NULL);
     CHECK(plume_gpu_mix(rec, small, small, 1, 8, 0, &err) < 0);

@@ -11,20 +11,6 @@ static float *rand_vec(size_t n) {
     return v;
 }
 
-static plume_gpu_rec *begin(plume_gpu *gpu) {
-    plume_error err;
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
-    return rec;
-}
-
-static void run(plume_gpu_rec *rec) {
-    plume_error err;
-    T_OK(plume_gpu_rec_end(rec, &err));
-    T_OK(plume_gpu_rec_submit(rec, &err));
-    plume_gpu_rec_free(rec);
-}
-
 /* Largest |a - b| over n values, NaN counting as infinite. */
 static double max_err(const float *a, const double *b, size_t n) {
     double worst = 0;
@@ -48,9 +34,9 @@ static void test_rmsnorm(plume_gpu *gpu, uint32_t n, uint32_t dim, int in_place)
     }
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *bw = t_buffer(gpu, w, dim * 4);
     plume_gpu_buffer *by = in_place ? bx : t_buffer(gpu, NULL, (uint64_t)n * dim * 4);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_rmsnorm(rec, bx, bw, by, n, dim, eps, &err));
-    run(rec);
+    t_rec_run(rec);
     t_download(by, y, (uint64_t)n * dim * 4);
     /* Outputs are O(1..10); float sums of <= 4096 squares: 1e-4 absolute. */
     double e = max_err(y, ref, (size_t)n * dim);
@@ -79,10 +65,10 @@ static void test_add_rmsnorm(plume_gpu *gpu, uint32_t n, uint32_t dim) {
     }
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *br = t_buffer(gpu, r, (uint64_t)n * dim * 4),
                      *bw = t_buffer(gpu, w, dim * 4), *by = t_buffer(gpu, NULL, (uint64_t)n * dim * 4);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_add_rmsnorm(rec, bx, br, bw, by, n, dim, eps, &err));
     CHECK(plume_gpu_add_rmsnorm(rec, bx, br, bw, bx, n, dim, eps, &err) < 0);   /* y must differ from x */
-    run(rec);
+    t_rec_run(rec);
     t_download(by, y, (uint64_t)n * dim * 4);
     t_download(bx, xs, (uint64_t)n * dim * 4);
     double e = max_err(y, ref, (size_t)n * dim);
@@ -113,9 +99,9 @@ static void test_rope(plume_gpu *gpu, uint32_t n_heads, uint32_t head_dim, int n
                 ref[i1] = x[i0] * sin(a) + x[i1] * cos(a);
             }
     plume_gpu_buffer *bx = t_buffer(gpu, x, count * 4), *br = t_buffer(gpu, rows, sizeof rows);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_rope(rec, bx, br, n, n_heads, head_dim, theta, neox, &err));
-    run(rec);
+    t_rec_run(rec);
     t_download(bx, y, count * 4);
     /* Angles up to 301 rad in float: about 301 * 2^-24 * a few ulp of error: 2e-4 absolute. */
     double e = max_err(y, ref, count);
@@ -163,9 +149,9 @@ static void test_rope_kv_store(plume_gpu *gpu, int neox, int with_factors) {
     float factors[8] = {1.0f, 1.0f, 1.0f, 0.6056f, 0.3037f, 0.1034f, 1.0f / 32, 1.0f / 32};
     plume_gpu_buffer *bf = with_factors ? t_buffer(gpu, factors, sizeof factors) : NULL;
     const float *fac = with_factors ? factors : NULL;
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, H, KH, hd, ctx, theta, neox, bf, &err));
-    run(rec);
+    t_rec_run(rec);
     float *gq = malloc((size_t)n * H * hd * 4), *gk = malloc((size_t)n * kv_dim * 4), *gkc = malloc(cache * 4),
           *gvc = malloc(cache * 4);
     t_download(bq, gq, (uint64_t)n * H * hd * 4);
@@ -240,10 +226,10 @@ static void attention_step(plume_gpu *gpu, const plume_gpu_row *rows, uint32_t n
     plume_gpu_buffer *bq = t_buffer(gpu, q, (uint64_t)n * q_dim * 4), *bk = t_buffer(gpu, k, (uint64_t)n * kv_dim * 4),
                      *bv = t_buffer(gpu, v, (uint64_t)n * kv_dim * 4), *br = t_buffer(gpu, rows, n * 16),
                      *bo = t_buffer(gpu, NULL, (uint64_t)n * q_dim * 4);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_kv_store(rec, bk, bv, br, bkc, bvc, n, kv_dim, ctx, &err));
     T_OK(plume_gpu_attention(rec, bq, bkc, bvc, br, bo, n, n_heads, n_kv, hd, ctx, &err));
-    run(rec);
+    t_rec_run(rec);
     /* The written cache positions match exactly (NaN elsewhere in both, which memcmp sees as equal bits). */
     size_t cache = (size_t)n_seq * ctx * kv_dim;
     float *gk = malloc(cache * 4), *gv = malloc(cache * 4);
@@ -316,7 +302,7 @@ static void test_rope_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv,
                          *bkc = t_buffer(gpu, kc0, cache * 4), *bvc = t_buffer(gpu, vc0, cache * 4),
                          *bo = t_buffer(gpu, NULL, (uint64_t)n * q_dim * 4),
                          *bf = with_factors ? t_buffer(gpu, factors, hd / 2 * 4) : NULL;
-        plume_gpu_rec *rec = begin(gpu);
+        plume_gpu_rec *rec = t_rec_begin(gpu);
         if (fused) {
             T_OK(plume_gpu_rope_attention(rec, bq, bk, bv, br, bkc, bvc, bo, n, n_heads, n_kv, hd, ctx, 10000.0f, neox,
                                           bf, &err));
@@ -324,7 +310,7 @@ static void test_rope_attention(plume_gpu *gpu, uint32_t n_heads, uint32_t n_kv,
             T_OK(plume_gpu_rope_kv_store(rec, bq, bk, bv, br, bkc, bvc, n, n_heads, n_kv, hd, ctx, 10000.0f, neox, bf, &err));
             T_OK(plume_gpu_attention(rec, bq, bkc, bvc, br, bo, n, n_heads, n_kv, hd, ctx, &err));
         }
-        run(rec);
+        t_rec_run(rec);
         out[fused] = malloc((size_t)n * q_dim * 4), kc[fused] = malloc(cache * 4), vc[fused] = malloc(cache * 4);
         t_download(bo, out[fused], (uint64_t)n * q_dim * 4);
         t_download(bkc, kc[fused], cache * 4);
@@ -349,10 +335,10 @@ static void test_elementwise(plume_gpu *gpu, uint32_t count) {
     double *ref = malloc(count * sizeof *ref);
     plume_gpu_buffer *bg = t_buffer(gpu, g, count * 4), *bu = t_buffer(gpu, u, count * 4),
                      *bo = t_buffer(gpu, NULL, count * 4);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_silu_mul(rec, bg, bu, bo, count, &err));
     T_OK(plume_gpu_add(rec, bg, bu, count, &err));   /* after the barrier silu_mul added: g += u */
-    run(rec);
+    t_rec_run(rec);
     t_download(bo, o, count * 4);
     for (uint32_t i = 0; i < count; i++) ref[i] = g[i] / (1.0 + exp(-(double)g[i])) * u[i];
     double e = max_err(o, ref, count);
@@ -370,17 +356,17 @@ static void test_add_bias(plume_gpu *gpu, uint32_t n, uint32_t dim) {
     plume_error err;
     float *x = rand_vec(n * dim), *bias = rand_vec(dim), *o = malloc((size_t)n * dim * 4);
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *bb = t_buffer(gpu, bias, dim * 4);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_add_bias(rec, bx, bb, n, dim, &err));
-    run(rec);
+    t_rec_run(rec);
     t_download(bx, o, (uint64_t)n * dim * 4);
     int exact = 1;
     for (uint32_t i = 0; i < n * dim; i++) exact &= o[i] == x[i] + bias[i % dim];
     CHECK_MSG(exact, "add_bias %u x %u differs from the host's sums", n, dim);
     /* a bias shorter than dim is refused, naming it */
-    rec = begin(gpu);
+    rec = t_rec_begin(gpu);
     CHECK(plume_gpu_add_bias(rec, bx, bb, 1, dim + 1, &err) < 0 && strstr(err.msg, "bias"));
-    run(rec);
+    t_rec_run(rec);
     plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bb);
     free(x), free(bias), free(o);
 }
@@ -402,9 +388,9 @@ static void test_argmax(plume_gpu *gpu, uint32_t dim) {
             if (x[i * dim + j] > x[i * dim + expect[i]]) expect[i] = j;
     }
     plume_gpu_buffer *bx = t_buffer(gpu, x, (uint64_t)n * dim * 4), *bo = t_buffer(gpu, NULL, n * 4);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_argmax(rec, bx, bo, n, dim, &err));
-    run(rec);
+    t_rec_run(rec);
     t_download(bo, got, n * 4);
     for (uint32_t i = 0; i < n; i++) CHECK_MSG(got[i] == expect[i], "argmax dim=%u row %u: %u, expected %u", dim, i,
                                                got[i], expect[i]);
@@ -440,12 +426,12 @@ static void test_multi_subgroup(plume_gpu *gpu) {
         float eps;
     } push = {dim, 1e-5f};
     plume_gpu_binding bn[4] = {{bx, 0, 0}, {bw, 0, 0}, {by, 0, 0}, {bx, 0, 0}}, bm[3] = {{bx, 0, 0}, {bo, 0, 0}, {bx, 0, 0}};
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     T_OK(plume_gpu_rec_dispatch(rec, kn, bn, 4, &push, n, 1, 1, &err));
     plume_gpu_rec_barrier(rec);   /* rmsnorm's x binding is writable (for add_rmsnorm) */
     T_OK(plume_gpu_rec_dispatch(rec, km, bm, 3, &dim, n, 1, 1, &err));
     plume_gpu_rec_barrier(rec);
-    run(rec);
+    t_rec_run(rec);
     t_download(by, y, (uint64_t)n * dim * 4);
     double e = max_err(y, ref, (size_t)n * dim);
     CHECK_MSG(e <= 1e-4, "rmsnorm with %u-invocation workgroups: max error %g", wg, e);
@@ -511,7 +497,7 @@ int main(void) {
     /* Shape and size errors are refused before anything is recorded. */
     plume_error err;
     plume_gpu_buffer *small = t_buffer(gpu, NULL, 64);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     CHECK(plume_gpu_rmsnorm(rec, small, small, small, 2, 16, 1e-5f, &err) < 0);
     CHECK(strstr(err.msg, "needs 128") != NULL);
     CHECK(plume_gpu_rope(rec, small, small, 1, 1, 3, 1e4f, 0, &err) < 0);
@@ -525,7 +511,7 @@ int main(void) {
     CHECK(plume_gpu_rope_attention(rec, q, small, v, rw, kc, vc, o, 1, 4, 4, 8, 8, 1e4f, 0, NULL, &err) < 0);
     CHECK(plume_gpu_rope_attention(rec, q, k, k, rw, kc, vc, o, 1, 4, 2, 8, 8, 1e4f, 0, NULL, &err) < 0);
     CHECK(strstr(err.msg, "different buffers") != NULL);
-    run(rec);
+    t_rec_run(rec);
     plume_gpu_buffer_free(small);
     plume_gpu_buffer_free(q), plume_gpu_buffer_free(k), plume_gpu_buffer_free(v), plume_gpu_buffer_free(rw);
     plume_gpu_buffer_free(kc), plume_gpu_buffer_free(vc), plume_gpu_buffer_free(o);

@@ -13,13 +13,6 @@
 #include "gpu_test.h"
 #include "plume/lm.h"
 
-static plume_gpu_rec *begin(plume_gpu *gpu) {
-    plume_error err;
-    plume_gpu_rec *rec = plume_gpu_rec_begin(gpu, &err);
-    T_OK(rec == NULL);
-    return rec;
-}
-
 /* Non-zero: the kernel is dispatched directly with workgroups of this many invocations. */
 static uint32_t forced_wg;
 
@@ -29,20 +22,15 @@ static void device_draw(plume_gpu *gpu, const float *logits, uint32_t n, uint32_
     plume_error err;
     plume_gpu_buffer *bx = t_buffer(gpu, logits, (uint64_t)n * dim * 4),
                      *bd = t_buffer(gpu, draws, (uint64_t)n * sizeof *draws), *bo = t_buffer(gpu, NULL, (uint64_t)n * 4);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     if (forced_wg) {
         uint32_t spec[2] = {forced_wg, dim % 4 == 0};
-        plume_gpu_kernel *k = plume_gpu_kernel_get(gpu, "sample", "ssts", 4, spec, 2, &err);
-        T_OK(k == NULL);
         plume_gpu_binding b[4] = {{bx, 0, 0}, {bo, 0, 0}, {bx, 0, 0}, {bd, 0, 0}};
-        T_OK(plume_gpu_rec_dispatch(rec, k, b, 4, &dim, n, 1, 1, &err));
-        plume_gpu_rec_barrier(rec);
+        t_dispatch_direct(rec, "sample", "ssts", 4, spec, 2, b, &dim, n);
     } else {
         T_OK(plume_gpu_sample(rec, bx, bd, bo, n, dim, &err));
     }
-    T_OK(plume_gpu_rec_end(rec, &err));
-    T_OK(plume_gpu_rec_submit(rec, &err));
-    plume_gpu_rec_free(rec);
+    t_rec_run(rec);
     t_download(bo, out, (uint64_t)n * 4);
     plume_gpu_buffer_free(bx), plume_gpu_buffer_free(bd), plume_gpu_buffer_free(bo);
 }
@@ -197,11 +185,11 @@ static void test_top1(plume_gpu *gpu, uint32_t dim) {
 
 int main(void) {
     plume_gpu *gpu = t_open();
-    uint32_t sg = plume_gpu_device_info(gpu)->subgroup_size;
+    uint32_t wide = t_four_subgroups(gpu);
     /* plume's own workgroup, then 4 subgroups' (where that is a workgroup the device allows) */
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && (sg * 4 > 256 || sg * 4 > plume_gpu_device_info(gpu)->max_workgroup_invocations)) break;
-        forced_wg = pass ? sg * 4 : 0;
+        if (pass == 1 && !wide) break;
+        forced_wg = pass ? wide : 0;
         test_stratified(gpu);
         test_top1(gpu, 1000);
         test_top1(gpu, 1001);   /* not whole texels: storage-buffer reads */
@@ -218,7 +206,7 @@ int main(void) {
     /* Sizes are refused before anything is recorded. */
     plume_error err;
     plume_gpu_buffer *small = t_buffer(gpu, NULL, 64);
-    plume_gpu_rec *rec = begin(gpu);
+    plume_gpu_rec *rec = t_rec_begin(gpu);
     CHECK(plume_gpu_sample(rec, small, small, small, 1, 100, &err) < 0);
     CHECK(strstr(err.msg, "sample") != NULL);
     CHECK(plume_gpu_sample(rec, small, small, small, 5, 2, &err) < 0);   /* 5 draws need 80 bytes */

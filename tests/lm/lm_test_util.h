@@ -10,6 +10,22 @@ static inline const char *test_data_dir(void) {
     return d && *d ? d : "tests/data";
 }
 
+/* A reference logits file (llama.cpp's, tests/data/reference): exactly n floats, in a malloc'd
+ * array; NULL when it is missing, shorter or longer. */
+static inline float *read_reference_floats(const char *path, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    float *v = malloc(n * sizeof *v);
+    size_t got = v ? fread(v, sizeof *v, n, f) : 0;
+    int extra = fgetc(f) != EOF;
+    fclose(f);
+    if (got != n || extra) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
 /* The text of the first ``` fenced block of a SOURCE.md, without its last newline. */
 static inline char *read_published_text(const char *path) {
     FILE *f = fopen(path, "rb");

@@ -8,6 +8,7 @@
  * Every row of a 12-token prompt (one prefill) and 4 decode steps are compared. */
 #include <stdlib.h>
 #include <unistd.h>
+#include "arch_hparams.h"
 #include "check.h"
 #include "plume/gguf.h"
 #include "plume/lm.h"
@@ -47,15 +48,8 @@ static int write_model(const char *path, int qwen3) {
     plume_gguf_writer_set_str(w, "general.architecture", a, &err);
 #define U32(k, v) (snprintf(key, sizeof key, "%s." k, a), plume_gguf_writer_set_u32(w, key, (v), &err))
 #define F32(k, v) (snprintf(key, sizeof key, "%s." k, a), plume_gguf_writer_set_f32(w, key, (v), &err))
-    U32("context_length", CTX);
-    U32("embedding_length", D);
-    U32("feed_forward_length", F);
-    U32("block_count", L);
-    U32("attention.head_count", H);
-    U32("attention.head_count_kv", KH);
-    U32("vocab_size", V);
-    F32("attention.layer_norm_rms_epsilon", 1e-6f);
-    F32("rope.freq_base", qwen3 ? 1e6f : 5e5f);
+    const arch_hparams hp = { CTX, D, F, L, H, KH, V, qwen3 ? 1e6f : 5e5f };
+    write_arch_hparams(w, a, &hp, &err);
     if (qwen3) {
         U32("attention.key_length", (uint32_t)hd);
         U32("attention.value_length", (uint32_t)hd);

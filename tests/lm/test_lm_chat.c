@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "byte_tokens.h"
 #include "check.h"
 #include "run_cmd.h"
 #include "lm_test_util.h"
@@ -32,19 +33,10 @@ static const char RENDERED[] =
 
 /* The vocabulary GGUF (tokenizer only), with the chat template when WITH_TEMPLATE. */
 static int write_vocab(const char *path, int with_template, plume_error *err) {
-    uint32_t map[256];
-    plume_gpt2_byte_map(map);
-    static char bytes[256][4];
     const char *tok[259];
     int32_t types[259];
-    for (int b = 0; b < 256; b++) {
-        uint32_t cp = map[b];
-        int k = cp < 0x80 ? (bytes[b][0] = (char)cp, 1)
-                          : (bytes[b][0] = (char)(0xC0 | (cp >> 6)), bytes[b][1] = (char)(0x80 | (cp & 63)), 2);
-        bytes[b][k] = '\0';
-        tok[b] = bytes[b];
-        types[b] = 1;
-    }
+    byte_level_tokens(tok);
+    for (int b = 0; b < 256; b++) types[b] = 1;
     tok[256] = "<|im_start|>", tok[257] = "<|im_end|>", tok[258] = "<|endoftext|>";
     types[256] = types[257] = types[258] = 3;
     const char *merges[1] = { "Ġ Ġ" };

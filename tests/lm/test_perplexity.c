@@ -18,24 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
+#include "lm_test_util.h"
 #include "run_cmd.h"
 #include "plume/lm.h"
 
 #define TOL 1e-4
-
-
-static float *read_floats(const char *path, size_t n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    float *v = malloc(n * sizeof *v);
-    size_t got = v ? fread(v, sizeof *v, n, f) : 0;
-    fclose(f);
-    if (got != n) {
-        free(v);
-        return NULL;
-    }
-    return v;
-}
 
 static double ref_nll(const float *row, int V, int target) {
     double mx = row[0], sum = 0;
@@ -74,7 +61,7 @@ static void check_model(const char *plume, const char *dir, const char *stem, in
     }
     json_decref(meta);
     snprintf(path, sizeof path, "%s/%s%s.logits.f32", dir, stem, quantized ? ".dequant-f32" : "");
-    float *logits = read_floats(path, (size_t)n * V);
+    float *logits = read_reference_floats(path, (size_t)n * V);
     CHECK_MSG(logits != NULL && n > 1, "%s", path);
     if (!logits || n < 2) return;
 

@@ -18,23 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "lm_test_util.h"
 #include "plume/lm.h"
 
 #define TOL 1e-4
-
-static float *read_floats(const char *path, size_t n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    float *v = malloc(n * sizeof *v);
-    size_t got = v ? fread(v, sizeof *v, n, f) : 0;
-    int extra = fgetc(f) != EOF;
-    fclose(f);
-    if (got != n || extra) {
-        free(v);
-        return NULL;
-    }
-    return v;
-}
 
 /* n integers of a JSON array into out; the count, or -1 when it is not an array of integers. */
 static int int_array(const json_t *a, int32_t *out, int max) {
@@ -83,7 +70,7 @@ static double check_model(const char *dir, const char *gguf_name) {
     json_decref(j);
     CHECK_MSG(n > 0 && n_greedy > 0 && V > 0, "%s: token_ids, greedy ids or n_vocab missing", json_path);
     if (n <= 0 || n_greedy <= 0 || V <= 0) return -1;
-    float *want = read_floats(logits_path, (size_t)n * V);
+    float *want = read_reference_floats(logits_path, (size_t)n * V);
     CHECK_MSG(want != NULL, "%s: missing or not %d x %d floats", logits_path, n, V);
     if (!want) return -1;
 

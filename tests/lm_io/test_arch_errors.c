@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "arch_hparams.h"
 #include "check.h"
 #include "plume/gguf.h"
 
@@ -48,15 +49,8 @@ static int build(const variant *v, const char *path) {
     plume_gguf_writer_set_str(w, "general.name", "test", &err);
 #define U32(k, val) (snprintf(key, sizeof key, "%s." k, a), plume_gguf_writer_set_u32(w, key, (val), &err))
 #define F32(k, val) (snprintf(key, sizeof key, "%s." k, a), plume_gguf_writer_set_f32(w, key, (val), &err))
-    U32("context_length", 64);
-    U32("embedding_length", E);
-    U32("feed_forward_length", F);
-    U32("block_count", L);
-    U32("attention.head_count", H);
-    U32("attention.head_count_kv", KH);
-    U32("vocab_size", V);
-    F32("attention.layer_norm_rms_epsilon", 1e-6f);
-    F32("rope.freq_base", 1e6f);
+    const arch_hparams hp = { 64, E, F, L, H, KH, V, 1e6f };
+    write_arch_hparams(w, a, &hp, &err);
     if (v->head_dim) U32("attention.key_length", (uint32_t)v->head_dim);
     if (v->value_length) U32("attention.value_length", v->value_length);
     if (v->key) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "plume/chat.h"
+#include "byte_tokens.h"
 #include "check.h"
 #include "plume/gguf.h"
 #include "plume/tokenizer.h"
@@ -97,19 +98,10 @@ static char tmpdir[256];
 
 /* A tiny byte-level vocabulary: the 256 byte tokens, then EXTRA special tokens of type TYPE. */
 static plume_tokenizer *tiny_vocab(const char *tmpl, const char *const *extra, int n_extra, int32_t type, plume_error *err) {
-    uint32_t map[256];
-    plume_gpt2_byte_map(map);
-    static char bytes[256][4];
     const char *tok[260];
     int32_t types[260];
-    for (int b = 0; b < 256; b++) {
-        uint32_t cp = map[b];
-        int k = cp < 0x80 ? (bytes[b][0] = (char)cp, 1)
-                          : (bytes[b][0] = (char)(0xC0 | (cp >> 6)), bytes[b][1] = (char)(0x80 | (cp & 63)), 2);
-        bytes[b][k] = '\0';
-        tok[b] = bytes[b];
-        types[b] = PLUME_TOKEN_NORMAL;
-    }
+    byte_level_tokens(tok);
+    for (int b = 0; b < 256; b++) types[b] = PLUME_TOKEN_NORMAL;
     for (int i = 0; i < n_extra; i++) {
         tok[256 + i] = extra[i];
         types[256 + i] = type;

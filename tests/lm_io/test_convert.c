@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
+#include "test_files.h"
 #include "plume/convert.h"
 #include "plume/gguf.h"
 #include "plume/tokenizer.h"
@@ -24,19 +25,6 @@
 static char tmpdir[256], bin_path[512], tok_path[512];
 static float *bin;        /* the checkpoint's floats (after the 7-int header) */
 static int32_t hdr[7];
-
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc((size_t)len + 1);
-    if (p && fread(p, 1, (size_t)len, f) != (size_t)len) { free(p); p = NULL; }
-    fclose(f);
-    if (p) *n = (size_t)len;
-    return p;
-}
 
 typedef struct expect_t {
     char name[64];
@@ -228,7 +216,7 @@ static void check_shapes(const char *f32_path) {
     plume_gguf_close(g);
     {   /* ... and is byte for byte the file it was read from */
         size_t a_n = 0, b_n = 0;
-        uint8_t *a = slurp(f32_path, &a_n), *b = slurp(path, &b_n);
+        uint8_t *a = (uint8_t *)read_file_len(f32_path, &a_n), *b = (uint8_t *)read_file_len(path, &b_n);
         CHECK(a && b && a_n == b_n && !memcmp(a, b, a_n));
         free(a);
         free(b);
@@ -255,7 +243,7 @@ static void check_errors(void) {
     snprintf(cut, sizeof cut, "%s/cut.bin", tmpdir);
     snprintf(out, sizeof out, "%s/never.gguf", tmpdir);
     size_t n;
-    uint8_t *b = slurp(bin_path, &n);
+    uint8_t *b = (uint8_t *)read_file_len(bin_path, &n);
     CHECK(b != NULL);
     if (!b) return;
     FILE *f = fopen(cut, "wb");
@@ -277,7 +265,7 @@ static void check_errors(void) {
     CHECK(plume_convert_llama2c(cut, tok_path, out, PLUME_GGML_F32, NULL, &err) == -1 && strstr(err.msg, "n_layers"));
     free(b);
     /* A tokenizer cut short. */
-    b = slurp(tok_path, &n);
+    b = (uint8_t *)read_file_len(tok_path, &n);
     CHECK(b != NULL && n > 3000);
     if (!b) return;
     f = fopen(cut, "wb");
@@ -304,7 +292,7 @@ int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s/plume-convert-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
     size_t n;
-    uint8_t *raw = slurp(bin_path, &n);
+    uint8_t *raw = (uint8_t *)read_file_len(bin_path, &n);
     CHECK(raw && n == 1056540);
     if (!raw) return check_finish("test_convert");
     memcpy(hdr, raw, sizeof hdr);
@@ -337,7 +325,7 @@ int main(void) {
                  build, bin_path, tok_path, cli);
         CHECK(run(cmd) == 0);
         size_t a_n = 0, b_n = 0;
-        uint8_t *a = slurp(cli, &a_n), *b = slurp(paths[2], &b_n);
+        uint8_t *a = (uint8_t *)read_file_len(cli, &a_n), *b = (uint8_t *)read_file_len(paths[2], &b_n);
         CHECK(a && b && a_n == b_n && !memcmp(a, b, a_n));
         free(a);
         free(b);

@@ -8,21 +8,9 @@
  *     which is exact for these strings because the space was added, never the input's own. */
 #include <stdlib.h>
 #include "check.h"
+#include "test_files.h"
 #include "plume/gguf.h"
 #include "plume/tokenizer.h"
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    if (buf) { buf[n] = '\0'; *len = (size_t)n; }
-    return buf;
-}
 
 static void print_ids(const char *label, const int32_t *ids, size_t n) {
     fprintf(stderr, "  %s:", label);
@@ -50,7 +38,7 @@ static void run_vocab_file(const char *data, const char *name, const char *gguf,
     CHECK(plume_tokenizer_n_vocab(t) == n_vocab);
 
     size_t inp_len, out_len;
-    char *inp = slurp(inp_path, &inp_len), *out = slurp(out_path, &out_len);
+    char *inp = read_file_len(inp_path, &inp_len), *out = read_file_len(out_path, &out_len);
     CHECK(inp && out);
     if (!inp || !out) { free(inp); free(out); plume_tokenizer_free(t); return; }
     static const char sep[] = "\n__ggml_vocab_test__\n";
@@ -113,19 +101,23 @@ static void run_vocab(const char *data, const char *name, plume_tok_kind kind, i
     run_vocab_file(data, name, NULL, kind, n_vocab);
 }
 
+/* The tokenizer of a vocabulary GGUF; NULL (a failed check) when it does not load. */
+static plume_tokenizer *open_vocab(const char *path) {
+    plume_error err = { { 0 } };
+    plume_gguf *g = NULL;
+    plume_tokenizer *t = NULL;
+    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) CHECK_MSG(0, "%s", err.msg);
+    plume_gguf_close(g);
+    return t;
+}
+
 /* Hand-checked facts about the vocabularies, independent of the reference files. */
 static void spm_facts(const char *data) {
     char path[1024];
     snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-spm.gguf", data);
     plume_error err = { { 0 } };
-    plume_gguf *g = NULL;
-    plume_tokenizer *t = NULL;
-    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) {
-        CHECK_MSG(0, "%s", err.msg);
-        plume_gguf_close(g);
-        return;
-    }
-    plume_gguf_close(g);
+    plume_tokenizer *t = open_vocab(path);
+    if (!t) return;
     CHECK(plume_tokenizer_bos(t) == 1);
     CHECK(plume_tokenizer_eos(t) == 2);
     CHECK_STR(plume_tokenizer_token_text(t, 1), "<s>");
@@ -149,15 +141,6 @@ static void spm_facts(const char *data) {
     int32_t bad = 99999;
     CHECK(plume_detokenize(t, &bad, 1, &back, NULL, &err) == -1 && strstr(err.msg, "99999"));
     plume_tokenizer_free(t);
-}
-
-static plume_tokenizer *open_vocab(const char *path) {
-    plume_error err = { { 0 } };
-    plume_gguf *g = NULL;
-    plume_tokenizer *t = NULL;
-    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) CHECK_MSG(0, "%s", err.msg);
-    plume_gguf_close(g);
-    return t;
 }
 
 /* Tokenizes TEXT with FLAGS; the ids are compared with WANT (n_want of them), or when PREFIX, only
@@ -257,14 +240,8 @@ static void fuzz(const char *data, const char *name, bool is_spm) {
     char path[1024];
     snprintf(path, sizeof path, "%s/vocab/%s", data, name);
     plume_error err = { { 0 } };
-    plume_gguf *g = NULL;
-    plume_tokenizer *t = NULL;
-    if (plume_gguf_open(&g, path, &err) || plume_tokenizer_from_gguf(&t, g, &err)) {
-        CHECK_MSG(0, "%s", err.msg);
-        plume_gguf_close(g);
-        return;
-    }
-    plume_gguf_close(g);
+    plume_tokenizer *t = open_vocab(path);
+    if (!t) return;
     static const char *const bits[] = { " ", "  ", "\t", "\n", "a", "Z", "9", "'s", "'ll", "\xc3\xa9", "\xe4\xb8\xad",
                                         "\xf0\x9f\x98\x80", "\xe2\x80\x83", "!", "...", "\xc2\xa0", "\xff", "\x80", "\xe2\x96" };
     uint32_t s = 42;

@@ -11,23 +11,20 @@
 #include <time.h>
 #include <unistd.h>
 #include "mpi_test.h"
+#include "test_files.h"
 
 static char dir[256], out_log[300];
 
 const char *mt_dir(const char *test) {
-    snprintf(dir, sizeof dir, "/tmp/plume-%s-XXXXXX", test);
-    if (!mkdtemp(dir)) {
-        perror(dir);
-        exit(1);
-    }
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "plume-%s", test);
+    make_test_dir(dir, sizeof dir, prefix);
     snprintf(out_log, sizeof out_log, "%s/.output", dir);
     return dir;
 }
 
 void mt_cleanup(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (dir[0] && system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
+    if (dir[0]) remove_tree(dir);
 }
 
 const char *mt_path(const char *name) {
@@ -87,20 +84,7 @@ int mt_run(int limit_s, char **output, const char *const *argv) {
 }
 
 char *mt_read(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    return read_file(path);
 }
 
 int mt_write(const char *path, const char *text) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "test_env.h"
 #include "mpi_test.h"
 
 #define LIMIT 120   /* seconds for one command: far above the few it takes, below ctest's limit */
@@ -104,11 +105,7 @@ static void test_refusals(void) {
 }
 
 int main(void) {
-    const char *data = getenv("PLUME_TEST_DATA"), *src = getenv("PLUME_SOURCE_DIR");
-    if (!data || !src) {
-        fprintf(stderr, "run through ctest: PLUME_TEST_DATA and PLUME_SOURCE_DIR are needed\n");
-        return 1;
-    }
+    const char *data = ctest_env("PLUME_TEST_DATA"), *src = ctest_env("PLUME_SOURCE_DIR");
     snprintf(requests, sizeof requests, "%s/requests.jsonl", data);
     snprintf(graph, sizeof graph, "%s/graphs/default.yaml", src);
     char model[600];

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "plume/plume.h"
+#include "test_files.h"
 
 static char tmp_dir[256];
 static plume_lm *lm;
@@ -18,13 +19,7 @@ const char *pipe_model_path(void) {
 const char *pipe_tmp(const char *name) {
     static char slots[8][512];
     static int next;
-    if (!tmp_dir[0]) {
-        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/plume-pipeline-XXXXXX");
-        if (!mkdtemp(tmp_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-    }
+    if (!tmp_dir[0]) make_test_dir(tmp_dir, sizeof tmp_dir, "plume-pipeline");
     char *s = slots[next++ % 8];
     snprintf(s, 512, "%s/%s", tmp_dir, name);
     return s;
@@ -108,9 +103,19 @@ plume_lm *pipe_lm(void) {
 void pipe_done(void) {
     plume_lm_release(lm);
     lm = NULL;
-    if (tmp_dir[0]) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_dir);
-    }
+    if (tmp_dir[0]) remove_tree(tmp_dir);
+}
+
+char *pipe_generate_alone(const char *prompt, int max_tokens, int beams) {
+    plume_gen_params p;
+    plume_gen_params_default(&p);
+    p.max_tokens = max_tokens;
+    p.beams = beams;
+    plume_gen_result r;
+    plume_error err = { { 0 } };
+    if (plume_lm_generate(pipe_lm(), &prompt, 1, &p, &r, &err)) return NULL;
+    char *t = r.text;
+    r.text = NULL;
+    plume_gen_result_free(&r);
+    return t;
 }

@@ -20,4 +20,8 @@ const char *pipe_email_requests(size_t n);
 /* The model, acquired once (released by pipe_done). */
 plume_lm *pipe_lm(void);
 void pipe_done(void);
+/* prompt generated alone with plume_lm_generate on the model (default parameters but for
+ * max_tokens and beams): the reference a stage's output is compared with. The text (caller
+ * frees), or NULL when generation fails. */
+char *pipe_generate_alone(const char *prompt, int max_tokens, int beams);
 #endif

@@ -29,20 +29,6 @@ static int tokens(const char *s) {
     return plume_lm_tokenize(pipe_lm(), s, -1, NULL, 0, &err);
 }
 
-static char *generate_ref(const char *prompt) {
-    plume_gen_params p;
-    plume_gen_params_default(&p);
-    p.max_tokens = 10;
-    p.beams = 1;
-    plume_gen_result r;
-    plume_error err = { { 0 } };
-    if (plume_lm_generate(pipe_lm(), &prompt, 1, &p, &r, &err)) return NULL;
-    char *t = r.text;
-    r.text = NULL;
-    plume_gen_result_free(&r);
-    return t;
-}
-
 static int ends_with(const char *s, const char *tail) {
     size_t a = strlen(s), b = strlen(tail);
     return a >= b && !strcmp(s + a - b, tail);
@@ -73,7 +59,7 @@ static void check_record(json_t *r) {
     snprintf(head, sizeof head, "Summarize the past passages for the passage start\npassage start: %s\npast passages: ", ctx);
     CHECK(sp && !strncmp(sp, head, strlen(head)) && ends_with(sp, "\nsummary:"));
     CHECK(sp && tokens(sp) + 10 <= 512);
-    char *ref = sp ? generate_ref(sp) : NULL;
+    char *ref = sp ? pipe_generate_alone(sp, 10, 1) : NULL;
     const char *sum = json_string_value(json_object_get(r, "summary"));
     if (ref && sum) {
         char *b = ref, *e = ref + strlen(ref);
@@ -89,7 +75,7 @@ static void check_record(json_t *r) {
     /* synthesize.ctx: the raw text = the model's, the terms = its words minus stopwords and repeats */
     const char *yp = json_string_value(json_object_get(r, "syn_prompt"));
     CHECK(yp && ends_with(yp, "\nimportant words:"));
-    ref = yp ? generate_ref(yp) : NULL;
+    ref = yp ? pipe_generate_alone(yp, 10, 1) : NULL;
     const char *raw = json_string_value(json_object_get(r, "syn_text"));
     CHECK(ref && raw && !strcmp(ref, raw));
     json_t *words = json_object_get(r, "words");

@@ -4,26 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "test_files.h"
 #include "pipe.h"
 #include "plume/eval.h"
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
 
 int main(void) {
     char path[1024];
     snprintf(path, sizeof path, "%s/graphs/default.yaml", getenv("PLUME_SOURCE_DIR"));
-    char *yaml = slurp(path);
+    char *yaml = read_file(path);
     CHECK(yaml != NULL);
     if (!yaml) return check_finish("test_e2e");
     /* small decoding for the test's time; the graph reads these from the environment */

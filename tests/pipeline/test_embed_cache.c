@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "check.h"
+#include "test_files.h"
 #include "embed_cache.h"
 #include "pipe.h"
 #include "plume/plume.h"
@@ -37,19 +38,6 @@ static plume_embed_counts counts(void) {
     plume_embed_counts c;
     plume_lm_embed_counts(&c);
     return c;
-}
-
-static char *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    *size = fread(p, 1, (size_t)n, f);
-    p[*size] = 0;
-    fclose(f);
-    return p;
 }
 
 static void write_bytes(const char *path, const void *p, size_t n) {
@@ -162,7 +150,7 @@ static void check_refused(plume_lm *lm, const char *path, const void *bytes, siz
     CHECK_MSG(strstr(msg, path) && strstr(msg, why), "%s", msg);
     CHECK(plume_lm_embed_cache_detach(lm, NULL) == 0);   /* not bound: nothing to do */
     size_t size = 0;
-    char *now = read_file(path, &size);
+    char *now = read_file_len(path, &size);
     CHECK(now && size == n && !memcmp(now, bytes, n));
     free(now);
 }
@@ -180,7 +168,7 @@ static void test_file(void) {
     CHECK(plume_lm_embed(lm, TEXTS, N_TEXTS, first, &err) == 0);
     CHECK(detach(lm, msg) == 0);
     size_t size = 0;
-    char *file = read_file(path, &size);
+    char *file = read_file_len(path, &size);
     CHECK(file && size > 64 && !memcmp(file, "PLUMEEMB", 8));
 
     /* read back: the same vectors bit for bit, nothing embedded, the file untouched */
@@ -198,7 +186,7 @@ static void test_file(void) {
     CHECK_MSG(strstr(msg, "cached in") && strstr(msg, path), "%s", msg);
     CHECK(detach(lm, msg) == 0 && detach(lm, msg) == 0);
     size_t size2 = 0;
-    char *same = read_file(path, &size2);
+    char *same = read_file_len(path, &size2);
     CHECK(same && size2 == size && !memcmp(same, file, size));
     free(same);
 
@@ -295,7 +283,7 @@ static void test_stage_param(void) {
     json_t *r3 = pipe_run(yaml, req, 8);
     CHECK(r3 == NULL);
     size_t size = 0;
-    char *kept = read_file(file, &size);
+    char *kept = read_file_len(file, &size);
     CHECK(kept && !strcmp(kept, "plume: 1\nstages: {}\n"));
     free(kept);
     json_decref(r3);
@@ -313,7 +301,7 @@ static char *run_cli(const char *cmd) {
     snprintf(full, sizeof full, "%s 2> %s", cmd, log);
     CHECK_MSG(system(full) == 0, "%s", full);
     size_t size = 0;
-    return read_file(log, &size);
+    return read_file_len(log, &size);
 }
 
 /* The command line: `plume run --stats` reports the counts; a second `plume experiment` with the

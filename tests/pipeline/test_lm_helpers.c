@@ -12,21 +12,6 @@ static int tokens(const char *s) {
     return plume_lm_tokenize_special(pipe_lm(), s, -1, 0, NULL, 0, &err);
 }
 
-/* prompt generated alone with plume_lm_generate, max_tokens new tokens (malloc'd text) */
-static char *alone(const char *prompt, int max_tokens, int beams) {
-    plume_gen_params p;
-    plume_gen_params_default(&p);
-    p.max_tokens = max_tokens;
-    p.beams = beams;
-    plume_gen_result r;
-    plume_error err = { { 0 } };
-    if (plume_lm_generate(pipe_lm(), &prompt, 1, &p, &r, &err)) return NULL;
-    char *t = r.text;
-    r.text = NULL;
-    plume_gen_result_free(&r);
-    return t;
-}
-
 typedef struct pieces { int calls[4]; } pieces;
 
 static int count_piece(void *user, int i, const char *piece) {
@@ -61,7 +46,7 @@ static void test_generate_each(void) {
     plume_gen_result out[4];
     plume_error failed[4], err = { { 0 } };
     CHECK_MSG(plume_lm_generate_each(pipe_lm(), prompts, 4, &p, NULL, out, failed, &err) == 0, "%s", err.msg);
-    char *a0 = alone(prompts[0], 5, 1), *a3 = alone(prompts[3], 9, 1);
+    char *a0 = pipe_generate_alone(prompts[0], 5, 1), *a3 = pipe_generate_alone(prompts[3], 9, 1);
     CHECK(a0 && out[0].text && !strcmp(out[0].text, a0));
     CHECK(a3 && out[3].text && !strcmp(out[3].text, a3));
     CHECK(out[0].n_tokens <= 5 && out[3].n_tokens <= 9);
@@ -84,7 +69,7 @@ static void test_generate_each(void) {
     p.beams = 3;
     const char *two[2] = { big, "The little dog" };
     CHECK(plume_lm_generate_each(pipe_lm(), two, 2, &p, NULL, out, failed, &err) == 0);
-    a3 = alone(two[1], 6, 3);
+    a3 = pipe_generate_alone(two[1], 6, 3);
     CHECK(failed[0].msg[0] && !out[0].text && a3 && out[1].text && !strcmp(out[1].text, a3));
     for (int i = 0; i < 2; i++) plume_gen_result_free(&out[i]);
     free(a3);

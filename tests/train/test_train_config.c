@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "stories_gguf.h"
+#include "test_files.h"
 #include "plume/convert.h"
 #include "plume/gguf.h"
 #include "plume/gpu.h"
@@ -13,20 +15,18 @@
 
 static char dir[256];
 
-static void write_file(const char *name, const char *text) {
+/* Writes the file NAME of the test's folder. */
+static void write_in_dir(const char *name, const char *text) {
     char p[400];
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    if (!f) exit(1);
-    fputs(text, f);
-    fclose(f);
+    write_file(p, text);
 }
 
 /* Loads a config written from TEXT; returns the error message (static) or NULL on success. */
 static const char *load_err(const char *text) {
     static plume_error err;
     char p[400];
-    write_file("c.yaml", text);
+    write_in_dir("c.yaml", text);
     snprintf(p, sizeof p, "%s/c.yaml", dir);
     plume_train_config c;
     if (plume_train_config_load(&c, p, &err)) return err.msg;
@@ -93,9 +93,9 @@ static void test_run(void) {
         "{\"prompt\": \"Sam found a box.\", \"target\": \" Inside the box was a little toy.\"}\n"};
     char train[2048] = "";
     for (int i = 0; i < 4; i++) strcat(train, lines[i]);
-    write_file("train.jsonl", train);
-    write_file("val.jsonl", lines[1]);
-    write_file("c.yaml", GOOD);
+    write_in_dir("train.jsonl", train);
+    write_in_dir("val.jsonl", lines[1]);
+    write_in_dir("c.yaml", GOOD);
     char p[400];
     snprintf(p, sizeof p, "%s/c.yaml", dir);
     plume_train_config c;
@@ -162,18 +162,18 @@ static void test_run(void) {
     char jp[400], tp[400];
     snprintf(jp, sizeof jp, "%s/bad.jsonl", dir);
     snprintf(tp, sizeof tp, "%s/tok.gguf", dir);
-    write_file("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"b\"}\n\n{\"prompt\": \"a\", \"target\": }\n");
+    write_in_dir("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"b\"}\n\n{\"prompt\": \"a\", \"target\": }\n");
     CHECK(plume_train_read_jsonl(jp, tp, 1, &ex, &n, &err) == -1 && strstr(err.msg, "bad.jsonl:3:"));
     /* a second line of 70 MiB (a sparse file): refused at the cap, naming the line */
-    write_file("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"b\"}\n{\"prompt\": \"");
+    write_in_dir("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"b\"}\n{\"prompt\": \"");
     CHECK(truncate(jp, (off_t)70 << 20) == 0);
     CHECK(plume_train_read_jsonl(jp, tp, 1, &ex, &n, &err) == -1);
     CHECK_MSG(strstr(err.msg, "bad.jsonl:2: a line longer than 67108864 bytes") != NULL, "%s", err.msg);
-    write_file("bad.jsonl", "{\"prompt\": \"a\"}\n");
+    write_in_dir("bad.jsonl", "{\"prompt\": \"a\"}\n");
     CHECK(plume_train_read_jsonl(jp, tp, 1, &ex, &n, &err) == -1 && strstr(err.msg, "bad.jsonl:1: wants an object"));
-    write_file("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"\"}\n");
+    write_in_dir("bad.jsonl", "{\"prompt\": \"a\", \"target\": \"\"}\n");
     CHECK(plume_train_read_jsonl(jp, tp, 0, &ex, &n, &err) == -1 && strstr(err.msg, "target is empty"));
-    write_file("bad.jsonl", "{\"prompt\": \"Lily\", \"target\": \" ran\"}\n");
+    write_in_dir("bad.jsonl", "{\"prompt\": \"Lily\", \"target\": \" ran\"}\n");
     CHECK(plume_train_read_jsonl(jp, tp, 1, &ex, &n, &err) == 0 && n == 1);
     if (n == 1) {
         /* BOS, the prompt's tokens, then the target's, then EOS */
@@ -184,18 +184,10 @@ static void test_run(void) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/plume-train-cfg-XXXXXX");
-    if (!mkdtemp(dir)) return 1;
-    const char *data = getenv("PLUME_TEST_DATA");
-    char model[300], tokbin[300], tok[400];
-    snprintf(model, sizeof model, "%s/stories260K/stories260K.bin", data ? data : "tests/data");
-    snprintf(tokbin, sizeof tokbin, "%s/stories260K/tok512.bin", data ? data : "tests/data");
+    make_test_dir(dir, sizeof dir, "plume-train-cfg");
+    char tok[400];
     snprintf(tok, sizeof tok, "%s/tok.gguf", dir);
-    plume_error err;
-    if (plume_convert_llama2c(model, tokbin, tok, PLUME_GGML_F32, NULL, &err)) {
-        fprintf(stderr, "convert: %s\n", err.msg);
-        return 1;
-    }
+    if (convert_stories260k(tok)) return 1;
     test_bad_configs();
     test_run();
     const char *names[] = {"run/model.gguf", "run/model.optim", "run/loss.csv", "run/loss.svg", "run/model-f16.gguf",

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "stories_gguf.h"
+#include "test_files.h"
 #include "plume/convert.h"
 #include "plume/gguf.h"
 #include "plume/gpu.h"
@@ -367,19 +369,10 @@ static void test_schedule_and_errors(void) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/plume-train-XXXXXX");
-    if (!mkdtemp(tmpdir)) return 1;
-    const char *data_dir = getenv("PLUME_TEST_DATA");
-    char model[300], tokbin[300];
-    snprintf(model, sizeof model, "%s/stories260K/stories260K.bin", data_dir ? data_dir : "tests/data");
-    snprintf(tokbin, sizeof tokbin, "%s/stories260K/tok512.bin", data_dir ? data_dir : "tests/data");
+    make_test_dir(tmpdir, sizeof tmpdir, "plume-train");
     snprintf(tok_gguf, sizeof tok_gguf, "%s/tok.gguf", tmpdir);
-    plume_error err;
     /* the tokenizer comes from stories260K converted to GGUF */
-    if (plume_convert_llama2c(model, tokbin, tok_gguf, PLUME_GGML_F32, NULL, &err)) {
-        fprintf(stderr, "convert: %s\n", err.msg);
-        return 1;
-    }
+    if (convert_stories260k(tok_gguf)) return 1;
     make_data();
     test_schedule_and_errors();
     test_determinism_and_resume();
