@@ -52,12 +52,12 @@ static size_t first_sentence(const char *doc) {
     return strlen(doc);
 }
 
-static void write_ports(FILE *f, const char *title, const plume_port *ports, int inputs) {
+static void write_ports(FILE *f, const plume_port *ports, int inputs) {
     if (!ports || !ports->name) {
-        fprintf(f, "%s: none.\n\n", title);
+        fputs(inputs ? "Inputs: none.\n\n" : "Outputs: none.\n\n", f);
         return;
     }
-    fprintf(f, "| %s | type | description |\n|---|---|---|\n", title);
+    fprintf(f, "| %s | type | description |\n|---|---|---|\n", inputs ? "input" : "output");
     for (const plume_port *p = ports; p->name; p++) {
         fprintf(f, "| `%s` | %s | ", p->name, plume_type_name(p->type));
         if (inputs && (p->flags & PLUME_PORT_OPTIONAL)) fputs("optional (may be left unwired): ", f);
@@ -93,8 +93,8 @@ static int write_stage(FILE *f, const plume_registry *reg, const plume_stage *s,
             stage_doc_file_name(path));
     prose(f, s->doc ? s->doc : "(no description)", (size_t)-1, 0);
     fputs("\n\n", f);
-    write_ports(f, "input", s->inputs, 1);
-    write_ports(f, "output", s->outputs, 0);
+    write_ports(f, s->inputs, 1);
+    write_ports(f, s->outputs, 0);
     if (write_params(f, s->params)) return -1;
     fputs("```yaml\nstages:\n  ", f);
     stage_doc_example(f, s);
