@@ -75,8 +75,8 @@ awk -v files="$scratch/files" -v script="$scratch/commands.sh" -v leftout="$scra
         printf "" > (files "/" name)
         next
     }
-    /^    [^ ]/ && prev ~ /^[ \t]*$/ { bad("an indented code block: write it fenced, `sh` for commands") }
-    { if ($0 !~ /^[ \t]*$/) prev = $0 }
+    /^    [^ ]/ && blank { bad("an indented code block: write it fenced, `sh` for commands") }
+    { blank = $0 ~ /^[ \t]*$/; if (!blank) prev = $0 }
     END {
         if (failed) exit 1
         if (!found) { print "README.md has no \"## Quick start\" section" > "/dev/stderr"; exit 1 }
