@@ -59,8 +59,8 @@ static void write_ports(FILE *f, const plume_port *ports, int inputs) {
     }
     fprintf(f, "| %s | type | description |\n|---|---|---|\n", inputs ? "input" : "output");
     for (const plume_port *p = ports; p->name; p++) {
-        fprintf(f, "| `%s` | %s | ", p->name, plume_type_name(p->type));
-        if (inputs && (p->flags & PLUME_PORT_OPTIONAL)) fputs("optional (may be left unwired): ", f);
+        fprintf(f, "| `%s`%s | %s | ", p->name, inputs && (p->flags & PLUME_PORT_OPTIONAL) ? " (optional)" : "",
+                plume_type_name(p->type));
         prose(f, p->doc ? p->doc : "", (size_t)-1, 1);
         fputs(" |\n", f);
     }
@@ -113,7 +113,8 @@ int modules_write_markdown(const plume_registry *reg, FILE *f) {
                "A graph names a stage under `use:`, wires its inputs under `in:` to slots that other stages\n"
                "write (or to the request's `id`, `user`, `context`, `target` and `profile`), its outputs\n"
                "under `out:` to new slots, and sets its parameters under `with:` or with\n"
-               "`--set STAGE.PARAM=VALUE`; [graphs.md](graphs.md) explains graphs.\n\n",
+               "`--set STAGE.PARAM=VALUE`; [graphs.md](graphs.md) explains graphs. An input marked optional\n"
+               "may be left unwired.\n\n",
             n);
     fputs("| stage | module | what it does |\n|---|---|---|\n", f);
     for (size_t i = 0; i < n; i++) {
