@@ -89,8 +89,11 @@ static int write_params(FILE *f, const plume_param *params) {
 static int write_stage(FILE *f, const plume_registry *reg, const plume_stage *s, const char *path) {
     const plume_module *m = plume_registry_module_of(reg, s);
     fprintf(f, "## `%s`\n\n", s->name);
-    fprintf(f, "Module `%s` %s, file `%s`.\n\n", m ? m->name : "?", m ? m->version : "",
-            stage_doc_file_name(path));
+    /* libplume.so.0.1.0 (the engine's own stages) is named without its version, which is not the
+     * stage's and would make the reference change with every release */
+    const char *file = stage_doc_file_name(path), *so = strstr(file, ".so.");
+    fprintf(f, "Module `%s` %s, file `%.*s`.\n\n", m ? m->name : "?", m ? m->version : "",
+            so ? (int)(so - file + 3) : (int)strlen(file), file);
     prose(f, s->doc ? s->doc : "(no description)", (size_t)-1, 0);
     fputs("\n\n", f);
     write_ports(f, s->inputs, 1);

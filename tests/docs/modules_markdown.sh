@@ -16,6 +16,8 @@ awk '/^## `/ { mine = index($0, "## `doc.") == 1 } mine { lines[++n] = $0 }
 diff -u "$here/markdown_plugin.md" "$work/doc.md" || fail "the test module's sections differ from markdown_plugin.md (diff above)"
 grep -qFx '| [`doc.tricky`](#doctricky) | doc | Counts a\|b pairs. |' "$work/all.md" || fail "no table-of-contents row for doc.tricky"
 grep -qFx '| [`doc.bare`](#docbare) | doc | (no description) |' "$work/all.md" || fail "no table-of-contents row for doc.bare"
+# the engine's own stages are named by the library's file, without its version
+grep -qFx 'Module `engine` 1.0, file `libplume.so`.' "$work/all.md" || fail "io.request is not said to be in libplume.so"
 # as many stages as the terminal listing counts
 count=$(PLUME_MODULE_PATH=$plugins "$plume" modules | sed -n '1s/ stages.*//p')
 [ "$(grep -c '^## `' "$work/all.md")" = "$count" ] || fail "the Markdown has not the $count stages plume modules lists"
