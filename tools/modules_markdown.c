@@ -72,12 +72,14 @@ static int write_params(FILE *f, const plume_param *params) {
         fputs("Parameters: none.\n\n", f);
         return 0;
     }
-    fputs("| parameter | type | default | description |\n|---|---|---|---|\n", f);
+    fputs("| parameter | type | default | values | description |\n|---|---|---|---|---|\n", f);
     for (const plume_param *p = params; p->name; p++) {
         fprintf(f, "| `%s` | %s | ", p->name, plume_type_name(p->type));
         if (!p->fallback) fputs("required", f);
         else if (cell_default(f, p->type, p->fallback)) return -1;
-        fputs(" | ", f);
+        char range[96];
+        /* the range the engine checks before create(), in the words its errors use */
+        fprintf(f, " | %s | ", plume_param_has_range(p) ? plume_param_range_text(p, range, sizeof range) : "");
         prose(f, p->doc ? p->doc : "", (size_t)-1, 1);
         fputs(" |\n", f);
     }

@@ -1,7 +1,7 @@
 /* A module whose descriptions hold what Markdown treats specially (a '|' in a table cell, a
- * backslash, a backtick and a newline in a default) and a stage that declares nothing at all, for
- * the test of `plume modules --markdown` (modules_markdown.sh, against markdown_plugin.md). It is
- * only described, never run. */
+ * backslash, a backtick and a newline in a default), parameters with each kind of range, and a
+ * stage that declares nothing at all, for the test of `plume modules --markdown`
+ * (modules_markdown.sh, against markdown_plugin.md). It is only described, never run. */
 #include <plume/stage.h>
 
 static const plume_port tricky_inputs[] = {
@@ -11,10 +11,13 @@ static const plume_port tricky_inputs[] = {
 };
 static const plume_port tricky_outputs[] = { { "count", PLUME_NUMBER, "how many", 0 }, { 0 } };
 static const plume_param tricky_params[] = {
-    { "sep", PLUME_STRING, "\n|", "put between the parts (a\\b is a backslash)" },
-    { "quote", PLUME_STRING, "a`b\"c", "a default with a backtick and a quote" },
-    { "n", PLUME_INT, "5", "how many" },
-    { "writer", PLUME_MODEL, NULL, "the model" },
+    { "sep", PLUME_STRING, "\n|", "put between the parts (a\\b is a backslash)", PLUME_NO_RANGE },
+    { "quote", PLUME_STRING, "a`b\"c", "a default with a backtick and a quote", PLUME_NO_RANGE },
+    { "n", PLUME_INT, "5", "how many", PLUME_RANGE(1, 64) },
+    { "least", PLUME_INT, "0", "no upper end", PLUME_AT_LEAST(0) },
+    { "weight", PLUME_FLOAT, "0.5", "no lower end", PLUME_AT_MOST(0.75) },
+    { "any", PLUME_FLOAT, "-1.5", "no range", PLUME_NO_RANGE },
+    { "writer", PLUME_MODEL, NULL, "the model", PLUME_NO_RANGE },
     { 0 },
 };
 
