@@ -139,9 +139,9 @@ void fetch_scales(uint r0, uint j) {
 // XSHARE: a chunk is 32 values of x (8 texels), texel i of it held by invocation i of the
 // subgroup in xl[token] and shuffled to all: one fetch of x per 32 values and token where
 // each invocation fetched all 32 itself. On lavapipe a shuffle by a constant index is one
-// vector permute, while a texel fetch is 8 loads and a transpose (subgroupBroadcast, tried
-// first, finds the first active invocation with a loop over the lanes for every component
-// and made the kernel 2-20x slower). A chunk holds TPC weight texels.
+// vector permute, while a texel fetch is 8 loads and a transpose (subgroupBroadcast instead
+// finds the first active invocation with a loop over the lanes for every component, which
+// makes the kernel 2-20x slower). A chunk holds TPC weight texels.
 const uint XS = 8u;
 const uint TPC = XSHARE != 0u ? XS * 4u / EPT : 1u;
 vec4 xl[TB];

@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
+#include "modules_markdown.h"
 #include "plume/plume.h"
+#include "stage_doc.h"
 
 /* Prints `text` wrapped at 96 columns, each line indented by `indent` spaces. */
 static void print_wrapped(const char *text, int indent) {
@@ -21,22 +23,6 @@ static void print_wrapped(const char *text, int indent) {
         while (*text == ' ') text++;
     }
     putchar('\n');
-}
-
-/* Parameter defaults are text; show control characters the way one would type them in YAML. */
-static void print_default(plume_type type, const char *s) {
-    if (type != PLUME_STRING && type != PLUME_MODEL) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '\n') fputs("\\n", stdout);
-        else if (*s == '\t') fputs("\\t", stdout);
-        else if (*s == '"' || *s == '\\') printf("\\%c", *s);
-        else putchar(*s);
-    }
-    putchar('"');
 }
 
 static void print_ports(const char *title, const plume_port *ports) {
@@ -69,7 +55,7 @@ static void print_short(const plume_registry *reg, const plume_stage *s, const c
         printf(" %s: %s", p->name, plume_type_name(p->type));
         if (p->fallback) {
             printf(" = ");
-            print_default(p->type, p->fallback);
+            stage_doc_default(stdout, p->type, p->fallback);
         } else {
             printf(" (required)");
         }
@@ -94,7 +80,7 @@ static void print_long(const plume_registry *reg, const plume_stage *s, const ch
         printf("    %-12s %-7s ", p->name, plume_type_name(p->type));
         if (p->fallback) {
             printf("default ");
-            print_default(p->type, p->fallback);
+            stage_doc_default(stdout, p->type, p->fallback);
         } else {
             printf("required");
         }
@@ -102,20 +88,9 @@ static void print_long(const plume_registry *reg, const plume_stage *s, const ch
         if (plume_param_has_range(p)) printf(" (%s)", plume_param_range_text(p, range, sizeof range));
         printf("\n                         %s\n", p->doc ? p->doc : "");
     }
-    printf("\n  example:\n    stages:\n      my_%s: { use: %s", strchr(s->name, '.') ? strchr(s->name, '.') + 1 : s->name,
-           s->name);
-    const char *sep = ", in: { ";
-    for (const plume_port *p = s->inputs; p && p->name; p++)
-        if (!(p->flags & PLUME_PORT_OPTIONAL)) printf("%s%s: SLOT", sep, p->name), sep = ", ";
-    if (strcmp(sep, ", in: { ")) printf(" }");
-    sep = ", out: { ";
-    for (const plume_port *p = s->outputs; p && p->name; p++) printf("%s%s: NEW_SLOT", sep, p->name), sep = ", ";
-    if (strcmp(sep, ", out: { ")) printf(" }");
-    sep = ", with: { ";
-    for (const plume_param *p = s->params; p && p->name; p++)
-        if (!p->fallback) printf("%s%s: VALUE", sep, p->name), sep = ", ";
-    if (strcmp(sep, ", with: { ")) printf(" }");
-    printf(" }\n");
+    printf("\n  example:\n    stages:\n      ");
+    stage_doc_example(stdout, s);
+    putchar('\n');
 }
 
 /* A name with a slash or ending in .so is a module file: explain what it provides, and how a
@@ -164,15 +139,26 @@ static int explain_file(const char *path) {
 }
 
 int cmd_modules(int argc, char **argv) {
-    if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
-        printf("usage: plume modules [STAGE | FILE.so]\n\n"
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: plume modules [STAGE | FILE.so | --markdown]\n\n"
                "Lists every stage plume can load, with its ports and parameters; with STAGE, explains that one;\n"
                "with a module file (a path, or a name ending in .so), explains every stage it provides.\n"
                "Stages come from the folders in PLUME_MODULE_PATH, then from the built-in folder (%s).\n\n"
+               "--markdown writes the reference of every stage as Markdown (docs/stages.md is this output).\n\n"
                "A stage of PLUME_MODULE_PATH with the name of a built-in stage hides it: the listing\n"
                "ends with a warning naming both files.\n",
                plume_builtin_module_dir() ? plume_builtin_module_dir() : "?");
-        return argc > 2 ? 2 : 0;
+        return 0;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "plume modules: one argument at most (STAGE, FILE.so or --markdown), got %d; "
+                "`plume modules --help` explains them\n", argc - 1);
+        return 2;
+    }
+    int markdown = argc == 2 && !strcmp(argv[1], "--markdown");
+    if (argc == 2 && argv[1][0] == '-' && !markdown) {
+        fprintf(stderr, "plume modules: unknown option '%s'; the options are --markdown and --help\n", argv[1]);
+        return 2;
     }
     plume_error err;
     plume_registry *reg = plume_registry_open(&err);
@@ -181,11 +167,15 @@ int cmd_modules(int argc, char **argv) {
         return 1;
     }
     int rc = 0;
-    if (argc == 2 && is_module_file(argv[1])) {
+    if (markdown) {
+        if (modules_write_markdown(reg, stdout)) {
+            fprintf(stderr, "plume modules: could not write the Markdown to standard output\n");
+            rc = 1;
+        }
+    } else if (argc == 2 && is_module_file(argv[1])) {
         plume_registry_close(reg);
         return explain_file(argv[1]);
-    }
-    if (argc == 2) {
+    } else if (argc == 2) {
         const char *path;
         const plume_stage *s = plume_registry_find(reg, argv[1], &path);
         if (s) {

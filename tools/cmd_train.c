@@ -1,5 +1,5 @@
 /* plume train: trains (or fine-tunes) a llama model on the Vulkan device from a YAML
- * description of the model, tokenizer, data and hyper-parameters (README.md, "Training").
+ * description of the model, tokenizer, data and hyper-parameters (docs/training.md, "Configuration").
  *
  *   plume train CONFIG.yaml [--steps N] [--resume]
  *
@@ -15,7 +15,7 @@ static void usage(FILE *f) {
     fprintf(f, "usage: plume train CONFIG.yaml [--steps N] [--resume]\n"
                "  --steps N   override train.steps\n"
                "  --resume    continue from OUT/model.gguf + OUT/model.optim when present\n"
-               "See the Training section of README.md for the configuration keys.\n");
+               "docs/training.md, \"Configuration\", lists the configuration keys.\n");
 }
 
 int cmd_train(int argc, char **argv) {

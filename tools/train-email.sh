@@ -5,7 +5,7 @@
 # the same without author pairs). Every step is a plume command; jq (Debian's jq) lists the texts.
 #   tools/train-email.sh [STEP]     (build/bin/plume, or $PLUME; writes runs/email/)
 # STEP: all (default), data, pretrain, finetune, install. Each training run checkpoints, and the
-# script resumes an interrupted run (plume train --resume), so it can span several sittings.
+# script resumes an interrupted run (plume train --resume), so it can be stopped and started again.
 set -eu
 PLUME=${PLUME:-build/bin/plume}
 RUNS=runs/email

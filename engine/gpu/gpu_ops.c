@@ -1,7 +1,7 @@
 /* The transformer ops: each checks shapes and buffer sizes, picks the kernel variant for
  * this device (specialization constants), records its dispatches and a barrier.
  *
- * Workgroup shapes (see README.md, "The GPU layer"): reductions (rmsnorm, argmax, attention) use one
+ * Workgroup shapes (see docs/gpu.md, "Kernel design"): reductions (rmsnorm, argmax, attention) use one
  * subgroup per workgroup so they need no barrier(); matmul uses WG = 2 x subgroup
  * invocations (16 on lavapipe), each computing a 4-row x TB-token register tile. */
 #include <math.h>
@@ -85,7 +85,7 @@ static int matmul(plume_gpu_rec *rec, const plume_gpu_weight *w, const plume_gpu
     plume_gpu_mm_shape s = gpu_matmul_shape(gpu, family, (uint64_t)w->rows * w->cols, n, w3 != NULL);
     uint32_t wg = s.wg, tr = s.tr;
     /* x through a texel view where its rows are whole texels: 3-10x faster on lavapipe
-     * than scalar storage-buffer loads (measured, README.md, "The GPU layer"). Sharing x
+     * than scalar storage-buffer loads (measured, docs/gpu.md, "Kernel design"). Sharing x
      * through shuffles reads it through that view. */
     uint32_t xvec = w->cols % 4 == 0 && xb / 16 <= gpu->info.max_texel_buffer_elements;
     /* Sharing x walks chunks of 32 values, one scale each: not Q6_K's blocks of 16. */
@@ -402,7 +402,7 @@ static int attention(plume_gpu_rec *rec, plume_gpu_buffer *q, plume_gpu_buffer *
     if (chunk < ATTN_CHUNK_MIN) chunk = ATTN_CHUNK_MIN;
     /* On a CPU device the (row, head) pairs alone give enough workgroups for its cores,
      * and every extra workgroup and the merge dispatch cost more than they save:
-     * one split (measured, README.md "Speed on lavapipe"). */
+     * one split (measured, docs/performance.md, "Decoding and prompts on lavapipe"). */
     if (gpu->info.kind == PLUME_GPU_KIND_CPU) chunk = ctx;
     if (gpu->attn_chunk) chunk = gpu->attn_chunk;
     if (chunk > ctx) chunk = ctx;

@@ -257,7 +257,7 @@ int plume_train_config_load(plume_train_config *c, const char *path, plume_error
     else dir[0] = 0;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
-        plume_fail(err, "%s:1:1: the file is empty; hint: see the Training section of README.md for the keys", path);
+        plume_fail(err, "%s:1:1: the file is empty; hint: docs/training.md (Configuration) lists the keys", path);
         goto done;
     }
     if (walk(&x, root, "the file", top_keys, c)) goto done;

@@ -147,7 +147,7 @@ PLUME_API int plume_trainer_load_state(plume_trainer *t, const char *path, plume
 extern "C" {
 #endif
 
-/* A training run as `plume train CONFIG.yaml` reads it (README.md, "Training" lists the keys).
+/* A training run as `plume train CONFIG.yaml` reads it (docs/training.md, "Configuration", lists the keys).
  * Paths are resolved against the config file's folder. */
 typedef struct plume_train_config {
     char *path;             /* the config file */

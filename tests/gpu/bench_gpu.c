@@ -1,6 +1,6 @@
 /* bench_gpu ROWS COLS [REPS]: matmul throughput per weight type and batch size, and the
  * read bandwidth, on the device plume picks. Not a test (timings are not deterministic):
- * built as build/bin/bench_gpu for README.md, "The GPU layer"'s numbers. */
+ * built as build/bin/bench_gpu for the numbers of docs/gpu.md, "Kernel design". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

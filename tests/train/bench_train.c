@@ -1,7 +1,7 @@
 /* bench_train [N [REPS]]: the training kernels' throughput on the device plume picks, at the
  * shapes of a small llama (dim 96/256, FFN, vocabulary 2048) and N rows (tokens) per step.
- * Not a test (timings are not deterministic): built as build/bin/bench_train for README.md,
- * "Training", and to compare kernel variants. */
+ * Not a test (timings are not deterministic): built as build/bin/bench_train for docs/training.md,
+ * "The kernels, shaped for lavapipe", and to compare kernel variants. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "train_ops.h"

@@ -1,0 +1,143 @@
+/* The stage reference as Markdown (see modules_markdown.h): a table of contents, then one section
+ * per stage with its description, its ports, its parameters and a graph line that uses it. It is
+ * made from the same static descriptions as `plume modules STAGE`, so the two cannot disagree. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "modules_markdown.h"
+#include "stage_doc.h"
+
+/* Descriptions are plain text: a backslash in one is meant as itself, so it is escaped. Inside a
+ * table cell ('in_cell'), a '|' would end the cell and a newline the row. */
+static void prose(FILE *f, const char *s, size_t n, int in_cell) {
+    for (size_t i = 0; i < n && s[i]; i++) {
+        if (s[i] == '\\') fputs("\\\\", f);
+        else if (in_cell && s[i] == '|') fputs("\\|", f);
+        else if (in_cell && s[i] == '\n') fputc(' ', f);
+        else fputc(s[i], f);
+    }
+}
+
+/* A parameter's default as code in a table cell. A default may hold a backtick (a code span would
+ * end there), so it is then fenced with two. Returns 0, or -1 when out of memory. */
+static int cell_default(FILE *f, plume_type type, const char *fallback) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) return -1;
+    stage_doc_default(m, type, fallback);
+    if (fclose(m)) return -1;
+    const char *fence = strchr(text, '`') ? "`` " : "`";
+    fputs(fence, f);
+    for (size_t i = 0; i < len; i++) {  /* code: no backslash escapes, but a '|' still ends the cell */
+        if (text[i] == '|') fputs("\\|", f);
+        else fputc(text[i], f);
+    }
+    fputs(strchr(text, '`') ? " ``" : "`", f);
+    free(text);
+    return 0;
+}
+
+/* GitHub's anchor of a "## `NAME`" heading: lower case, punctuation other than '-' and '_' dropped. */
+static void anchor(FILE *f, const char *name) {
+    for (const char *c = name; *c; c++)
+        if (isalnum((unsigned char)*c) || *c == '-' || *c == '_') fputc(tolower((unsigned char)*c), f);
+}
+
+/* The first sentence of a description, for the table of contents: up to the first ". " before a
+ * capital letter (so that "Li et al. 2023" does not end it). */
+static size_t first_sentence(const char *doc) {
+    for (const char *c = doc; (c = strstr(c, ". ")); c++)
+        if (isupper((unsigned char)c[2])) return (size_t)(c - doc) + 1;
+    return strlen(doc);
+}
+
+static void write_ports(FILE *f, const plume_port *ports, int inputs) {
+    if (!ports || !ports->name) {
+        fputs(inputs ? "Inputs: none.\n\n" : "Outputs: none.\n\n", f);
+        return;
+    }
+    fprintf(f, "| %s | type | description |\n|---|---|---|\n", inputs ? "input" : "output");
+    for (const plume_port *p = ports; p->name; p++) {
+        fprintf(f, "| `%s`%s | %s | ", p->name, inputs && (p->flags & PLUME_PORT_OPTIONAL) ? " (optional)" : "",
+                plume_type_name(p->type));
+        prose(f, p->doc ? p->doc : "", (size_t)-1, 1);
+        fputs(" |\n", f);
+    }
+    fputc('\n', f);
+}
+
+static int write_params(FILE *f, const plume_param *params) {
+    if (!params || !params->name) {
+        fputs("Parameters: none.\n\n", f);
+        return 0;
+    }
+    fputs("| parameter | type | default | values | description |\n|---|---|---|---|---|\n", f);
+    for (const plume_param *p = params; p->name; p++) {
+        fprintf(f, "| `%s` | %s | ", p->name, plume_type_name(p->type));
+        if (!p->fallback) fputs("required", f);
+        else if (cell_default(f, p->type, p->fallback)) return -1;
+        char range[96];
+        /* the range the engine checks before create(), in the words its errors use */
+        fprintf(f, " | %s | ", plume_param_has_range(p) ? plume_param_range_text(p, range, sizeof range) : "");
+        prose(f, p->doc ? p->doc : "", (size_t)-1, 1);
+        fputs(" |\n", f);
+    }
+    fputc('\n', f);
+    return 0;
+}
+
+/* Returns 0, or -1 when out of memory. */
+static int write_stage(FILE *f, const plume_registry *reg, const plume_stage *s, const char *path) {
+    const plume_module *m = plume_registry_module_of(reg, s);
+    fprintf(f, "## `%s`\n\n", s->name);
+    /* libplume.so.0.1.0 (the engine's own stages) is named without its version, which is not the
+     * stage's and would make the reference change with every release */
+    const char *file = stage_doc_file_name(path), *so = strstr(file, ".so.");
+    fprintf(f, "Module `%s` %s, file `%.*s`.\n\n", m ? m->name : "?", m ? m->version : "",
+            so ? (int)(so - file + 3) : (int)strlen(file), file);
+    prose(f, s->doc ? s->doc : "(no description)", (size_t)-1, 0);
+    fputs("\n\n", f);
+    write_ports(f, s->inputs, 1);
+    write_ports(f, s->outputs, 0);
+    if (write_params(f, s->params)) return -1;
+    fputs("```yaml\nstages:\n  ", f);
+    stage_doc_example(f, s);
+    fputs("\n```\n", f);
+    return 0;
+}
+
+int modules_write_markdown(const plume_registry *reg, FILE *f) {
+    size_t n = plume_registry_count(reg);
+    fputs("<!-- Generated by `plume modules --markdown > docs/stages.md` from each stage's own description "
+          "(its doc, ports and parameters in modules/); edit those, not this file. The test docs_stages "
+          "fails when this file differs from what the command prints. -->\n", f);
+    fputs("# Stages\n\n", f);
+    fprintf(f, "The %zu stages `plume modules` finds (the built-in modules, and those of `PLUME_MODULE_PATH`\n"
+               "when it is set), as it describes them; `plume modules STAGE` prints one in the terminal.\n"
+               "A graph names a stage under `use:`, wires its inputs under `in:` to slots that other stages\n"
+               "write (or to the request's `id`, `user`, `context`, `target` and `profile`), its outputs\n"
+               "under `out:` to new slots, and sets its parameters under `with:` or with\n"
+               "`--set STAGE.PARAM=VALUE`; [graphs.md](graphs.md) explains graphs. An input marked optional\n"
+               "may be left unwired.\n\n",
+            n);
+    fputs("| stage | module | what it does |\n|---|---|---|\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const char *path;
+        const plume_stage *s = plume_registry_stage(reg, i, &path);
+        const plume_module *m = plume_registry_module_of(reg, s);
+        const char *doc = s->doc ? s->doc : "(no description)";
+        fprintf(f, "| [`%s`](#", s->name);
+        anchor(f, s->name);
+        fprintf(f, ") | %s | ", m ? m->name : "?");
+        prose(f, doc, first_sentence(doc), 1);
+        fputs(" |\n", f);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *path;
+        const plume_stage *s = plume_registry_stage(reg, i, &path);
+        fputc('\n', f);
+        if (write_stage(f, reg, s, path)) return -1;
+    }
+    return fflush(f) || ferror(f) ? -1 : 0;
+}
