@@ -164,6 +164,7 @@ typedef struct plume_train_config {
     int export_f16, export_q8_0;
     int resume;             /* continue from OUT/model.gguf + OUT/model.optim when present */
     int add_eos;            /* append EOS (when the tokenizer has one) after the target */
+    int pack;               /* data.pack: plain-text examples packed into full rows (plume_train_pack) */
 } plume_train_config;
 
 /* Parses PATH (libyaml). -1 with err = "PATH:LINE:COLUMN: what; hint" on any bad key,
@@ -177,6 +178,15 @@ PLUME_API void plume_train_config_free(plume_train_config *c);
 PLUME_API int plume_train_read_jsonl(const char *path, const char *tokenizer_gguf, int add_eos,
                                      plume_train_example **ex, int *n, plume_error *err);
 PLUME_API void plume_train_examples_free(plume_train_example *ex, int n);
+
+/* Packs plain-text examples (a prompt of BOS alone) into rows with no padding: joined end
+ * to end in an order drawn from SEED and cut into rows of seq_len + 1 tokens that overlap
+ * by one, so that every token but the first is a target exactly once (the last row may be
+ * shorter). A row's documents attend to each other; each keeps its BOS (and EOS), which
+ * marks where a document starts. -1 with err naming the first example with a longer
+ * prompt. *out (free with plume_train_examples_free) holds *n_out rows. */
+PLUME_API int plume_train_pack(const plume_train_example *ex, int n, int seq_len, uint64_t seed,
+                               plume_train_example **out, int *n_out, plume_error *err);
 
 /* Runs the whole configuration: trains, evaluates every eval_every steps, checkpoints,
  * writes OUT/loss.csv and OUT/loss.svg, OUT/model.gguf (F32) + OUT/model.optim, and the
