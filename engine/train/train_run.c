@@ -126,7 +126,7 @@ static int read_jsonl(const char *path, const plume_tokenizer *tok, int add_eos,
                                  "(or a BOS) and a target", path, lineno, n_prompt < 1 ? "prompt" : "target");
             break;
         }
-        ex[n++] = (plume_train_example){all, (int)at, n_prompt};
+        ex[n++] = (plume_train_example){all, (int)at, n_prompt, NULL};
     }
     plume_line_close(&lines);
     if (!rc && n == 0) rc = plume_fail(err, "%s: no examples", path);

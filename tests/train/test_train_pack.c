@@ -1,7 +1,9 @@
-/* plume_train_pack: plain-text examples joined end to end in a seeded order and cut into
- * rows of seq_len + 1 tokens overlapping by one. Checked by hand-made documents: the rows
- * rebuild a stream that is the documents, each whole and once; every token but the first
- * is a target exactly once; the order depends on the seed alone; a prompt is refused. */
+/* plume_train_pack. Plain text: joined end to end in a seeded order and cut into rows of
+ * seq_len + 1 tokens overlapping by one; the rows rebuild a stream that is the documents,
+ * each whole and once; every token but the first is a target exactly once; the order
+ * depends on the seed alone. Examples with prompts: each whole in exactly one row, first
+ * fit, the row naming exactly each example's target tokens, no more rows than needed; one too long for a row alone
+ * and unchanged; bad examples refused. */
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
@@ -19,7 +21,7 @@ static void make_docs(void) {
         doc_tokens[d][n++] = BOS;
         for (int k = 0; k <= d; k++) doc_tokens[d][n++] = 100 * (d + 1) + k;
         doc_tokens[d][n++] = EOS;
-        docs[d] = (plume_train_example){doc_tokens[d], n, 1};
+        docs[d] = (plume_train_example){doc_tokens[d], n, 1, NULL};
     }
 }
 
@@ -96,15 +98,90 @@ static void test_order(void) {
     plume_train_examples_free(r1, n1);
 }
 
-static void test_refuses_prompts(void) {
+/* Examples with prompts: example e is BOS, a prompt of (e % 3) + 1 words 10 e + k, then
+ * e % 4 + 1 target words 1000 + 10 e + k (its targets told apart from its prompt by value). */
+static int32_t ptok[12][12];
+static plume_train_example pex[12];
+
+static void make_prompted(void) {
+    for (int e = 0; e < 12; e++) {
+        int n = 0, np = e % 3 + 1, nt = e % 4 + 1;
+        ptok[e][n++] = BOS;
+        for (int k = 0; k < np; k++) ptok[e][n++] = 10 * (e + 1) + k;
+        int prompt = n;
+        for (int k = 0; k < nt; k++) ptok[e][n++] = 1000 + 10 * (e + 1) + k;
+        pex[e] = (plume_train_example){ptok[e], n, prompt, NULL};
+    }
+}
+
+static void test_prompted(int seq_len) {
+    plume_train_example *rows = NULL;
+    int n = 0, seen[12] = {0};
+    plume_error err = {0};
+    CHECK(plume_train_pack(pex, 12, seq_len, 3, &rows, &n, &err) == 0);
+    long want_targets = 0, got_targets = 0;
+    for (int e = 0; e < 12; e++) want_targets += pex[e].n_tokens - pex[e].n_prompt;
+    for (int r = 0; r < n; r++) {
+        const plume_train_example *w = &rows[r];
+        CHECK(w->targets && w->n_prompt == 1 && w->n_tokens <= seq_len + 1);
+        CHECK(w->targets[0] == 0);
+        for (int j = 0; j < w->n_tokens; j++) {
+            /* a target is exactly a word >= 1000 */
+            CHECK_MSG((w->targets[j] != 0) == (w->tokens[j] >= 1000), "row %d token %d (%d): target %d", r, j,
+                      w->tokens[j], w->targets[j]);
+            got_targets += w->targets[j] != 0;
+            if (w->tokens[j] == BOS) {   /* an example starts: it is there whole */
+                int e = w->tokens[j + 1] / 10 - 1;
+                CHECK(e >= 0 && e < 12 && j + pex[e].n_tokens <= w->n_tokens &&
+                      memcmp(w->tokens + j, ptok[e], (size_t)pex[e].n_tokens * sizeof(int32_t)) == 0);
+                if (e >= 0 && e < 12) seen[e]++;
+            }
+        }
+    }
+    CHECK(got_targets == want_targets);
+    for (int e = 0; e < 12; e++) CHECK_MSG(seen[e] == 1, "seq_len %d: example %d in %d rows", seq_len, e, seen[e]);
+    /* packing saves rows: at most one row more than the tokens need */
+    int total = 0;
+    for (int e = 0; e < 12; e++) total += pex[e].n_tokens;
+    CHECK_MSG(seq_len < 30 || n == (total + seq_len) / (seq_len + 1), "seq_len %d: %d rows for %d tokens", seq_len, n,
+              total);
+    plume_train_examples_free(rows, n);
+}
+
+static void test_prompted_long(void) {
+    /* seq_len 4: rows of 5; examples of 6+ tokens go alone, unchanged, with their prompt */
+    plume_train_example *rows = NULL;
+    int n = 0, alone = 0;
+    plume_error err = {0};
+    CHECK(plume_train_pack(pex, 12, 4, 3, &rows, &n, &err) == 0);
+    for (int r = 0; r < n; r++)
+        if (!rows[r].targets) {
+            alone++;
+            int e = rows[r].tokens[1] / 10 - 1;
+            CHECK(e >= 0 && e < 12 && rows[r].n_tokens == pex[e].n_tokens && rows[r].n_prompt == pex[e].n_prompt &&
+                  rows[r].n_tokens > 5);
+        } else {
+            CHECK(rows[r].n_tokens <= 5);
+        }
+    int longer = 0;
+    for (int e = 0; e < 12; e++) longer += pex[e].n_tokens > 5;
+    CHECK_MSG(alone == longer && longer > 0, "%d rows alone for %d long examples", alone, longer);
+    plume_train_examples_free(rows, n);
+}
+
+static void test_refuses(void) {
     plume_train_example bad[3] = {docs[0], docs[1], docs[2]};
-    bad[1].n_prompt = 3;
     plume_train_example *rows = (plume_train_example *)1;
     int n = 7;
     plume_error err = {0};
+    bad[1].n_prompt = bad[1].n_tokens;   /* no target */
     CHECK(plume_train_pack(bad, 3, 8, 1, &rows, &n, &err) == -1);
-    CHECK_MSG(strstr(err.msg, "example 2 has a prompt of 2 tokens"), "message: %s", err.msg);
+    CHECK_MSG(strstr(err.msg, "example 2: "), "message: %s", err.msg);
     CHECK(rows == NULL && n == 0);
+    uint8_t t[3] = {0, 1, 1};
+    bad[1] = docs[1];
+    bad[1].targets = t;                 /* a row packed already */
+    CHECK(plume_train_pack(bad, 3, 8, 1, &rows, &n, &err) == -1 && strstr(err.msg, "already packed"));
     CHECK(plume_train_pack(docs, DOCS, 0, 1, &rows, &n, &err) == -1);
 }
 
@@ -116,6 +193,11 @@ int main(void) {
     test_rows(51, 1, &first);     /* one row: the whole stream */
     test_rows(100, 1, &first);    /* one row, shorter than seq_len + 1 */
     test_order();
-    test_refuses_prompts();
+    make_prompted();
+    test_prompted(7);    /* the longest example (8 tokens) fills a row */
+    test_prompted(9);
+    test_prompted(30);
+    test_prompted_long();
+    test_refuses();
     return check_finish("test_train_pack");
 }
