@@ -143,7 +143,9 @@ static int k_model(cfg_ctx *x, const yaml_node_t *v, const char *k, plume_train_
 static int k_trainf(cfg_ctx *x, const yaml_node_t *v, const char *k, plume_train_config *c) { return get_path(x, v, k, &c->train_data); }
 static int k_valf(cfg_ctx *x, const yaml_node_t *v, const char *k, plume_train_config *c) { return get_path(x, v, k, &c->val_data); }
 static int k_eos(cfg_ctx *x, const yaml_node_t *v, const char *k, plume_train_config *c) { return get_bool(x, v, k, &c->add_eos); }
-static const key_def data_keys[] = {{"train", k_trainf}, {"validation", k_valf}, {"add_eos", k_eos}, {NULL, NULL}};
+static int k_pack(cfg_ctx *x, const yaml_node_t *v, const char *k, plume_train_config *c) { return get_bool(x, v, k, &c->pack); }
+static const key_def data_keys[] = {{"train", k_trainf}, {"validation", k_valf}, {"add_eos", k_eos}, {"pack", k_pack},
+                                    {NULL, NULL}};
 static int k_data(cfg_ctx *x, const yaml_node_t *v, const char *k, plume_train_config *c) { return walk(x, v, k, data_keys, c); }
 
 /* ---- train ---- */

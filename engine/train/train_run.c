@@ -126,7 +126,7 @@ static int read_jsonl(const char *path, const plume_tokenizer *tok, int add_eos,
                                  "(or a BOS) and a target", path, lineno, n_prompt < 1 ? "prompt" : "target");
             break;
         }
-        ex[n++] = (plume_train_example){all, (int)at, n_prompt};
+        ex[n++] = (plume_train_example){all, (int)at, n_prompt, NULL};
     }
     plume_line_close(&lines);
     if (!rc && n == 0) rc = plume_fail(err, "%s: no examples", path);
@@ -361,6 +361,17 @@ int plume_train_run(const plume_train_config *c, FILE *log, plume_error *err) {
     if (load_tokenizer(c->tokenizer, &tok, err) || read_jsonl(c->train_data, tok, c->add_eos, &train, &n_train, err) ||
         (c->val_data && read_jsonl(c->val_data, tok, c->add_eos, &val, &n_val, err)))
         goto done;
+    if (c->pack) {
+        plume_train_example *rows = NULL;
+        int n_rows = 0;
+        if (plume_train_pack(train, n_train, c->params.seq_len, c->params.seed, &rows, &n_rows, err)) {
+            plume_fail_prefix(err, "%s: ", c->train_data);
+            goto done;
+        }
+        plume_train_examples_free(train, n_train);
+        train = rows;
+        n_train = n_rows;
+    }
     int made = rank != 0 || plume_make_dirs(c->out) == 0;
     if (!made) plume_fail(err, "%s: cannot create the output folder: %s", c->out, strerror(errno));
     if (all_ranks(made ? 0 : -1, "creating the output folder", err)) goto done;
@@ -393,11 +404,11 @@ started:
     if (all_ranks(started, "starting the trainer", err)) goto done;
     const plume_train_shape *s = plume_trainer_shape(t);
     if (log)
-        fprintf(log, "plume train: %s model dim %d, %d layers, %d/%d heads, vocab %d; %d training examples%s%s; "
+        fprintf(log, "plume train: %s model dim %d, %d layers, %d/%d heads, vocab %d; %d training %s%s%s; "
                      "%d steps of %d x %d x %d tokens%s",
                 resumed ? "resuming the" : c->has_shape ? "a new" : "fine-tuning the", s->dim, s->n_layers,
-                s->n_heads, s->n_kv_heads, s->vocab_size, n_train, n_val ? ", validation " : "",
-                n_val ? "set" : "", c->params.steps, c->params.accum, c->params.batch, c->params.seq_len,
+                s->n_heads, s->n_kv_heads, s->vocab_size, n_train, c->pack ? "rows (packed)" : "examples",
+                n_val ? ", validation " : "", n_val ? "set" : "", c->params.steps, c->params.accum, c->params.batch, c->params.seq_len,
                 resumed ? " (continuing)" : "");
     if (log && ranks > 1) fprintf(log, "; data-parallel over %d MPI ranks", ranks);
     if (log) fputc('\n', log);

@@ -172,6 +172,8 @@ void plume_trainer_free(plume_trainer *t) {
     free(t->ex_off);
     free(t->ex_len);
     free(t->ex_prompt);
+    free(t->mask);
+    free(t->ex_targets);
     free(t->perm);
     free(t);
 }
@@ -221,6 +223,12 @@ static int check_example(const plume_trainer *t, const plume_train_example *e, i
  * prompt tokens kept. */
 static int view_example(const plume_train_example *e, int seq_len, int32_t *dst, int *prompt) {
     int keep = seq_len + 1;
+    if (e->targets) {   /* a packed row names its targets: its start is kept, as many tokens as fit */
+        if (keep > e->n_tokens) keep = e->n_tokens;
+        memcpy(dst, e->tokens, (size_t)keep * sizeof *dst);
+        *prompt = 1;
+        return keep;
+    }
     if (e->n_tokens <= keep) {
         memcpy(dst, e->tokens, (size_t)e->n_tokens * sizeof *dst);
         *prompt = e->n_prompt;
@@ -236,28 +244,55 @@ static int view_example(const plume_train_example *e, int seq_len, int32_t *dst,
     return keep;
 }
 
+/* Target tokens a viewed example (view_example) contributes. */
+static long example_targets(int len, int n_prompt) {
+    long n = len - (n_prompt > 1 ? n_prompt : 1);
+    return n > 0 ? n : 0;
+}
+
+/* Whether token i of a viewed example of `prompt` prompt tokens is a target: the rule
+ * fill_batch applies to examples that do not name their targets. */
+static int rule_target(int i, int prompt) { return i >= 1 && i >= (prompt > 1 ? prompt : 1); }
+
+/* The target tokens of example E as view_example keeps it (len tokens, prompt of them). */
+static long kept_targets(const plume_train_example *e, int len, int prompt) {
+    if (!e->targets) return example_targets(len, prompt);
+    long n = 0;
+    for (int i = 1; i < len; i++) n += e->targets[i] != 0;
+    return n;
+}
+
 int plume_trainer_set_data(plume_trainer *t, const plume_train_example *ex, int n, plume_error *err) {
     if (n < 1) return plume_fail(err, "train: no training examples");
     size_t total = 0;
+    int named = 0;   /* examples that name their targets */
     for (int i = 0; i < n; i++) {
         if (check_example(t, &ex[i], i, err)) return -1;
         total += (size_t)(ex[i].n_tokens < t->p.seq_len + 1 ? ex[i].n_tokens : t->p.seq_len + 1);
+        named += ex[i].targets != NULL;
     }
     int32_t *tok = malloc(total * sizeof *tok);
+    uint8_t *mask = named ? malloc(total) : NULL;
     int *off = malloc((size_t)n * sizeof *off), *len = malloc((size_t)n * sizeof *len);
     int *pr = malloc((size_t)n * sizeof *pr), *perm = malloc((size_t)n * sizeof *perm);
-    if (!tok || !off || !len || !pr || !perm) {
-        free(tok); free(off); free(len); free(pr); free(perm);
+    long *targets = malloc((size_t)n * sizeof *targets);
+    if (!tok || (named && !mask) || !off || !len || !pr || !perm || !targets) {
+        free(tok); free(mask); free(off); free(len); free(pr); free(perm); free(targets);
         return plume_fail(err, "train: out of memory for %d examples", n);
     }
     size_t at = 0;
     for (int i = 0; i < n; i++) {
         off[i] = (int)at;
         len[i] = view_example(&ex[i], t->p.seq_len, tok + at, &pr[i]);
+        targets[i] = kept_targets(&ex[i], len[i], pr[i]);
+        for (int j = 0; mask && j < len[i]; j++)
+            mask[at + (size_t)j] = ex[i].targets ? (j >= 1 && ex[i].targets[j]) : (uint8_t)rule_target(j, pr[i]);
         at += (size_t)len[i];
     }
-    free(t->tok); free(t->ex_off); free(t->ex_len); free(t->ex_prompt); free(t->perm);
-    t->tok = tok; t->ex_off = off; t->ex_len = len; t->ex_prompt = pr; t->perm = perm;
+    free(t->tok); free(t->mask); free(t->ex_off); free(t->ex_len); free(t->ex_prompt); free(t->perm);
+    free(t->ex_targets);
+    t->tok = tok; t->mask = mask; t->ex_off = off; t->ex_len = len; t->ex_prompt = pr; t->perm = perm;
+    t->ex_targets = targets;
     t->n_ex = n;
     t->perm_epoch = -1;
     return 0;
@@ -280,15 +315,10 @@ static int stream_example(plume_trainer *t, uint64_t k) {
     return t->perm[k % (uint64_t)t->n_ex];
 }
 
-/* Target tokens a viewed example (view_example) contributes. */
-static long example_targets(int len, int n_prompt) {
-    long n = len - (n_prompt > 1 ? n_prompt : 1);
-    return n > 0 ? n : 0;
-}
-
-/* Fills the rows and targets of one micro-batch from examples (tok, len, prompt)[0..m). */
-static void fill_batch(plume_trainer *t, const int32_t **tok, const int *len, const int *prompt, int m,
-                       double weight) {
+/* Fills the rows and targets of one micro-batch from examples (tok, len, prompt)[0..m);
+ * an example with a mask (not NULL) names its targets by it, the others by their prompt. */
+static void fill_batch(plume_trainer *t, const int32_t **tok, const int *len, const int *prompt,
+                       const uint8_t **mask, int m, double weight) {
     plume_gpu_row *rows = plume_gpu_buffer_map(t->rows);
     plume_train_target *tg = plume_gpu_buffer_map(t->targets);
     const int T = t->p.seq_len;
@@ -298,7 +328,8 @@ static void fill_batch(plume_trainer *t, const int32_t **tok, const int *len, co
             int have = b < m ? len[b] : 0;
             uint32_t token = j < have ? (uint32_t)tok[b][j] : 0;
             int target = j + 1 < have && j + 1 <= T ? (int)tok[b][j + 1] : -1;
-            int counts = target >= 0 && j + 1 >= (prompt[b] > 1 ? prompt[b] : 1);
+            int counts = target >= 0 && (b < m && mask[b] ? mask[b][j + 1] != 0
+                                                           : j + 1 >= (prompt[b] > 1 ? prompt[b] : 1));
             rows[i] = (plume_gpu_row){token, (uint32_t)j, (uint32_t)b, 0};
             tg[i] = (plume_train_target){target >= 0 ? (uint32_t)target : 0, counts ? (float)weight : 0.0f};
         }
@@ -323,10 +354,12 @@ static int run_batches(plume_trainer *t, plume_gpu_rec *rec, const plume_train_e
                        double weight, double *loss, plume_error *err) {
     const int B = t->p.batch, T1 = t->p.seq_len + 1;
     const int32_t **tok = malloc((size_t)B * sizeof *tok);
+    const uint8_t **mask = malloc((size_t)B * sizeof *mask);
     int *len = malloc((size_t)B * sizeof *len), *prompt = malloc((size_t)B * sizeof *prompt);
     int32_t *scratch = ex ? malloc((size_t)B * (size_t)T1 * sizeof *scratch) : NULL;
     double sum = 0;
-    int rc = tok && len && prompt && (!ex || scratch) ? 0 : plume_fail(err, "train: out of memory for a batch of %d", B);
+    int rc = tok && mask && len && prompt && (!ex || scratch) ? 0
+             : plume_fail(err, "train: out of memory for a batch of %d", B);
     for (int start = 0; !rc && start < m; start += B) {
         int c = m - start < B ? m - start : B;
         for (int b = 0; b < c; b++) {
@@ -335,18 +368,21 @@ static int run_batches(plume_trainer *t, plume_gpu_rec *rec, const plume_train_e
                 int32_t *dst = scratch + (size_t)b * (size_t)T1;
                 len[b] = view_example(e, t->p.seq_len, dst, &prompt[b]);
                 tok[b] = dst;
+                mask[b] = e->targets;
             } else {
                 int k = idx[start + b];
                 tok[b] = t->tok + t->ex_off[k];
                 len[b] = t->ex_len[k];
                 prompt[b] = t->ex_prompt[k];
+                mask[b] = t->mask ? t->mask + t->ex_off[k] : NULL;
             }
         }
-        fill_batch(t, tok, len, prompt, c, weight);
+        fill_batch(t, tok, len, prompt, mask, c, weight);
         rc = plume_gpu_rec_submit(rec, err);
         sum += rc ? 0 : batch_loss(t);
     }
     free(tok);
+    free(mask);
     free(len);
     free(prompt);
     free(scratch);
@@ -470,7 +506,7 @@ int plume_trainer_step(plume_trainer *t, plume_train_stats *stats, plume_error *
     uint64_t k0 = (uint64_t)t->step * (uint64_t)m;
     for (int i = 0; i < m; i++) {
         idx[i] = stream_example(t, k0 + (uint64_t)i);
-        total += example_targets(t->ex_len[idx[i]], t->ex_prompt[idx[i]]);
+        total += t->ex_targets[idx[i]];
     }
     double loss = 0, norm = 0;
     /* In a job of N ranks each computes the gradient of its slice of the step's examples with
@@ -506,7 +542,7 @@ static int check_set(plume_trainer *t, const plume_train_example *ex, int n, lon
         int target = ex[i].n_tokens - ex[i].n_prompt, head = keep - target;
         if (head < 1) head = 1;
         if (head > ex[i].n_prompt) head = ex[i].n_prompt;
-        *total += example_targets(keep, head);   /* as view_example keeps it */
+        *total += kept_targets(&ex[i], keep, ex[i].targets ? 1 : head);   /* as view_example keeps it */
     }
     return 0;
 }

@@ -55,6 +55,9 @@ struct plume_trainer {
     /* data */
     int32_t *tok;                   /* all examples' tokens */
     int *ex_off, *ex_len, *ex_prompt;
+    uint8_t *mask;                  /* beside tok: 1 where a token is a target; NULL when no example
+                                     * carries its own targets (then the n_prompt rule alone) */
+    long *ex_targets;               /* each example's target tokens, as fill_batch counts them */
     int n_ex;
     int perm_epoch;                 /* the epoch whose permutation perm holds, -1 none */
     int *perm;

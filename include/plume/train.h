@@ -69,11 +69,14 @@ PLUME_API const char *plume_decay_name(plume_decay d);
 PLUME_API int plume_decay_parse(const char *s, plume_decay *out);
 
 /* One example: tokens[0..n_tokens) (BOS first), of which the first n_prompt are the
- * prompt; the model learns to predict tokens[j] for n_prompt <= j < n_tokens. */
+ * prompt; the model learns to predict tokens[j] for n_prompt <= j < n_tokens. A packed row
+ * of several examples (plume_train_pack) names its targets instead: tokens[j] is one where
+ * targets[j] is not 0 (targets[0] is 0; n_prompt is then 1). */
 typedef struct plume_train_example {
     const int32_t *tokens;
     int n_tokens;
     int n_prompt;
+    const uint8_t *targets;     /* NULL: the n_prompt rule */
 } plume_train_example;
 
 typedef struct plume_train_stats {
@@ -164,6 +167,7 @@ typedef struct plume_train_config {
     int export_f16, export_q8_0;
     int resume;             /* continue from OUT/model.gguf + OUT/model.optim when present */
     int add_eos;            /* append EOS (when the tokenizer has one) after the target */
+    int pack;               /* data.pack: plain-text examples packed into full rows (plume_train_pack) */
 } plume_train_config;
 
 /* Parses PATH (libyaml). -1 with err = "PATH:LINE:COLUMN: what; hint" on any bad key,
@@ -177,6 +181,19 @@ PLUME_API void plume_train_config_free(plume_train_config *c);
 PLUME_API int plume_train_read_jsonl(const char *path, const char *tokenizer_gguf, int add_eos,
                                      plume_train_example **ex, int *n, plume_error *err);
 PLUME_API void plume_train_examples_free(plume_train_example *ex, int n);
+
+/* Packs examples into rows of at most seq_len + 1 tokens, so that a step computes little
+ * padding. Plain-text examples (a prompt of BOS alone) are joined end to end in an order
+ * drawn from SEED and cut into rows that overlap by one token, so that every token but the
+ * first is a target exactly once (the last row may be shorter). When any example has a
+ * longer prompt, examples are never cut: each goes whole, in the seeded order, into the
+ * first row with room for it, and the row names its targets (plume_train_example.targets:
+ * each example's own, never its prompt). One longer than seq_len + 1 gets a row of its own,
+ * which the trainer shortens as it does any example. A row's examples attend to each other;
+ * each keeps its BOS (and EOS), which marks where one starts. *out (free with
+ * plume_train_examples_free) holds *n_out rows. */
+PLUME_API int plume_train_pack(const plume_train_example *ex, int n, int seq_len, uint64_t seed,
+                               plume_train_example **out, int *n_out, plume_error *err);
 
 /* Runs the whole configuration: trains, evaluates every eval_every steps, checkpoints,
  * writes OUT/loss.csv and OUT/loss.svg, OUT/model.gguf (F32) + OUT/model.optim, and the

@@ -70,6 +70,7 @@ static void test_bad_configs(void) {
     CHECK_ERR("train: [1, 2]\n", "c.yaml:1:8: 'train' wants a mapping");
     CHECK_ERR("model: {shape: {dim: 8\n", "c.yaml:2:1: YAML:");
     CHECK_ERR("tokenizer: t.gguf\nout: x\ndata: {train: t.jsonl}\n", "c.yaml:1:1: no model");
+    CHECK_ERR("data: {train: t.jsonl, pack: often}\n", "c.yaml:1:30: 'pack' wants true or false, got 'often'");
     CHECK_ERR("model: {init: m.gguf}\nout: x\n", "no training data");
     CHECK_ERR("", "empty");
 }

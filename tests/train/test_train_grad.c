@@ -27,7 +27,7 @@ static float frand(void) {
 
 static const int32_t ex0[] = {1, 5, 9, 2, 17, 4, 4, 11, 3};  /* longer than seq_len + 1: cut */
 static const int32_t ex1[] = {1, 7, 20, 13, 6};
-static const plume_train_example examples[2] = {{ex0, 9, 3}, {ex1, 5, 2}};
+static const plume_train_example examples[2] = {{ex0, 9, 3, NULL}, {ex1, 5, 2, NULL}};
 enum { SEQ = 6 };
 
 /* What a sequence of SEQ tokens keeps of an example (train.h): all of it when it fits, else
@@ -188,7 +188,7 @@ static void check_init_from_gguf(void) {
           s->vocab_size == 512);
     int32_t toks[13];
     for (int i = 0; i < 13; i++) toks[i] = i == 0 ? 1 : (int32_t)((i * 97 + 13) % 509 + 3);
-    plume_train_example ex = {toks, 13, 4};
+    plume_train_example ex = {toks, 13, 4, NULL};
     double loss;
     CHECK(plume_trainer_eval(t, &ex, 1, &loss, &err) == 0);
     ref_model m;

@@ -114,7 +114,7 @@ static void test_memorize(void) {
     size_t n;
     if (plume_tokenize(tok, TEXT, strlen(TEXT), true, &ids, &n, &err)) exit(1);
     const int np = 4;
-    plume_train_example ex = {ids, (int)n, np};
+    plume_train_example ex = {ids, (int)n, np, NULL};
     plume_train_params p;
     plume_train_params_default(&p);
     p.lr = 1e-2;
@@ -188,7 +188,7 @@ static void make_data(void) {
         int n = 6 + e;
         data_tok[e][0] = 1;
         for (int j = 1; j < n; j++) data_tok[e][j] = (int32_t)((e * 37 + j * 11) % 500 + 3);
-        data[e] = (plume_train_example){data_tok[e], n, 1 + e % 3};
+        data[e] = (plume_train_example){data_tok[e], n, 1 + e % 3, NULL};
     }
 }
 
@@ -307,7 +307,7 @@ static void test_long_prompt(void) {
     plume_trainer *t = make(&p, data, 1);
     const int32_t longer[] = {1, 40, 41, 42, 43, 44, 45, 46, 47, 50, 51, 52};   /* prompt 9, target 3 */
     const int32_t shorter[] = {1, 40, 41, 42, 50, 51, 52};                       /* prompt 4, target 3 */
-    plume_train_example a = {longer, 12, 9}, b = {shorter, 7, 4};
+    plume_train_example a = {longer, 12, 9, NULL}, b = {shorter, 7, 4, NULL};
     double la, lb;
     uint32_t r, c;
     plume_trainer_param(t, 0, &r, &c);
@@ -316,6 +316,63 @@ static void test_long_prompt(void) {
     CHECK(plume_trainer_gradients(t, &b, 1, &lb, &err) == 0 && plume_trainer_read(t, 0, 1, gb, &err) == 0);
     CHECK(la == lb && la > 0);
     CHECK(memcmp(ga, gb, (size_t)r * c * 4) == 0);
+    free(ga);
+    free(gb);
+    plume_trainer_free(t);
+}
+
+/* A row that names its targets (a packed row): naming what the prompt rule would gives
+ * the same loss and gradient bit for bit; naming one token alone gives that token's
+ * cross-entropy, which two prompt lengths of the rule give independently: with targets
+ * p..n-1 the loss is their mean, with p+1..n-1 the mean of one fewer. The step's training
+ * path (set_data + step) sees the same total of targets as the examples name. */
+static void test_named_targets(void) {
+    plume_error err;
+    plume_train_params p = small_params(4);
+    p.batch = 2;
+    p.seq_len = 10;
+    plume_trainer *t = make(&p, data, 1);
+    const int32_t toks[] = {1, 40, 41, 42, 43, 50, 51, 52, 53};
+    const int n = 9, prompt = 4;
+    uint8_t rule[9], one[9] = {0};
+    for (int j = 0; j < n; j++) rule[j] = (uint8_t)(j >= prompt);
+    plume_train_example plain = {toks, n, prompt, NULL}, named = {toks, n, 1, rule};
+    double la = 0, lb = 0;
+    uint32_t r, c;
+    plume_trainer_param(t, 0, &r, &c);
+    float *ga = malloc((size_t)r * c * 4), *gb = malloc((size_t)r * c * 4);
+    CHECK(plume_trainer_gradients(t, &plain, 1, &la, &err) == 0 && plume_trainer_read(t, 0, 1, ga, &err) == 0);
+    CHECK(plume_trainer_gradients(t, &named, 1, &lb, &err) == 0 && plume_trainer_read(t, 0, 1, gb, &err) == 0);
+    CHECK_MSG(la == lb && la > 0, "losses %.9g and %.9g", la, lb);
+    CHECK(memcmp(ga, gb, (size_t)r * c * 4) == 0);
+    for (int at = prompt; at < n - 1; at++) {
+        plume_train_example from = {toks, n, at, NULL}, after = {toks, n, at + 1, NULL}, single = {toks, n, 1, one};
+        double l_from, l_after, l_one;
+        memset(one, 0, sizeof one);
+        one[at] = 1;
+        CHECK(plume_trainer_eval(t, &from, 1, &l_from, &err) == 0 && plume_trainer_eval(t, &after, 1, &l_after, &err) == 0 &&
+              plume_trainer_eval(t, &single, 1, &l_one, &err) == 0);
+        double want = l_from * (n - at) - l_after * (n - at - 1);
+        CHECK_MSG(fabs(l_one - want) < 1e-4 * (1 + fabs(want)), "token %d: %.7g, from the rule %.7g", at, l_one, want);
+    }
+    /* no target named at all: an evaluation has nothing to average */
+    memset(one, 0, sizeof one);
+    plume_train_example none = {toks, n, 1, one};
+    double l;
+    CHECK(plume_trainer_eval(t, &none, 1, &l, &err) == -1);
+    /* training on the named row takes the same step as on the plain example */
+    plume_trainer *u = make(&p, &plain, 1), *v = make(&p, &named, 1);
+    plume_train_stats su, sv;
+    CHECK(plume_trainer_step(u, &su, &err) == 0 && plume_trainer_step(v, &sv, &err) == 0);
+    CHECK_MSG(su.loss == sv.loss && su.tokens == sv.tokens && su.tokens == (long)p.batch * p.accum * (n - prompt), "losses %.9g, %.9g; targets %ld, %ld",
+              su.loss, sv.loss, su.tokens, sv.tokens);
+    size_t nu, nv;
+    float *wu = weights(u, &nu), *wv = weights(v, &nv);
+    CHECK(nu == nv && memcmp(wu, wv, nu * sizeof *wu) == 0);
+    free(wu);
+    free(wv);
+    plume_trainer_free(u);
+    plume_trainer_free(v);
     free(ga);
     free(gb);
     plume_trainer_free(t);
@@ -357,7 +414,7 @@ static void test_schedule_and_errors(void) {
     CHECK(t != NULL);
     if (t) {
         int32_t toks[3] = {1, 600, 2};
-        plume_train_example e = {toks, 3, 1};
+        plume_train_example e = {toks, 3, 1, NULL};
         CHECK(plume_trainer_set_data(t, &e, 1, &err) == -1 && strstr(err.msg, "vocabulary"));
         toks[1] = 5;
         e.n_prompt = 3;
@@ -378,6 +435,7 @@ int main(void) {
     test_determinism_and_resume();
     test_accumulation();
     test_long_prompt();
+    test_named_targets();
     test_memorize();
     remove(tok_gguf);
     rmdir(tmpdir);
