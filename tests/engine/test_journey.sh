@@ -3,9 +3,11 @@
 # with pkg-config alone, swap them into graphs by path and by PLUME_MODULE_PATH, make the mistakes
 # a newcomer makes (a plugin that crashes, one whose create() refuses its parameters, one that
 # takes a built-in stage's name, a missing model), and check what plume says and keeps.
-# usage: test_journey.sh BUILD_DIR TEST_SOURCE_DIR CC
+# usage: test_journey.sh BUILD_DIR TEST_SOURCE_DIR CC [PROGRAM_FLAGS]
+# PROGRAM_FLAGS: what a program linking the libraries needs besides pkg-config's flags (the
+# sanitizers' -fsanitize=... in a -DPLUME_SANITIZE=ON build, whose runtime must come first)
 set -eu
-build=$1 tests=$2 cc=$3
+build=$1 tests=$2 cc=$3 program_flags=${4:-}
 prefix=$(mktemp -d /tmp/plume-journey-XXXXXX)
 trap 'rm -rf "$prefix"' EXIT
 ulimit -c 0   # the crashing plugin below must not leave core files around
@@ -57,7 +59,7 @@ int main(void) {
     return ok ? 0 : 1;
 }
 C
-$cc -Wall -Werror $(pkg-config --cflags plume-lm plume-corpus) "$work/embed.c" -o "$work/embed" \
+$cc -Wall -Werror ${program_flags} $(pkg-config --cflags plume-lm plume-corpus) "$work/embed.c" -o "$work/embed" \
     $(pkg-config --libs plume-lm plume-corpus) -Wl,-rpath,"$(pkg-config --variable=libdir plume)" \
     || fail "cannot build a program with pkg-config --libs plume-lm plume-corpus"
 "$work/embed" > "$work/embed.txt" || { cat "$work/embed.txt" >&2; fail "the embedding program failed"; }
