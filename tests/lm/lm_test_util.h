@@ -5,6 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plume/lm.h"
+
+/* The shipped stories260K model (models/, under PLUME_SOURCE_DIR), or NULL after saying why. */
+static inline plume_lm *acquire_stories260k(void) {
+    char path[1024];
+    const char *src = getenv("PLUME_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/models/stories260K.gguf", src ? src : ".");
+    plume_error err;
+    plume_lm *lm = plume_lm_acquire(path, &err);
+    if (!lm) fprintf(stderr, "%s\n", err.msg);
+    return lm;
+}
+
 static inline const char *test_data_dir(void) {
     const char *d = getenv("PLUME_TEST_DATA");
     return d && *d ? d : "tests/data";

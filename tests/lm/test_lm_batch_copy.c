@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "lm_test_util.h"
 #include "plume/gpu.h"
 #include "plume/lm.h"
 
@@ -61,14 +62,8 @@ static void copy(plume_lm_batch *b, history *h, int dst, int src) {
 }
 
 int main(void) {
-    char path[1024];
-    const char *src = getenv("PLUME_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/models/stories260K.gguf", src ? src : ".");
+    if (!(lm = acquire_stories260k())) return 1;
     plume_error err;
-    if (!(lm = plume_lm_acquire(path, &err))) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
     V = plume_lm_get_info(lm)->vocab_size;
     history h[4] = {0};
     h[0].n = plume_lm_tokenize(lm, "Once upon a time, there was a little girl named Lily", 1, h[0].t, MAXH, &err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "lm_test_util.h"
 #include "plume/gpu.h"
 #include "plume/lm.h"
 
@@ -146,15 +147,8 @@ static void test_generate(plume_lm *lm) {
 }
 
 int main(void) {
-    char path[1024];
-    const char *src = getenv("PLUME_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/models/stories260K.gguf", src ? src : ".");
-    plume_error err;
-    plume_lm *lm = plume_lm_acquire(path, &err);
-    if (!lm) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
+    plume_lm *lm = acquire_stories260k();
+    if (!lm) return 1;
     test_logits(lm);
     test_generate(lm);
     plume_lm_release(lm);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "lm_test_util.h"
 #include "plume/lm.h"
 
 static plume_lm *lm;
@@ -36,14 +37,8 @@ static double prob(const plume_mix *m, int32_t t) {
 }
 
 int main(void) {
-    char path[1024];
-    const char *src = getenv("PLUME_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/models/stories260K.gguf", src ? src : ".");
+    if (!(lm = acquire_stories260k())) return 1;
     plume_error err;
-    if (!(lm = plume_lm_acquire(path, &err))) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
     const char *texts[3] = { "The dog ran to the park and played with a red ball.",
                              "The dog ran to the park and sat under a big tree.",
                              "The dog ran to the park and played with a red ball." };
