@@ -41,6 +41,22 @@ static int embed_cache_bytes(uint64_t *bytes, plume_error *err) {
     return 0;
 }
 
+/* One model fewer on the shared device: the last one closes it. With registry_lock held. */
+static void drop_gpu_user(void) {
+    if (--gpu_users == 0) {
+        plume_gpu_close(shared_gpu);
+        shared_gpu = NULL;
+    }
+}
+
+/* Frees a built model's device state and its share of the device. With registry_lock held. */
+static void unload_model(plume_lm *lm) {
+    lm_gpu_lock();
+    lm_model_free(lm);
+    lm_gpu_unlock();
+    drop_gpu_user();
+}
+
 plume_lm *plume_lm_acquire(const char *path, plume_error *err) {
     char *real = realpath(path, NULL);
     if (!real) {
@@ -75,21 +91,12 @@ plume_lm *plume_lm_acquire(const char *path, plume_error *err) {
     int rc = lm_model_build(lm, real, err);
     lm_gpu_unlock();
     if (rc) {
-        if (--gpu_users == 0) {
-            plume_gpu_close(shared_gpu);
-            shared_gpu = NULL;
-        }
+        drop_gpu_user();
         goto fail;
     }
     if (!(lm->embed_cache = lm_embed_cache_new(lm->info.dim, cache_bytes))) {
         plume_fail(err, "%s: out of memory", path);
-        lm_gpu_lock();
-        lm_model_free(lm);
-        lm_gpu_unlock();
-        if (--gpu_users == 0) {
-            plume_gpu_close(shared_gpu);
-            shared_gpu = NULL;
-        }
+        unload_model(lm);
         goto fail;
     }
     lm->refs = 1;
@@ -116,13 +123,7 @@ void plume_lm_release(plume_lm *lm) {
             *p = lm->next;
             break;
         }
-    lm_gpu_lock();
-    lm_model_free(lm);
-    lm_gpu_unlock();
-    if (--gpu_users == 0) {
-        plume_gpu_close(shared_gpu);
-        shared_gpu = NULL;
-    }
+    unload_model(lm);
     pthread_mutex_unlock(&registry_lock);
     lm_embed_cache_free(lm->embed_cache);
     free(lm->embed_file);
