@@ -297,10 +297,26 @@ static void test_accumulation(void) {
     plume_trainer_free(b);
 }
 
+/* Examples a and b give the same positive loss and the same gradient (of the first
+ * parameter, the embedding), bit for bit. */
+static void check_same_gradient(plume_trainer *t, const plume_train_example *a, const plume_train_example *b,
+                                const char *what) {
+    plume_error err;
+    double la = 0, lb = 0;
+    uint32_t r, c;
+    plume_trainer_param(t, 0, &r, &c);
+    float *ga = malloc((size_t)r * c * 4), *gb = malloc((size_t)r * c * 4);
+    CHECK(plume_trainer_gradients(t, a, 1, &la, &err) == 0 && plume_trainer_read(t, 0, 1, ga, &err) == 0);
+    CHECK(plume_trainer_gradients(t, b, 1, &lb, &err) == 0 && plume_trainer_read(t, 0, 1, gb, &err) == 0);
+    CHECK_MSG(la == lb && la > 0, "%s: losses %.9g and %.9g", what, la, lb);
+    CHECK_MSG(memcmp(ga, gb, (size_t)r * c * 4) == 0, "%s: the gradients differ", what);
+    free(ga);
+    free(gb);
+}
+
 /* A long example keeps the start of its prompt and its whole target: its gradient is the
  * gradient of that shorter example, bit for bit. */
 static void test_long_prompt(void) {
-    plume_error err;
     plume_train_params p = small_params(4);
     p.batch = 1;
     p.seq_len = 6;
@@ -308,16 +324,7 @@ static void test_long_prompt(void) {
     const int32_t longer[] = {1, 40, 41, 42, 43, 44, 45, 46, 47, 50, 51, 52};   /* prompt 9, target 3 */
     const int32_t shorter[] = {1, 40, 41, 42, 50, 51, 52};                       /* prompt 4, target 3 */
     plume_train_example a = {longer, 12, 9, NULL}, b = {shorter, 7, 4, NULL};
-    double la, lb;
-    uint32_t r, c;
-    plume_trainer_param(t, 0, &r, &c);
-    float *ga = malloc((size_t)r * c * 4), *gb = malloc((size_t)r * c * 4);
-    CHECK(plume_trainer_gradients(t, &a, 1, &la, &err) == 0 && plume_trainer_read(t, 0, 1, ga, &err) == 0);
-    CHECK(plume_trainer_gradients(t, &b, 1, &lb, &err) == 0 && plume_trainer_read(t, 0, 1, gb, &err) == 0);
-    CHECK(la == lb && la > 0);
-    CHECK(memcmp(ga, gb, (size_t)r * c * 4) == 0);
-    free(ga);
-    free(gb);
+    check_same_gradient(t, &a, &b, "a long prompt");
     plume_trainer_free(t);
 }
 
@@ -337,14 +344,7 @@ static void test_named_targets(void) {
     uint8_t rule[9], one[9] = {0};
     for (int j = 0; j < n; j++) rule[j] = (uint8_t)(j >= prompt);
     plume_train_example plain = {toks, n, prompt, NULL}, named = {toks, n, 1, rule};
-    double la = 0, lb = 0;
-    uint32_t r, c;
-    plume_trainer_param(t, 0, &r, &c);
-    float *ga = malloc((size_t)r * c * 4), *gb = malloc((size_t)r * c * 4);
-    CHECK(plume_trainer_gradients(t, &plain, 1, &la, &err) == 0 && plume_trainer_read(t, 0, 1, ga, &err) == 0);
-    CHECK(plume_trainer_gradients(t, &named, 1, &lb, &err) == 0 && plume_trainer_read(t, 0, 1, gb, &err) == 0);
-    CHECK_MSG(la == lb && la > 0, "losses %.9g and %.9g", la, lb);
-    CHECK(memcmp(ga, gb, (size_t)r * c * 4) == 0);
+    check_same_gradient(t, &plain, &named, "targets named as the prompt rule would");
     for (int at = prompt; at < n - 1; at++) {
         plume_train_example from = {toks, n, at, NULL}, after = {toks, n, at + 1, NULL}, single = {toks, n, 1, one};
         double l_from, l_after, l_one;
@@ -373,8 +373,6 @@ static void test_named_targets(void) {
     free(wv);
     plume_trainer_free(u);
     plume_trainer_free(v);
-    free(ga);
-    free(gb);
     plume_trainer_free(t);
 }
 
