@@ -11,10 +11,11 @@ OUT=${1:-experiment/tune-memory}
 DATA=${DATA:-data/email/dataset/val.jsonl}
 WEIGHTS=${WEIGHTS:-"0 0.3 0.5 0.7 0.9"}
 MATCHES=${MATCHES:-"2 3 4"}
+SOURCES=${SOURCES:-"profile ranked"}
 mkdir -p "$OUT"
 echo "| memory | weight | min_match | cont. ROUGE-L | gain | p (t) | cont. ROUGE-1 |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for source in profile ranked; do
+for source in $SOURCES; do
     sed "s#memory: ranked#memory: $source#" graphs/default.yaml > "$OUT/default_$source.yaml"
     for w in $WEIGHTS; do
         for m in $MATCHES; do

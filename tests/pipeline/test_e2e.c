@@ -18,6 +18,7 @@ int main(void) {
     setenv("PLUME_MODEL", pipe_model_path(), 1);
     setenv("PLUME_MAX_TOKENS", "8", 1);
     setenv("PLUME_BEAMS", "2", 1);
+    setenv("PLUME_PROMPT_TOKENS", "160", 1);   /* stories260K's context is 512 tokens */
     const char *req = pipe_email_requests(3);
     FILE *f = fopen(req, "a");
     fputs("{\"id\": \"broken\", \"context\": [1, 2\n", f);
