@@ -1,7 +1,8 @@
 #!/bin/sh
 # Tunes the personal memory of graphs/default.yaml on the VALIDATION split (never the test split):
-# every memory weight x shortest match x memory source (the whole profile, or the ranked entries),
-# each run with the profile-swap control. Prints one line per setting: the continuation ROUGE-L,
+# every memory weight x shortest match x memory source (memory_docs: the first PLUME_MEMORY_DOCS
+# ranked entries; ranked: all the ranked entries; profile: the whole profile), each run with the
+# profile-swap control. Prints one line per setting: the continuation ROUGE-L,
 # the personalization gain and its t-test p, and the continuation ROUGE-1. The defaults in
 # graphs/default.yaml are the best continuation ROUGE-L here.
 #   tools/tune-memory.sh [DIR]      (default experiment/tune-memory; build/bin/plume, or $PLUME)
@@ -11,12 +12,12 @@ OUT=${1:-experiment/tune-memory}
 DATA=${DATA:-data/email/dataset/val.jsonl}
 WEIGHTS=${WEIGHTS:-"0 0.3 0.5 0.7 0.9"}
 MATCHES=${MATCHES:-"2 3 4"}
-SOURCES=${SOURCES:-"profile ranked"}
+SOURCES=${SOURCES:-"memory_docs ranked profile"}
 mkdir -p "$OUT"
 echo "| memory | weight | min_match | cont. ROUGE-L | gain | p (t) | cont. ROUGE-1 |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for source in $SOURCES; do
-    sed "s#memory: ranked#memory: $source#" graphs/default.yaml > "$OUT/default_$source.yaml"
+    sed "s#memory: memory_docs#memory: $source#" graphs/default.yaml > "$OUT/default_$source.yaml"
     for w in $WEIGHTS; do
         for m in $MATCHES; do
             [ "$w" = 0 ] && [ "$m" != "$(echo $MATCHES | cut -d' ' -f1)" ] && continue   # weight 0: one run
