@@ -37,7 +37,7 @@ done
     echo "| | *without author distinction* | | | | *with author distinction* | | | |"
     awk -F, '{ gsub(/"/, "", $1) }
              NR == FNR { if (FNR > 1) g[$1] = sprintf("%.2f | %.2f | %+.2f | %.2g", $5, $11, $20, $21); next }
-             FNR > 1 { printf "| %s | %s | %.2f | %.2f | %+.2f | %.2g |\n", $1, g[$1], $5, $11, $20, $21 }' \
+             FNR > 1 { printf "| %s | %s | %.2f | %.2f | %+.2f | %.2g |\n", $1, ($1 in g) ? g[$1] : "- | - | - | -", $5, $11, $20, $21 }' \
         "$OUT/genonly/results.csv" "$OUT/multitask/results.csv"
 } > "$OUT/table.md"
 cat "$OUT/table.md"
