@@ -23,18 +23,12 @@ const char *cli_value(int argc, char **argv, int *i, const char *name, int *miss
  * with *reg open for it, or NULL with nothing left open. */
 plume_graph *cli_load_graph(const char *path, const cli_sets *sets, plume_registry **reg);
 
-/* cli_read_whole: what reading an input file came to. */
-typedef enum cli_read_status {
-    CLI_READ_OK,
-    CLI_READ_CANNOT_OPEN,  /* errno says why */
-    CLI_READ_TOO_LARGE,    /* max_bytes or more */
-    CLI_READ_FAILED,       /* a read error partway */
-    CLI_READ_NO_MEMORY
-} cli_read_status;
-/* The whole of the file at path ("-": standard input) as a NUL-terminated string in *text (caller
- * frees), its length in *len when len is not NULL. max_bytes is a power of two of 4096 or more; a
- * file of max_bytes - 1 bytes or more is refused. Each command words its own messages. */
-cli_read_status cli_read_whole(const char *path, size_t max_bytes, char **text, size_t *len);
+/* The whole of the file at path ("-": standard input) as a NUL-terminated string (caller frees),
+ * its length in *len when len is not NULL. max_bytes is a power of two of 4096 or more; a file of
+ * max_bytes - 1 bytes or more is refused. On failure NULL, with the reason printed as
+ * "COMMAND: cannot open WHAT PATH: why" (or is larger than N MiB, cannot read, out of memory
+ * reading); what names the input ("the prompt file") or is "". */
+char *cli_read_whole(const char *command, const char *what, const char *path, size_t max_bytes, size_t *len);
 
 /* A file written whole or not at all (plume_output_file), errors printed as "COMMAND: message".
  * cli_output_open returns the stream to write, or NULL. cli_output_close renames the file into

@@ -50,28 +50,6 @@ static int on_text(void *user, int i, const char *piece) {
     return 0;
 }
 
-/* The whole of FILE ("-": stdin) as a malloc'd string, at most 16 MiB. */
-static char *read_prompt_file(const char *path) {
-    char *s;
-    switch (cli_read_whole(path, 16u << 20, &s, NULL)) {
-    case CLI_READ_OK:
-        return s;
-    case CLI_READ_CANNOT_OPEN:
-        fprintf(stderr, "plume generate: cannot open the prompt file %s\n", path);
-        break;
-    case CLI_READ_TOO_LARGE:
-        fprintf(stderr, "plume generate: the prompt file %s is larger than 16 MiB\n", path);
-        break;
-    case CLI_READ_FAILED:
-        fprintf(stderr, "plume generate: cannot read the prompt file %s\n", path);
-        break;
-    case CLI_READ_NO_MEMORY:
-        fprintf(stderr, "plume generate: out of memory reading the prompt file %s\n", path);
-        break;
-    }
-    return NULL;
-}
-
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -177,7 +155,7 @@ int cmd_generate(int argc, char **argv) {
                 goto done;
             }
             if (a[1] == 'f' || a[2] == 'f') {
-                if (!(owned[n_owned] = read_prompt_file(v))) goto done;
+                if (!(owned[n_owned] = cli_read_whole("plume generate", "the prompt file", v, 16u << 20, NULL))) goto done;
                 prompts[n_prompts++] = owned[n_owned++];
             } else {
                 prompts[n_prompts++] = v;

@@ -69,25 +69,11 @@ static int32_t *parse_ids(const char *s, int *n_out) {
     return NULL;
 }
 
+/* The text of path; one with a NUL byte is not text. NULL with a message. */
 static char *read_text(const char *path) {
-    char *s;
     size_t n;
-    switch (cli_read_whole(path, MAX_TEXT, &s, &n)) {
-    case CLI_READ_OK:
-        break;
-    case CLI_READ_CANNOT_OPEN:
-        fprintf(stderr, "plume perplexity: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
-    case CLI_READ_TOO_LARGE:
-        fprintf(stderr, "plume perplexity: %s is larger than %u MiB\n", path, MAX_TEXT >> 20);
-        return NULL;
-    case CLI_READ_FAILED:
-        fprintf(stderr, "plume perplexity: reading %s failed\n", path);
-        return NULL;
-    case CLI_READ_NO_MEMORY:
-        fprintf(stderr, "plume perplexity: out of memory reading %s\n", path);
-        return NULL;
-    }
+    char *s = cli_read_whole("plume perplexity", "", path, MAX_TEXT, &n);
+    if (!s) return NULL;
     if (strlen(s) != n) {
         fprintf(stderr, "plume perplexity: %s holds a NUL byte at %zu; it is not text\n", path, strlen(s));
         free(s);

@@ -24,28 +24,6 @@ static void usage(FILE *f) {
             "  --ids             print the ids alone, space-separated on one line\n");
 }
 
-/* The whole of FILE ("-": stdin), at most 64 MiB; *len its length. NULL with a message. */
-static char *read_text(const char *path, size_t *len) {
-    char *s;
-    switch (cli_read_whole(path, 64u << 20, &s, len)) {
-    case CLI_READ_OK:
-        return s;
-    case CLI_READ_CANNOT_OPEN:
-        fprintf(stderr, "plume tokenize: cannot open %s\n", path);
-        break;
-    case CLI_READ_TOO_LARGE:
-        fprintf(stderr, "plume tokenize: %s is larger than 64 MiB\n", path);
-        break;
-    case CLI_READ_FAILED:
-        fprintf(stderr, "plume tokenize: cannot read %s\n", path);
-        break;
-    case CLI_READ_NO_MEMORY:
-        fprintf(stderr, "plume tokenize: out of memory reading %s\n", path);
-        break;
-    }
-    return NULL;
-}
-
 /* S[0..n) as a double-quoted string: quotes, backslashes and control characters escaped, invalid
  * UTF-8 shown byte by byte as \xNN. */
 static void print_quoted(const char *s, size_t n) {
@@ -115,7 +93,7 @@ int cmd_tokenize(int argc, char **argv) {
     }
     size_t len = text ? strlen(text) : 0;
     char *owned = NULL;
-    if (file && !(owned = read_text(file, &len))) return 1;
+    if (file && !(owned = cli_read_whole("plume tokenize", "", file, 64u << 20, &len))) return 1;
     if (file) text = owned;
 
     plume_error err;
