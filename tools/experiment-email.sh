@@ -7,13 +7,15 @@
 # paper's rows without the memory run greedy (PLUME_BEAMS=1, ROW_BEAMS to change it), which halves
 # their cost, so that both models' tables take about an hour of the 2-core machine.
 # Writes DIR/MODEL/default and DIR/MODEL/rows (plume experiment's files) for MODEL multitask and
-# genonly, and DIR/table.md, one row per graph with both models side by side.
+# genonly, and DIR/table.md, one row per graph with both models side by side. ROWS=keep reuses
+# DIR/MODEL/rows from an earlier run (the paper's rows have no memory: a change to it leaves them).
 #   tools/experiment-email.sh [DIR]      (default experiment/plume-email; build/bin/plume, or $PLUME)
 set -eu
 PLUME=${PLUME:-build/bin/plume}
 OUT=${1:-experiment/plume-email}
 DATA=${DATA:-data/email/dataset/test.jsonl}
 ROW_BEAMS=${ROW_BEAMS:-1}
+ROWS=${ROWS:-run}
 mkdir -p "$OUT"
 DEFAULT_GRAPHS="graphs/baseline_context.yaml graphs/baseline_copy_bm25.yaml graphs/oracle_copy_bm25.yaml
         graphs/default.yaml graphs/baseline_copy_bm25_at_default_length.yaml"
@@ -24,8 +26,12 @@ for model in multitask genonly; do
     [ "$model" = genonly ] && file=models/plume-email-genonly.gguf
     PLUME_MODEL=$file "$PLUME" experiment $DEFAULT_GRAPHS --data "$DATA" --swap-profiles \
         --out-dir "$OUT/$model/default" >/dev/null
-    PLUME_MODEL=$file PLUME_BEAMS=$ROW_BEAMS "$PLUME" experiment $ROW_GRAPHS --data "$DATA" --swap-profiles \
-        --out-dir "$OUT/$model/rows" >/dev/null
+    if [ "$ROWS" = keep ]; then
+        [ -f "$OUT/$model/rows/results.csv" ] || { echo "ROWS=keep: no $OUT/$model/rows/results.csv" >&2; exit 1; }
+    else
+        PLUME_MODEL=$file PLUME_BEAMS=$ROW_BEAMS "$PLUME" experiment $ROW_GRAPHS --data "$DATA" --swap-profiles \
+            --out-dir "$OUT/$model/rows" >/dev/null
+    fi
     # one results.csv per model: the default pipeline's rows, then the paper's
     { cat "$OUT/$model/default/results.csv"; tail -n +2 "$OUT/$model/rows/results.csv"; } > "$OUT/$model/results.csv"
 done

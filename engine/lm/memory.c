@@ -8,7 +8,17 @@
  * with a match wins: the next tokens after all its occurrences, counted, are the distribution
  * (the most frequent PLUME_MIX_MAX). This is the "continuous cache" of Grave et al. (2017) and
  * kNN-LM of Khandelwal et al. (2020) with exact suffix matches for neighbours: it needs no
- * embeddings, so it works with any model. */
+ * embeddings, so it works with any model.
+ *
+ * A followed memory (params.follow) keeps to one place in the texts, a cursor, as a copying
+ * writer does, and proposes the one token there. The cursor starts where the prompt's end matches
+ * (at least anchor_match tokens), or else at the first text's body; each token generated moves it
+ * to the nearest occurrence ahead of it that the history's longest suffix matches, or one step on
+ * when the token is the one proposed, or leaves it where it is (the model wrote a word of its own,
+ * and the text resumes after it). Matches behind the cursor are never taken, so no passage is
+ * written twice; at a text's end it proposes end-of-sequence. The cursor is a function of the
+ * history, as the mix callback's contract asks (beam hypotheses each have their own); a small
+ * table keyed by the history's hash keeps each step to one move. */
 #include <stdlib.h>
 #include <string.h>
 #include "lm_internal.h"
@@ -18,10 +28,21 @@ typedef struct gram {
     uint32_t at;   /* the position after the gram: its next token is tokens[at] */
 } gram;
 
+/* A followed memory's cursor after a history (key: the history's hash; 0: an empty slot). */
+typedef struct cursor_slot {
+    uint64_t key;
+    int64_t cursor;
+} cursor_slot;
+
+enum { CURSOR_SLOTS = 4096 };
+
 struct plume_memory {
     plume_memory_params p;
     int32_t *tokens;    /* the texts, each followed by -1 */
     size_t n;
+    size_t body;        /* where the first text's body starts: a followed memory's cursor without an anchor */
+    int32_t eos;        /* the model's end-of-sequence token, proposed at a text's end when followed; -1: none */
+    cursor_slot *cursors;   /* followed only */
     gram **index;       /* [max_match - min_match + 1], each sorted by hash */
     size_t *count;
     int median;         /* the texts' median length in tokens */
@@ -48,7 +69,7 @@ static int by_int(const void *a, const void *b) {
 }
 
 void plume_memory_params_default(plume_memory_params *p) {
-    *p = (plume_memory_params){ .weight = 0.5f, .min_match = 3, .max_match = 16 };
+    *p = (plume_memory_params){ .weight = 0.5f, .min_match = 3, .max_match = 16, .follow = 0, .anchor_match = 4 };
 }
 
 void plume_memory_free(plume_memory *m) {
@@ -56,18 +77,21 @@ void plume_memory_free(plume_memory *m) {
     for (int l = 0; m->index && l <= m->p.max_match - m->p.min_match; l++) free(m->index[l]);
     free(m->index);
     free(m->count);
+    free(m->cursors);
     free(m->tokens);
     free(m);
 }
 
-plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const size_t *lens, int n_texts,
-                                  const plume_memory_params *params, plume_error *err) {
+plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const size_t *lens, const size_t *bodies,
+                                  int n_texts, const plume_memory_params *params, plume_error *err) {
     plume_memory_params p;
     if (params) p = *params;
     else plume_memory_params_default(&p);
-    if (p.min_match < 1 || p.max_match < p.min_match || p.max_match > 64 || !(p.weight >= 0 && p.weight < 1)) {
-        plume_fail(err, "%s: memory: min_match %d, max_match %d and weight %g are out of range (1 <= min_match <= "
-                        "max_match <= 64, weight in [0, 1))", lm->path, p.min_match, p.max_match, p.weight);
+    if (p.min_match < 1 || p.max_match < p.min_match || p.max_match > 64 || !(p.weight >= 0 && p.weight < 1) ||
+        (p.follow && (p.anchor_match < p.min_match || p.anchor_match > p.max_match))) {
+        plume_fail(err, "%s: memory: min_match %d, max_match %d, weight %g and anchor_match %d are out of range "
+                        "(1 <= min_match <= max_match <= 64, weight in [0, 1), followed: min_match <= anchor_match "
+                        "<= max_match)", lm->path, p.min_match, p.max_match, p.weight, p.anchor_match);
         return NULL;
     }
     if (!lm->tok) {
@@ -81,15 +105,33 @@ plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const 
     size_t cap = 0;
     int *lengths_of = calloc(n_texts > 0 ? (size_t)n_texts : 1, sizeof *lengths_of);
     if (!lengths_of) goto oom;
+    m->eos = plume_tokenizer_eos(lm->tok);
     for (int i = 0; i < n_texts; i++) {
-        int32_t *ids = NULL;
-        size_t k = 0;
-        if (plume_tokenize(lm->tok, texts[i], lens[i], false, &ids, &k, err)) {
+        int32_t *ids = NULL, *rest = NULL;
+        size_t k = 0, k_rest = 0, body = bodies && bodies[i] <= lens[i] ? bodies[i] : 0;
+        /* a title and a body are tokenized apart, so that the body starts on a token */
+        if (plume_tokenize(lm->tok, texts[i], body, false, &ids, &k, err) ||
+            plume_tokenize(lm->tok, texts[i] + body, lens[i] - body, false, &rest, &k_rest, err)) {
+            free(ids);
             plume_fail_prefix(err, "%s: memory text %d: ", lm->path, i);
             free(lengths_of);
             plume_memory_free(m);
             return NULL;
         }
+        if (k_rest) {
+            int32_t *all = realloc(ids, (k + k_rest) * sizeof *all);
+            if (!all) {
+                free(ids);
+                free(rest);
+                free(lengths_of);
+                goto oom;
+            }
+            memcpy(all + k, rest, k_rest * sizeof *rest);
+            ids = all;
+        }
+        free(rest);
+        if (i == 0) m->body = m->n + k;
+        k += k_rest;
         if (m->n + k + 1 > cap || !m->tokens) {
             size_t nc = (m->n + k + 1) * 2;
             int32_t *nt = realloc(m->tokens, nc * sizeof *nt);
@@ -111,6 +153,7 @@ plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const 
     m->median = n_texts ? lengths_of[n_texts / 2] : 0;
     free(lengths_of);
     int lengths = p.max_match - p.min_match + 1;
+    if (p.follow && !(m->cursors = calloc(CURSOR_SLOTS, sizeof *m->cursors))) goto oom;
     m->index = calloc((size_t)lengths, sizeof *m->index);
     m->count = calloc((size_t)lengths, sizeof *m->count);
     if (!m->index || !m->count) goto oom;
@@ -138,25 +181,112 @@ static int32_t back(const int32_t *a, int na, const int32_t *b, int nb, int k) {
     return k <= nb ? b[nb - k] : a[na - (k - nb)];
 }
 
+/* The history's last L tokens into q and their hash; the index's first gram with that hash. */
+static size_t first_gram(const plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
+                         int L, int32_t *q, uint64_t *h) {
+    for (int i = 0; i < L; i++) q[i] = back(prompt, n_prompt, gen, n_gen, L - i);
+    *h = hash_gram(q, L);
+    const gram *g = m->index[L - m->p.min_match];
+    size_t lo = 0, hi = m->count[L - m->p.min_match];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g[mid].hash < *h) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* The nearest position after `after` (-1: anywhere) that follows an occurrence of the history's
+ * longest suffix of at least `shortest` tokens; -1 when there is none. */
+static int64_t nearest_ahead(const plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen,
+                             int n_gen, int shortest, int64_t after) {
+    int have = n_prompt + n_gen;
+    int32_t q[64];
+    for (int L = m->p.max_match < have ? m->p.max_match : have; L >= shortest; L--) {
+        uint64_t h;
+        const gram *g = m->index[L - m->p.min_match];
+        int64_t best = -1;
+        for (size_t k = first_gram(m, prompt, n_prompt, gen, n_gen, L, q, &h);
+             k < m->count[L - m->p.min_match] && g[k].hash == h; k++)
+            if ((int64_t)g[k].at > after && (best < 0 || g[k].at < best) &&
+                !memcmp(m->tokens + g[k].at - L, q, (size_t)L * sizeof *q))
+                best = g[k].at;
+        if (best >= 0) return best;
+    }
+    return -1;
+}
+
+/* Where a followed memory's cursor starts: after the prompt's end where it matches, else the body. */
+static int64_t anchor(const plume_memory *m, const int32_t *prompt, int n_prompt) {
+    int64_t at = nearest_ahead(m, prompt, n_prompt, NULL, 0, m->p.anchor_match, -1);
+    return at >= 0 ? at : m->n ? (int64_t)m->body : -1;
+}
+
+/* The cursor after gen[n_gen - 1] was written at cursor c: one step on when it is the token
+ * there, else the nearest match ahead of at least anchor_match tokens, else where it was. */
+static int64_t move(const plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
+                    int64_t c) {
+    if (c < 0) return c;
+    if (m->tokens[c] >= 0 && m->tokens[c] == gen[n_gen - 1]) return c + 1;
+    int64_t at = nearest_ahead(m, prompt, n_prompt, gen, n_gen, m->p.anchor_match, c);
+    return at >= 0 ? at : c;
+}
+
+static uint64_t slot_key(uint64_t h, int n_gen) {
+    uint64_t k = hash_step(h, n_gen);
+    return k ? k : 1;
+}
+
+/* A followed memory's cursor after this history. Each history's cursor is kept by its hash, so a
+ * step of a hypothesis whose previous history is known costs one move. */
+static int64_t cursor(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen) {
+    uint64_t h = hash_gram(prompt, n_prompt), start = h;
+    int known = -1;   /* the longest prefix of gen whose cursor is kept */
+    int64_t c = -1;
+    for (int k = 0; k <= n_gen; k++) {
+        uint64_t key = slot_key(h, k);
+        const cursor_slot *s = &m->cursors[key % CURSOR_SLOTS];
+        if (s->key == key) {
+            known = k;
+            c = s->cursor;
+        }
+        if (k < n_gen) h = hash_step(h, gen[k]);
+    }
+    if (known < 0) c = anchor(m, prompt, n_prompt);
+    h = start;
+    for (int k = 0; k <= n_gen; k++) {
+        if (k > known) {
+            if (k > 0) c = move(m, prompt, n_prompt, gen, k, c);
+            uint64_t key = slot_key(h, k);
+            m->cursors[key % CURSOR_SLOTS] = (cursor_slot){ key, c };
+        }
+        if (k < n_gen) h = hash_step(h, gen[k]);
+    }
+    return c;
+}
+
 int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
                       plume_mix *mix) {
     *mix = (plume_mix){ 0 };
     if (m->p.weight == 0) return 0;
+    if (m->p.follow) {
+        int64_t c = cursor(m, prompt, n_prompt, gen, n_gen);
+        int32_t next = c < 0 ? -1 : m->tokens[c] >= 0 ? m->tokens[c] : m->eos;
+        if (next < 0) return 0;
+        m->out_tokens[0] = next;
+        m->out_probs[0] = 1;
+        *mix = (plume_mix){ 1, m->out_tokens, m->out_probs, m->p.weight };
+        return 1;
+    }
     int have = n_prompt + n_gen;
     int32_t q[64];
     for (int L = m->p.max_match < have ? m->p.max_match : have; L >= m->p.min_match; L--) {
-        for (int i = 0; i < L; i++) q[i] = back(prompt, n_prompt, gen, n_gen, L - i);
-        uint64_t h = hash_gram(q, L);
+        uint64_t h;
         const gram *g = m->index[L - m->p.min_match];
-        size_t lo = 0, hi = m->count[L - m->p.min_match];
-        while (lo < hi) {   /* the first gram with this hash */
-            size_t mid = lo + (hi - lo) / 2;
-            if (g[mid].hash < h) lo = mid + 1;
-            else hi = mid;
-        }
         int n = 0;
         float *c = m->out_probs;
-        for (size_t k = lo; k < m->count[L - m->p.min_match] && g[k].hash == h; k++) {
+        for (size_t k = first_gram(m, prompt, n_prompt, gen, n_gen, L, q, &h);
+             k < m->count[L - m->p.min_match] && g[k].hash == h; k++) {
             if (memcmp(m->tokens + g[k].at - L, q, (size_t)L * sizeof *q)) continue;   /* a collision */
             int32_t next = m->tokens[g[k].at];
             int j = 0;

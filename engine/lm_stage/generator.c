@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plume/lm_stage.h"
+#include "plume/text.h"
 
 int plume_generator_create(plume_generator *g, const plume_args *args, plume_host *host, const char *stage,
                            plume_error *err) {
@@ -49,6 +50,17 @@ void plume_generator_free(plume_generator *g) {
     g->lm = NULL;
 }
 
+/* len less a last UTF-8 character cut short: its lead byte and fewer continuation bytes than the
+ * lead byte announces. */
+static size_t whole_characters(const char *s, size_t len) {
+    size_t cont = 0;
+    while (cont < len && cont < 3 && ((unsigned char)s[len - 1 - cont] & 0xC0) == 0x80) cont++;
+    if (cont == len) return len;
+    unsigned char lead = (unsigned char)s[len - 1 - cont];
+    size_t need = lead >= 0xF0 && lead < 0xF8 ? 3 : lead >= 0xE0 && lead < 0xF0 ? 2 : lead >= 0xC0 && lead < 0xE0 ? 1 : 0;
+    return need > cont ? len - 1 - cont : len;
+}
+
 int plume_generator_run(plume_generator *g, plume_batch *batch, const char *const *prompts,
                         plume_memory *const *memories, const int *limits, size_t n, char **texts, plume_error *err) {
     const char **live = calloc(n ? n : 1, sizeof *live);
@@ -71,8 +83,11 @@ int plume_generator_run(plume_generator *g, plume_batch *batch, const char *cons
                              "context minus max_tokens)", g->stage, failed[r].msg, g->ctx_len - g->params.max_tokens);
         else if (failed[r].msg[0])
             plume_batch_fail(batch, r, "%s: %s", g->stage, failed[r].msg);
-        texts[r] = res[r].text;
-        res[r].text = NULL;
+        /* a stage's text is UTF-8 whatever the model wrote: a character the length limit cut after
+         * its first bytes is dropped, other malformed bytes (byte tokens out of order) become U+FFFD */
+        if (res[r].text &&
+            !(texts[r] = plume_utf8_clean(res[r].text, whole_characters(res[r].text, strlen(res[r].text)), NULL, NULL)))
+            plume_batch_fail(batch, r, "%s: out of memory", g->stage);
         plume_gen_result_free(&res[r]);
     }
 done:

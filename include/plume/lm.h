@@ -166,21 +166,34 @@ PLUME_API int plume_lm_batch_set_mix(plume_lm_batch *b, int seq, const plume_mix
  * the history so far (prompt, then the tokens generated), it finds the longest suffix of
  * min_match..max_match tokens that occurs in the texts, and returns as a plume_mix the tokens
  * that followed its occurrences, weighed by count: the decoder then leans towards continuing
- * what the user wrote in the same words. No embeddings, so any model can use it. */
+ * what the user wrote in the same words. No embeddings, so any model can use it.
+ * A followed memory (follow = 1) keeps instead to one place in the texts, a cursor, as a copying
+ * writer does, and proposes the one token there: the cursor starts after the prompt's end where
+ * at least anchor_match of its tokens occur in the texts, else at the first text's body; a token
+ * written moves it one step on when it is the one proposed, else to the nearest occurrence ahead
+ * that the history's last anchor_match or more tokens match, else not at all (the model wrote
+ * words of its own; the text resumes after them). It never goes back, so no passage is written
+ * twice, and at a text's end it proposes end-of-sequence. */
 typedef struct plume_memory plume_memory;
 typedef struct plume_memory_params {
     float weight;       /* the mixture's weight on the memory, [0, 1) (default 0.5; 0: off) */
     int min_match;      /* the shortest suffix that counts as a match (default 3) */
     int max_match;      /* the longest looked for, at most 64 (default 16) */
+    int follow;         /* 1: keep to one place in the texts, as above (default 0) */
+    int anchor_match;   /* followed: the shortest match that places or moves the cursor, from
+                           min_match to max_match (default 4) */
 } plume_memory_params;
 PLUME_API void plume_memory_params_default(plume_memory_params *p);
-/* texts[i] of lens[i] bytes. NULL with err set on a bad parameter or out of memory. */
+/* texts[i] of lens[i] bytes; bodies (NULL: none) says where each text's body starts, after a
+ * title, say: the body starts on a token of its own, and a followed memory without an anchor
+ * starts at the first text's body. NULL with err set on a bad parameter or out of memory. */
 PLUME_API plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const size_t *lens,
-                                            int n_texts, const plume_memory_params *params, plume_error *err);
+                                            const size_t *bodies, int n_texts, const plume_memory_params *params,
+                                            plume_error *err);
 PLUME_API void plume_memory_free(plume_memory *m);
 /* The next step's mixture for this history (*mix's arrays stay the memory's until the next
- * call); returns the length of the suffix matched, 0 when none (mix->n = 0). The signature of
- * plume_gen_params.mix, less its first two arguments. */
+ * call); returns the length of the suffix matched (a followed memory: 1 when it proposes), 0
+ * when none (mix->n = 0). The signature of plume_gen_params.mix, less its first two arguments. */
 PLUME_API int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen,
                                 int n_gen, plume_mix *mix);
 /* Tokens the memory holds. */

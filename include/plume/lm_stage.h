@@ -52,7 +52,8 @@ PLUME_API void plume_generator_free(plume_generator *g);
  * not failed, all in one plume_lm_generate_each call. texts[r] becomes a malloc'd string (NULL for
  * records skipped or failed). memories (NULL: none) gives record r's personal memory (NULL for a
  * record without one); limits (NULL: none) gives record r's own limit on new tokens (<= 0:
- * max_tokens; never more). A record whose prompt does not fit the model's context fails alone
+ * max_tokens; never more). The texts are valid UTF-8 (a malformed byte becomes U+FFFD, as
+ * plume_utf8_clean does). A record whose prompt does not fit the model's context fails alone
  * (plume_batch_fail, with the hint to budget the prompt in tokens). Returns 0, or -1 with err set
  * when the model call itself fails. */
 PLUME_API int plume_generator_run(plume_generator *g, plume_batch *batch, const char *const *prompts,

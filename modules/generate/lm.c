@@ -10,7 +10,8 @@
  * record's documents become a personal memory (plume_memory in lm.h): at every step the tokens
  * that followed the longest match of the text so far in the user's own documents are mixed into
  * the model's next-token distribution with weight memory_weight, so the generator can continue
- * in the user's own words whatever the model. */
+ * in the user's own words whatever the model. With memory_follow the memory keeps to one place in
+ * the best document, a cursor, and writes it on where the model has nothing better to say. */
 #include <stdlib.h>
 #include <string.h>
 #include "plume/lm_stage.h"
@@ -49,6 +50,14 @@ static const plume_param genlm_params[] = {
                                           "match the user's documents for the memory to speak", PLUME_RANGE(1, 64) },
     { "memory_max_match", PLUME_INT, "16", "with memory wired: the longest match looked for, at least "
                                            "memory_min_match", PLUME_RANGE(1, 64) },
+    { "memory_follow", PLUME_BOOL, "false", "with memory wired: keep to one place in the documents (a cursor "
+                                            "that starts after the context where its end occurs in them, else at "
+                                            "the first document's text, and never goes back) and propose the "
+                                            "token there; at the document's end, end-of-sequence",
+      PLUME_NO_RANGE },
+    { "memory_anchor_match", PLUME_INT, "4", "with memory_follow: the fewest tokens that must match to place the "
+                                             "cursor after the context or move it ahead (memory_min_match to "
+                                             "memory_max_match)", PLUME_RANGE(1, 64) },
     { "length", PLUME_STRING, "max_tokens", "how many new tokens: max_tokens (all records), or memory_median: "
                                             "the median length of the record's memory documents less its "
                                             "context, so a document is as long as the user's usually are "
@@ -64,7 +73,9 @@ static int genlm_create(void *state, const plume_args *args, plume_host *host, p
     if (plume_generator_create(&s->gen, args, host, "generate.lm", err)) return -1;
     s->memory = (plume_memory_params){ (float)plume_args_float(args, "memory_weight"),
                                        (int)plume_args_int(args, "memory_min_match"),
-                                       (int)plume_args_int(args, "memory_max_match") };
+                                       (int)plume_args_int(args, "memory_max_match"),
+                                       plume_args_bool(args, "memory_follow"),
+                                       (int)plume_args_int(args, "memory_anchor_match") };
     const plume_memory_params *m = &s->memory;
     /* beyond the declared ranges: a weight of 1 would drop the model's own distribution */
     if (m->weight >= 1) {
@@ -75,6 +86,11 @@ static int genlm_create(void *state, const plume_args *args, plume_host *host, p
         plume_generator_free(&s->gen);
         return plume_fail(err, "generate.lm: memory_max_match (%d) must be at least memory_min_match (%d)",
                           m->max_match, m->min_match);
+    }
+    if (m->follow && (m->anchor_match < m->min_match || m->anchor_match > m->max_match)) {
+        plume_generator_free(&s->gen);
+        return plume_fail(err, "generate.lm: memory_anchor_match (%d) must be from memory_min_match (%d) to "
+                               "memory_max_match (%d)", m->anchor_match, m->min_match, m->max_match);
     }
     const char *length = plume_args_string(args, "length");
     if (strcmp(length, "max_tokens") && strcmp(length, "memory_median")) {
@@ -107,9 +123,9 @@ static plume_memory *record_memory(genlm_state *s, plume_batch *batch, size_t r,
     size_t n = docs->as.docs.count;
     if (n == 0 || (s->memory.weight == 0 && !s->length_from_memory)) return NULL;
     char **texts = calloc(n, sizeof *texts);
-    size_t *lens = calloc(n, sizeof *lens);
+    size_t *lens = calloc(n, sizeof *lens), *bodies = calloc(n, sizeof *bodies);
     plume_memory *m = NULL;
-    int ok = texts && lens;
+    int ok = texts && lens && bodies;
     for (size_t i = 0; ok && i < n; i++) {
         const plume_doc *d = &docs->as.docs.items[i];
         size_t tl = strlen(d->title), xl = strlen(d->text);
@@ -122,14 +138,16 @@ static plume_memory *record_memory(genlm_state *s, plume_batch *batch, size_t r,
         if (tl) texts[i][at++] = '\n';
         memcpy(texts[i] + at, d->text, xl + 1);
         lens[i] = at + xl;
+        bodies[i] = at;
     }
     plume_error e = { { 0 } };
     if (!ok) plume_batch_fail(batch, r, "generate.lm: out of memory for the memory");
-    else if (!(m = plume_memory_create(s->gen.lm, (const char *const *)texts, lens, (int)n, &s->memory, &e)))
+    else if (!(m = plume_memory_create(s->gen.lm, (const char *const *)texts, lens, bodies, (int)n, &s->memory, &e)))
         plume_batch_fail(batch, r, "generate.lm: %s", e.msg);
     for (size_t i = 0; texts && i < n; i++) free(texts[i]);
     free(texts);
     free(lens);
+    free(bodies);
     return m;
 }
 

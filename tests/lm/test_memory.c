@@ -19,9 +19,9 @@ static int tokens(const char *text, int32_t *out) {
 static plume_memory *memory(const char *const *texts, int n, int min_match, int max_match, float weight) {
     size_t lens[8];
     for (int i = 0; i < n; i++) lens[i] = strlen(texts[i]);
-    plume_memory_params p = { weight, min_match, max_match };
+    plume_memory_params p = { weight, min_match, max_match, 0, min_match };
     plume_error err;
-    plume_memory *m = plume_memory_create(lm, texts, lens, n, &p, &err);
+    plume_memory *m = plume_memory_create(lm, texts, lens, NULL, n, &p, &err);
     if (!m) fprintf(stderr, "%s\n", err.msg);
     return m;
 }
@@ -96,9 +96,9 @@ int main(void) {
     /* bad parameters are refused, naming them */
     CHECK(memory(texts, 1, 0, 8, 0.5f) == NULL && memory(texts, 1, 4, 3, 0.5f) == NULL &&
           memory(texts, 1, 2, 65, 0.5f) == NULL && memory(texts, 1, 2, 8, 1.0f) == NULL);
-    plume_memory_params p = { 1.0f, 2, 8 };
+    plume_memory_params p = { 1.0f, 2, 8, 0, 2 };
     size_t len = 3;
-    CHECK(plume_memory_create(lm, texts, &len, 1, &p, &err) == NULL && strstr(err.msg, "weight"));
+    CHECK(plume_memory_create(lm, texts, &len, NULL, 1, &p, &err) == NULL && strstr(err.msg, "weight"));
     plume_lm_release(lm);
     return check_finish("test_memory");
 }

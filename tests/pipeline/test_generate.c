@@ -199,12 +199,59 @@ static void test_memory(void) {
     CHECK(pipe_run(with_length, path, 1) == NULL);
 }
 
+/* A followed memory (memory_follow): the generator writes the best document's text from its
+ * start, not its title, where the context's end occurs nowhere in it, and ends where it ends
+ * (end-of-sequence); every cut of it by max_tokens is whole UTF-8 characters, even where the
+ * limit falls between the byte tokens of one character (the café's é, the cup ☕). */
+static const char *FOLLOW_GRAPH =
+    "plume: 1\n"
+    "models: { writer: \"${MODEL}\" }\n"
+    "stages:\n"
+    "  prompt: { use: prompt.compose, in: { context: context }, out: { text: prompt },\n"
+    "            with: { budget_unit: tokens, model: writer, budget: 400, context_last: true } }\n"
+    "  gen: { use: generate.lm, in: { prompt: prompt, context: context, memory: profile },\n"
+    "         out: { text: output, continuation: cont },\n"
+    "         with: { model: writer, max_tokens: %d, beams: %d, memory_weight: 0.9, memory_min_match: 2,\n"
+    "                 memory_follow: true, memory_anchor_match: 3 } }\n"
+    "output: [output, cont]\n";
+
+static void test_memory_follow(void) {
+    const char *body = "Hi Ann, caf\u00e9 \u2615 ok.", *written = "Hi Ann, caf\xc3\xa9 \xe2\x98\x95 ok.";
+    char path[512], line[512];
+    snprintf(path, sizeof path, "%s", pipe_tmp("follow.jsonl"));   /* pipe_tmp's slots are reused */
+    snprintf(line, sizeof line, "{\"id\":\"f\",\"user\":\"u\",\"context\":\"Once upon a time\",\"profile\":["
+             "{\"id\":\"p1\",\"title\":\"Zebras\",\"text\":\"%s\"}]}\n", body);
+    CHECK(pipe_write(path, line) == 0);
+    char yaml[2048];
+    for (int beams = 1; beams <= 4; beams += 3) {
+        snprintf(yaml, sizeof yaml, FOLLOW_GRAPH, 64, beams);
+        json_t *res = pipe_run(yaml, path, 1);
+        const char *cont = res ? str(res, 0, "cont") : NULL;
+        CHECK_MSG(cont && !strcmp(cont + (*cont == ' '), written), "beams %d: '%s'", beams, cont ? cont : "-");
+        json_decref(res);
+    }
+    plume_lm *lm = pipe_lm();
+    plume_error err = { { 0 } };
+    int n = plume_lm_tokenize(lm, written, 0, NULL, 0, &err), cuts = 0;
+    for (int max = 1; max <= n; max++) {
+        snprintf(yaml, sizeof yaml, FOLLOW_GRAPH, max, 1);
+        json_t *res = pipe_run(yaml, path, 1);
+        const char *cont = res ? str(res, 0, "cont") : NULL;
+        if (cont && *cont == ' ') cont++;
+        CHECK_MSG(cont && !strncmp(written, cont, strlen(cont)), "max_tokens %d: '%s'", max, cont ? cont : "-");
+        cuts += cont && strlen(cont) < strlen(written) && ((unsigned char)written[strlen(cont)] & 0xC0) == 0x80;
+        json_decref(res);
+    }
+    CHECK(cuts == 0 && n > 12);
+}
+
 int main(void) {
     const char *requests = pipe_email_requests(3);
     test_batched_equals_alone(requests);
     test_stop(requests);
     test_failures();
     test_memory();
+    test_memory_follow();
     pipe_done();
     return check_finish("test_generate");
 }
