@@ -12,7 +12,8 @@
  *
  * A followed memory (params.follow) keeps to one place in the texts, a cursor, as a copying
  * writer does, and proposes the one token there. The cursor starts where the prompt's end matches
- * (at least anchor_match tokens), or else at the first text's body; each token generated moves it
+ * (at least anchor_match tokens), or else at the first text's body (on a line of its own when the
+ * prompt ends inside a word); each token generated moves it
  * to the nearest occurrence ahead of it that the history's longest suffix matches, or one step on
  * when the token is the one proposed, or leaves it where it is (the model wrote a word of its own,
  * and the text resumes after it). Matches behind the cursor are never taken, so no passage is
@@ -42,6 +43,8 @@ struct plume_memory {
     size_t n;
     size_t body;        /* where the first text's body starts: a followed memory's cursor without an anchor */
     int32_t eos;        /* the model's end-of-sequence token, proposed at a text's end when followed; -1: none */
+    int32_t line_break; /* "\n" as one token, put before a body that follows a word; -1: none */
+    const plume_tokenizer *tok;   /* the model's, which outlives the memory */
     cursor_slot *cursors;   /* followed only */
     gram **index;       /* [max_match - min_match + 1], each sorted by hash */
     size_t *count;
@@ -102,10 +105,19 @@ plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const 
     plume_memory *m = calloc(1, sizeof *m);
     if (!m) goto oom;
     m->p = p;
+    m->eos = plume_tokenizer_eos(lm->tok);
+    m->tok = lm->tok;
+    m->line_break = -1;
+    int32_t *nl = NULL;
+    size_t n_nl = 0, nl_len = 0;
+    if (plume_tokenize(lm->tok, "\n", 1, false, &nl, &n_nl, err)) goto fail;
+    /* (an SPM tokenizer may put its space prefix first: the line break is the last token) */
+    const char *piece = n_nl ? plume_token_piece(lm->tok, -1, nl[n_nl - 1], &nl_len) : NULL;
+    if (piece && nl_len == 1 && *piece == '\n') m->line_break = nl[n_nl - 1];
+    free(nl);
     size_t cap = 0;
     int *lengths_of = calloc(n_texts > 0 ? (size_t)n_texts : 1, sizeof *lengths_of);
     if (!lengths_of) goto oom;
-    m->eos = plume_tokenizer_eos(lm->tok);
     for (int i = 0; i < n_texts; i++) {
         int32_t *ids = NULL, *rest = NULL;
         size_t k = 0, k_rest = 0, body = bodies && bodies[i] <= lens[i] ? bodies[i] : 0;
@@ -171,8 +183,9 @@ plume_memory *plume_memory_create(plume_lm *lm, const char *const *texts, const 
     }
     return m;
 oom:
-    plume_memory_free(m);
     plume_fail(err, "%s: out of memory for a personal memory of %d texts", lm->path, n_texts);
+fail:
+    plume_memory_free(m);
     return NULL;
 }
 
@@ -265,6 +278,18 @@ static int64_t cursor(plume_memory *m, const int32_t *prompt, int n_prompt, cons
     return c;
 }
 
+/* Whether the history's last token ends in a space or a line break (or there is none). */
+static int ends_in_space(const plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen) {
+    int have = n_prompt + n_gen;
+    if (have < 1) return 1;
+    size_t len = 0;
+    const char *piece = plume_token_piece(m->tok, have > 1 ? back(prompt, n_prompt, gen, n_gen, 2) : -1,
+                                          back(prompt, n_prompt, gen, n_gen, 1), &len);
+    if (!piece || !len) return 1;
+    char c = piece[len - 1];
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
 int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
                       plume_mix *mix) {
     *mix = (plume_mix){ 0 };
@@ -272,6 +297,10 @@ int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_prompt, cons
     if (m->p.follow) {
         int64_t c = cursor(m, prompt, n_prompt, gen, n_gen);
         int32_t next = c < 0 ? -1 : m->tokens[c] >= 0 ? m->tokens[c] : m->eos;
+        /* the first text's body, from its start, after a context that ends in a word: on a line
+         * of its own, as a copy would be, not glued to that word */
+        if (c == (int64_t)m->body && n_gen == 0 && m->line_break >= 0 && !ends_in_space(m, prompt, n_prompt, gen, n_gen))
+            next = m->line_break;
         if (next < 0) return 0;
         m->out_tokens[0] = next;
         m->out_probs[0] = 1;

@@ -1,6 +1,7 @@
 /* A followed personal memory (engine/lm/memory.c, follow = 1) with the stories260K tokenizer: it
  * keeps to one place in the texts and proposes the one token there. Checked on a text with a
- * title, whose tokens are known: without an anchor it starts at the body, not the title; a prompt
+ * title, whose tokens are known: without an anchor it starts at the body, not the title, on a line
+ * of its own after a prompt that ends inside a word; a prompt
  * whose end occurs in the text starts it there; each token proposed and written moves it one on;
  * a word of the model's own leaves it where it was; a match ahead moves it there, one behind never;
  * at the text's end it proposes end-of-sequence; beam hypotheses asked in any order each get their
@@ -65,20 +66,27 @@ int main(void) {
     /* the memory holds the title and the body, the body on tokens of its own */
     CHECK(plume_memory_tokens(m) == (size_t)(tokens(title, t) + nb));
 
-    /* a prompt that occurs nowhere: the body's first token, not the title's */
+    /* a prompt that occurs nowhere: the body's first token, not the title's; after a prompt that
+     * ends inside a word (a byte token here), a line break before it */
     int32_t none[3] = { 5, 6, 7 };
-    CHECK(proposed(m, none, 3, NULL, 0) == b[0]);
-    /* writing what it proposes walks the whole body, then end-of-sequence */
+    int n_nl = tokens("\n", t), n_spaced = tokens("x ", w);   /* SPM: a space prefix, then "\n" */
+    CHECK(n_nl >= 1 && n_spaced >= 2);
+    int32_t line_break = t[n_nl - 1];
+    CHECK(proposed(m, none, 3, NULL, 0) == line_break);
+    CHECK(proposed(m, none, 3, &line_break, 1) == b[0]);
+    CHECK(proposed(m, w, n_spaced, NULL, 0) == b[0]);
+    /* writing the body (the line break or not) walks the whole of it, then end-of-sequence */
     int ok = 1;
-    for (int k = 0; k < nb; k++) ok &= proposed(m, none, 3, b, k) == b[k];
+    for (int k = 1; k < nb; k++) ok &= proposed(m, none, 3, b, k) == b[k];
     CHECK(ok);
     CHECK(proposed(m, none, 3, b, nb) == eos);
 
     /* a prompt ending in the body's first 5 tokens: it goes on after them */
     CHECK(proposed(m, b, 5, NULL, 0) == b[5]);
-    /* ... unless fewer than anchor_match of them match: 2 tokens start at the body */
+    /* ... unless fewer than anchor_match of them match: 2 tokens start at the body (after a line
+     * break: " r" "an" ends inside a word) */
     int32_t two[4] = { 5, 6, b[3], b[4] };
-    CHECK(proposed(m, two, 4, NULL, 0) == b[0]);
+    CHECK(proposed(m, two, 4, NULL, 0) == line_break);
 
     /* a word of the model's own (a token the body lacks) leaves the cursor: the text resumes */
     int32_t own = 0;

@@ -200,7 +200,8 @@ static void test_memory(void) {
 }
 
 /* A followed memory (memory_follow): the generator writes the best document's text from its
- * start, not its title, where the context's end occurs nowhere in it, and ends where it ends
+ * start, not its title, on a line of its own (the context ends in a word) where the context's end
+ * occurs nowhere in it, and ends where it ends
  * (end-of-sequence); every cut of it by max_tokens is whole UTF-8 characters, even where the
  * limit falls between the byte tokens of one character (the café's é, the cup ☕). */
 static const char *FOLLOW_GRAPH =
@@ -227,7 +228,9 @@ static void test_memory_follow(void) {
         snprintf(yaml, sizeof yaml, FOLLOW_GRAPH, 64, beams);
         json_t *res = pipe_run(yaml, path, 1);
         const char *cont = res ? str(res, 0, "cont") : NULL;
-        CHECK_MSG(cont && !strcmp(cont + (*cont == ' '), written), "beams %d: '%s'", beams, cont ? cont : "-");
+        /* (an SPM tokenizer's space prefix stays on the body's first word) */
+        CHECK_MSG(cont && !strncmp(cont, "\n ", 2) && !strcmp(cont + 2, written), "beams %d: '%s'", beams,
+                  cont ? cont : "-");
         json_decref(res);
     }
     plume_lm *lm = pipe_lm();
@@ -237,6 +240,7 @@ static void test_memory_follow(void) {
         snprintf(yaml, sizeof yaml, FOLLOW_GRAPH, max, 1);
         json_t *res = pipe_run(yaml, path, 1);
         const char *cont = res ? str(res, 0, "cont") : NULL;
+        if (cont && *cont == '\n') cont++;   /* the line break after the context's last word */
         if (cont && *cont == ' ') cont++;
         CHECK_MSG(cont && !strncmp(written, cont, strlen(cont)), "max_tokens %d: '%s'", max, cont ? cont : "-");
         cuts += cont && strlen(cont) < strlen(written) && ((unsigned char)written[strlen(cont)] & 0xC0) == 0x80;
