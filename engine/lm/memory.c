@@ -13,13 +13,13 @@
  * A followed memory (params.follow) keeps to one place in the texts, a cursor, as a copying
  * writer does, and proposes the one token there. The cursor starts where the prompt's end matches
  * (at least anchor_match tokens), or else at the first text's body (on a line of its own when the
- * prompt ends inside a word); each token generated moves it
- * to the nearest occurrence ahead of it that the history's longest suffix matches, or one step on
- * when the token is the one proposed, or leaves it where it is (the model wrote a word of its own,
- * and the text resumes after it). Matches behind the cursor are never taken, so no passage is
- * written twice; at a text's end it proposes end-of-sequence. The cursor is a function of the
- * history, as the mix callback's contract asks (beam hypotheses each have their own); a small
- * table keyed by the history's hash keeps each step to one move. */
+ * prompt ends inside a word). Each token generated moves it one step on when it is the token
+ * proposed; else to the nearest place ahead that the history's longest suffix of anchor_match or
+ * more tokens matches; else nowhere (the model wrote a word of its own, and the text resumes after
+ * it). Matches behind the cursor are never taken, so no passage is written twice; at a text's end
+ * it proposes end-of-sequence. The cursor is a function of the history, as the mix callback's
+ * contract asks (beam hypotheses each have their own); a small table keyed by the history's hash
+ * keeps each step to one move. */
 #include <stdlib.h>
 #include <string.h>
 #include "lm_internal.h"
