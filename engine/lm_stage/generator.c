@@ -50,17 +50,6 @@ void plume_generator_free(plume_generator *g) {
     g->lm = NULL;
 }
 
-/* len less a last UTF-8 character cut short: its lead byte and fewer continuation bytes than the
- * lead byte announces. */
-static size_t whole_characters(const char *s, size_t len) {
-    size_t cont = 0;
-    while (cont < len && cont < 3 && ((unsigned char)s[len - 1 - cont] & 0xC0) == 0x80) cont++;
-    if (cont == len) return len;
-    unsigned char lead = (unsigned char)s[len - 1 - cont];
-    size_t need = lead >= 0xF0 && lead < 0xF8 ? 3 : lead >= 0xE0 && lead < 0xF0 ? 2 : lead >= 0xC0 && lead < 0xE0 ? 1 : 0;
-    return need > cont ? len - 1 - cont : len;
-}
-
 int plume_generator_run(plume_generator *g, plume_batch *batch, const char *const *prompts,
                         plume_memory *const *memories, const int *limits, size_t n, char **texts, plume_error *err) {
     const char **live = calloc(n ? n : 1, sizeof *live);
@@ -86,7 +75,7 @@ int plume_generator_run(plume_generator *g, plume_batch *batch, const char *cons
         /* a stage's text is UTF-8 whatever the model wrote: a character the length limit cut after
          * its first bytes is dropped, other malformed bytes (byte tokens out of order) become U+FFFD */
         if (res[r].text &&
-            !(texts[r] = plume_utf8_clean(res[r].text, whole_characters(res[r].text, strlen(res[r].text)), NULL, NULL)))
+            !(texts[r] = plume_utf8_clean(res[r].text, plume_utf8_whole(res[r].text, strlen(res[r].text)), NULL, NULL)))
             plume_batch_fail(batch, r, "%s: out of memory", g->stage);
         plume_gen_result_free(&res[r]);
     }

@@ -30,6 +30,15 @@ uint32_t plume_utf8_next(const char *s, size_t len, size_t *i) {
     return (uint32_t)cp;
 }
 
+size_t plume_utf8_whole(const char *s, size_t len) {
+    size_t cont = 0;   /* continuation bytes at the end */
+    while (cont < len && cont < 3 && ((unsigned char)s[len - 1 - cont] & 0xC0) == 0x80) cont++;
+    if (cont == len) return len;
+    unsigned char lead = (unsigned char)s[len - 1 - cont];
+    size_t need = lead >= 0xF0 && lead < 0xF8 ? 3 : lead >= 0xE0 && lead < 0xF0 ? 2 : lead >= 0xC0 && lead < 0xE0 ? 1 : 0;
+    return need > cont ? len - 1 - cont : len;
+}
+
 size_t plume_utf8_length(const char *s, size_t len) {
     size_t n = 0, i = 0;
     int ok;

@@ -36,6 +36,10 @@ extern "C" {
 PLUME_API size_t plume_utf8_length(const char *s, size_t len);
 /* Bytes taken by the first n code points of s[0..len) (len if it has fewer): never splits a character. */
 PLUME_API size_t plume_utf8_prefix(const char *s, size_t len, size_t n);
+/* Bytes of s[0..len) less a last character cut short: a lead byte followed by fewer continuation
+ * bytes than it announces, as a text cut at a byte limit or between byte tokens ends (len when
+ * the last character is whole, or is no character at all). */
+PLUME_API size_t plume_utf8_whole(const char *s, size_t len);
 /* The code point at s[*i] (*i < len), advancing *i past it; a malformed byte reads as U+FFFD and
  * advances one byte. */
 PLUME_API uint32_t plume_utf8_next(const char *s, size_t len, size_t *i);

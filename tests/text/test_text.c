@@ -22,6 +22,13 @@ static void test_utf8(void) {
     CHECK(plume_utf8_length(s, strlen(s)) == 10);
     CHECK(plume_utf8_prefix(s, strlen(s), 3) == 4);   /* "naï" */
     CHECK(plume_utf8_prefix(s, strlen(s), 100) == strlen(s));
+    /* a last character cut short goes; a whole one, ASCII or a stray continuation byte stays */
+    const char *cup = "ok \xE2\x98\x95";   /* U+2615, 3 bytes */
+    CHECK(plume_utf8_whole(cup, 6) == 6 && plume_utf8_whole(cup, 5) == 3 && plume_utf8_whole(cup, 4) == 3);
+    CHECK(plume_utf8_whole("caf\xC3\xA9", 5) == 5 && plume_utf8_whole("caf\xC3\xA9", 4) == 3);
+    CHECK(plume_utf8_whole("\xF0\x9F\x98\x80", 4) == 4 && plume_utf8_whole("\xF0\x9F\x98\x80", 3) == 0);
+    CHECK(plume_utf8_whole("ab", 2) == 2 && plume_utf8_whole("", 0) == 0 && plume_utf8_whole("a\x80", 2) == 2 &&
+          plume_utf8_whole("a\xFF\x80", 3) == 3);
     size_t n, bad;
     char *c = plume_utf8_clean("a\xFF" "b\r\nc\rd\x01" "e", 10, &n, &bad);
     CHECK_STR(c, "a\xEF\xBF\xBD" "b\nc\nde");
