@@ -247,6 +247,12 @@ static void test_memory_follow(void) {
         json_decref(res);
     }
     CHECK(cuts == 0 && n > 12);
+    /* an anchor shorter than memory_min_match is refused when the graph is built */
+    snprintf(yaml, sizeof yaml, FOLLOW_GRAPH, 64, 1);
+    char *a = strstr(yaml, "memory_anchor_match: 3");
+    CHECK(a != NULL);
+    if (a) a[strlen("memory_anchor_match: ")] = '1';
+    CHECK(pipe_run(yaml, path, 1) == NULL);
 }
 
 int main(void) {
