@@ -12,14 +12,16 @@
  *
  * A followed memory (params.follow) keeps to one place in the texts, a cursor, as a copying
  * writer does, and proposes the one token there. The cursor starts where the prompt's end matches
- * (at least anchor_match tokens), or else at the first text's body (on a line of its own when the
- * prompt ends inside a word). Each token generated moves it one step on when it is the token
- * proposed; else to the nearest place ahead that the history's longest suffix of anchor_match or
- * more tokens matches; else nowhere (the model wrote a word of its own, and the text resumes after
- * it). Matches behind the cursor are never taken, so no passage is written twice; at a text's end
- * it proposes end-of-sequence. The cursor is a function of the history, as the mix callback's
- * contract asks (beam hypotheses each have their own); a small table keyed by the history's hash
- * keeps each step to one move. */
+ * (at least anchor_match tokens; a context cut inside a word is matched by its text, and the
+ * cursor starts inside the document's token for that word), or else at the first text's body (on
+ * a line of its own when the prompt ends inside a word). Each token generated moves it one step
+ * on when it is the token proposed; else it stays when the history's end still matches just
+ * before it (the model wrote once more a token the text repeats); else to the nearest place ahead
+ * that the history's longest suffix of anchor_match or more tokens matches; else nowhere (the
+ * model wrote a word of its own, and the text resumes after it). Matches behind the cursor are
+ * never taken, so no passage is written twice; at a text's end it proposes end-of-sequence. The
+ * cursor is a function of the history, as the mix callback's contract asks (beam hypotheses each
+ * have their own); a small table keyed by the history's hash keeps each step to one move. */
 #include <stdlib.h>
 #include <string.h>
 #include "lm_internal.h"
@@ -209,40 +211,144 @@ static size_t first_gram(const plume_memory *m, const int32_t *prompt, int n_pro
     return lo;
 }
 
+/* A followed cursor is a position in the tokens, or, where the context ends inside one of the
+ * document's tokens (a word the context cut, or a space the document's next word carries), that
+ * token and how many of its bytes the context already has: a healed cursor. */
+#define HEALED ((int64_t)1 << 62)
+
+static int64_t healed(int64_t at, size_t bytes) { return HEALED | (int64_t)bytes << 32 | at; }
+static int is_healed(int64_t c) { return c >= 0 && (c & HEALED); }
+static int64_t healed_at(int64_t c) { return c & 0xffffffff; }
+static size_t healed_bytes(int64_t c) { return (size_t)((c & ~HEALED) >> 32); }
+
+/* The bytes of the document's token at `at` (which some token of its text precedes). */
+static const char *doc_piece(const plume_memory *m, int64_t at, size_t *len) {
+    const char *piece = plume_token_piece(m->tok, m->tokens[at - 1], m->tokens[at], len);
+    if (!piece) *len = 0;
+    return piece ? piece : "";
+}
+
+/* The cursor after `text` where it begins the document's text at `at`; -1 when it does not. */
+static int64_t after_text(const plume_memory *m, int64_t at, const char *text, size_t len) {
+    size_t done = 0;
+    for (int64_t q = at; q < (int64_t)m->n && m->tokens[q] >= 0; q++) {
+        size_t piece_len;
+        const char *piece = doc_piece(m, q, &piece_len);
+        size_t k = len - done < piece_len ? len - done : piece_len;
+        if (memcmp(piece, text + done, k)) return -1;
+        done += k;
+        if (done == len) return k == piece_len ? q + 1 : healed(q, k);
+    }
+    return -1;
+}
+
 /* The nearest position after `after` (-1: anywhere) that follows an occurrence of the history's
- * longest suffix of at least `shortest` tokens; -1 when there is none. */
+ * longest suffix of at least `shortest` tokens, as a cursor; -1 when there is none. With `tail`,
+ * only an occurrence the tail's text follows counts, and the cursor is after that text. */
 static int64_t nearest_ahead(const plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen,
-                             int n_gen, int shortest, int64_t after) {
+                             int n_gen, int shortest, int64_t after, const char *tail, size_t tail_len) {
     int have = n_prompt + n_gen;
     int32_t q[64];
     for (int L = m->p.max_match < have ? m->p.max_match : have; L >= shortest; L--) {
         uint64_t h;
         const gram *g = m->index[L - m->p.min_match];
-        int64_t best = -1;
+        int64_t best = -1, best_cursor = -1;
         for (size_t k = first_gram(m, prompt, n_prompt, gen, n_gen, L, q, &h);
-             k < m->count[L - m->p.min_match] && g[k].hash == h; k++)
-            if ((int64_t)g[k].at > after && (best < 0 || g[k].at < best) &&
-                !memcmp(m->tokens + g[k].at - L, q, (size_t)L * sizeof *q))
-                best = g[k].at;
-        if (best >= 0) return best;
+             k < m->count[L - m->p.min_match] && g[k].hash == h; k++) {
+            int64_t at = g[k].at;
+            if (at <= after || (best >= 0 && at >= best) || memcmp(m->tokens + at - L, q, (size_t)L * sizeof *q))
+                continue;
+            int64_t c = tail ? after_text(m, at, tail, tail_len) : at;
+            if (c >= 0) best = at, best_cursor = c;
+        }
+        if (best >= 0) return best_cursor;
     }
     return -1;
 }
 
-/* Where a followed memory's cursor starts: after the prompt's end where it matches, else the body. */
+enum { HEAL_TOKENS = 8, HEAL_BYTES = 256 };
+
+static int is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+
+/* The prompt's end found by its text. A context cut inside a word ends in tokens the document
+ * does not have (" won" where it has " wonder" "ing"; a lone " " where it has " see"), so its
+ * last tokens, back to the start of that word, are left out of the match and their text must
+ * begin the document where the rest of the prompt matches. -1 when it nowhere does. */
+static int64_t healed_anchor(const plume_memory *m, const int32_t *prompt, int n_prompt) {
+    char tail[HEAL_BYTES];
+    size_t tail_len = 0;
+    for (int k = 1; k <= HEAL_TOKENS && n_prompt - k >= m->p.anchor_match; k++) {
+        size_t len = 0;
+        const char *piece = plume_token_piece(m->tok, n_prompt - k > 0 ? prompt[n_prompt - k - 1] : -1,
+                                              prompt[n_prompt - k], &len);
+        if (!piece || tail_len + len > sizeof tail) return -1;
+        memmove(tail + len, tail, tail_len);
+        memcpy(tail, piece, len);
+        tail_len += len;
+        if (!tail_len) continue;   /* a control token: nothing to find */
+        int64_t c = nearest_ahead(m, prompt, n_prompt - k, NULL, 0, m->p.anchor_match, -1, tail, tail_len);
+        if (c >= 0) return c;
+        if (len && is_space(piece[0])) return -1;   /* the word's start: the tokens before it are the document's */
+    }
+    return -1;
+}
+
+/* Where a followed memory's cursor starts: after the prompt's end where it matches (by its tokens,
+ * else by its text), else the body. */
 static int64_t anchor(const plume_memory *m, const int32_t *prompt, int n_prompt) {
-    int64_t at = nearest_ahead(m, prompt, n_prompt, NULL, 0, m->p.anchor_match, -1);
+    int64_t at = nearest_ahead(m, prompt, n_prompt, NULL, 0, m->p.anchor_match, -1, NULL, 0);
+    if (at < 0) at = healed_anchor(m, prompt, n_prompt);
     return at >= 0 ? at : m->n ? (int64_t)m->body : -1;
 }
 
+/* The token a followed memory proposes at cursor c, and its length in bytes; -1 when none. At a
+ * healed cursor it is the longest token that begins the rest of the document's token (usually
+ * that rest itself: "ing" of " wondering" after " wonder"). */
+static int32_t proposal(const plume_memory *m, int64_t c, size_t *len) {
+    *len = 0;
+    if (c < 0) return -1;
+    if (!is_healed(c)) return m->tokens[c] >= 0 ? m->tokens[c] : m->eos;
+    int64_t at = healed_at(c);
+    size_t piece_len, done = healed_bytes(c);
+    const char *rest = doc_piece(m, at, &piece_len) + done;
+    int32_t best = -1;
+    for (int32_t id = 0, n_vocab = plume_tokenizer_n_vocab(m->tok); id < n_vocab; id++) {
+        size_t l = 0;
+        const char *piece = plume_token_piece(m->tok, m->tokens[at - 1], id, &l);
+        if (piece && l > *len && l <= piece_len - done && !memcmp(piece, rest, l)) best = id, *len = l;
+    }
+    return best;
+}
+
+/* Whether the history's last L tokens are the document's just before position c. */
+static int ends_at(const plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
+                   int64_t c, int L) {
+    if (c < L || n_prompt + n_gen < L) return 0;
+    for (int i = 1; i <= L; i++)
+        if (m->tokens[c - i] < 0 || m->tokens[c - i] != back(prompt, n_prompt, gen, n_gen, i)) return 0;
+    return 1;
+}
+
 /* The cursor after gen[n_gen - 1] was written at cursor c: one step on when it is the token
- * there, else the nearest match ahead of at least anchor_match tokens, else where it was. */
+ * proposed; where it was when the history's end still matches before it (the model wrote once
+ * more a token the document repeats: a row of dashes longer than the document's); else the
+ * nearest match ahead of at least anchor_match tokens, else where it was. */
 static int64_t move(const plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
                     int64_t c) {
     if (c < 0) return c;
-    if (m->tokens[c] >= 0 && m->tokens[c] == gen[n_gen - 1]) return c + 1;
-    int64_t at = nearest_ahead(m, prompt, n_prompt, gen, n_gen, m->p.anchor_match, c);
-    return at >= 0 ? at : c;
+    size_t len;
+    int32_t written = gen[n_gen - 1];
+    if (!is_healed(c)) {
+        if (m->tokens[c] >= 0 && m->tokens[c] == written) return c + 1;
+    } else if (proposal(m, c, &len) == written) {
+        size_t piece_len, done = healed_bytes(c) + len;
+        doc_piece(m, healed_at(c), &piece_len);
+        return done < piece_len ? healed(healed_at(c), done) : healed_at(c) + 1;
+    }
+    int64_t at = is_healed(c) ? healed_at(c) : c;
+    if (!is_healed(c) && ends_at(m, prompt, n_prompt, gen, n_gen, c, m->p.anchor_match)) return c;
+    int64_t ahead = nearest_ahead(m, prompt, n_prompt, gen, n_gen, m->p.anchor_match, at, NULL, 0);
+    return ahead >= 0 ? ahead : c;
 }
 
 static uint64_t slot_key(uint64_t h, int n_gen) {
@@ -285,9 +391,7 @@ static int ends_in_space(const plume_memory *m, const int32_t *prompt, int n_pro
     size_t len = 0;
     const char *piece = plume_token_piece(m->tok, have > 1 ? back(prompt, n_prompt, gen, n_gen, 2) : -1,
                                           back(prompt, n_prompt, gen, n_gen, 1), &len);
-    if (!piece || !len) return 1;
-    char c = piece[len - 1];
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    return !piece || !len || is_space(piece[len - 1]);
 }
 
 int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
@@ -296,7 +400,8 @@ int plume_memory_next(plume_memory *m, const int32_t *prompt, int n_prompt, cons
     if (m->p.weight == 0) return 0;
     if (m->p.follow) {
         int64_t c = cursor(m, prompt, n_prompt, gen, n_gen);
-        int32_t next = c < 0 ? -1 : m->tokens[c] >= 0 ? m->tokens[c] : m->eos;
+        size_t len;
+        int32_t next = proposal(m, c, &len);
         /* the first text's body, from its start, after a context that ends in a word: on a line
          * of its own, as a copy would be, not glued to that word */
         if (c == (int64_t)m->body && n_gen == 0 && m->line_break >= 0 && !ends_in_space(m, prompt, n_prompt, gen, n_gen))

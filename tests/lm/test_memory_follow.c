@@ -2,10 +2,12 @@
  * keeps to one place in the texts and proposes the one token there. Checked on a text with a
  * title, whose tokens are known: without an anchor it starts at the body, not the title, on a line
  * of its own after a prompt that ends inside a word; a prompt
- * whose end occurs in the text starts it there; each token proposed and written moves it one on;
- * a word of the model's own leaves it where it was; a match ahead moves it there, one behind never;
- * at the text's end it proposes end-of-sequence; beam hypotheses asked in any order each get their
- * own cursor. Histories are cut from the text's own tokens, so the answers follow from the text. */
+ * whose end occurs in the text starts it there, and one cut inside a word (or after a space) goes
+ * on with the rest of that word; each token proposed and written moves it one on; a word of the
+ * model's own leaves it where it was; a match ahead moves it there, one behind never; a repeated
+ * token written once more than the text has leaves it at the row's end; at the text's end it
+ * proposes end-of-sequence; beam hypotheses asked in any order each get their own cursor.
+ * Histories are cut from the text's own tokens, so the answers follow from the text. */
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
@@ -22,11 +24,10 @@ static int tokens(const char *text, int32_t *out) {
 static const char title[] = "A story\n";
 static const char body[] = "The dog ran to the park. The cat sat on the mat. Then the dog ran home.";
 
-static plume_memory *followed(int anchor_match) {
-    char text[256];
-    snprintf(text, sizeof text, "%s%s", title, body);
+/* A followed memory of one text whose body starts after its first title_len bytes. */
+static plume_memory *followed_text(const char *text, size_t title_len, int anchor_match) {
     const char *texts[1] = { text };
-    size_t lens[1] = { strlen(text) }, bodies[1] = { strlen(title) };
+    size_t lens[1] = { strlen(text) }, bodies[1] = { title_len };
     plume_memory_params p;
     plume_memory_params_default(&p);
     p.weight = 0.5f;
@@ -39,12 +40,41 @@ static plume_memory *followed(int anchor_match) {
     return m;
 }
 
+static plume_memory *followed(int anchor_match) {
+    char text[256];
+    snprintf(text, sizeof text, "%s%s", title, body);
+    return followed_text(text, strlen(title), anchor_match);
+}
+
 /* The one token proposed after prompt + gen, or -2 when nothing is. */
 static int32_t proposed(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen) {
     plume_mix mix;
     int r = plume_memory_next(m, prompt, n_prompt, gen, n_gen, &mix);
     if (r == 0 || mix.n == 0) return -2;
     return mix.n == 1 && mix.probs[0] > 0 && mix.weight == 0.5f ? mix.tokens[0] : -3;
+}
+
+/* The text a followed memory writes after prompt + gen when every token it proposes is taken, up
+ * to end-of-sequence or `most` tokens. */
+static void write_out(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen, int most,
+                      char *out, size_t cap) {
+    int32_t all[512], eos = plume_lm_get_info(lm)->eos;
+    memcpy(all, gen, (size_t)n_gen * sizeof *all);
+    int n = n_gen;
+    while (n < n_gen + most && n < 512) {
+        int32_t t = proposed(m, prompt, n_prompt, all, n);
+        if (t < 0 || t == eos) break;
+        all[n++] = t;
+    }
+    /* the pieces after the history's last token, so that an SPM space prefix is not dropped */
+    int32_t tail[513];
+    tail[0] = n_gen ? gen[n_gen - 1] : prompt[n_prompt - 1];
+    memcpy(tail + 1, all + n_gen, (size_t)(n - n_gen) * sizeof *tail);
+    char *text = plume_lm_detokenize(lm, tail, n - n_gen + 1, 0, NULL);
+    char *first = plume_lm_detokenize(lm, tail, 1, 0, NULL);
+    snprintf(out, cap, "%s", text && first ? text + strlen(first) : "?");
+    free(text);
+    free(first);
 }
 
 /* Where the n tokens of needle first occur in hay at or after from; -1 when they do not. */
@@ -127,6 +157,40 @@ int main(void) {
         h2[3 + step] = own;
     }
     CHECK(ok_beams);
+
+    /* a prompt cut inside a word ends in tokens the body lacks (" p" "a" where it has " p" "ar"
+     * "k"): the rest of its tokens match, its last word's text begins the body there, so it goes
+     * on with the rest of that word and the text after it */
+    char out[512];
+    int32_t cut[64];
+    int n_cut = tokens("The dog ran to the pa", cut);
+    CHECK(n_cut >= 3 && find(b, nb, cut + n_cut - 3, 3, 0) < 0);
+    write_out(m, cut, n_cut, NULL, 0, 64, out, sizeof out);
+    CHECK(!strcmp(out, "rk. The cat sat on the mat. Then the dog ran home."));
+    /* ... and a prompt that ends in a space (a token of its own; the body's next word carries it) */
+    n_cut = tokens("The dog ran to the park. The ", cut);
+    CHECK(n_cut >= 3 && find(b, nb, cut + n_cut - 3, 3, 0) < 0);
+    write_out(m, cut, n_cut, NULL, 0, 64, out, sizeof out);
+    CHECK(!strcmp(out, "cat sat on the mat. Then the dog ran home."));
+    /* ... but a word the body does not go on with there is no anchor: the body from its start */
+    n_cut = tokens("The dog ran to the pz", cut);
+    CHECK(proposed(m, cut, n_cut, NULL, 0) == line_break);
+    plume_memory_free(m);
+
+    /* a row of a repeated token written longer than the text's: the cursor stays at the row's
+     * end, not at the next, longer row's, so the text between the rows is not skipped */
+    const char rows[] = "Rows\nThe dog ran.\n--------\nThe cat sat.\n----------------\nThe end.";
+    CHECK((m = followed_text(rows, 5, 3)) != NULL);
+    int32_t r[64], dash[8], row_end[64];
+    int nr = tokens(rows + 5, r), n_dash = tokens("-", dash), n_row = tokens("The dog ran.\n--------", row_end);
+    CHECK(nr > 0 && n_row > 8 && n_dash >= 1 && row_end[n_row - 1] == dash[n_dash - 1]);
+    if (m && nr > 0 && n_row > 8) {
+        memcpy(g, r, (size_t)n_row * sizeof *g);
+        g[n_row] = dash[n_dash - 1];   /* a ninth dash */
+        CHECK(proposed(m, none, 3, g, n_row + 1) == r[n_row]);
+        write_out(m, none, 3, g, n_row + 1, 64, out, sizeof out);
+        CHECK(!strncmp(out, "\nThe cat sat.", 13));
+    }
     plume_memory_free(m);
 
     /* anchor_match outside min_match..max_match is refused, naming it */
