@@ -169,12 +169,14 @@ PLUME_API int plume_lm_batch_set_mix(plume_lm_batch *b, int seq, const plume_mix
  * what the user wrote in the same words. No embeddings, so any model can use it.
  * A followed memory (follow = 1) keeps instead to one place in the texts, a cursor, as a copying
  * writer does, and proposes the one token there: the cursor starts after the prompt's end where
- * at least anchor_match of its tokens occur in the texts, else at the first text's body (after
+ * at least anchor_match of its tokens occur in the texts (a prompt cut inside a word is found by
+ * its text, and the rest of that word is proposed first), else at the first text's body (after
  * a line break when the prompt ends inside a word, as a copy would start); a token
- * written moves it one step on when it is the one proposed, else to the nearest occurrence ahead
- * that the history's last anchor_match or more tokens match, else not at all (the model wrote
- * words of its own; the text resumes after them). It never goes back, so no passage is written
- * twice, and at a text's end it proposes end-of-sequence. */
+ * written moves it one step on when it is the one proposed, else nowhere when the history's end
+ * still matches just before it (a repeated token written once more), else to the nearest
+ * occurrence ahead that the history's last anchor_match or more tokens match, else not at all
+ * (the model wrote words of its own; the text resumes after them). It never goes back, so no
+ * passage is written twice, and at a text's end it proposes end-of-sequence. */
 typedef struct plume_memory plume_memory;
 typedef struct plume_memory_params {
     float weight;       /* the mixture's weight on the memory, [0, 1) (default 0.5; 0: off) */
