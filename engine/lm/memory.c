@@ -345,9 +345,9 @@ static int64_t move(const plume_memory *m, const int32_t *prompt, int n_prompt, 
         doc_piece(m, healed_at(c), &piece_len);
         return done < piece_len ? healed(healed_at(c), done) : healed_at(c) + 1;
     }
-    int64_t at = is_healed(c) ? healed_at(c) : c;
     if (!is_healed(c) && ends_at(m, prompt, n_prompt, gen, n_gen, c, m->p.anchor_match)) return c;
-    int64_t ahead = nearest_ahead(m, prompt, n_prompt, gen, n_gen, m->p.anchor_match, at, NULL, 0);
+    int64_t ahead = nearest_ahead(m, prompt, n_prompt, gen, n_gen, m->p.anchor_match, is_healed(c) ? healed_at(c) : c,
+                                  NULL, 0);
     return ahead >= 0 ? ahead : c;
 }
 

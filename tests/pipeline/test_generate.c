@@ -203,7 +203,8 @@ static void test_memory(void) {
  * start, not its title, on a line of its own (the context ends in a word) where the context's end
  * occurs nowhere in it, and ends where it ends
  * (end-of-sequence); every cut of it by max_tokens is whole UTF-8 characters, even where the
- * limit falls between the byte tokens of one character (the café's é, the cup ☕). */
+ * limit falls between the byte tokens of one character (the café's é, the cup ☕); a context cut
+ * inside one of the document's words goes on with the rest of that word. */
 static const char *FOLLOW_GRAPH =
     "plume: 1\n"
     "models: { writer: \"${MODEL}\" }\n"
@@ -247,6 +248,19 @@ static void test_memory_follow(void) {
         json_decref(res);
     }
     CHECK(cuts == 0 && n > 12);
+    /* a context cut inside a word of the document (" p" "a", where it has " p" "ar" "k"): the
+     * generator finishes the word from the document and goes on from there, not from its start */
+    snprintf(line, sizeof line, "{\"id\":\"h\",\"user\":\"u\",\"context\":\"Dear Sam, we meet at the pa\","
+             "\"profile\":[{\"id\":\"p1\",\"title\":\"Plans\",\"text\":\"Dear Sam, we meet at the park "
+             "tomorrow at noon.\"}]}\n");
+    CHECK(pipe_write(path, line) == 0);
+    for (int beams = 1; beams <= 4; beams += 3) {
+        snprintf(yaml, sizeof yaml, FOLLOW_GRAPH, 64, beams);
+        json_t *res = pipe_run(yaml, path, 1);
+        const char *cont = res ? str(res, 0, "cont") : NULL;
+        CHECK_MSG(cont && !strcmp(cont, "rk tomorrow at noon."), "beams %d: '%s'", beams, cont ? cont : "-");
+        json_decref(res);
+    }
     /* an anchor shorter than memory_min_match is refused when the graph is built */
     snprintf(yaml, sizeof yaml, FOLLOW_GRAPH, 64, 1);
     char *a = strstr(yaml, "memory_anchor_match: 3");
