@@ -59,7 +59,7 @@ static int32_t proposed(plume_memory *m, const int32_t *prompt, int n_prompt, co
 static void write_out(plume_memory *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen, int most,
                       char *out, size_t cap) {
     int32_t all[512], eos = plume_lm_get_info(lm)->eos;
-    memcpy(all, gen, (size_t)n_gen * sizeof *all);
+    if (n_gen) memcpy(all, gen, (size_t)n_gen * sizeof *all);
     int n = n_gen;
     while (n < n_gen + most && n < 512) {
         int32_t t = proposed(m, prompt, n_prompt, all, n);
