@@ -34,9 +34,9 @@ size_t plume_utf8_whole(const char *s, size_t len) {
     size_t cont = 0;   /* continuation bytes at the end */
     while (cont < len && cont < 3 && ((unsigned char)s[len - 1 - cont] & 0xC0) == 0x80) cont++;
     if (cont == len) return len;
-    unsigned char lead = (unsigned char)s[len - 1 - cont];
-    size_t need = lead >= 0xF0 && lead < 0xF8 ? 3 : lead >= 0xE0 && lead < 0xF0 ? 2 : lead >= 0xC0 && lead < 0xE0 ? 1 : 0;
-    return need > cont ? len - 1 - cont : len;
+    /* utf8proc's table: the bytes a sequence with this first byte takes (0 for no lead byte) */
+    int bytes = utf8proc_utf8class[(unsigned char)s[len - 1 - cont]];
+    return bytes > 1 && (size_t)bytes - 1 > cont ? len - 1 - cont : len;
 }
 
 size_t plume_utf8_length(const char *s, size_t len) {
