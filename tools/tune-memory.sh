@@ -4,8 +4,8 @@
 # ranked entries; profile: the whole profile) x followed or not x weight x shortest match
 # (unfollowed) or anchor (followed), each run with the profile-swap control. Prints one line per
 # setting: the continuation ROUGE-L,
-# the personalization gain and its t-test p, and the continuation ROUGE-1. The defaults in
-# graphs/default.yaml are the best continuation ROUGE-L here.
+# the personalization gain and its t-test p, and the continuation ROUGE-1. docs/memory.md says
+# which of these settings graphs/default.yaml takes, and why.
 #   tools/tune-memory.sh [DIR]      (default experiment/tune-memory; build/bin/plume, or $PLUME)
 set -eu
 PLUME=${PLUME:-build/bin/plume}
@@ -27,11 +27,12 @@ for source in $SOURCES; do
         for w in $WEIGHTS; do
             for k in $settings; do
                 [ "$w" = 0 ] && [ "$k" != "$(echo $settings | cut -d' ' -f1)" ] && continue   # weight 0: one run
-                if [ "$f" = true ]; then m=2 a=$k; else m=$k a=-; fi
+                # (unfollowed, the anchor is unused: "-" in the table, the graph's 2 to run)
+                if [ "$f" = true ]; then m=2 a=$k anchor=$k; else m=$k a=- anchor=2; fi
                 dir="$OUT/$source-f$f-w$w-m$m-a$a"
-                PLUME_MEMORY_FOLLOW=$f PLUME_MEMORY_WEIGHT=$w PLUME_MEMORY_MIN_MATCH=$m \
-                    PLUME_MEMORY_ANCHOR=$( [ "$a" = - ] && echo 2 || echo "$a" ) "$PLUME" experiment \
-                    "$OUT/default_$source.yaml" --data "$DATA" --swap-profiles --out-dir "$dir" > /dev/null 2>&1
+                PLUME_MEMORY_FOLLOW=$f PLUME_MEMORY_WEIGHT=$w PLUME_MEMORY_MIN_MATCH=$m PLUME_MEMORY_ANCHOR=$anchor \
+                    "$PLUME" experiment "$OUT/default_$source.yaml" --data "$DATA" --swap-profiles \
+                    --out-dir "$dir" > /dev/null 2>&1
                 # results.csv: $11 cont_ROUGE-L, $20 gain_cont_ROUGE-L, $21 its t-test p, $9 cont_ROUGE-1
                 awk -F, -v s="$source" -v f="$f" -v w="$w" -v m="$m" -v a="$a" 'NR == 2 {
                     printf "| %s | %s | %s | %s | %s | %.2f | %+.2f | %.2g | %.2f |\n", s, f, w, m, a, $11, $20, $21, $9 }' \
